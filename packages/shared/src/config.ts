@@ -1,0 +1,79 @@
+// Environment configuration: one typed object, validated once at start-up.
+import { z } from 'zod';
+
+const boolFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PORT: port.default(8080),
+  RUN_WORKER_PORT: port.default(8081),
+  TOOL_WORKER_PORT: port.default(8082),
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork'),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  TOOLS_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork_demo'),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .default('threadwork'),
+  ADMIN_API_KEY: z.string().min(16, 'at least 16 characters').optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+  OPENAI_API_MODE: z.enum(['responses', 'chat']).default('responses'),
+  DEFAULT_MODEL: z.string().min(1).optional(),
+  RUN_CONCURRENCY: positiveInt.default(50),
+  TOOL_CONCURRENCY: positiveInt.default(20),
+  RUN_EXPIRY_SECONDS: positiveInt.default(600),
+  OFFLINE_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  EVENT_STREAM_MAX_LENGTH: positiveInt.default(10_000),
+  EVENT_STREAM_TTL_SECONDS: positiveInt.default(3600),
+  SSE_HEARTBEAT_MS: positiveInt.default(15_000),
+  SSE_MAX_LIFETIME_MS: positiveInt.default(30 * 60_000),
+  POLL_AFTER_MS: positiveInt.default(100),
+  REQUEST_BODY_LIMIT: z.string().default('1mb'),
+  MAX_MESSAGE_CHARS: positiveInt.default(256_000),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  CORS_ORIGINS: csv.default([]),
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  PRETTY_LOGS: boolFromEnv.optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  defaultModel: string;
+  isProduction: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const result = envSchema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const env = result.data;
+  const isProduction = env.NODE_ENV === 'production';
+  if (isProduction && !env.ADMIN_API_KEY) {
+    throw new ConfigError('Invalid configuration: ADMIN_API_KEY: required when NODE_ENV=production');
+  }
+  const defaultModel = env.DEFAULT_MODEL ?? (env.OPENAI_API_KEY ? 'openai/gpt-4.1-mini' : 'offline');
+  return { ...env, defaultModel, isProduction };
+}

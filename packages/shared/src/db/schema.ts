@@ -1,0 +1,275 @@
+// Threadwork's own tables. drizzle-kit generates migrations/ from this file.
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  real,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import type {
+  ApiKeyRole,
+  IncompleteDetails,
+  LastError,
+  MessageContentPart,
+  Metadata,
+  RequiredAction,
+  ResponseFormat,
+  StepDetails,
+  ToolChoice,
+  ToolDefinition,
+  TruncationStrategy,
+  Usage,
+} from '../wire.js';
+
+/** Ids sort byte-wise ("C" collation) so that their time-ordered encoding is the list order. */
+const id = customType<{ data: string }>({ dataType: () => 'text collate "C"' });
+
+const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
+const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
+const metadata = () => jsonb('metadata').$type<Metadata>().notNull().default({});
+
+export const apiKeys = pgTable('api_keys', {
+  id: id('id').primaryKey(),
+  name: text('name').notNull(),
+  keyHash: text('key_hash').notNull().unique(),
+  role: text('role').$type<ApiKeyRole>().notNull(),
+  createdAt: createdAt(),
+  revokedAt: at('revoked_at'),
+});
+
+export const assistants = pgTable(
+  'assistants',
+  {
+    id: id('id').primaryKey(),
+    ownerId: text('owner_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
+    name: text('name'),
+    description: text('description'),
+    model: text('model').notNull(),
+    instructions: text('instructions'),
+    tools: jsonb('tools').$type<ToolDefinition[]>().notNull().default([]),
+    toolResources: jsonb('tool_resources').$type<Record<string, unknown>>().notNull().default({}),
+    metadata: metadata(),
+    temperature: real('temperature'),
+    topP: real('top_p'),
+    responseFormat: jsonb('response_format').$type<ResponseFormat>(),
+    reasoningEffort: text('reasoning_effort'),
+    isDefault: boolean('is_default').notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('assistants_owner_id_idx').on(table.ownerId, table.id),
+    uniqueIndex('assistants_one_default_idx').on(table.isDefault).where(sql`${table.isDefault}`),
+  ],
+);
+
+export const threads = pgTable(
+  'threads',
+  {
+    id: id('id').primaryKey(),
+    ownerId: text('owner_id')
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+    assistantId: text('assistant_id'),
+    metadata: metadata(),
+    toolResources: jsonb('tool_resources').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    lastActivityAt: at('last_activity_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('threads_owner_id_idx').on(table.ownerId, table.id),
+    index('threads_owner_activity_idx').on(table.ownerId, table.lastActivityAt),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: id('id').primaryKey(),
+    threadId: text('thread_id')
+      .notNull()
+      .references(() => threads.id, { onDelete: 'cascade' }),
+    role: text('role').$type<'user' | 'assistant'>().notNull(),
+    content: jsonb('content').$type<MessageContentPart[]>().notNull(),
+    status: text('status').$type<'in_progress' | 'incomplete' | 'completed'>().notNull(),
+    assistantId: text('assistant_id'),
+    runId: text('run_id'),
+    attachments: jsonb('attachments').$type<unknown[]>().notNull().default([]),
+    metadata: metadata(),
+    incompleteDetails: jsonb('incomplete_details').$type<{ reason: string }>(),
+    createdAt: createdAt(),
+    completedAt: at('completed_at'),
+    incompleteAt: at('incomplete_at'),
+  },
+  (table) => [
+    index('messages_thread_id_idx').on(table.threadId, table.id),
+    index('messages_run_id_idx').on(table.runId),
+  ],
+);
+
+export const runs = pgTable(
+  'runs',
+  {
+    id: id('id').primaryKey(),
+    threadId: text('thread_id')
+      .notNull()
+      .references(() => threads.id, { onDelete: 'cascade' }),
+    ownerId: text('owner_id').notNull(),
+    assistantId: text('assistant_id').notNull(),
+    status: text('status').$type<import('../run-status.js').RunStatus>().notNull(),
+    requiredAction: jsonb('required_action').$type<RequiredAction>(),
+    lastError: jsonb('last_error').$type<LastError>(),
+    incompleteDetails: jsonb('incomplete_details').$type<IncompleteDetails>(),
+    model: text('model').notNull(),
+    instructions: text('instructions').notNull(),
+    tools: jsonb('tools').$type<ToolDefinition[]>().notNull().default([]),
+    metadata: metadata(),
+    usage: jsonb('usage').$type<Usage>(),
+    temperature: real('temperature'),
+    topP: real('top_p'),
+    maxPromptTokens: integer('max_prompt_tokens'),
+    maxCompletionTokens: integer('max_completion_tokens'),
+    truncationStrategy: jsonb('truncation_strategy').$type<TruncationStrategy>().notNull(),
+    toolChoice: jsonb('tool_choice').$type<ToolChoice>().notNull(),
+    parallelToolCalls: boolean('parallel_tool_calls').notNull().default(true),
+    responseFormat: jsonb('response_format').$type<ResponseFormat>().notNull(),
+    createdAt: createdAt(),
+    expiresAt: at('expires_at'),
+    startedAt: at('started_at'),
+    cancelledAt: at('cancelled_at'),
+    failedAt: at('failed_at'),
+    completedAt: at('completed_at'),
+    heartbeatAt: at('heartbeat_at'),
+  },
+  (table) => [
+    index('runs_thread_id_idx').on(table.threadId, table.id),
+    uniqueIndex('runs_one_active_per_thread_idx')
+      .on(table.threadId)
+      .where(sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling')`),
+    check(
+      'runs_status_check',
+      sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling', 'cancelled', 'failed', 'completed', 'incomplete', 'expired')`,
+    ),
+  ],
+);
+
+export const runSteps = pgTable(
+  'run_steps',
+  {
+    id: id('id').primaryKey(),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.id, { onDelete: 'cascade' }),
+    threadId: text('thread_id').notNull(),
+    assistantId: text('assistant_id').notNull(),
+    type: text('type').$type<'message_creation' | 'tool_calls'>().notNull(),
+    status: text('status').$type<'in_progress' | 'cancelled' | 'failed' | 'completed' | 'expired'>().notNull(),
+    stepDetails: jsonb('step_details').$type<StepDetails>().notNull(),
+    lastError: jsonb('last_error').$type<LastError>(),
+    usage: jsonb('usage').$type<Usage>(),
+    createdAt: createdAt(),
+    expiredAt: at('expired_at'),
+    cancelledAt: at('cancelled_at'),
+    failedAt: at('failed_at'),
+    completedAt: at('completed_at'),
+  },
+  (table) => [index('run_steps_run_id_idx').on(table.runId, table.id)],
+);
+
+export const usageLogs = pgTable(
+  'usage_logs',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    runId: text('run_id').notNull(),
+    ownerId: text('owner_id').notNull(),
+    model: text('model').notNull(),
+    promptTokens: integer('prompt_tokens').notNull(),
+    completionTokens: integer('completion_tokens').notNull(),
+    totalTokens: integer('total_tokens').notNull(),
+    costUsd: numeric('cost_usd', { precision: 14, scale: 8 }).notNull(),
+    latencyMs: integer('latency_ms').notNull(),
+    firstTokenMs: integer('first_token_ms'),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('usage_logs_run_id_idx').on(table.runId),
+    index('usage_logs_owner_created_idx').on(table.ownerId, table.createdAt),
+  ],
+);
+
+export const toolExecutions = pgTable(
+  'tool_executions',
+  {
+    callId: text('call_id').primaryKey(),
+    runId: text('run_id').notNull(),
+    ownerId: text('owner_id').notNull(),
+    tool: text('tool').notNull(),
+    arguments: jsonb('arguments').$type<unknown>().notNull(),
+    status: text('status').$type<'running' | 'succeeded' | 'failed'>().notNull(),
+    output: text('output'),
+    error: text('error'),
+    startedAt: at('started_at').notNull().defaultNow(),
+    finishedAt: at('finished_at'),
+    durationMs: integer('duration_ms'),
+  },
+  (table) => [index('tool_executions_run_id_idx').on(table.runId)],
+);
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+/** The product catalog the product tools search; replaced as a whole by `POST /admin/catalog`. */
+export const products = pgTable(
+  'products',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    price: numeric('price', { precision: 12, scale: 2, mode: 'number' }),
+    currency: text('currency'),
+    url: text('url'),
+    imageUrl: text('image_url'),
+    categories: text('categories').array().notNull().default(sql`'{}'::text[]`),
+    searchVector: tsvector('search_vector').generatedAlwaysAs(
+      sql`to_tsvector('simple'::regconfig, name || ' ' || description)`,
+    ),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('products_search_vector_idx').using('gin', table.searchVector),
+    index('products_name_trgm_idx').using('gin', sql`(name || ' ' || description) gin_trgm_ops`),
+  ],
+);
+
+/** One row: the content hash and size of the catalog last imported. */
+export const catalogState = pgTable('catalog_state', {
+  id: integer('id').primaryKey().default(1),
+  contentHash: text('content_hash').notNull(),
+  productCount: integer('product_count').notNull(),
+  importedAt: at('imported_at').notNull().defaultNow(),
+});
+
+export const messageFeedback = pgTable(
+  'message_feedback',
+  {
+    id: id('id').primaryKey(),
+    messageId: text('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    ownerId: text('owner_id').notNull(),
+    rating: integer('rating').notNull(),
+    comment: text('comment'),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index('message_feedback_created_idx').on(table.createdAt),
+    uniqueIndex('message_feedback_owner_message_idx').on(table.messageId, table.ownerId),
+  ],
+);

@@ -1,0 +1,129 @@
+// The run event bus: each event is appended to a per-run Redis stream and published on the run's channel
+// in one round trip; readers replay the stream and then follow the channel.
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+
+export interface RunEvent {
+  seq: number;
+  run_id: string;
+  thread_id: string;
+  event: string;
+  data: unknown;
+}
+
+export const runEventSchema = z.object({
+  seq: z.number().int().positive(),
+  run_id: z.string(),
+  thread_id: z.string(),
+  event: z.string(),
+  data: z.unknown(),
+});
+
+export interface NewRunEvent {
+  event: string;
+  data: unknown;
+}
+
+export interface EventBusOptions {
+  prefix: string;
+  maxLength: number;
+  ttlSeconds: number;
+}
+
+/** Events that end one Assistants stream: the SDK treats these run events as final. */
+export const finalRunEvents = new Set([
+  'thread.run.requires_action',
+  'thread.run.completed',
+  'thread.run.incomplete',
+  'thread.run.failed',
+  'thread.run.cancelled',
+  'thread.run.expired',
+]);
+
+export const terminalRunEvents = new Set([...finalRunEvents].filter((name) => name !== 'thread.run.requires_action'));
+
+// KEYS: stream, seq counter. ARGV: channel, maxlen, ttl, run_id, thread_id, then (event, data) pairs.
+const appendScript = `
+local first = 0
+for i = 6, #ARGV, 2 do
+  local seq = redis.call('INCR', KEYS[2])
+  if first == 0 then first = seq end
+  local envelope = '{"seq":' .. seq .. ',"run_id":"' .. ARGV[4] .. '","thread_id":"' .. ARGV[5] ..
+    '","event":"' .. ARGV[i] .. '","data":' .. ARGV[i + 1] .. '}'
+  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'e', envelope)
+  redis.call('PUBLISH', ARGV[1], envelope)
+end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+return first
+`;
+
+const safeToken = /^[A-Za-z0-9_.-]+$/;
+
+export class EventBus {
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: EventBusOptions,
+  ) {
+    redis.defineCommand('twAppendRunEvents', { numberOfKeys: 2, lua: appendScript });
+  }
+
+  streamKey(runId: string): string {
+    return `${this.options.prefix}:run:{${runId}}:events`;
+  }
+
+  private seqKey(runId: string): string {
+    return `${this.options.prefix}:run:{${runId}}:seq`;
+  }
+
+  channel(runId: string): string {
+    return `${this.options.prefix}:run-events:${runId}`;
+  }
+
+  controlChannel(runId: string): string {
+    return `${this.options.prefix}:run-control:${runId}`;
+  }
+
+  /** Appends events in order and publishes each; answers the seq of the first. */
+  async append(runId: string, threadId: string, events: NewRunEvent[]): Promise<number> {
+    if (events.length === 0) return 0;
+    for (const id of [runId, threadId, ...events.map((item) => item.event)]) {
+      if (!safeToken.test(id)) throw new Error(`Unsafe token in run event: ${id}`);
+    }
+    const pairs = events.flatMap((item) => [item.event, JSON.stringify(item.data)]);
+    const command = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<number>>)
+      .twAppendRunEvents;
+    if (!command) throw new Error('twAppendRunEvents is not defined on this connection');
+    return command.call(
+      this.redis,
+      this.streamKey(runId),
+      this.seqKey(runId),
+      this.channel(runId),
+      this.options.maxLength,
+      this.options.ttlSeconds,
+      runId,
+      threadId,
+      ...pairs,
+    );
+  }
+
+  /** The events of a run with seq greater than `afterSeq`, in order. */
+  async read(runId: string, afterSeq = 0): Promise<RunEvent[]> {
+    const entries = await this.redis.xrange(this.streamKey(runId), `${afterSeq + 1}-0`, '+');
+    return entries.map(([, fields]) => parseEnvelope(fields[1] ?? ''));
+  }
+
+  /** The seq of the last event appended for a run (0 when none). */
+  async lastSeq(runId: string): Promise<number> {
+    const value = await this.redis.get(this.seqKey(runId));
+    return value === null ? 0 : Number(value);
+  }
+
+  async publishCancel(runId: string): Promise<void> {
+    await this.redis.publish(this.controlChannel(runId), 'cancel');
+  }
+}
+
+export function parseEnvelope(raw: string): RunEvent {
+  return runEventSchema.parse(JSON.parse(raw)) as RunEvent;
+}

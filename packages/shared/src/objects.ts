@@ -1,0 +1,117 @@
+// Database rows to Assistants wire objects; every nullable key is present.
+import type { InferSelectModel } from 'drizzle-orm';
+import type { assistants, messages, runSteps, runs, threads } from './db/schema.js';
+import type { AssistantObject, MessageObject, RunObject, RunStepObject, ThreadObject } from './wire.js';
+
+export type AssistantRow = InferSelectModel<typeof assistants>;
+export type ThreadRow = InferSelectModel<typeof threads>;
+export type MessageRow = InferSelectModel<typeof messages>;
+export type RunRow = InferSelectModel<typeof runs>;
+export type RunStepRow = InferSelectModel<typeof runSteps>;
+
+export function unixSeconds(date: Date): number;
+export function unixSeconds(date: Date | null): number | null;
+export function unixSeconds(date: Date | null): number | null {
+  return date === null ? null : Math.floor(date.getTime() / 1000);
+}
+
+export function toAssistantObject(row: AssistantRow): AssistantObject {
+  return {
+    id: row.id,
+    object: 'assistant',
+    created_at: unixSeconds(row.createdAt),
+    name: row.name,
+    description: row.description,
+    model: row.model,
+    instructions: row.instructions,
+    tools: row.tools,
+    tool_resources: row.toolResources,
+    metadata: row.metadata,
+    temperature: row.temperature ?? 1,
+    top_p: row.topP ?? 1,
+    response_format: row.responseFormat ?? 'auto',
+    reasoning_effort: row.reasoningEffort,
+  };
+}
+
+export function toThreadObject(row: ThreadRow): ThreadObject {
+  return {
+    id: row.id,
+    object: 'thread',
+    created_at: unixSeconds(row.createdAt),
+    metadata: row.metadata,
+    tool_resources: row.toolResources,
+  };
+}
+
+export function toMessageObject(row: MessageRow): MessageObject {
+  return {
+    id: row.id,
+    object: 'thread.message',
+    created_at: unixSeconds(row.createdAt),
+    thread_id: row.threadId,
+    status: row.status,
+    incomplete_details: row.incompleteDetails,
+    completed_at: unixSeconds(row.completedAt),
+    incomplete_at: unixSeconds(row.incompleteAt),
+    role: row.role,
+    content: row.content,
+    assistant_id: row.assistantId,
+    run_id: row.runId,
+    attachments: row.attachments,
+    metadata: row.metadata,
+  };
+}
+
+export function toRunObject(row: RunRow): RunObject {
+  return {
+    id: row.id,
+    object: 'thread.run',
+    created_at: unixSeconds(row.createdAt),
+    thread_id: row.threadId,
+    assistant_id: row.assistantId,
+    status: row.status,
+    required_action: row.status === 'requires_action' ? row.requiredAction : null,
+    last_error: row.lastError,
+    expires_at: unixSeconds(row.expiresAt),
+    started_at: unixSeconds(row.startedAt),
+    cancelled_at: unixSeconds(row.cancelledAt),
+    failed_at: unixSeconds(row.failedAt),
+    completed_at: unixSeconds(row.completedAt),
+    incomplete_details: row.incompleteDetails,
+    model: row.model,
+    instructions: row.instructions,
+    tools: row.tools,
+    metadata: row.metadata,
+    usage: row.usage,
+    temperature: row.temperature,
+    top_p: row.topP,
+    max_prompt_tokens: row.maxPromptTokens,
+    max_completion_tokens: row.maxCompletionTokens,
+    truncation_strategy: row.truncationStrategy,
+    tool_choice: row.toolChoice,
+    parallel_tool_calls: row.parallelToolCalls,
+    response_format: row.responseFormat,
+  };
+}
+
+export function toRunStepObject(row: RunStepRow): RunStepObject {
+  return {
+    id: row.id,
+    object: 'thread.run.step',
+    created_at: unixSeconds(row.createdAt),
+    assistant_id: row.assistantId,
+    thread_id: row.threadId,
+    run_id: row.runId,
+    type: row.type,
+    status: row.status,
+    step_details: row.stepDetails,
+    last_error: row.lastError,
+    expired_at: unixSeconds(row.expiredAt),
+    cancelled_at: unixSeconds(row.cancelledAt),
+    failed_at: unixSeconds(row.failedAt),
+    completed_at: unixSeconds(row.completedAt),
+    metadata: {},
+    usage: row.usage,
+  };
+}

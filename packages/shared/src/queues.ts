@@ -1,0 +1,84 @@
+// The job catalog: queue names, job names, payload schemas and default options, shared by producers and workers.
+import { FlowProducer, Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
+import { z } from 'zod';
+import { callIdSchema, idSchema, runIdSchema } from './ids.js';
+
+export const RUNS_QUEUE = 'runs';
+export const TOOLS_QUEUE = 'tools';
+
+export const runJobs = {
+  'run.execute': z.object({ runId: runIdSchema }),
+  'run.continue': z.object({ runId: runIdSchema, stepId: idSchema('step') }),
+  'run.expire': z.object({ runId: runIdSchema, stepId: idSchema('step') }),
+} as const;
+
+export const toolJobs = {
+  'tool.invoke': z.object({ runId: runIdSchema, stepId: idSchema('step'), callId: callIdSchema }),
+} as const;
+
+export type RunJobName = keyof typeof runJobs;
+export type ToolJobName = keyof typeof toolJobs;
+export type RunJobData<N extends RunJobName> = z.infer<(typeof runJobs)[N]>;
+export type ToolJobData = z.infer<(typeof toolJobs)['tool.invoke']>;
+export type RunJob = { [N in RunJobName]: { name: N; data: RunJobData<N> } }[RunJobName];
+
+/** The result a tool job returns to its parent: the text the model reads. */
+export const toolJobResult = z.object({ callId: callIdSchema, output: z.string(), isError: z.boolean() });
+export type ToolJobResult = z.infer<typeof toolJobResult>;
+
+export const runJobOptions: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+export const toolJobOptions: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 500, jitter: 0.5 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
+/** BullMQ key prefix in a Redis Cluster hash tag, so every key of a queue lands in one slot. */
+export function queuePrefix(name: string): string {
+  return `{${name}}`;
+}
+
+export interface Queues {
+  runs: Queue;
+  tools: Queue;
+  flows: FlowProducer;
+  prefix: string;
+}
+
+export function createQueues(connection: ConnectionOptions, prefixName: string): Queues {
+  const prefix = queuePrefix(prefixName);
+  return {
+    runs: new Queue(RUNS_QUEUE, { connection, prefix, defaultJobOptions: runJobOptions }),
+    tools: new Queue(TOOLS_QUEUE, { connection, prefix, defaultJobOptions: toolJobOptions }),
+    flows: new FlowProducer({ connection, prefix }),
+    prefix,
+  };
+}
+
+export async function closeQueues(queues: Queues): Promise<void> {
+  await Promise.all([queues.runs.close(), queues.tools.close(), queues.flows.close()]);
+}
+
+/** Job ids are deterministic so that a repeated enqueue of the same step is a no-op. */
+export function runJobId(job: RunJob): string {
+  switch (job.name) {
+    case 'run.execute':
+      return job.data.runId;
+    case 'run.continue':
+      return `${job.data.runId}-${job.data.stepId}`;
+    case 'run.expire':
+      return `${job.data.runId}-expire-${job.data.stepId}`;
+  }
+}
+
+export async function enqueueRun(queues: Queues, job: RunJob, options: JobsOptions = {}): Promise<void> {
+  const data = runJobs[job.name].parse(job.data);
+  await queues.runs.add(job.name, data, { jobId: runJobId(job), ...options });
+}

@@ -1,0 +1,44 @@
+// One Redis subscriber connection per process, shared by every local listener of a channel.
+import type { Redis } from 'ioredis';
+
+export type ChannelListener = (message: string) => void;
+
+export class ChannelSubscriber {
+  private readonly listeners = new Map<string, Set<ChannelListener>>();
+  private readonly confirmations = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly redis: Redis) {
+    redis.on('message', (channel: string, message: string) => {
+      for (const listener of this.listeners.get(channel) ?? []) listener(message);
+    });
+  }
+
+  /** Starts listening; the returned promise resolves once Redis confirmed the subscription. */
+  async subscribe(channel: string, listener: ChannelListener): Promise<() => Promise<void>> {
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+    }
+    set.add(listener);
+    if (set.size === 1) this.confirmations.set(channel, this.redis.subscribe(channel));
+    await this.confirmations.get(channel);
+    return async () => {
+      const current = this.listeners.get(channel);
+      if (!current?.delete(listener)) return;
+      if (current.size > 0) return;
+      this.listeners.delete(channel);
+      this.confirmations.delete(channel);
+      await this.redis.unsubscribe(channel);
+    };
+  }
+
+  get channelCount(): number {
+    return this.listeners.size;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,53 @@
+// The contract every model provider meets: a streaming call that yields text, tool calls, usage and a finish reason.
+import type { FunctionDefinition, ResponseFormat, ToolChoice } from '@threadwork/shared';
+
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+export type ModelMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string }
+  | { role: 'assistant'; toolCalls: ModelToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; output: string };
+
+export interface ModelRequest {
+  model: string;
+  instructions: string;
+  messages: ModelMessage[];
+  tools: FunctionDefinition[];
+  toolChoice: ToolChoice;
+  parallelToolCalls: boolean;
+  temperature: number | null;
+  topP: number | null;
+  maxOutputTokens: number | null;
+  responseFormat: ResponseFormat;
+}
+
+export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter';
+
+export type ModelEvent =
+  | { type: 'text'; delta: string }
+  | { type: 'tool_call'; call: ModelToolCall }
+  | { type: 'usage'; promptTokens: number; completionTokens: number }
+  | { type: 'finish'; reason: FinishReason };
+
+export interface ModelProvider {
+  readonly name: string;
+  stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelEvent>;
+}
+
+export type ProviderErrorCode = 'rate_limit_exceeded' | 'server_error' | 'invalid_prompt';
+
+/** A provider failure the run reports as its `last_error`. */
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+  constructor(
+    readonly code: ProviderErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
