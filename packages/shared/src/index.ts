@@ -15,3 +15,6 @@ export * from './subscriber.js';
 export * from './tools.js';
 export * from './wire.js';
 export * from './models.js';
+export * from './runs/endings.js';
+export * from './runs/transitions.js';
+export * from './lifecycle.js';

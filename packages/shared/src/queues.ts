@@ -9,6 +9,7 @@ export const TOOLS_QUEUE = 'tools';
 export const runJobs = {
   'run.execute': z.object({ runId: runIdSchema }),
   'run.continue': z.object({ runId: runIdSchema, stepId: idSchema('step') }),
+  'run.resume': z.object({ runId: runIdSchema, stepId: idSchema('step') }),
   'run.expire': z.object({ runId: runIdSchema, stepId: idSchema('step') }),
 } as const;
 
@@ -73,6 +74,8 @@ export function runJobId(job: RunJob): string {
       return job.data.runId;
     case 'run.continue':
       return `${job.data.runId}-${job.data.stepId}`;
+    case 'run.resume':
+      return `${job.data.runId}-${job.data.stepId}-resume`;
     case 'run.expire':
       return `${job.data.runId}-expire-${job.data.stepId}`;
   }

@@ -1,14 +1,8 @@
 // vitest globalSetup: find or start Postgres and Redis, migrate the template database, share the URLs.
 import type { TestProject } from 'vitest/node';
 import { prepareTemplate } from './database.js';
+import './provided-context.js';
 import { provideServices } from './services.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseServerUrl: string;
-    redisUrl: string;
-  }
-}
 
 export default async function setup(project: TestProject) {
   const services = await provideServices();

@@ -1,3 +1,4 @@
 // Test support shared by every service's tests.
+import './provided-context.js';
 export * from './database.js';
 export * from './services.js';

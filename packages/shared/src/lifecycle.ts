@@ -1,0 +1,62 @@
+// Process lifecycle: one ordered, idempotent shutdown with a deadline; a second signal exits at once.
+import type { Logger } from 'pino';
+
+export interface Stoppable {
+  close(): Promise<void>;
+}
+
+export function handleSignals(service: Stoppable, log: Logger, timeoutMs: number): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      log.error({ timeoutMs }, 'shutdown deadline passed: exiting');
+      process.exit(1);
+    }, timeoutMs);
+    deadline.unref();
+    service.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Runs the closers in order once, whatever happens to each; later calls get the same promise. */
+export function orderedShutdown(steps: Array<() => Promise<unknown>>, log: Logger): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => {
+    done ??= (async () => {
+      for (const step of steps) {
+        await step().catch((error: unknown) => log.warn({ err: error }, 'shutdown step failed'));
+      }
+    })();
+    return done;
+  };
+}
+
+/** Resolves with the promise's value, or rejects after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,47 @@
+// Compare-and-set moves of a run's status: when two actors race, exactly one wins and the other learns it.
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../db/client.js';
+import { runs } from '../db/schema.js';
+import type { RunRow } from '../objects.js';
+import { allowedFrom, type RunStatus } from '../run-status.js';
+
+export type RunPatch = Partial<Omit<RunRow, 'id' | 'status' | 'threadId' | 'ownerId' | 'createdAt'>>;
+
+/** Moves a run to `to` if its current status allows it; answers the updated row or null when another actor won. */
+export async function transitionRun(
+  db: Pick<Db, 'update'>,
+  runId: string,
+  to: RunStatus,
+  patch: RunPatch = {},
+  from: readonly RunStatus[] = allowedFrom(to),
+): Promise<RunRow | null> {
+  const [row] = await db
+    .update(runs)
+    .set({ ...patch, status: to })
+    .where(and(eq(runs.id, runId), inArray(runs.status, [...from])))
+    .returning();
+  return row ?? null;
+}
+
+export async function findRun(db: Pick<Db, 'select'>, runId: string): Promise<RunRow | null> {
+  const [row] = await db.select().from(runs).where(eq(runs.id, runId));
+  return row ?? null;
+}
+
+/** The patch that goes with entering a terminal status: its timestamp, and no expiry once finished. */
+export function terminalPatch(to: RunStatus, now: Date): RunPatch {
+  switch (to) {
+    case 'completed':
+      return { completedAt: now, expiresAt: null, requiredAction: null };
+    case 'incomplete':
+      return { completedAt: now, expiresAt: null, requiredAction: null };
+    case 'failed':
+      return { failedAt: now, expiresAt: null, requiredAction: null };
+    case 'cancelled':
+      return { cancelledAt: now, expiresAt: null, requiredAction: null };
+    case 'expired':
+      return { requiredAction: null };
+    default:
+      return {};
+  }
+}

@@ -1,0 +1,37 @@
+// createApp(deps): the express application, without listen(), so tests mount it.
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import { authenticate } from './auth.js';
+import type { AppDeps } from './deps.js';
+import { errorHandler, notFoundRoute } from './errors.js';
+import { adminRouter } from './routes/admin.js';
+import { assistantsRouter } from './routes/assistants.js';
+import { healthRouter } from './routes/health.js';
+import { runsRouter } from './routes/runs.js';
+import { threadsRouter } from './routes/threads.js';
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const id = (req.headers['x-request-id'] as string | undefined) ?? `req_${randomUUID().replaceAll('-', '')}`;
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.use(healthRouter(deps.checkReady));
+  app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
+  const auth = authenticate(deps.db);
+  app.use('/v1', auth, assistantsRouter(deps), threadsRouter(deps), runsRouter(deps));
+  app.use('/admin', auth, adminRouter(deps));
+  app.use(notFoundRoute);
+  app.use(errorHandler(deps.log));
+  return app;
+}

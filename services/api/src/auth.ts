@@ -1,0 +1,74 @@
+// Bearer-key authentication: keys are stored as sha256 hashes; the bootstrap admin key is registered at start-up.
+import { createHash, randomBytes } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { eq } from 'drizzle-orm';
+import { ApiError, type ApiKeyRole, type Db, newId, schema } from '@threadwork/shared';
+
+export interface Principal {
+  keyId: string;
+  role: ApiKeyRole;
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+export function generateKey(): string {
+  return `sk-tw-${randomBytes(24).toString('base64url')}`;
+}
+
+/** Makes sure the bootstrap admin key exists as an admin key row. */
+export async function registerAdminKey(db: Db, key: string): Promise<void> {
+  await db
+    .insert(schema.apiKeys)
+    .values({ id: newId('apiKey'), name: 'bootstrap admin', keyHash: hashKey(key), role: 'admin' })
+    .onConflictDoNothing({ target: schema.apiKeys.keyHash });
+}
+
+function maskKey(key: string): string {
+  return key.length <= 8 ? '****' : `${key.slice(0, 6)}****${key.slice(-4)}`;
+}
+
+export function authenticate(db: Db): RequestHandler {
+  async function lookup(key: string): Promise<Principal | null> {
+    const [row] = await db
+      .select({ id: schema.apiKeys.id, role: schema.apiKeys.role, revokedAt: schema.apiKeys.revokedAt })
+      .from(schema.apiKeys)
+      .where(eq(schema.apiKeys.keyHash, hashKey(key)));
+    return row && !row.revokedAt ? { keyId: row.id, role: row.role } : null;
+  }
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) {
+      throw new ApiError(
+        401,
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        { code: 'missing_api_key' },
+      );
+    }
+    const principal = await lookup(match[1]);
+    if (!principal) {
+      throw new ApiError(401, `Incorrect API key provided: ${maskKey(match[1])}.`, { code: 'invalid_api_key' });
+    }
+    res.locals.principal = principal;
+    next();
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  const principal = res.locals.principal as Principal | undefined;
+  if (!principal) throw new ApiError(401, 'Not authenticated.');
+  return principal;
+}
+
+export function requireAdmin(_req: Request, res: Response, next: NextFunction): void {
+  if (principalOf(res).role !== 'admin') {
+    throw new ApiError(403, 'This endpoint requires an admin key.', { type: 'permission_error' });
+  }
+  next();
+}
+
+export function isAdmin(principal: Principal): boolean {
+  return principal.role === 'admin';
+}

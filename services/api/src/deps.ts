@@ -1,0 +1,14 @@
+// What the API needs from the outside world, passed in so tests build it against their own database and prefix.
+import type { Config, Db, EventBus, Logger, Queues } from '@threadwork/shared';
+import type { RunFeed } from './sse/run-feed.js';
+
+export interface AppDeps {
+  db: Db;
+  queues: Queues;
+  events: EventBus;
+  feed: RunFeed;
+  config: Config;
+  log: Logger;
+  /** Answers true when Postgres and Redis respond (for /readyz). */
+  checkReady: () => Promise<boolean>;
+}

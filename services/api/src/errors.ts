@@ -1,0 +1,133 @@
+// The one exit for errors: ApiError and ZodError become OpenAI-shaped JSON bodies with the right status.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ApiError, type Logger } from '@threadwork/shared';
+import { ZodError, type core } from 'zod';
+
+function paramPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((out, key) => {
+    if (typeof key === 'number') return `${out}[${key}]`;
+    return out.length === 0 ? String(key) : `${out}.${String(key)}`;
+  }, '');
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'an integer' : 'a decimal';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+function quoteList(values: readonly unknown[]): string {
+  const quoted = values.map((value) => `'${String(value)}'`);
+  if (quoted.length <= 1) return quoted.join('');
+  return `${quoted.slice(0, -1).join(', ')}, and ${quoted.at(-1)}`;
+}
+
+/** Turns the first zod issue into OpenAI's wording, code and param. */
+export function zodToApiError(error: ZodError, input: unknown): ApiError {
+  const issue = error.issues[0] as core.$ZodIssue;
+  const path = issue.path;
+  const param = paramPath(path);
+  const value = valueAt(input, path);
+  const custom = (issue as { params?: { code?: string } }).params?.code;
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0] ?? '';
+    const full = param ? `${param}.${key}` : key;
+    return new ApiError(400, `Unknown parameter: '${full}'.`, { param: full, code: 'unknown_parameter' });
+  }
+  if (issue.code === 'invalid_type' && value === undefined) {
+    return new ApiError(400, `Missing required parameter: '${param}'.`, { param, code: 'missing_required_parameter' });
+  }
+  if (issue.code === 'invalid_type') {
+    return new ApiError(400, `Invalid type for '${param}': expected ${issue.expected}, but got ${typeName(value)} instead.`, {
+      param,
+      code: 'invalid_type',
+    });
+  }
+  if (issue.code === 'invalid_value') {
+    return new ApiError(400, `Invalid value: '${String(value)}'. Supported values are: ${quoteList(issue.values)}.`, {
+      param,
+      code: 'invalid_value',
+    });
+  }
+  if (issue.code === 'too_big' && typeof value === 'number') {
+    return new ApiError(
+      400,
+      `Invalid '${param}': ${Number.isInteger(value) ? 'integer' : 'number'} above maximum value. Expected a value <= ${String(issue.maximum)}, but got ${value} instead.`,
+      { param, code: Number.isInteger(value) ? 'integer_above_max_value' : 'decimal_above_max_value' },
+    );
+  }
+  if (issue.code === 'too_small' && typeof value === 'number') {
+    return new ApiError(
+      400,
+      `Invalid '${param}': ${Number.isInteger(value) ? 'integer' : 'number'} below minimum value. Expected a value >= ${String(issue.minimum)}, but got ${value} instead.`,
+      { param, code: Number.isInteger(value) ? 'integer_below_min_value' : 'decimal_below_min_value' },
+    );
+  }
+  if (issue.code === 'too_big' && typeof value === 'string') {
+    return new ApiError(
+      400,
+      `Invalid '${param}': string too long. Expected a string with maximum length ${String(issue.maximum)}, but got a string with length ${value.length} instead.`,
+      { param, code: 'string_above_max_length' },
+    );
+  }
+  if (issue.code === 'too_big' && Array.isArray(value)) {
+    return new ApiError(
+      400,
+      `Invalid '${param}': array too long. Expected an array with maximum length ${String(issue.maximum)}, but got an array with length ${value.length} instead.`,
+      { param, code: 'array_above_max_length' },
+    );
+  }
+  const message = custom ? issue.message : `Invalid '${param}': ${issue.message}.`;
+  return new ApiError(400, message, { param: param || null, code: custom ?? 'invalid_value' });
+}
+
+/** Parses with a zod schema; failures become 400s in OpenAI's wording. */
+export function parseInput<T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: ZodError } }, input: unknown): T {
+  const result = schema.safeParse(input);
+  if (!result.success) throw zodToApiError(result.error, input);
+  return result.data;
+}
+
+export const notFoundRoute: RequestHandler = (req) => {
+  throw new ApiError(404, `Invalid URL (${req.method} ${req.path})`, { code: 'unknown_url' });
+};
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const apiError = toApiError(error, req.body);
+    if (apiError.status >= 500) log.error({ err: error, path: req.path }, 'request failed');
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
+  };
+}
+
+function toApiError(error: unknown, body: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ZodError) return zodToApiError(error, body);
+  const status = (error as { status?: number; type?: string }).status;
+  if ((error as { type?: string }).type === 'entity.parse.failed') {
+    return new ApiError(400, 'We could not parse the JSON body of your request.', { code: 'invalid_json' });
+  }
+  if ((error as { type?: string }).type === 'entity.too.large') {
+    return new ApiError(413, 'Request body too large.', { code: 'request_too_large' });
+  }
+  if (typeof status === 'number' && status >= 400 && status < 500) return new ApiError(status, String((error as Error).message));
+  return new ApiError(500, 'The server had an error while processing your request.', {
+    type: 'server_error',
+    code: 'server_error',
+  });
+}

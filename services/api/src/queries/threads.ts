@@ -1,0 +1,62 @@
+// Data access for threads and their messages: a user sees only its own threads.
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { type Db, type MessageRow, type ThreadRow, schema } from '@threadwork/shared';
+import type { Principal } from '../auth.js';
+
+const { threads, messages, runs } = schema;
+
+export type NewThread = typeof threads.$inferInsert;
+export type NewMessage = typeof messages.$inferInsert;
+
+export function threadsOwnedBy(principal: Principal): SQL | undefined {
+  return principal.role === 'admin' ? undefined : eq(threads.ownerId, principal.keyId);
+}
+
+export async function insertThread(db: Pick<Db, 'insert'>, thread: NewThread, initial: NewMessage[]): Promise<ThreadRow> {
+  const [row] = await db.insert(threads).values(thread).returning();
+  if (!row) throw new Error('insert returned no row');
+  if (initial.length > 0) await db.insert(messages).values(initial);
+  return row;
+}
+
+export async function findThread(db: Pick<Db, 'select'>, principal: Principal, id: string): Promise<ThreadRow | null> {
+  const [row] = await db
+    .select()
+    .from(threads)
+    .where(and(eq(threads.id, id), threadsOwnedBy(principal)));
+  return row ?? null;
+}
+
+export async function updateThread(db: Db, id: string, patch: Partial<NewThread>): Promise<ThreadRow | null> {
+  const [row] = await db.update(threads).set(patch).where(eq(threads.id, id)).returning();
+  return row ?? null;
+}
+
+export async function deleteThread(db: Db, id: string): Promise<void> {
+  await db.delete(threads).where(eq(threads.id, id));
+}
+
+export async function touchThread(db: Pick<Db, 'update'>, id: string): Promise<void> {
+  await db.update(threads).set({ lastActivityAt: new Date() }).where(eq(threads.id, id));
+}
+
+export async function activeRunId(db: Pick<Db, 'select'>, threadId: string): Promise<string | null> {
+  const [row] = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.threadId, threadId), inArray(runs.status, ['queued', 'in_progress', 'requires_action', 'cancelling'])));
+  return row?.id ?? null;
+}
+
+export async function insertMessages(db: Pick<Db, 'insert'>, rows: NewMessage[]): Promise<MessageRow[]> {
+  if (rows.length === 0) return [];
+  return db.insert(messages).values(rows).returning();
+}
+
+export async function findMessage(db: Db, threadId: string, id: string): Promise<MessageRow | null> {
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, id), eq(messages.threadId, threadId)));
+  return row ?? null;
+}

@@ -1,0 +1,55 @@
+// /admin: API keys (create, list, revoke). Admin keys only.
+import { Router } from 'express';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { newId, notFound, schema } from '@threadwork/shared';
+import { z } from 'zod';
+import { generateKey, hashKey, requireAdmin } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { parseInput } from '../errors.js';
+
+const createKeySchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  role: z.enum(['user', 'admin']).default('user'),
+});
+
+export function adminRouter(deps: AppDeps): Router {
+  const router = Router();
+  router.use(requireAdmin);
+
+  router.post('/keys', async (req, res) => {
+    const input = parseInput(createKeySchema, req.body);
+    const key = generateKey();
+    const id = newId('apiKey');
+    await deps.db.insert(schema.apiKeys).values({ id, name: input.name, role: input.role, keyHash: hashKey(key) });
+    res.status(201).json({ id, name: input.name, role: input.role, key });
+  });
+
+  router.get('/keys', async (_req, res) => {
+    const rows = await deps.db
+      .select({ id: schema.apiKeys.id, name: schema.apiKeys.name, role: schema.apiKeys.role, createdAt: schema.apiKeys.createdAt })
+      .from(schema.apiKeys)
+      .where(isNull(schema.apiKeys.revokedAt))
+      .orderBy(desc(schema.apiKeys.id));
+    res.json({
+      object: 'list',
+      data: rows.map((row) => ({
+        id: row.id,
+        name: row.name,
+        role: row.role,
+        created_at: Math.floor(row.createdAt.getTime() / 1000),
+      })),
+    });
+  });
+
+  router.delete('/keys/:keyId', async (req, res) => {
+    const rows = await deps.db
+      .update(schema.apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(schema.apiKeys.id, req.params.keyId), isNull(schema.apiKeys.revokedAt)))
+      .returning({ id: schema.apiKeys.id });
+    if (rows.length === 0) throw notFound('key', req.params.keyId);
+    res.json({ id: req.params.keyId, object: 'key.deleted', deleted: true });
+  });
+
+  return router;
+}

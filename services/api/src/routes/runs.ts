@@ -1,0 +1,121 @@
+// /v1 runs: create (JSON or SSE), create-thread-and-run, retrieve, modify, list, cancel, submit_tool_outputs, steps.
+import { Router, type Response } from 'express';
+import { and, eq } from 'drizzle-orm';
+import { notFound, type RunRow, schema, toRunObject, toRunStepObject } from '@threadwork/shared';
+import { principalOf } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { parseInput } from '../errors.js';
+import { pageQuery, toPage } from '../pagination.js';
+import { findThread } from '../queries/threads.js';
+import { cancelRun } from '../runs/cancel-run.js';
+import { createRun, loadAssistantForRun } from '../runs/create-run.js';
+import { submitToolOutputs } from '../runs/submit-tool-outputs.js';
+import { listQuerySchema } from '../schemas/common.js';
+import { createRunSchema, createThreadAndRunSchema, modifyRunSchema, submitToolOutputsSchema } from '../schemas/runs.js';
+import { streamAssistantsRun } from '../sse/assistants.js';
+import { checkModel } from './assistants.js';
+import { createThread } from './threads.js';
+
+export function runsRouter(deps: AppDeps): Router {
+  const router = Router();
+  const runSchema = createRunSchema(deps.config.MAX_MESSAGE_CHARS);
+  const threadAndRunSchema = createThreadAndRunSchema(deps.config.MAX_MESSAGE_CHARS);
+  const sseOptions = { heartbeatMs: deps.config.SSE_HEARTBEAT_MS, maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS };
+
+  async function ownThread(res: Response, threadId: string) {
+    const thread = await findThread(deps.db, principalOf(res), threadId);
+    if (!thread) throw notFound('thread', threadId);
+    return thread;
+  }
+
+  async function ownRun(res: Response, threadId: string, runId: string): Promise<RunRow> {
+    const thread = await ownThread(res, threadId);
+    const [run] = await deps.db
+      .select()
+      .from(schema.runs)
+      .where(and(eq(schema.runs.id, runId), eq(schema.runs.threadId, thread.id)));
+    if (!run) throw notFound('run', runId);
+    return run;
+  }
+
+  async function answer(res: Response, run: RunRow, firstSeq: number, stream: boolean | null | undefined) {
+    if (stream) await streamAssistantsRun(res, deps.feed, run.id, firstSeq - 1, sseOptions);
+    else res.json(toRunObject(run));
+  }
+
+  router.post('/threads/runs', async (req, res) => {
+    const input = parseInput(threadAndRunSchema, req.body);
+    const principal = principalOf(res);
+    const assistant = await loadAssistantForRun(deps, principal, input.assistant_id);
+    checkModel(deps, input.model ?? assistant.model);
+    const thread = await createThread(deps, principal.keyId, input.thread ?? {});
+    const { run, firstSeq } = await createRun(deps, principal, thread, input, { announceThread: true });
+    await answer(res, run, firstSeq, input.stream);
+  });
+
+  router.post('/threads/:threadId/runs', async (req, res) => {
+    const input = parseInput(runSchema, req.body);
+    const thread = await ownThread(res, req.params.threadId);
+    const { run, firstSeq } = await createRun(deps, principalOf(res), thread, input, {
+      additionalMessages: input.additional_messages,
+    });
+    await answer(res, run, firstSeq, input.stream);
+  });
+
+  router.get('/threads/:threadId/runs', async (req, res) => {
+    const query = parseInput(listQuerySchema, req.query);
+    const thread = await ownThread(res, req.params.threadId);
+    const page = pageQuery(schema.runs.id, query, eq(schema.runs.threadId, thread.id));
+    const rows = await deps.db.select().from(schema.runs).where(page.where).orderBy(page.orderBy).limit(page.limit);
+    res.json(toPage(rows.map(toRunObject), query));
+  });
+
+  router.get('/threads/:threadId/runs/:runId', async (req, res) => {
+    const run = await ownRun(res, req.params.threadId, req.params.runId);
+    res.set('openai-poll-after-ms', String(deps.config.POLL_AFTER_MS));
+    res.json(toRunObject(run));
+  });
+
+  router.post('/threads/:threadId/runs/:runId', async (req, res) => {
+    const input = parseInput(modifyRunSchema, req.body ?? {});
+    const run = await ownRun(res, req.params.threadId, req.params.runId);
+    const [row] = await deps.db
+      .update(schema.runs)
+      .set({ metadata: input.metadata ?? {} })
+      .where(eq(schema.runs.id, run.id))
+      .returning();
+    res.json(toRunObject(row ?? run));
+  });
+
+  router.post('/threads/:threadId/runs/:runId/cancel', async (req, res) => {
+    const run = await ownRun(res, req.params.threadId, req.params.runId);
+    res.json(toRunObject(await cancelRun(deps, run)));
+  });
+
+  router.post('/threads/:threadId/runs/:runId/submit_tool_outputs', async (req, res) => {
+    const input = parseInput(submitToolOutputsSchema, req.body);
+    const run = await ownRun(res, req.params.threadId, req.params.runId);
+    const submitted = await submitToolOutputs(deps, run, input.tool_outputs);
+    await answer(res, submitted.run, submitted.firstSeq, input.stream);
+  });
+
+  router.get('/threads/:threadId/runs/:runId/steps', async (req, res) => {
+    const query = parseInput(listQuerySchema, req.query);
+    const run = await ownRun(res, req.params.threadId, req.params.runId);
+    const page = pageQuery(schema.runSteps.id, query, eq(schema.runSteps.runId, run.id));
+    const rows = await deps.db.select().from(schema.runSteps).where(page.where).orderBy(page.orderBy).limit(page.limit);
+    res.json(toPage(rows.map(toRunStepObject), query));
+  });
+
+  router.get('/threads/:threadId/runs/:runId/steps/:stepId', async (req, res) => {
+    const run = await ownRun(res, req.params.threadId, req.params.runId);
+    const [step] = await deps.db
+      .select()
+      .from(schema.runSteps)
+      .where(and(eq(schema.runSteps.id, req.params.stepId), eq(schema.runSteps.runId, run.id)));
+    if (!step) throw notFound('step', req.params.stepId);
+    res.json(toRunStepObject(step));
+  });
+
+  return router;
+}

@@ -1,0 +1,144 @@
+// /v1/threads and their messages: create (with messages), retrieve, modify, delete; messages CRUD and list.
+import { Router } from 'express';
+import { and, eq } from 'drizzle-orm';
+import { ApiError, newId, notFound, schema, toMessageObject, toThreadObject } from '@threadwork/shared';
+import { z } from 'zod';
+import { principalOf } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { parseInput } from '../errors.js';
+import { newUserMessage } from '../messages.js';
+import { pageQuery, toPage } from '../pagination.js';
+import {
+  activeRunId,
+  deleteThread,
+  findMessage,
+  findThread,
+  insertMessages,
+  insertThread,
+  touchThread,
+  updateThread,
+} from '../queries/threads.js';
+import { createMessageSchema, listQuerySchema, metadataSchema, toolResourcesSchema } from '../schemas/common.js';
+
+export function createThreadSchema(maxChars: number) {
+  return z.strictObject({
+    messages: z.array(createMessageSchema(maxChars)).max(32).optional(),
+    tool_resources: toolResourcesSchema,
+    metadata: metadataSchema.nullable().optional(),
+  });
+}
+
+const modifyThreadSchema = z.strictObject({ metadata: metadataSchema.nullable().optional(), tool_resources: toolResourcesSchema });
+const modifyMessageSchema = z.strictObject({ metadata: metadataSchema.nullable().optional() });
+const listMessagesSchema = listQuerySchema.extend({ run_id: z.string().optional() });
+
+export type CreateThreadInput = z.infer<ReturnType<typeof createThreadSchema>>;
+
+export async function createThread(deps: AppDeps, ownerId: string, input: CreateThreadInput) {
+  const id = newId('thread');
+  const initial = (input.messages ?? []).map((message) => newUserMessage(id, message));
+  return deps.db.transaction((tx) =>
+    insertThread(
+      tx,
+      { id, ownerId, metadata: input.metadata ?? {}, toolResources: input.tool_resources ?? {} },
+      initial,
+    ),
+  );
+}
+
+export function activeRunMessage(threadId: string, runId: string): ApiError {
+  return new ApiError(400, `Can't add messages to ${threadId} while a run ${runId} is active.`);
+}
+
+export function threadsRouter(deps: AppDeps): Router {
+  const router = Router();
+  const messageSchema = createMessageSchema(deps.config.MAX_MESSAGE_CHARS);
+  const threadSchema = createThreadSchema(deps.config.MAX_MESSAGE_CHARS);
+
+  async function ownThread(res: Parameters<typeof principalOf>[0], threadId: string) {
+    const thread = await findThread(deps.db, principalOf(res), threadId);
+    if (!thread) throw notFound('thread', threadId);
+    return thread;
+  }
+
+  router.post('/threads', async (req, res) => {
+    const input = parseInput(threadSchema, req.body ?? {});
+    const thread = await createThread(deps, principalOf(res).keyId, input);
+    res.json(toThreadObject(thread));
+  });
+
+  router.get('/threads/:threadId', async (req, res) => {
+    res.json(toThreadObject(await ownThread(res, req.params.threadId)));
+  });
+
+  router.post('/threads/:threadId', async (req, res) => {
+    const input = parseInput(modifyThreadSchema, req.body ?? {});
+    await ownThread(res, req.params.threadId);
+    const row = await updateThread(deps.db, req.params.threadId, {
+      metadata: input.metadata === null ? {} : input.metadata,
+      toolResources: input.tool_resources === null ? {} : input.tool_resources,
+    });
+    if (!row) throw notFound('thread', req.params.threadId);
+    res.json(toThreadObject(row));
+  });
+
+  router.delete('/threads/:threadId', async (req, res) => {
+    await ownThread(res, req.params.threadId);
+    await deleteThread(deps.db, req.params.threadId);
+    res.json({ id: req.params.threadId, object: 'thread.deleted', deleted: true });
+  });
+
+  router.post('/threads/:threadId/messages', async (req, res) => {
+    const input = parseInput(messageSchema, req.body);
+    const thread = await ownThread(res, req.params.threadId);
+    const active = await activeRunId(deps.db, thread.id);
+    if (active) throw activeRunMessage(thread.id, active);
+    const [row] = await insertMessages(deps.db, [newUserMessage(thread.id, input)]);
+    await touchThread(deps.db, thread.id);
+    if (!row) throw new Error('insert returned no row');
+    res.json(toMessageObject(row));
+  });
+
+  router.get('/threads/:threadId/messages', async (req, res) => {
+    const query = parseInput(listMessagesSchema, req.query);
+    const thread = await ownThread(res, req.params.threadId);
+    const scope = and(
+      eq(schema.messages.threadId, thread.id),
+      query.run_id ? eq(schema.messages.runId, query.run_id) : undefined,
+    );
+    const page = pageQuery(schema.messages.id, query, scope);
+    const rows = await deps.db.select().from(schema.messages).where(page.where).orderBy(page.orderBy).limit(page.limit);
+    res.json(toPage(rows.map(toMessageObject), query));
+  });
+
+  router.get('/threads/:threadId/messages/:messageId', async (req, res) => {
+    const thread = await ownThread(res, req.params.threadId);
+    const row = await findMessage(deps.db, thread.id, req.params.messageId);
+    if (!row) throw notFound('message', req.params.messageId);
+    res.json(toMessageObject(row));
+  });
+
+  router.post('/threads/:threadId/messages/:messageId', async (req, res) => {
+    const input = parseInput(modifyMessageSchema, req.body ?? {});
+    const thread = await ownThread(res, req.params.threadId);
+    const [row] = await deps.db
+      .update(schema.messages)
+      .set({ metadata: input.metadata ?? {} })
+      .where(and(eq(schema.messages.id, req.params.messageId), eq(schema.messages.threadId, thread.id)))
+      .returning();
+    if (!row) throw notFound('message', req.params.messageId);
+    res.json(toMessageObject(row));
+  });
+
+  router.delete('/threads/:threadId/messages/:messageId', async (req, res) => {
+    const thread = await ownThread(res, req.params.threadId);
+    const rows = await deps.db
+      .delete(schema.messages)
+      .where(and(eq(schema.messages.id, req.params.messageId), eq(schema.messages.threadId, thread.id)))
+      .returning({ id: schema.messages.id });
+    if (rows.length === 0) throw notFound('message', req.params.messageId);
+    res.json({ id: req.params.messageId, object: 'thread.message.deleted', deleted: true });
+  });
+
+  return router;
+}

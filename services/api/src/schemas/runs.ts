@@ -1,0 +1,66 @@
+// Request bodies of the run endpoints.
+import { z } from 'zod';
+import {
+  createMessageSchema,
+  metadataSchema,
+  responseFormatSchema,
+  toolChoiceSchema,
+  toolResourcesSchema,
+  toolSchema,
+  truncationStrategySchema,
+} from './common.js';
+
+const runFields = {
+  assistant_id: z.string().min(1),
+  model: z.string().min(1).nullable().optional(),
+  instructions: z.string().max(256_000).nullable().optional(),
+  tools: z.array(toolSchema).max(128).nullable().optional(),
+  metadata: metadataSchema.nullable().optional(),
+  temperature: z.number().min(0).max(2).nullable().optional(),
+  top_p: z.number().min(0).max(1).nullable().optional(),
+  stream: z.boolean().nullable().optional(),
+  max_prompt_tokens: z.number().int().min(256).nullable().optional(),
+  max_completion_tokens: z.number().int().min(1).nullable().optional(),
+  truncation_strategy: truncationStrategySchema.nullable().optional(),
+  tool_choice: toolChoiceSchema.nullable().optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  response_format: responseFormatSchema.nullable().optional(),
+};
+
+export function createRunSchema(maxChars: number) {
+  return z.strictObject({
+    ...runFields,
+    additional_instructions: z.string().max(256_000).nullable().optional(),
+    additional_messages: z.array(createMessageSchema(maxChars)).max(32).nullable().optional(),
+    reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullable().optional(),
+  });
+}
+
+export function createThreadAndRunSchema(maxChars: number) {
+  return z.strictObject({
+    ...runFields,
+    thread: z
+      .strictObject({
+        messages: z.array(createMessageSchema(maxChars)).max(32).optional(),
+        tool_resources: toolResourcesSchema,
+        metadata: metadataSchema.nullable().optional(),
+      })
+      .optional(),
+    tool_resources: toolResourcesSchema,
+  });
+}
+
+export type CreateRunInput = z.infer<ReturnType<typeof createRunSchema>>;
+export type CreateThreadAndRunInput = z.infer<ReturnType<typeof createThreadAndRunSchema>>;
+export type RunSettingsInput = Omit<CreateRunInput, 'additional_messages' | 'additional_instructions' | 'reasoning_effort'> & {
+  additional_instructions?: string | null;
+};
+
+export const submitToolOutputsSchema = z.strictObject({
+  tool_outputs: z
+    .array(z.strictObject({ tool_call_id: z.string().optional(), output: z.string().max(512_000).optional() }))
+    .max(128),
+  stream: z.boolean().nullable().optional(),
+});
+
+export const modifyRunSchema = z.strictObject({ metadata: metadataSchema.nullable().optional() });

@@ -1,0 +1,67 @@
+// Starts the API: connections, bootstrap admin key, HTTP server; answers a handle that closes it all in order.
+import type { Server } from 'node:http';
+import { sql } from 'drizzle-orm';
+import {
+  ChannelSubscriber,
+  type Config,
+  closeQueues,
+  createDb,
+  createQueues,
+  createRedis,
+  EventBus,
+  type Logger,
+  orderedShutdown,
+} from '@threadwork/shared';
+import { createApp } from './app.js';
+import { registerAdminKey } from './auth.js';
+import type { AppDeps } from './deps.js';
+import { RunFeed } from './sse/run-feed.js';
+
+export interface ApiHandle {
+  server: Server;
+  url: string;
+  deps: AppDeps;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: Config, log: Logger): Promise<ApiHandle> {
+  const db = createDb({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'threadwork-api' });
+  const producer = createRedis(config.REDIS_URL, 'producer', 'threadwork-api');
+  const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-api-events');
+  const queues = createQueues(producer, config.QUEUE_PREFIX);
+  const events = new EventBus(producer, {
+    prefix: config.QUEUE_PREFIX,
+    maxLength: config.EVENT_STREAM_MAX_LENGTH,
+    ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
+  });
+  const subscriber = new ChannelSubscriber(subscriberConnection);
+  const feed = new RunFeed(events, subscriber);
+  const checkReady = async () => {
+    await Promise.all([db.execute(sql`select 1`), producer.ping()]);
+    return true;
+  };
+  if (config.ADMIN_API_KEY) await registerAdminKey(db, config.ADMIN_API_KEY);
+  const deps: AppDeps = { db, queues, events, feed, config, log, checkReady };
+  const app = createApp(deps);
+  const server = await new Promise<Server>((resolve) => {
+    const listening = app.listen(config.PORT, '0.0.0.0', () => resolve(listening));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  log.info({ port }, 'api listening');
+  const close = orderedShutdown(
+    [
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+      () => closeQueues(queues),
+      () => subscriber.close(),
+      async () => producer.disconnect(),
+      () => db.$client.end(),
+    ],
+    log,
+  );
+  return { server, url: `http://127.0.0.1:${port}`, deps, close };
+}
