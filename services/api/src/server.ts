@@ -11,6 +11,7 @@ import {
   EventBus,
   type Logger,
   orderedShutdown,
+  runMigrations,
 } from '@threadwork/shared';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
@@ -25,6 +26,7 @@ export interface ApiHandle {
 }
 
 export async function startApi(config: Config, log: Logger): Promise<ApiHandle> {
+  await runMigrations(config.DATABASE_URL);
   const db = createDb({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'threadwork-api' });
   const producer = createRedis(config.REDIS_URL, 'producer', 'threadwork-api');
   const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-api-events');

@@ -34,12 +34,18 @@ export async function ensureDatabase(url: string, template?: string): Promise<bo
   }
 }
 
+/** An arbitrary constant: the advisory lock that lets one process at a time migrate. */
+const MIGRATION_LOCK = 7_351_204_117;
+
+/** Applies pending migrations; replicas starting together take turns on an advisory lock. */
 export async function runMigrations(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await migrate(drizzle(client), { migrationsFolder });
   } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await client.end();
   }
 }

@@ -1,0 +1,108 @@
+// `npm start`: checks Postgres and Redis, prepares the databases, and runs the API, run worker and tool worker.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, createLogger, ensureDatabase, loadConfig, prepareToolsDatabase, runMigrations } from '@threadwork/shared';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const services = ['api', 'run-worker', 'tool-worker'] as const;
+
+function fail(line: string): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(1);
+}
+
+function reachable(url: string, defaultPort: number): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: hostname, port: Number(port || defaultPort) }, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** In development a generated admin key is kept in .threadwork/ so it survives restarts. */
+function developmentAdminKey(): string {
+  const file = `${root}.threadwork/dev-admin-key`;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(`${root}.threadwork`, { recursive: true });
+    const key = `sk-tw-admin-${randomBytes(24).toString('base64url')}`;
+    writeFileSync(file, `${key}\n`, { mode: 0o600 });
+    return key;
+  }
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+const log = createLogger({ name: 'start', level: config.LOG_LEVEL, pretty: config.PRETTY_LOGS });
+const hostOf = (url: string) => new URL(url).host;
+
+if (!(await reachable(config.DATABASE_URL, 5432))) {
+  fail(
+    `Postgres is not reachable at ${hostOf(config.DATABASE_URL)}: start it (e.g. 'pg_ctlcluster 15 main start' or 'brew services start postgresql') or run 'docker compose up -d postgres redis', or set DATABASE_URL.`,
+  );
+}
+if (!(await reachable(config.REDIS_URL, 6379))) {
+  fail(
+    `Redis is not reachable at ${hostOf(config.REDIS_URL)}: start it (e.g. 'redis-server --daemonize yes') or run 'docker compose up -d postgres redis', or set REDIS_URL.`,
+  );
+}
+
+await ensureDatabase(config.DATABASE_URL);
+await runMigrations(config.DATABASE_URL);
+await prepareToolsDatabase(config.TOOLS_DATABASE_URL, { seed: true });
+
+const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
+const children: ChildProcess[] = services.map((name) =>
+  spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
+    cwd: root,
+    env: { ...process.env, ADMIN_API_KEY: adminKey },
+    stdio: 'inherit',
+  }),
+);
+
+let stopping = false;
+function stopAll(signal: NodeJS.Signals) {
+  if (stopping) return;
+  stopping = true;
+  for (const child of children) child.kill(signal);
+}
+for (const child of children) {
+  child.on('exit', (code) => {
+    if (!stopping) {
+      log.error({ code }, 'a service exited; stopping the others');
+      stopAll('SIGTERM');
+    }
+    if (children.every((each) => each.exitCode !== null || each.signalCode !== null)) process.exit(code ?? 0);
+  });
+}
+process.on('SIGINT', () => stopAll('SIGINT'));
+process.on('SIGTERM', () => stopAll('SIGTERM'));
+
+const baseUrl = `http://localhost:${config.PORT}`;
+process.stdout.write(
+  [
+    '',
+    `Threadwork is starting (model: ${config.defaultModel}).`,
+    `  Assistants API:  ${baseUrl}/v1   (OpenAI SDK: baseURL '${baseUrl}/v1')`,
+    `  Chat API:        ${baseUrl}/api/chat`,
+    `  Web chat:        ${baseUrl}/`,
+    `  Admin key:       ${adminKey}${config.ADMIN_API_KEY ? '' : '   (development key, kept in .threadwork/dev-admin-key)'}`,
+    '',
+  ].join('\n'),
+);

@@ -1,0 +1,64 @@
+// What the model sees: the thread's messages and this run's tool calls with their outputs, in creation order.
+import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
+import { modelFunctions } from '@threadwork/shared';
+import type { ModelMessage, ModelRequest } from './providers/types.js';
+
+export function messageText(row: Pick<MessageRow, 'content'>): string {
+  return row.content
+    .map((part) => {
+      switch (part.type) {
+        case 'text':
+          return part.text.value;
+        case 'image_file':
+          return `[image file ${part.image_file.file_id}]`;
+        case 'image_url':
+          return `[image ${part.image_url.url}]`;
+        case 'refusal':
+          return part.refusal;
+      }
+    })
+    .join('\n');
+}
+
+function stepMessages(step: RunStepRow): ModelMessage[] {
+  if (step.stepDetails.type !== 'tool_calls') return [];
+  const calls = step.stepDetails.tool_calls;
+  return [
+    { role: 'assistant', toolCalls: calls.map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments })) },
+    ...calls.map(
+      (call): ModelMessage => ({ role: 'tool', toolCallId: call.id, name: call.function.name, output: call.function.output ?? '' }),
+    ),
+  ];
+}
+
+/** Interleaves messages and tool steps by id (ids are time-ordered). Messages still being written are left out. */
+export function toModelMessages(messages: MessageRow[], toolSteps: RunStepRow[]): ModelMessage[] {
+  const items: Array<{ id: string; messages: ModelMessage[] }> = [
+    ...messages
+      .filter((row) => row.status !== 'in_progress')
+      .map((row) => ({ id: row.id, messages: [{ role: row.role, content: messageText(row) } as ModelMessage] })),
+    ...toolSteps.map((step) => ({ id: step.id, messages: stepMessages(step) })),
+  ];
+  items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return items.flatMap((item) => item.messages);
+}
+
+export function remainingCompletionTokens(run: RunRow): number | null {
+  if (run.maxCompletionTokens === null) return null;
+  return Math.max(0, run.maxCompletionTokens - (run.usage?.completion_tokens ?? 0));
+}
+
+export function buildModelRequest(run: RunRow, messages: ModelMessage[], model: string): ModelRequest {
+  return {
+    model,
+    instructions: run.instructions,
+    messages,
+    tools: modelFunctions(run.tools),
+    toolChoice: run.toolChoice,
+    parallelToolCalls: run.parallelToolCalls,
+    temperature: run.temperature,
+    topP: run.topP,
+    maxOutputTokens: remainingCompletionTokens(run),
+    responseFormat: run.responseFormat,
+  };
+}

@@ -1,0 +1,322 @@
+// The run loop: claim the run, call the model, emit and persist what it says, and move the run to its next state.
+import {
+  type ChannelSubscriber,
+  type Config,
+  type Db,
+  endRunEarly,
+  enqueueRun,
+  type EventBus,
+  findRun,
+  isBuiltinToolType,
+  type LastError,
+  type Logger,
+  newId,
+  type NewRunEvent,
+  type Queues,
+  type RunRow,
+  type RunStepRow,
+  type StepToolCall,
+  terminalPatch,
+  toMessageObject,
+  toRunObject,
+  toRunStepObject,
+  transitionRun,
+  type Usage,
+} from '@threadwork/shared';
+import { watchCancel } from './cancel-watch.js';
+import { dispatchBuiltinTools } from './tool-dispatch.js';
+import { buildModelRequest, toModelMessages } from './model-input.js';
+import type { ProviderRegistry } from './providers/index.js';
+import { ProviderError, type FinishReason, type ModelToolCall } from './providers/types.js';
+import {
+  addUsage,
+  closeMessage,
+  loadThreadMessages,
+  loadToolSteps,
+  openMessage,
+  openToolStep,
+  recordUsage,
+  saveRunUsage,
+  touchThread,
+} from './run-store.js';
+
+export interface RunLoopDeps {
+  db: Db;
+  events: EventBus;
+  queues: Queues;
+  subscriber: ChannelSubscriber;
+  providers: ProviderRegistry;
+  config: Config;
+  log: Logger;
+  estimateCostUsd: (model: string, promptTokens: number, completionTokens: number) => number;
+  now?: () => Date;
+}
+
+const clock = (deps: RunLoopDeps) => deps.now?.() ?? new Date();
+
+function emit(deps: RunLoopDeps, run: RunRow, events: NewRunEvent[]): Promise<number> {
+  return deps.events.append(run.id, run.threadId, events);
+}
+
+/** A tool step as first announced: the SDK builds its calls from the deltas, so the snapshot starts empty. */
+function emptyToolStep(step: RunStepRow) {
+  return { ...toRunStepObject(step), step_details: { type: 'tool_calls' as const, tool_calls: [] } };
+}
+
+/** `run.execute`: a queued run starts. */
+export async function executeRun(deps: RunLoopDeps, runId: string): Promise<void> {
+  const run = await claim(deps, runId);
+  if (run) await driveModel(deps, run);
+}
+
+/** `run.resume`: tool outputs were submitted; the run was queued again. */
+export async function resumeRun(deps: RunLoopDeps, runId: string): Promise<void> {
+  const run = await claim(deps, runId);
+  if (run) await driveModel(deps, run);
+}
+
+async function claim(deps: RunLoopDeps, runId: string): Promise<RunRow | null> {
+  const now = clock(deps);
+  const current = await findRun(deps.db, runId);
+  if (!current) return null;
+  const run = await transitionRun(deps.db, runId, 'in_progress', { startedAt: current.startedAt ?? now, heartbeatAt: now }, [
+    'queued',
+  ]);
+  if (!run) {
+    await endIfCancelling(deps, runId);
+    return null;
+  }
+  await emit(deps, run, [{ event: 'thread.run.in_progress', data: toRunObject(run) }]);
+  return run;
+}
+
+async function endIfCancelling(deps: RunLoopDeps, runId: string): Promise<boolean> {
+  const run = await findRun(deps.db, runId);
+  if (run?.status !== 'cancelling') return false;
+  await endRunEarly(deps, runId, { status: 'cancelled' }, ['cancelling']);
+  return true;
+}
+
+interface TurnResult {
+  text: string;
+  opened: Awaited<ReturnType<typeof openMessage>> | null;
+  calls: ModelToolCall[];
+  usage: Usage;
+  finish: FinishReason;
+  latencyMs: number;
+  firstTokenMs: number | null;
+}
+
+/** One model call and everything that follows from its answer. */
+export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> {
+  const log = deps.log.child({ runId: run.id, threadId: run.threadId });
+  const watch = await watchCancel(deps.subscriber, deps.events, run.id);
+  try {
+    if ((await findRun(deps.db, run.id))?.status === 'cancelling') throw new Error('run cancelled');
+    const turn = await callModel(deps, run, watch.signal);
+    await finishTurn(deps, run, turn);
+  } catch (error) {
+    if (watch.signal.aborted || (await endIfCancelling(deps, run.id))) {
+      await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling', 'in_progress']);
+      return;
+    }
+    const lastError: LastError =
+      error instanceof ProviderError
+        ? { code: error.code, message: error.message }
+        : { code: 'server_error', message: 'The run failed because of an internal error.' };
+    log.error({ err: error }, 'run failed');
+    await endRunEarly(deps, run.id, { status: 'failed', error: lastError });
+  } finally {
+    await watch.stop();
+  }
+}
+
+async function callModel(deps: RunLoopDeps, run: RunRow, signal: AbortSignal): Promise<TurnResult> {
+  const { provider, model } = deps.providers.resolve(run.model);
+  const [messages, toolSteps] = await Promise.all([loadThreadMessages(deps.db, run.threadId), loadToolSteps(deps.db, run.id)]);
+  const request = buildModelRequest(run, toModelMessages(messages, toolSteps), model);
+  const started = performance.now();
+  const result: TurnResult = {
+    text: '',
+    opened: null,
+    calls: [],
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    finish: 'stop',
+    latencyMs: 0,
+    firstTokenMs: null,
+  };
+  const pending: Promise<number>[] = [];
+  for await (const event of provider.stream(request, signal)) {
+    switch (event.type) {
+      case 'text':
+        if (!result.opened) {
+          result.firstTokenMs = performance.now() - started;
+          result.opened = await openMessage(deps.db, run);
+          pending.push(announceMessage(deps, run, result.opened));
+        }
+        result.text += event.delta;
+        pending.push(emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(result.opened.message.id, event.delta) }]));
+        break;
+      case 'tool_call':
+        result.firstTokenMs ??= performance.now() - started;
+        result.calls.push(event.call);
+        break;
+      case 'usage':
+        result.usage = {
+          prompt_tokens: event.promptTokens,
+          completion_tokens: event.completionTokens,
+          total_tokens: event.promptTokens + event.completionTokens,
+        };
+        break;
+      case 'finish':
+        result.finish = event.reason;
+        break;
+    }
+  }
+  await Promise.all(pending);
+  result.latencyMs = performance.now() - started;
+  return result;
+}
+
+function announceMessage(deps: RunLoopDeps, run: RunRow, opened: Awaited<ReturnType<typeof openMessage>>) {
+  const step = toRunStepObject(opened.step);
+  const message = toMessageObject(opened.message);
+  return emit(deps, run, [
+    { event: 'thread.run.step.created', data: step },
+    { event: 'thread.run.step.in_progress', data: step },
+    { event: 'thread.message.created', data: message },
+    { event: 'thread.message.in_progress', data: message },
+  ]);
+}
+
+function textDelta(messageId: string, value: string) {
+  return {
+    id: messageId,
+    object: 'thread.message.delta',
+    delta: { content: [{ index: 0, type: 'text', text: { value, annotations: [] } }] },
+  };
+}
+
+async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<void> {
+  const now = clock(deps);
+  const usage = addUsage(run.usage, turn.usage);
+  const isCut = turn.finish === 'length';
+  const hasCalls = turn.calls.length > 0 && !isCut;
+  await recordUsage(deps.db, {
+    run,
+    model: run.model,
+    usage: turn.usage,
+    costUsd: deps.estimateCostUsd(run.model, turn.usage.prompt_tokens, turn.usage.completion_tokens),
+    latencyMs: turn.latencyMs,
+    firstTokenMs: turn.firstTokenMs,
+  });
+  if (hasCalls) {
+    if (turn.opened) await closeTurnMessage(deps, run, turn, 'completed', null, now);
+    await openToolCalls(deps, { ...run, usage }, turn, now);
+    return;
+  }
+  const outcome = isCut ? 'incomplete' : 'completed';
+  await deps.db.transaction(async (tx) => {
+    const closed = turn.opened ? await closeMessage(tx, turn.opened, turn.text, outcome, turn.usage, now) : null;
+    const ended = await transitionRun(tx, run.id, outcome, {
+      ...terminalPatch(outcome, now),
+      usage,
+      incompleteDetails: isCut ? { reason: 'max_completion_tokens' } : null,
+    });
+    if (!ended) throw new Error('run was moved by another actor');
+    await touchThread(tx, run.threadId, now);
+    await emit(deps, run, [
+      ...(closed
+        ? [
+            { event: `thread.message.${outcome}`, data: toMessageObject(closed.message) },
+            { event: 'thread.run.step.completed', data: toRunStepObject(closed.step) },
+          ]
+        : []),
+      { event: `thread.run.${outcome}`, data: toRunObject(ended) },
+    ]);
+  });
+}
+
+async function closeTurnMessage(
+  deps: RunLoopDeps,
+  run: RunRow,
+  turn: TurnResult,
+  outcome: 'completed' | 'incomplete',
+  stepUsage: Usage | null,
+  now: Date,
+): Promise<void> {
+  if (!turn.opened) return;
+  const closed = await closeMessage(deps.db, turn.opened, turn.text, outcome, stepUsage, now);
+  await emit(deps, run, [
+    { event: `thread.message.${outcome}`, data: toMessageObject(closed.message) },
+    { event: 'thread.run.step.completed', data: toRunStepObject(closed.step) },
+  ]);
+}
+
+async function openToolCalls(deps: RunLoopDeps, run: RunRow, turn: TurnResult, now: Date): Promise<void> {
+  const calls: StepToolCall[] = turn.calls.map((call) => ({
+    id: newId('call'),
+    type: 'function',
+    function: { name: call.name, arguments: call.arguments, output: null },
+  }));
+  const step = await openToolStep(deps.db, run, calls, turn.usage);
+  await saveRunUsage(deps.db, run.id, run.usage);
+  await emit(deps, run, [
+    { event: 'thread.run.step.created', data: emptyToolStep(step) },
+    { event: 'thread.run.step.in_progress', data: emptyToolStep(step) },
+    ...calls.map((call, index) => ({
+      event: 'thread.run.step.delta',
+      data: {
+        id: step.id,
+        object: 'thread.run.step.delta',
+        delta: { step_details: { type: 'tool_calls', tool_calls: [{ index, ...call }] } },
+      },
+    })),
+  ]);
+  const builtins = calls.filter((call) => isBuiltin(run, call.function.name));
+  if (builtins.length > 0) {
+    await dispatchBuiltinTools(deps.queues, run.id, step.id, builtins.map((call) => call.id));
+    return;
+  }
+  await requireAction(deps, run, step, calls, now);
+}
+
+export function isBuiltin(run: Pick<RunRow, 'tools'>, name: string): boolean {
+  return isBuiltinToolType(name) && run.tools.some((tool) => tool.type === name);
+}
+
+/** Client function calls remain: the run waits for submit_tool_outputs until it expires. */
+export async function requireAction(
+  deps: RunLoopDeps,
+  run: RunRow,
+  step: RunStepRow,
+  calls: StepToolCall[],
+  now: Date,
+): Promise<void> {
+  const pending = calls.filter((call) => call.function.output === null);
+  const moved = await transitionRun(deps.db, run.id, 'requires_action', {
+    usage: run.usage,
+    requiredAction: {
+      type: 'submit_tool_outputs',
+      submit_tool_outputs: {
+        tool_calls: pending.map((call) => ({
+          id: call.id,
+          type: 'function',
+          function: { name: call.function.name, arguments: call.function.arguments },
+        })),
+      },
+    },
+  });
+  if (!moved) {
+    if (!(await endIfCancelling(deps, run.id))) deps.log.warn({ runId: run.id }, 'run moved before requires_action');
+    return;
+  }
+  await emit(deps, moved, [{ event: 'thread.run.requires_action', data: toRunObject(moved) }]);
+  const delay = (moved.expiresAt?.getTime() ?? now.getTime()) - now.getTime();
+  await enqueueRun(deps.queues, { name: 'run.expire', data: { runId: run.id, stepId: step.id } }, { delay: Math.max(0, delay) });
+}
+
+/** `run.expire`: a run still waiting for tool outputs past expires_at becomes expired. */
+export async function expireRun(deps: RunLoopDeps, runId: string): Promise<void> {
+  await endRunEarly(deps, runId, { status: 'expired' }, ['requires_action']);
+}

@@ -1,0 +1,79 @@
+// `run.continue`: the built-in tool calls of a step have finished; store their outputs and carry on.
+import {
+  endRunEarly,
+  findRun,
+  type ProductCard,
+  type StepToolCall,
+  type ToolJobResult,
+  toRunStepObject,
+} from '@threadwork/shared';
+import { z } from 'zod';
+import { driveModel, isBuiltin, requireAction, type RunLoopDeps } from './run-loop.js';
+import { completeToolStep, findStep, setStepCalls } from './run-store.js';
+
+const MISSING_OUTPUT = 'Error: the tool did not return a result.';
+
+const shownProducts = z.object({
+  products: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      price: z.number().nullable(),
+      currency: z.string().nullable(),
+      image_url: z.string().nullable(),
+      url: z.string().nullable(),
+      description: z.string().nullable().optional(),
+    }),
+  ),
+});
+
+/** Cards shown by `show_products` calls, for the clients' `products` event. */
+export function productCards(calls: StepToolCall[], results: Map<string, ToolJobResult>): ProductCard[] {
+  const cards: ProductCard[] = [];
+  for (const call of calls) {
+    const result = results.get(call.id);
+    if (call.function.name !== 'show_products' || !result || result.isError) continue;
+    try {
+      const parsed = shownProducts.safeParse(JSON.parse(result.output));
+      if (parsed.success) cards.push(...parsed.data.products);
+    } catch {
+      // An output that is not JSON shows no cards; the model still reads it.
+    }
+  }
+  return cards;
+}
+
+export async function continueAfterTools(
+  deps: RunLoopDeps,
+  runId: string,
+  stepId: string,
+  results: ToolJobResult[],
+): Promise<void> {
+  const run = await findRun(deps.db, runId);
+  if (run?.status === 'cancelling') {
+    await endRunEarly(deps, runId, { status: 'cancelled' }, ['cancelling']);
+    return;
+  }
+  if (run?.status !== 'in_progress') return;
+  const step = await findStep(deps.db, stepId);
+  if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') return;
+  const byId = new Map(results.map((result) => [result.callId, result]));
+  const calls = step.stepDetails.tool_calls.map((call) =>
+    isBuiltin(run, call.function.name) && call.function.output === null
+      ? { ...call, function: { ...call.function, output: byId.get(call.id)?.output ?? MISSING_OUTPUT } }
+      : call,
+  );
+  const cards = productCards(calls, byId);
+  if (cards.length > 0) {
+    await deps.events.append(run.id, run.threadId, [{ event: 'threadwork.products', data: { step_id: step.id, products: cards } }]);
+  }
+  if (calls.some((call) => call.function.output === null)) {
+    const updated = await setStepCalls(deps.db, step.id, calls);
+    if (updated) await requireAction(deps, run, updated, calls, deps.now?.() ?? new Date());
+    return;
+  }
+  const completed = await completeToolStep(deps.db, step.id, calls, deps.now?.() ?? new Date());
+  if (!completed) return;
+  await deps.events.append(run.id, run.threadId, [{ event: 'thread.run.step.completed', data: toRunStepObject(completed) }]);
+  await driveModel(deps, run);
+}

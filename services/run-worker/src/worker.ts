@@ -1,0 +1,92 @@
+// Starts the run worker: connections, the `runs` queue worker, a health server; answers a handle that closes it.
+import http from 'node:http';
+import { Worker } from 'bullmq';
+import { sql } from 'drizzle-orm';
+import {
+  ChannelSubscriber,
+  type Config,
+  closeQueues,
+  createDb,
+  createQueues,
+  createRedis,
+  EventBus,
+  type Logger,
+  orderedShutdown,
+  queuePrefix,
+  RUNS_QUEUE,
+  withTimeout,
+} from '@threadwork/shared';
+import { createProviderRegistry } from './providers/index.js';
+import { estimateCostUsd } from './providers/pricing.js';
+import { processRunJob } from './run-jobs.processor.js';
+import type { RunLoopDeps } from './run-loop.js';
+
+export interface RunWorkerHandle {
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+export function healthServer(port: number, checkReady: () => Promise<unknown>): http.Server {
+  return http.createServer((req, res) => {
+    const reply = (status: number, body: object) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.url === '/healthz') return reply(200, { status: 'ok' });
+    if (req.url === '/readyz') {
+      checkReady().then(
+        () => reply(200, { status: 'ready' }),
+        () => reply(503, { status: 'unavailable' }),
+      );
+      return;
+    }
+    reply(404, { error: { message: 'Not found', type: 'invalid_request_error', param: null, code: null } });
+  });
+}
+
+export async function startRunWorker(config: Config, log: Logger): Promise<RunWorkerHandle> {
+  const db = createDb({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'threadwork-run-worker' });
+  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-run-worker');
+  const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-run-worker-control');
+  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const events = new EventBus(redis, {
+    prefix: config.QUEUE_PREFIX,
+    maxLength: config.EVENT_STREAM_MAX_LENGTH,
+    ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
+  });
+  const subscriber = new ChannelSubscriber(subscriberConnection);
+  const deps: RunLoopDeps = {
+    db,
+    events,
+    queues,
+    subscriber,
+    providers: createProviderRegistry(config, log),
+    config,
+    log,
+    estimateCostUsd: (model, promptTokens, completionTokens) => estimateCostUsd(model, promptTokens, completionTokens),
+  };
+  const worker = new Worker(RUNS_QUEUE, processRunJob(deps), {
+    connection: redis,
+    prefix: queuePrefix(config.QUEUE_PREFIX),
+    concurrency: config.RUN_CONCURRENCY,
+  });
+  worker.on('error', (error) => log.error({ err: error }, 'run worker error'));
+  worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'run job failed'));
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'run job stalled'));
+  const health = healthServer(config.RUN_WORKER_PORT, () => Promise.all([db.execute(sql`select 1`), redis.ping()]));
+  await new Promise<void>((resolve) => health.listen(config.RUN_WORKER_PORT, '0.0.0.0', resolve));
+  await worker.waitUntilReady();
+  log.info({ concurrency: config.RUN_CONCURRENCY }, 'run worker started');
+  const close = orderedShutdown(
+    [
+      () => withTimeout(worker.close(), config.SHUTDOWN_TIMEOUT_MS, 'run worker close'),
+      () => closeQueues(queues),
+      () => subscriber.close(),
+      () => new Promise<void>((resolve) => health.close(() => resolve())),
+      async () => redis.disconnect(),
+      () => db.$client.end(),
+    ],
+    log,
+  );
+  return { worker, close };
+}

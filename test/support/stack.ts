@@ -1,0 +1,75 @@
+// Starts the whole system in-process for a test file: its own databases, its own queue prefix, real HTTP.
+import OpenAI from 'openai';
+import { inject } from 'vitest';
+import { type Config, createLogger, loadConfig } from '@threadwork/shared';
+import { createEmptyDatabase, createTestDatabase, randomPrefix, type TestDatabase } from '@threadwork/testing';
+import { type ApiHandle, startApi } from '../../services/api/src/server.js';
+import { startRunWorker } from '../../services/run-worker/src/worker.js';
+import { startToolWorker } from '../../services/tool-worker/src/worker.js';
+
+export const ADMIN_KEY = 'sk-tw-test-admin-key-0123456789';
+
+export interface Stack {
+  config: Config;
+  api: ApiHandle;
+  baseURL: string;
+  admin: OpenAI;
+  database: TestDatabase;
+  toolsDatabase: TestDatabase;
+  /** A new user key and an SDK client that uses it. */
+  newUser(name?: string): Promise<{ key: string; client: OpenAI }>;
+  close(): Promise<void>;
+}
+
+export function sdkClient(baseURL: string, apiKey: string): OpenAI {
+  return new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 20_000 });
+}
+
+export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+  const serverUrl = inject('databaseServerUrl');
+  const [database, toolsDatabase] = await Promise.all([createTestDatabase(serverUrl), createEmptyDatabase(serverUrl)]);
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: database.url,
+    TOOLS_DATABASE_URL: toolsDatabase.url,
+    REDIS_URL: inject('redisUrl'),
+    QUEUE_PREFIX: randomPrefix(),
+    ADMIN_API_KEY: ADMIN_KEY,
+    PORT: '0',
+    RUN_WORKER_PORT: '0',
+    TOOL_WORKER_PORT: '0',
+    POLL_AFTER_MS: '20',
+    DATABASE_POOL_SIZE: '5',
+    ...env,
+  });
+  const log = createLogger({ name: 'test', level: config.LOG_LEVEL, pretty: false });
+  const api = await startApi(config, log);
+  const runWorker = await startRunWorker(config, log);
+  const toolWorker = await startToolWorker(config, log);
+  const baseURL = `${api.url}/v1`;
+  return {
+    config,
+    api,
+    baseURL,
+    admin: sdkClient(baseURL, ADMIN_KEY),
+    database,
+    toolsDatabase,
+    async newUser(name = 'test user') {
+      const response = await fetch(`${api.url}/admin/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      if (response.status !== 201) throw new Error(`creating a key answered ${response.status}`);
+      const { key } = (await response.json()) as { key: string };
+      return { key, client: sdkClient(baseURL, key) };
+    },
+    async close() {
+      await api.close();
+      await runWorker.close();
+      await toolWorker.close();
+      await Promise.all([database.drop(), toolsDatabase.drop()]);
+    },
+  };
+}
