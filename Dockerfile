@@ -1,0 +1,26 @@
+# One image for every Threadwork service; the command picks the service. Built from the same npm scripts as the README.
+FROM node:22-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY packages/shared/package.json packages/shared/
+COPY packages/testing/package.json packages/testing/
+COPY services/api/package.json services/api/
+COPY services/run-worker/package.json services/run-worker/
+COPY services/tool-worker/package.json services/tool-worker/
+RUN npm ci --no-audit --no-fund
+
+FROM node:22-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY . .
+USER node
+EXPOSE 8080
+CMD ["npm", "run", "start", "-w", "@threadwork/api"]
+
+# The test image adds Debian's Chromium for the browser test (`docker compose --profile test run --rm tests`).
+FROM runtime AS test
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends chromium && rm -rf /var/lib/apt/lists/*
+ENV NODE_ENV=test
+CMD ["npm", "test"]
