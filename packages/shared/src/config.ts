@@ -1,5 +1,6 @@
 // Environment configuration: one typed object, validated once at start-up.
 import { z } from 'zod';
+import { contextTokensFromEnv, modelProvidersFromEnv, priceTableFromEnv } from './models.js';
 
 const boolFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -34,6 +35,14 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
   OPENAI_API_MODE: z.enum(['responses', 'chat']).default('responses'),
   DEFAULT_MODEL: z.string().min(1).optional(),
+  // Model providers (docs/providers.md): OpenAI-compatible servers, retry policy, per-call timeout, prices, budgets.
+  MODEL_PROVIDERS: modelProvidersFromEnv.default({}),
+  MODEL_TIMEOUT_MS: positiveInt.default(60_000),
+  MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  MODEL_RETRY_BASE_DELAY_MS: positiveInt.default(500),
+  MODEL_RETRY_MAX_DELAY_MS: positiveInt.default(30_000),
+  MODEL_PRICES: priceTableFromEnv.default({}),
+  MODEL_CONTEXT_TOKENS: contextTokensFromEnv.default({}),
   RUN_CONCURRENCY: positiveInt.default(50),
   TOOL_CONCURRENCY: positiveInt.default(20),
   RUN_EXPIRY_SECONDS: positiveInt.default(600),
