@@ -1,19 +1,42 @@
 // The offline model: deterministic, no network. A development and demo model, not an LLM.
-import type { ModelEvent, ModelMessage, ModelProvider, ModelRequest } from './types.js';
+import { type FunctionDefinition, isBuiltinToolType, newId } from '@threadwork/shared';
+import { argumentsFor, detectIntent, parseJsonObject, type ToolIntent } from './offline-intents.js';
+import { abortableSleep, type Sleep } from './sleep.js';
+import type { FinishReason, ModelEvent, ModelMessage, ModelProvider, ModelRequest } from './types.js';
 
 export const OFFLINE_LABEL = '[offline model]';
 
+/** Longest part of a tool output the offline model quotes back. */
+const QUOTE_LIMIT = 1500;
+/** show_products accepts at most this many ids. */
+const MAX_SHOWN_PRODUCTS = 20;
+
 export interface OfflineOptions {
   tokenDelayMs: number;
-  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  sleep?: Sleep;
+}
+
+type ToolOutput = Extract<ModelMessage, { role: 'tool' }>;
+
+export type OfflineDecision = { type: 'reply'; text: string } | { type: 'tool_calls'; calls: ToolIntent[] };
+
+function lastUserIndex(messages: ModelMessage[]): number {
+  for (let i = messages.length - 1; i >= 0; i -= 1) {
+    if (messages[i]?.role === 'user') return i;
+  }
+  return -1;
 }
 
 function lastUserText(messages: ModelMessage[]): string {
-  for (let i = messages.length - 1; i >= 0; i -= 1) {
-    const message = messages[i];
-    if (message?.role === 'user') return message.content;
-  }
-  return '';
+  const message = messages[lastUserIndex(messages)];
+  return message?.role === 'user' ? message.content : '';
+}
+
+/** Tool outputs the model has not answered yet: those after the latest user message. */
+function pendingToolOutputs(messages: ModelMessage[]): ToolOutput[] {
+  return messages
+    .slice(lastUserIndex(messages) + 1)
+    .filter((message): message is ToolOutput => message.role === 'tool');
 }
 
 /** The reply to a plain message, worded deterministically from the request. */
@@ -21,6 +44,89 @@ export function offlineReply(request: ModelRequest): string {
   const text = lastUserText(request.messages).trim();
   if (text.length === 0) return `${OFFLINE_LABEL} Hello! I am Threadwork's offline model. Ask me anything.`;
   return `${OFFLINE_LABEL} You said: "${text}". I am Threadwork's offline model, so I echo your message instead of thinking about it.`;
+}
+
+function productsIn(output: string): Array<{ id: string; name: string }> {
+  const parsed = parseJsonObject(output);
+  if (!parsed || !Array.isArray(parsed.products)) return [];
+  return parsed.products.flatMap((product: unknown) => {
+    if (typeof product !== 'object' || product === null) return [];
+    const { id, name } = product as { id?: unknown; name?: unknown };
+    if (typeof id !== 'string' && typeof id !== 'number') return [];
+    return [{ id: String(id), name: typeof name === 'string' ? name : String(id) }];
+  });
+}
+
+function listWords(items: string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+function quote(output: string): string {
+  if (output.length <= QUOTE_LIMIT) return output;
+  return `${output.slice(0, QUOTE_LIMIT)}… (${output.length - QUOTE_LIMIT} more characters)`;
+}
+
+function describeOutput(output: ToolOutput): string {
+  const shown = output.name === 'show_products' ? productsIn(output.output) : [];
+  if (shown.length > 0) return `Here are the products: ${listWords(shown.map((product) => product.name))}.`;
+  return `The tool ${output.name} returned: ${quote(output.output)}`;
+}
+
+/** The answer to tool outputs: each one quoted, except product cards, which are named. */
+export function summariseToolOutputs(outputs: ToolOutput[]): string {
+  return `${OFFLINE_LABEL} ${outputs.map(describeOutput).join('\n\n')}`;
+}
+
+/** After a product search that found something, the next step is to show the products. */
+function followUpCall(outputs: ToolOutput[], offered: Set<string>): ToolIntent | null {
+  const last = outputs.at(-1);
+  if (last?.name !== 'search_products' || !offered.has('show_products')) return null;
+  const ids = productsIn(last.output).map((product) => product.id);
+  if (ids.length === 0) return null;
+  return { name: 'show_products', arguments: { product_ids: ids.slice(0, MAX_SHOWN_PRODUCTS) } };
+}
+
+/** With tool_choice auto: a JSON message for the only client function, else what the message clearly asks for. */
+function autoCall(text: string, tools: FunctionDefinition[], offered: Set<string>): ToolIntent | null {
+  const json = parseJsonObject(text.trim());
+  const clientFunctions = tools.filter((tool) => !isBuiltinToolType(tool.name));
+  const [onlyClientFunction] = clientFunctions;
+  if (json && onlyClientFunction && clientFunctions.length === 1)
+    return { name: onlyClientFunction.name, arguments: json };
+  const intent = detectIntent(text);
+  return intent && offered.has(intent.name) ? intent : null;
+}
+
+function chooseCall(request: ModelRequest, offered: Set<string>): ToolIntent | null {
+  const text = lastUserText(request.messages);
+  const choice = request.toolChoice;
+  if (typeof choice === 'object' && choice.type === 'function' && offered.has(choice.function.name)) {
+    const name = choice.function.name;
+    return { name, arguments: parseJsonObject(text.trim()) ?? argumentsFor(name, text) };
+  }
+  const call = autoCall(text, request.tools, offered);
+  const [first] = request.tools;
+  if (call || choice !== 'required' || !first) return call;
+  return { name: first.name, arguments: argumentsFor(first.name, text) };
+}
+
+/**
+ * What the offline model does with a request. Pending tool outputs are always answered (so a run always ends),
+ * except that a product search which found something is followed by show_products; tool_choice 'none' never calls.
+ */
+export function decideOffline(request: ModelRequest): OfflineDecision {
+  const offered = new Set(request.tools.map((tool) => tool.name));
+  const mayCall = request.toolChoice !== 'none' && offered.size > 0;
+  const outputs = pendingToolOutputs(request.messages);
+  const call = !mayCall
+    ? null
+    : outputs.length > 0
+      ? followUpCall(outputs, offered)
+      : chooseCall(request, offered);
+  if (call) return { type: 'tool_calls', calls: [call] };
+  if (outputs.length > 0) return { type: 'reply', text: summariseToolOutputs(outputs) };
+  return { type: 'reply', text: offlineReply(request) };
 }
 
 /** Splits text into word-sized chunks that concatenate back to the text exactly. */
@@ -34,36 +140,37 @@ export function countPromptTokens(request: ModelRequest): number {
   return Math.ceil(parts.join('\n').length / 4);
 }
 
-const defaultSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
+/** The events a decision streams, one per output chunk, and the finish reason if all of them are sent. */
+function plan(decision: OfflineDecision): { chunks: ModelEvent[]; finish: FinishReason } {
+  if (decision.type === 'reply') {
+    return { chunks: wordChunks(decision.text).map((delta) => ({ type: 'text', delta })), finish: 'stop' };
+  }
+  const chunks = decision.calls.map(
+    (call): ModelEvent => ({
+      type: 'tool_call',
+      call: { id: newId('call'), name: call.name, arguments: JSON.stringify(call.arguments) },
+    }),
+  );
+  return { chunks, finish: 'tool_calls' };
+}
 
 export function createOfflineProvider(options: OfflineOptions): ModelProvider {
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? abortableSleep;
   return {
     name: 'offline',
     async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelEvent> {
-      const chunks = wordChunks(offlineReply(request));
+      const { chunks, finish } = plan(decideOffline(request));
       const limit = request.maxOutputTokens ?? Number.POSITIVE_INFINITY;
       let sent = 0;
       for (const chunk of chunks) {
         signal.throwIfAborted();
         if (sent >= limit) break;
         if (options.tokenDelayMs > 0) await sleep(options.tokenDelayMs, signal);
-        yield { type: 'text', delta: chunk };
+        yield chunk;
         sent += 1;
       }
       yield { type: 'usage', promptTokens: countPromptTokens(request), completionTokens: sent };
-      yield { type: 'finish', reason: sent < chunks.length ? 'length' : 'stop' };
+      yield { type: 'finish', reason: sent < chunks.length ? 'length' : finish };
     },
   };
 }
