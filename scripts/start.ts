@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, createLogger, ensureDatabase, loadConfig, prepareToolsDatabase, runMigrations } from '@threadwork/shared';
+import {
+  ConfigError,
+  createLogger,
+  ensureDatabase,
+  loadConfig,
+  prepareToolsDatabase,
+  runMigrations,
+} from '@threadwork/shared';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const services = ['api', 'run-worker', 'tool-worker'] as const;

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
@@ -19,7 +19,9 @@ afterAll(async () => {
 describe('a first run through the official openai SDK', () => {
   it('streams an offline answer whose deltas assemble exactly the stored message', async () => {
     const assistant = await alice.beta.assistants.create({ model: 'offline', name: 'Echo' });
-    const thread = await alice.beta.threads.create({ messages: [{ role: 'user', content: 'Hello there, Threadwork' }] });
+    const thread = await alice.beta.threads.create({
+      messages: [{ role: 'user', content: 'Hello there, Threadwork' }],
+    });
     let streamed = '';
     const stream = alice.beta.threads.runs
       .stream(thread.id, { assistant_id: assistant.id })

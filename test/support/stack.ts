@@ -1,8 +1,14 @@
 // Starts the whole system in-process for a test file: its own databases, its own queue prefix, real HTTP.
+
+import { type Config, createLogger, loadConfig } from '@threadwork/shared';
+import {
+  createEmptyDatabase,
+  createTestDatabase,
+  randomPrefix,
+  type TestDatabase,
+} from '@threadwork/testing';
 import OpenAI from 'openai';
 import { inject } from 'vitest';
-import { type Config, createLogger, loadConfig } from '@threadwork/shared';
-import { createEmptyDatabase, createTestDatabase, randomPrefix, type TestDatabase } from '@threadwork/testing';
 import { type ApiHandle, startApi } from '../../services/api/src/server.js';
 import { startRunWorker } from '../../services/run-worker/src/worker.js';
 import { startToolWorker } from '../../services/tool-worker/src/worker.js';
@@ -27,7 +33,10 @@ export function sdkClient(baseURL: string, apiKey: string): OpenAI {
 
 export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
   const serverUrl = inject('databaseServerUrl');
-  const [database, toolsDatabase] = await Promise.all([createTestDatabase(serverUrl), createEmptyDatabase(serverUrl)]);
+  const [database, toolsDatabase] = await Promise.all([
+    createTestDatabase(serverUrl),
+    createEmptyDatabase(serverUrl),
+  ]);
   const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',

@@ -45,6 +45,34 @@ export const envSchema = z.object({
   MODEL_CONTEXT_TOKENS: contextTokensFromEnv.default({}),
   RUN_CONCURRENCY: positiveInt.default(50),
   TOOL_CONCURRENCY: positiveInt.default(20),
+  // Tool worker (docs/tools.md): which built-in tools run, per-tool timeouts and rate limits ("<default>,<tool>=<value>"),
+  // the SQL tools' limits, protected schemas and read-only role.
+  TOOLS_DISABLED: csv.default([]),
+  TOOLS_ALLOW_DROP_TABLE: boolFromEnv.default(false),
+  TOOLS_PROTECTED_SCHEMAS: csv.default([]),
+  TOOLS_DATABASE_SEED: boolFromEnv.default(true),
+  TOOLS_READONLY_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lowercase Postgres identifier')
+    .default('threadwork_reader'),
+  TOOLS_READONLY_DATABASE_URL: z.url().optional(),
+  TOOL_TIMEOUT_MS: csv
+    .pipe(z.array(z.string().regex(/^(?:[a-z_]+=)?\d+$/, 'ms or tool=ms')))
+    .default(['15000']),
+  TOOL_RATE_LIMIT_PER_USER: csv
+    .pipe(z.array(z.string().regex(/^(?:[a-z_]+=)?\d+\/\d+$/, 'points/seconds or tool=points/seconds')))
+    .default(['30/60']),
+  TOOL_RATE_LIMIT_GLOBAL: csv
+    .pipe(z.array(z.string().regex(/^(?:[a-z_]+=)?\d+\/\d+$/, 'points/seconds or tool=points/seconds')))
+    .default(['300/60']),
+  TOOL_RATE_LIMIT_MAX_WAIT_MS: positiveInt.default(60_000),
+  TOOL_QUEUE_LIMIT_MAX: positiveInt.default(100),
+  TOOL_QUEUE_LIMIT_DURATION_MS: positiveInt.default(1_000),
+  TOOL_JOB_LOCK_MS: positiveInt.default(30_000),
+  RUN_SQL_STATEMENT_TIMEOUT_MS: positiveInt.default(5_000),
+  RUN_SQL_LOCK_TIMEOUT_MS: positiveInt.default(1_000),
+  RUN_SQL_MAX_ROWS: positiveInt.default(200),
+  RUN_SQL_MAX_RESULT_BYTES: positiveInt.default(65_536),
   RUN_EXPIRY_SECONDS: positiveInt.default(600),
   OFFLINE_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   EVENT_STREAM_MAX_LENGTH: positiveInt.default(10_000),
@@ -56,6 +84,8 @@ export const envSchema = z.object({
   MAX_MESSAGE_CHARS: positiveInt.default(256_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   CORS_ORIGINS: csv.default([]),
+  // Chat API (docs/chat-api.md): how long POST /api/chat waits for a run before answering 202 with poll and stream URLs.
+  CHAT_WAIT_TIMEOUT_MS: positiveInt.default(60_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   PRETTY_LOGS: boolFromEnv.optional(),
 });
@@ -72,7 +102,9 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''));
+  const present = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const result = envSchema.safeParse(present);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);

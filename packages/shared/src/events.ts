@@ -40,7 +40,9 @@ export const finalRunEvents = new Set([
   'thread.run.expired',
 ]);
 
-export const terminalRunEvents = new Set([...finalRunEvents].filter((name) => name !== 'thread.run.requires_action'));
+export const terminalRunEvents = new Set(
+  [...finalRunEvents].filter((name) => name !== 'thread.run.requires_action'),
+);
 
 // KEYS: stream, seq counter. ARGV: channel, maxlen, ttl, run_id, thread_id, then (event, data) pairs.
 const appendScript = `
@@ -91,8 +93,9 @@ export class EventBus {
       if (!safeToken.test(id)) throw new Error(`Unsafe token in run event: ${id}`);
     }
     const pairs = events.flatMap((item) => [item.event, JSON.stringify(item.data)]);
-    const command = (this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<number>>)
-      .twAppendRunEvents;
+    const command = (
+      this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<number>>
+    ).twAppendRunEvents;
     if (!command) throw new Error('twAppendRunEvents is not defined on this connection');
     return command.call(
       this.redis,

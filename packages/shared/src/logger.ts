@@ -1,5 +1,5 @@
 // The pino logger every service uses: JSON in production, pretty in a terminal, secrets redacted.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -23,11 +23,17 @@ export interface LoggerOptions {
   pretty?: boolean;
 }
 
-export function createLogger({ name, level = 'info', pretty = process.stdout.isTTY === true }: LoggerOptions): Logger {
+export function createLogger({
+  name,
+  level = 'info',
+  pretty = process.stdout.isTTY === true,
+}: LoggerOptions): Logger {
   return pino({
     name,
     level,
     redact: { paths: redactedPaths, censor: '[redacted]' },
-    transport: pretty ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } } : undefined,
+    transport: pretty
+      ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } }
+      : undefined,
   });
 }

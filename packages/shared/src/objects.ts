@@ -112,6 +112,7 @@ export function toRunStepObject(row: RunStepRow): RunStepObject {
     failed_at: unixSeconds(row.failedAt),
     completed_at: unixSeconds(row.completedAt),
     metadata: {},
-    usage: row.usage,
+    // Usage is reported once a step has ended; a tool step stores its model call's usage from the start.
+    usage: row.status === 'in_progress' ? null : row.usage,
   };
 }

@@ -1,5 +1,5 @@
 // The job catalog: queue names, job names, payload schemas and default options, shared by producers and workers.
-import { FlowProducer, Queue, type JobsOptions, type ConnectionOptions } from 'bullmq';
+import { type ConnectionOptions, FlowProducer, type JobsOptions, Queue } from 'bullmq';
 import { z } from 'zod';
 import { callIdSchema, idSchema, runIdSchema } from './ids.js';
 

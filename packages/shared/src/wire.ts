@@ -37,7 +37,12 @@ export type ResponseFormat =
   | { type: 'json_object' }
   | {
       type: 'json_schema';
-      json_schema: { name: string; description?: string; schema?: Record<string, unknown>; strict?: boolean | null };
+      json_schema: {
+        name: string;
+        description?: string;
+        schema?: Record<string, unknown>;
+        strict?: boolean | null;
+      };
     };
 
 export interface TruncationStrategy {
@@ -186,7 +191,9 @@ export interface RunStepObject {
 export interface MessageDeltaObject {
   id: string;
   object: 'thread.message.delta';
-  delta: { content: Array<{ index: number; type: 'text'; text: { value: string; annotations?: unknown[] } }> };
+  delta: {
+    content: Array<{ index: number; type: 'text'; text: { value: string; annotations?: unknown[] } }>;
+  };
 }
 
 export interface RunStepDeltaObject {

@@ -1,6 +1,6 @@
-import { afterAll, describe, expect, inject, it } from 'vitest';
 import { randomPrefix } from '@threadwork/testing';
-import { ChannelSubscriber, EventBus, type RunEvent, createRedis, newId } from '../src/index.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { ChannelSubscriber, createRedis, EventBus, newId, type RunEvent } from '../src/index.js';
 
 const redisUrl = inject('redisUrl');
 const redis = createRedis(redisUrl, 'worker', 'events-test');
@@ -25,7 +25,9 @@ describe('EventBus', () => {
     expect([first, third]).toEqual([1, 3]);
     expect((await bus.read(runId)).map((item) => item.seq)).toEqual([1, 2, 3]);
     const tail = await bus.read(runId, 2);
-    expect(tail).toEqual([{ seq: 3, run_id: runId, thread_id: threadId, event: 'thread.run.in_progress', data: { n: 3 } }]);
+    expect(tail).toEqual([
+      { seq: 3, run_id: runId, thread_id: threadId, event: 'thread.run.in_progress', data: { n: 3 } },
+    ]);
     expect(await bus.lastSeq(runId)).toBe(3);
   });
 
@@ -49,6 +51,8 @@ describe('EventBus', () => {
   });
 
   it('refuses event names that could break the envelope', async () => {
-    await expect(bus.append(newId('run'), newId('thread'), [{ event: 'x","y', data: {} }])).rejects.toThrow(/Unsafe/);
+    await expect(bus.append(newId('run'), newId('thread'), [{ event: 'x","y', data: {} }])).rejects.toThrow(
+      /Unsafe/,
+    );
   });
 });

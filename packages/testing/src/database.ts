@@ -1,7 +1,7 @@
 // A fresh, migrated database per test file, cloned from a template migrated once per suite.
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { ensureDatabase, runMigrations } from '@threadwork/shared';
+import pg from 'pg';
 
 export const TEMPLATE_DATABASE = 'threadwork_test_template';
 
@@ -37,13 +37,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(serverUrl: string, template = TEMPLATE_DATABASE): Promise<TestDatabase> {
+export async function createTestDatabase(
+  serverUrl: string,
+  template = TEMPLATE_DATABASE,
+): Promise<TestDatabase> {
   const name = `tw_test_${randomBytes(6).toString('hex')}`;
   await onServer(serverUrl, (client) => client.query(`create database ${name} template ${template}`));
   return {
     name,
     url: databaseUrlFor(serverUrl, name),
-    drop: () => onServer(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(() => {}),
+    drop: () =>
+      onServer(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(
+        () => {},
+      ),
   };
 }
 

@@ -1,4 +1,5 @@
 // Test support shared by every service's tests.
 import './provided-context.js';
+
 export * from './database.js';
 export * from './services.js';

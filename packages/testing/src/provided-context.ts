@@ -1,10 +1,9 @@
 // The values globalSetup provides to every test file through vitest's inject().
 import type {} from 'vitest';
+
 declare module 'vitest' {
   export interface ProvidedContext {
     databaseServerUrl: string;
     redisUrl: string;
   }
 }
-
-export {};

@@ -29,13 +29,17 @@ export interface StartedServices extends ServiceUrls {
 }
 
 /** Finds or starts the services once for the whole suite (vitest globalSetup). */
-export async function provideServices(env: Record<string, string | undefined> = process.env): Promise<StartedServices> {
+export async function provideServices(
+  env: Record<string, string | undefined> = process.env,
+): Promise<StartedServices> {
   const databaseUrl = env.DATABASE_URL ?? localDatabaseUrl;
   const redisUrl = env.REDIS_URL ?? localRedisUrl;
   const [pgUp, redisUp] = await Promise.all([isListening(databaseUrl), isListening(redisUrl)]);
   if (pgUp && redisUp) return { databaseUrl, redisUrl, stop: async () => {} };
   if (env.DATABASE_URL || env.REDIS_URL) {
-    throw new Error(`Test services not reachable: Postgres ${pgUp ? 'up' : 'down'}, Redis ${redisUp ? 'up' : 'down'}`);
+    throw new Error(
+      `Test services not reachable: Postgres ${pgUp ? 'up' : 'down'}, Redis ${redisUp ? 'up' : 'down'}`,
+    );
   }
   return startContainers();
 }

@@ -1,13 +1,21 @@
 // createApp(deps): the express application, without listen(), so tests mount it.
+
+import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
-import { randomUUID } from 'node:crypto';
-import { authenticate } from './auth.js';
+import { authenticate, requireAdmin } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { adminRouter } from './routes/admin.js';
 import { assistantsRouter } from './routes/assistants.js';
 import { healthRouter } from './routes/health.js';
+import {
+  askBrowserForKey,
+  opsRouter,
+  QUEUE_DASHBOARD_PATH,
+  queueDashboard,
+  timeRequests,
+} from './routes/ops.js';
 import { runsRouter } from './routes/runs.js';
 import { threadsRouter } from './routes/threads.js';
 
@@ -19,17 +27,21 @@ export function createApp(deps: AppDeps): Express {
     pinoHttp({
       logger: deps.log,
       genReqId: (req, res) => {
-        const id = (req.headers['x-request-id'] as string | undefined) ?? `req_${randomUUID().replaceAll('-', '')}`;
+        const id =
+          (req.headers['x-request-id'] as string | undefined) ?? `req_${randomUUID().replaceAll('-', '')}`;
         res.setHeader('x-request-id', id);
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
     }),
   );
+  app.use(timeRequests(deps));
   app.use(healthRouter(deps.checkReady));
+  app.use(opsRouter(deps));
   app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
   const auth = authenticate(deps.db);
   app.use('/v1', auth, assistantsRouter(deps), threadsRouter(deps), runsRouter(deps));
+  app.use(QUEUE_DASHBOARD_PATH, askBrowserForKey, auth, requireAdmin, queueDashboard(deps));
   app.use('/admin', auth, adminRouter(deps));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

@@ -1,8 +1,8 @@
 // Bearer-key authentication: keys are stored as sha256 hashes; the bootstrap admin key is registered at start-up.
 import { createHash, randomBytes } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { eq } from 'drizzle-orm';
 import { ApiError, type ApiKeyRole, type Db, newId, schema } from '@threadwork/shared';
+import { eq } from 'drizzle-orm';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 export interface Principal {
   keyId: string;
@@ -29,6 +29,17 @@ function maskKey(key: string): string {
   return key.length <= 8 ? '****' : `${key.slice(0, 6)}****${key.slice(-4)}`;
 }
 
+/** The key from `Bearer <key>`, or from Basic auth's password so a browser can open the queue dashboard. */
+function presentedKey(header: string): string | null {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  if (bearer) return bearer;
+  const basic = /^Basic\s+(\S+)$/i.exec(header)?.[1];
+  if (!basic) return null;
+  const decoded = Buffer.from(basic, 'base64').toString('utf8');
+  const password = decoded.slice(decoded.indexOf(':') + 1);
+  return password.length > 0 ? password : null;
+}
+
 export function authenticate(db: Db): RequestHandler {
   async function lookup(key: string): Promise<Principal | null> {
     const [row] = await db
@@ -38,18 +49,17 @@ export function authenticate(db: Db): RequestHandler {
     return row && !row.revokedAt ? { keyId: row.id, role: row.role } : null;
   }
   return async (req: Request, res: Response, next: NextFunction) => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match?.[1]) {
+    const key = presentedKey(req.get('authorization') ?? '');
+    if (!key) {
       throw new ApiError(
         401,
         "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
         { code: 'missing_api_key' },
       );
     }
-    const principal = await lookup(match[1]);
+    const principal = await lookup(key);
     if (!principal) {
-      throw new ApiError(401, `Incorrect API key provided: ${maskKey(match[1])}.`, { code: 'invalid_api_key' });
+      throw new ApiError(401, `Incorrect API key provided: ${maskKey(key)}.`, { code: 'invalid_api_key' });
     }
     res.locals.principal = principal;
     next();

@@ -1,5 +1,5 @@
 // What the API needs from the outside world, passed in so tests build it against their own database and prefix.
-import type { Config, Db, EventBus, Logger, Queues } from '@threadwork/shared';
+import type { Config, Db, EventBus, Logger, Metrics, Queues } from '@threadwork/shared';
 import type { RunFeed } from './sse/run-feed.js';
 
 export interface AppDeps {
@@ -9,6 +9,7 @@ export interface AppDeps {
   feed: RunFeed;
   config: Config;
   log: Logger;
+  metrics: Metrics;
   /** Answers true when Postgres and Redis respond (for /readyz). */
   checkReady: () => Promise<boolean>;
 }

@@ -1,18 +1,20 @@
 // Starts the API: connections, bootstrap admin key, HTTP server; answers a handle that closes it all in order.
 import type { Server } from 'node:http';
-import { sql } from 'drizzle-orm';
 import {
   ChannelSubscriber,
   type Config,
   closeQueues,
   createDb,
+  createMetrics,
   createQueues,
   createRedis,
   EventBus,
   type Logger,
   orderedShutdown,
   runMigrations,
+  trackQueueDepth,
 } from '@threadwork/shared';
+import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
 import type { AppDeps } from './deps.js';
@@ -27,7 +29,11 @@ export interface ApiHandle {
 
 export async function startApi(config: Config, log: Logger): Promise<ApiHandle> {
   await runMigrations(config.DATABASE_URL);
-  const db = createDb({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'threadwork-api' });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'threadwork-api',
+  });
   const producer = createRedis(config.REDIS_URL, 'producer', 'threadwork-api');
   const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-api-events');
   const queues = createQueues(producer, config.QUEUE_PREFIX);
@@ -43,7 +49,9 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     return true;
   };
   if (config.ADMIN_API_KEY) await registerAdminKey(db, config.ADMIN_API_KEY);
-  const deps: AppDeps = { db, queues, events, feed, config, log, checkReady };
+  const metrics = createMetrics('api');
+  trackQueueDepth(metrics, [queues.runs, queues.tools]);
+  const deps: AppDeps = { db, queues, events, feed, config, log, metrics, checkReady };
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(config.PORT, '0.0.0.0', () => resolve(listening));

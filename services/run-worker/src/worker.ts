@@ -1,21 +1,24 @@
 // Starts the run worker: connections, the `runs` queue worker, a health server; answers a handle that closes it.
 import http from 'node:http';
-import { Worker } from 'bullmq';
-import { sql } from 'drizzle-orm';
 import {
   ChannelSubscriber,
   type Config,
   closeQueues,
   createDb,
+  createMetrics,
   createQueues,
   createRedis,
   EventBus,
   type Logger,
+  type Metrics,
+  observeWorker,
   orderedShutdown,
   queuePrefix,
   RUNS_QUEUE,
   withTimeout,
 } from '@threadwork/shared';
+import { Worker } from 'bullmq';
+import { sql } from 'drizzle-orm';
 import { createProviderRegistry } from './providers/index.js';
 import { estimateCostUsd } from './providers/pricing.js';
 import { processRunJob } from './run-jobs.processor.js';
@@ -26,13 +29,20 @@ export interface RunWorkerHandle {
   close(): Promise<void>;
 }
 
-export function healthServer(port: number, checkReady: () => Promise<unknown>): http.Server {
+export function healthServer(checkReady: () => Promise<unknown>, metrics: Metrics): http.Server {
   return http.createServer((req, res) => {
     const reply = (status: number, body: object) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
     if (req.url === '/healthz') return reply(200, { status: 'ok' });
+    if (req.url === '/metrics') {
+      metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
     if (req.url === '/readyz') {
       checkReady().then(
         () => reply(200, { status: 'ready' }),
@@ -45,7 +55,11 @@ export function healthServer(port: number, checkReady: () => Promise<unknown>): 
 }
 
 export async function startRunWorker(config: Config, log: Logger): Promise<RunWorkerHandle> {
-  const db = createDb({ url: config.DATABASE_URL, poolSize: config.DATABASE_POOL_SIZE, applicationName: 'threadwork-run-worker' });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'threadwork-run-worker',
+  });
   const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-run-worker');
   const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-run-worker-control');
   const queues = createQueues(redis, config.QUEUE_PREFIX);
@@ -63,7 +77,8 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
     providers: createProviderRegistry(config, log),
     config,
     log,
-    estimateCostUsd: (model, promptTokens, completionTokens) => estimateCostUsd(model, promptTokens, completionTokens),
+    estimateCostUsd: (model, promptTokens, completionTokens) =>
+      estimateCostUsd(model, promptTokens, completionTokens),
   };
   const worker = new Worker(RUNS_QUEUE, processRunJob(deps), {
     connection: redis,
@@ -73,7 +88,9 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
   worker.on('error', (error) => log.error({ err: error }, 'run worker error'));
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'run job failed'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'run job stalled'));
-  const health = healthServer(config.RUN_WORKER_PORT, () => Promise.all([db.execute(sql`select 1`), redis.ping()]));
+  const metrics = createMetrics('run-worker');
+  observeWorker(metrics, RUNS_QUEUE, worker);
+  const health = healthServer(() => Promise.all([db.execute(sql`select 1`), redis.ping()]), metrics);
   await new Promise<void>((resolve) => health.listen(config.RUN_WORKER_PORT, '0.0.0.0', resolve));
   await worker.waitUntilReady();
   log.info({ concurrency: config.RUN_CONCURRENCY }, 'run worker started');

@@ -171,7 +171,9 @@ export const runSteps = pgTable(
     threadId: text('thread_id').notNull(),
     assistantId: text('assistant_id').notNull(),
     type: text('type').$type<'message_creation' | 'tool_calls'>().notNull(),
-    status: text('status').$type<'in_progress' | 'cancelled' | 'failed' | 'completed' | 'expired'>().notNull(),
+    status: text('status')
+      .$type<'in_progress' | 'cancelled' | 'failed' | 'completed' | 'expired'>()
+      .notNull(),
     stepDetails: jsonb('step_details').$type<StepDetails>().notNull(),
     lastError: jsonb('last_error').$type<LastError>(),
     usage: jsonb('usage').$type<Usage>(),

@@ -34,11 +34,21 @@ export async function endRunEarly(
   const now = deps.now?.() ?? new Date();
   const outcome = await deps.db.transaction(async (tx) => {
     const lastError = ending.status === 'failed' ? ending.error : null;
-    const run = await transitionRun(tx, runId, ending.status, { ...terminalPatch(ending.status, now), lastError }, from);
+    const run = await transitionRun(
+      tx,
+      runId,
+      ending.status,
+      { ...terminalPatch(ending.status, now), lastError },
+      from,
+    );
     if (!run) return null;
     const openMessages = await tx
       .update(messages)
-      .set({ status: 'incomplete', incompleteAt: now, incompleteDetails: { reason: messageReasons[ending.status] } })
+      .set({
+        status: 'incomplete',
+        incompleteAt: now,
+        incompleteDetails: { reason: messageReasons[ending.status] },
+      })
       .where(and(eq(messages.runId, runId), eq(messages.status, 'in_progress')))
       .returning();
     const stepPatch =
@@ -56,8 +66,14 @@ export async function endRunEarly(
   });
   if (!outcome) return false;
   const events: NewRunEvent[] = [
-    ...outcome.openMessages.map((row) => ({ event: 'thread.message.incomplete', data: toMessageObject(row) })),
-    ...outcome.openSteps.map((row) => ({ event: `thread.run.step.${row.status}`, data: toRunStepObject(row) })),
+    ...outcome.openMessages.map((row) => ({
+      event: 'thread.message.incomplete',
+      data: toMessageObject(row),
+    })),
+    ...outcome.openSteps.map((row) => ({
+      event: `thread.run.step.${row.status}`,
+      data: toRunStepObject(row),
+    })),
     { event: `thread.run.${ending.status}`, data: toRunObject(outcome.run) },
   ];
   await deps.events.append(outcome.run.id, outcome.run.threadId, events);

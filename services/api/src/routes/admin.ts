@@ -1,7 +1,8 @@
 // /admin: API keys (create, list, revoke). Admin keys only.
-import { Router } from 'express';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+
 import { newId, notFound, schema } from '@threadwork/shared';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { Router } from 'express';
 import { z } from 'zod';
 import { generateKey, hashKey, requireAdmin } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -20,13 +21,20 @@ export function adminRouter(deps: AppDeps): Router {
     const input = parseInput(createKeySchema, req.body);
     const key = generateKey();
     const id = newId('apiKey');
-    await deps.db.insert(schema.apiKeys).values({ id, name: input.name, role: input.role, keyHash: hashKey(key) });
+    await deps.db
+      .insert(schema.apiKeys)
+      .values({ id, name: input.name, role: input.role, keyHash: hashKey(key) });
     res.status(201).json({ id, name: input.name, role: input.role, key });
   });
 
   router.get('/keys', async (_req, res) => {
     const rows = await deps.db
-      .select({ id: schema.apiKeys.id, name: schema.apiKeys.name, role: schema.apiKeys.role, createdAt: schema.apiKeys.createdAt })
+      .select({
+        id: schema.apiKeys.id,
+        name: schema.apiKeys.name,
+        role: schema.apiKeys.role,
+        createdAt: schema.apiKeys.createdAt,
+      })
       .from(schema.apiKeys)
       .where(isNull(schema.apiKeys.revokedAt))
       .orderBy(desc(schema.apiKeys.id));
