@@ -6,6 +6,7 @@ import { pinoHttp } from 'pino-http';
 import { authenticate, requireAdmin } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
+import { limitRequests } from './rate-limit.js';
 import { adminRouter } from './routes/admin.js';
 import { assistantsRouter } from './routes/assistants.js';
 import { healthRouter } from './routes/health.js';
@@ -40,7 +41,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(opsRouter(deps));
   app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
   const auth = authenticate(deps.db);
-  app.use('/v1', auth, assistantsRouter(deps), threadsRouter(deps), runsRouter(deps));
+  const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);
+  app.use('/v1', auth, limit, assistantsRouter(deps), threadsRouter(deps), runsRouter(deps));
   app.use(QUEUE_DASHBOARD_PATH, askBrowserForKey, auth, requireAdmin, queueDashboard(deps));
   app.use('/admin', auth, adminRouter(deps));
   app.use(notFoundRoute);

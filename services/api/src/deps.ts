@@ -1,5 +1,5 @@
 // What the API needs from the outside world, passed in so tests build it against their own database and prefix.
-import type { Config, Db, EventBus, Logger, Metrics, Queues } from '@threadwork/shared';
+import type { Config, Db, EventBus, Logger, Metrics, Queues, Redis } from '@threadwork/shared';
 import type { RunFeed } from './sse/run-feed.js';
 
 export interface AppDeps {
@@ -10,6 +10,8 @@ export interface AppDeps {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** The producer connection (fails fast): rate limits and small reads. */
+  redis: Redis;
   /** Answers true when Postgres and Redis respond (for /readyz). */
   checkReady: () => Promise<boolean>;
 }

@@ -51,7 +51,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   if (config.ADMIN_API_KEY) await registerAdminKey(db, config.ADMIN_API_KEY);
   const metrics = createMetrics('api');
   trackQueueDepth(metrics, [queues.runs, queues.tools]);
-  const deps: AppDeps = { db, queues, events, feed, config, log, metrics, checkReady };
+  const deps: AppDeps = { db, queues, events, feed, config, log, metrics, redis: producer, checkReady };
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(config.PORT, '0.0.0.0', () => resolve(listening));
