@@ -8,6 +8,13 @@ const identifier = z
   .max(63)
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'letters, digits and underscores, not starting with a digit');
 
+/** Names of new objects are lowercase, so that unquoted SQL written later finds them. */
+const newIdentifier = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z_][a-z0-9_]*$/, 'lowercase letters, digits and underscores, not starting with a digit');
+
 export const columnTypes = [
   'text',
   'varchar',
@@ -32,38 +39,46 @@ export const builtinToolParameters = {
   list_tables: z.object({ schema: identifier.optional().describe('Only tables in this schema') }),
   get_schema: z.object({
     table: identifier.describe('Table or view name'),
-    schema: identifier.optional().describe('Schema name, default public'),
+    schema: identifier
+      .optional()
+      .describe('Schema name; when omitted, public, else the one schema that has the table'),
   }),
   run_sql: z.object({ query: z.string().min(1).max(20_000).describe('One read-only SQL statement') }),
   create_table: z.object({
-    schema: identifier.optional().describe('Schema name, default public'),
-    name: identifier.describe('New table name'),
+    schema: identifier.optional().describe('Existing schema, default public'),
+    name: newIdentifier.describe('New table name'),
     columns: z
       .array(
         z.object({
-          name: identifier,
+          name: newIdentifier,
           type: z.enum(columnTypes),
-          length: z.number().int().min(1).max(10_485_760).optional().describe('For varchar'),
+          length: z.number().int().min(1).max(10_485_760).optional().describe('Maximum length, varchar only'),
           not_null: z.boolean().optional(),
           unique: z.boolean().optional(),
           default: z.enum(columnDefaults).optional(),
-          references: z.object({ table: identifier, column: identifier, schema: identifier.optional() }).optional(),
+          references: z
+            .object({ table: identifier, column: identifier, schema: identifier.optional() })
+            .optional()
+            .describe('Foreign key to a column of an existing table'),
         }),
       )
       .min(1)
       .max(100),
-    primary_key: z.array(identifier).min(1).optional(),
-    enable_rls: z.boolean().optional(),
+    primary_key: z.array(newIdentifier).min(1).optional().describe('Column names of the primary key'),
+    enable_rls: z.boolean().optional().describe('Enable row-level security on the new table'),
   }),
   drop_table: z.object({
-    schema: identifier.optional(),
+    schema: identifier.optional().describe('Schema name, default public'),
     table: identifier,
-    confirm: z.string().describe('Must equal the table name'),
-    cascade: z.boolean().optional(),
+    confirm: z.string().max(200).describe('Must equal the table name, to confirm the drop'),
+    cascade: z
+      .boolean()
+      .optional()
+      .describe('Also drop the objects that depend on the table (views, foreign keys)'),
   }),
   search_products: z.object({
-    query: z.string().min(1).max(500),
-    limit: z.number().int().min(1).max(50).optional(),
+    query: z.string().min(1).max(500).describe('What the user is looking for, in any language'),
+    limit: z.number().int().min(1).max(50).optional().describe('Most results to return, default 10'),
     filters: z
       .object({
         category: z.string().max(200).optional(),
@@ -72,19 +87,33 @@ export const builtinToolParameters = {
       })
       .optional(),
   }),
-  show_products: z.object({ product_ids: z.array(z.string().min(1).max(200)).min(1).max(20) }),
+  show_products: z.object({
+    product_ids: z
+      .array(z.string().min(1).max(200))
+      .min(1)
+      .max(20)
+      .describe('Product ids from search_products'),
+  }),
 } as const satisfies Record<BuiltinToolType, z.ZodType>;
 
 export const builtinToolDescriptions: Record<BuiltinToolType, string> = {
-  list_tables: 'List the tables and views of the database with their schema, kind, estimated rows and comment.',
+  list_tables:
+    'List the tables and views of the database with their schema, kind, estimated rows and comment.',
   get_schema:
-    "Describe a table: columns, types, nullability, defaults, keys, constraints, indexes and row-level security.",
+    'Describe a table or view: columns, types, nullability, defaults, primary and foreign keys, unique and check ' +
+    'constraints, indexes and row-level security.',
   run_sql:
-    'Run one read-only SQL query (SELECT, WITH, VALUES, EXPLAIN, SHOW) and get the rows. Writes are refused.',
-  create_table: 'Create a new table from a structured description of its columns and keys.',
-  drop_table: 'Drop a table. Requires confirm to equal the table name.',
-  search_products: 'Search the product catalog by text, with optional category and price filters.',
-  show_products: 'Show products to the user as cards, by product id.',
+    'Run one read-only SQL query (SELECT, WITH, VALUES, EXPLAIN or SHOW) on the database and get the rows as JSON. ' +
+    'Writes, locks, transaction control and side-effecting functions are refused. Results are capped in rows and ' +
+    'size, and the output says when it was truncated: prefer LIMIT and aggregates. Use list_tables and get_schema first.',
+  create_table: `Create a new table from a structured description. Column types: ${columnTypes.join(', ')}. Defaults: ${columnDefaults.join(', ')}. Refuses existing tables and system schemas.`,
+  drop_table:
+    'Drop a table (when the server allows it). confirm must equal the table name. Refuses system schemas, and ' +
+    'tables that other objects depend on unless cascade is true.',
+  search_products:
+    'Search the product catalog by text (typos and any language are fine), with optional category and price ' +
+    'filters. Returns products with ids to pass to show_products.',
+  show_products: 'Show products to the user as cards (image, name, price, link), by product id.',
 };
 
 export const builtinToolTypes = Object.keys(builtinToolParameters) as BuiltinToolType[];
