@@ -1,7 +1,8 @@
 // The one exit for errors: ApiError and ZodError become OpenAI-shaped JSON bodies with the right status.
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+
 import { ApiError, type Logger } from '@threadwork/shared';
-import { ZodError, type core } from 'zod';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { type core, ZodError } from 'zod';
 
 function paramPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((out, key) => {
@@ -33,9 +34,42 @@ function quoteList(values: readonly unknown[]): string {
   return `${quoted.slice(0, -1).join(', ')}, and ${quoted.at(-1)}`;
 }
 
+function isTypeMismatchAtRoot(branch: readonly core.$ZodIssue[]): boolean {
+  return branch[0]?.code === 'invalid_type' && branch[0].path.length === 0;
+}
+
+/**
+ * The issue to report for a union: the branch whose type matched (its own first issue, at its full path), an
+ * unknown discriminator as an invalid value, or, when no branch's type matched, one type error naming them all.
+ */
+export function settleUnion(issue: core.$ZodIssue): core.$ZodIssue {
+  if (issue.code !== 'invalid_union') return issue;
+  const options = (issue as { options?: unknown[] }).options;
+  if (issue.errors.length === 0 && options) {
+    return {
+      code: 'invalid_value',
+      values: options as core.util.Primitive[],
+      path: issue.path,
+      message: issue.message,
+    };
+  }
+  const inner = issue.errors.find((branch) => branch.length > 0 && !isTypeMismatchAtRoot(branch))?.[0];
+  if (inner) return settleUnion({ ...inner, path: [...issue.path, ...inner.path] });
+  const expected = issue.errors.flatMap((branch) =>
+    branch[0]?.code === 'invalid_type' ? [branch[0].expected] : [],
+  );
+  if (expected.length === 0) return issue;
+  return {
+    code: 'invalid_type',
+    expected: expected.join(' or ') as 'string',
+    path: issue.path,
+    message: issue.message,
+  };
+}
+
 /** Turns the first zod issue into OpenAI's wording, code and param. */
 export function zodToApiError(error: ZodError, input: unknown): ApiError {
-  const issue = error.issues[0] as core.$ZodIssue;
+  const issue = settleUnion(error.issues[0] as core.$ZodIssue);
   const path = issue.path;
   const param = paramPath(path);
   const value = valueAt(input, path);
@@ -46,19 +80,30 @@ export function zodToApiError(error: ZodError, input: unknown): ApiError {
     return new ApiError(400, `Unknown parameter: '${full}'.`, { param: full, code: 'unknown_parameter' });
   }
   if (issue.code === 'invalid_type' && value === undefined) {
-    return new ApiError(400, `Missing required parameter: '${param}'.`, { param, code: 'missing_required_parameter' });
+    return new ApiError(400, `Missing required parameter: '${param}'.`, {
+      param,
+      code: 'missing_required_parameter',
+    });
   }
   if (issue.code === 'invalid_type') {
-    return new ApiError(400, `Invalid type for '${param}': expected ${issue.expected}, but got ${typeName(value)} instead.`, {
-      param,
-      code: 'invalid_type',
-    });
+    return new ApiError(
+      400,
+      `Invalid type for '${param}': expected ${issue.expected}, but got ${typeName(value)} instead.`,
+      {
+        param,
+        code: 'invalid_type',
+      },
+    );
   }
   if (issue.code === 'invalid_value') {
-    return new ApiError(400, `Invalid value: '${String(value)}'. Supported values are: ${quoteList(issue.values)}.`, {
-      param,
-      code: 'invalid_value',
-    });
+    return new ApiError(
+      400,
+      `Invalid value: '${String(value)}'. Supported values are: ${quoteList(issue.values)}.`,
+      {
+        param,
+        code: 'invalid_value',
+      },
+    );
   }
   if (issue.code === 'too_big' && typeof value === 'number') {
     return new ApiError(
@@ -93,7 +138,10 @@ export function zodToApiError(error: ZodError, input: unknown): ApiError {
 }
 
 /** Parses with a zod schema; failures become 400s in OpenAI's wording. */
-export function parseInput<T>(schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: ZodError } }, input: unknown): T {
+export function parseInput<T>(
+  schema: { safeParse(input: unknown): { success: true; data: T } | { success: false; error: ZodError } },
+  input: unknown,
+): T {
   const result = schema.safeParse(input);
   if (!result.success) throw zodToApiError(result.error, input);
   return result.data;
@@ -125,7 +173,8 @@ function toApiError(error: unknown, body: unknown): ApiError {
   if ((error as { type?: string }).type === 'entity.too.large') {
     return new ApiError(413, 'Request body too large.', { code: 'request_too_large' });
   }
-  if (typeof status === 'number' && status >= 400 && status < 500) return new ApiError(status, String((error as Error).message));
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new ApiError(status, String((error as Error).message));
   return new ApiError(500, 'The server had an error while processing your request.', {
     type: 'server_error',
     code: 'server_error',

@@ -1,5 +1,5 @@
 // Turns request messages into stored message rows (a string becomes one text part).
-import { type MessageContentPart, newId } from '@threadwork/shared';
+import { assertNever, type MessageContentPart, newId } from '@threadwork/shared';
 import type { NewMessage } from './queries/threads.js';
 import type { CreateMessageInput } from './schemas/common.js';
 
@@ -10,14 +10,26 @@ export function toContentParts(content: CreateMessageInput['content']): MessageC
       case 'text':
         return { type: 'text', text: { value: part.text, annotations: [] } };
       case 'image_file':
-        return { type: 'image_file', image_file: { file_id: part.image_file.file_id, detail: part.image_file.detail ?? 'auto' } };
+        return {
+          type: 'image_file',
+          image_file: { file_id: part.image_file.file_id, detail: part.image_file.detail ?? 'auto' },
+        };
       case 'image_url':
-        return { type: 'image_url', image_url: { url: part.image_url.url, detail: part.image_url.detail ?? 'auto' } };
+        return {
+          type: 'image_url',
+          image_url: { url: part.image_url.url, detail: part.image_url.detail ?? 'auto' },
+        };
+      default:
+        return assertNever(part);
     }
   });
 }
 
-export function newUserMessage(threadId: string, input: CreateMessageInput, now: Date = new Date()): NewMessage {
+export function newUserMessage(
+  threadId: string,
+  input: CreateMessageInput,
+  now: Date = new Date(),
+): NewMessage {
   return {
     id: newId('message'),
     threadId,

@@ -6,7 +6,11 @@ export interface CancelWatch {
   stop(): Promise<void>;
 }
 
-export async function watchCancel(subscriber: ChannelSubscriber, events: EventBus, runId: string): Promise<CancelWatch> {
+export async function watchCancel(
+  subscriber: ChannelSubscriber,
+  events: EventBus,
+  runId: string,
+): Promise<CancelWatch> {
   const controller = new AbortController();
   const unsubscribe = await subscriber.subscribe(events.controlChannel(runId), (message) => {
     if (message === 'cancel') controller.abort(new Error('run cancelled'));

@@ -1,6 +1,8 @@
 // What the model sees: the thread's messages and this run's tool calls with their outputs, in creation order.
 import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
-import { modelFunctions } from '@threadwork/shared';
+import { assertNever, modelFunctions } from '@threadwork/shared';
+import { contextTokensFor, fitToContext } from './context-window.js';
+import { estimatePromptTokens, tokenCounterFor } from './providers/tokens.js';
 import type { ModelMessage, ModelRequest } from './providers/types.js';
 
 export function messageText(row: Pick<MessageRow, 'content'>): string {
@@ -15,6 +17,8 @@ export function messageText(row: Pick<MessageRow, 'content'>): string {
           return `[image ${part.image_url.url}]`;
         case 'refusal':
           return part.refusal;
+        default:
+          return assertNever(part);
       }
     })
     .join('\n');
@@ -24,9 +28,21 @@ function stepMessages(step: RunStepRow): ModelMessage[] {
   if (step.stepDetails.type !== 'tool_calls') return [];
   const calls = step.stepDetails.tool_calls;
   return [
-    { role: 'assistant', toolCalls: calls.map((call) => ({ id: call.id, name: call.function.name, arguments: call.function.arguments })) },
+    {
+      role: 'assistant',
+      toolCalls: calls.map((call) => ({
+        id: call.id,
+        name: call.function.name,
+        arguments: call.function.arguments,
+      })),
+    },
     ...calls.map(
-      (call): ModelMessage => ({ role: 'tool', toolCallId: call.id, name: call.function.name, output: call.function.output ?? '' }),
+      (call): ModelMessage => ({
+        role: 'tool',
+        toolCallId: call.id,
+        name: call.function.name,
+        output: call.function.output ?? '',
+      }),
     ),
   ];
 }
@@ -36,7 +52,10 @@ export function toModelMessages(messages: MessageRow[], toolSteps: RunStepRow[])
   const items: Array<{ id: string; messages: ModelMessage[] }> = [
     ...messages
       .filter((row) => row.status !== 'in_progress')
-      .map((row) => ({ id: row.id, messages: [{ role: row.role, content: messageText(row) } as ModelMessage] })),
+      .map((row) => ({
+        id: row.id,
+        messages: [{ role: row.role, content: messageText(row) } as ModelMessage],
+      })),
     ...toolSteps.map((step) => ({ id: step.id, messages: stepMessages(step) })),
   ];
   items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -48,7 +67,23 @@ export function remainingCompletionTokens(run: RunRow): number | null {
   return Math.max(0, run.maxCompletionTokens - (run.usage?.completion_tokens ?? 0));
 }
 
-export function buildModelRequest(run: RunRow, messages: ModelMessage[], model: string): ModelRequest {
+/**
+ * The request for one model call. History is cut by the run's truncation strategy, then to the smaller of the
+ * model's context budget (`contextTokens`, MODEL_CONTEXT_TOKENS over the defaults) and max_prompt_tokens.
+ */
+export function buildModelRequest(
+  run: RunRow,
+  history: ModelMessage[],
+  model: string,
+  contextOverrides: Readonly<Record<string, number>> = {},
+): ModelRequest {
+  const messages = fitToContext(history, {
+    model: run.model,
+    instructions: run.instructions,
+    contextTokens: contextTokensFor(run.model, contextOverrides),
+    maxPromptTokens: run.maxPromptTokens,
+    truncation: run.truncationStrategy,
+  });
   return {
     model,
     instructions: run.instructions,
@@ -61,4 +96,14 @@ export function buildModelRequest(run: RunRow, messages: ModelMessage[], model: 
     maxOutputTokens: remainingCompletionTokens(run),
     responseFormat: run.responseFormat,
   };
+}
+
+/** Whether the prompt, already cut as far as it may be, is still over the run's max_prompt_tokens. */
+export function exceedsPromptLimit(
+  run: Pick<RunRow, 'model' | 'maxPromptTokens'>,
+  request: ModelRequest,
+): boolean {
+  if (run.maxPromptTokens === null) return false;
+  const tokens = estimatePromptTokens(request.instructions, request.messages, tokenCounterFor(run.model));
+  return tokens > run.maxPromptTokens;
 }

@@ -1,7 +1,8 @@
 // The `runs` queue processor: validates each job and hands it to the run loop.
-import { type Job, UnrecoverableError } from 'bullmq';
+
 import { type RunJobData, type RunJobName, runJobs, toolJobResult } from '@threadwork/shared';
-import { executeRun, expireRun, resumeRun, type RunLoopDeps } from './run-loop.js';
+import { type Job, UnrecoverableError } from 'bullmq';
+import { executeRun, expireRun, type RunLoopDeps, resumeRun } from './run-loop.js';
 import { continueAfterTools } from './tool-results.js';
 
 function parse<N extends RunJobName>(name: N, data: unknown): RunJobData<N> {

@@ -3,15 +3,15 @@ import {
   type ChannelSubscriber,
   type Config,
   type Db,
+  type EventBus,
   endRunEarly,
   enqueueRun,
-  type EventBus,
   findRun,
   isBuiltinToolType,
   type LastError,
   type Logger,
-  newId,
   type NewRunEvent,
+  newId,
   type Queues,
   type RunRow,
   type RunStepRow,
@@ -24,10 +24,9 @@ import {
   type Usage,
 } from '@threadwork/shared';
 import { watchCancel } from './cancel-watch.js';
-import { dispatchBuiltinTools } from './tool-dispatch.js';
-import { buildModelRequest, toModelMessages } from './model-input.js';
+import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
-import { ProviderError, type FinishReason, type ModelToolCall } from './providers/types.js';
+import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
 import {
   addUsage,
   closeMessage,
@@ -39,6 +38,7 @@ import {
   saveRunUsage,
   touchThread,
 } from './run-store.js';
+import { dispatchBuiltinTools } from './tool-dispatch.js';
 
 export interface RunLoopDeps {
   db: Db;
@@ -79,9 +79,13 @@ async function claim(deps: RunLoopDeps, runId: string): Promise<RunRow | null> {
   const now = clock(deps);
   const current = await findRun(deps.db, runId);
   if (!current) return null;
-  const run = await transitionRun(deps.db, runId, 'in_progress', { startedAt: current.startedAt ?? now, heartbeatAt: now }, [
-    'queued',
-  ]);
+  const run = await transitionRun(
+    deps.db,
+    runId,
+    'in_progress',
+    { startedAt: current.startedAt ?? now, heartbeatAt: now },
+    ['queued'],
+  );
   if (!run) {
     await endIfCancelling(deps, runId);
     return null;
@@ -102,9 +106,34 @@ interface TurnResult {
   opened: Awaited<ReturnType<typeof openMessage>> | null;
   calls: ModelToolCall[];
   usage: Usage;
-  finish: FinishReason;
+  /** `prompt_limit`: the model was not called, the prompt is over max_prompt_tokens even when cut. */
+  finish: FinishReason | 'prompt_limit';
   latencyMs: number;
   firstTokenMs: number | null;
+}
+
+function emptyTurn(): TurnResult {
+  return {
+    text: '',
+    opened: null,
+    calls: [],
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    finish: 'stop',
+    latencyMs: 0,
+    firstTokenMs: null,
+  };
+}
+
+/** How a turn that made no tool calls ends the run. */
+function turnOutcome(finish: TurnResult['finish']) {
+  switch (finish) {
+    case 'length':
+      return { status: 'incomplete', reason: { reason: 'max_completion_tokens' } } as const;
+    case 'prompt_limit':
+      return { status: 'incomplete', reason: { reason: 'max_prompt_tokens' } } as const;
+    default:
+      return { status: 'completed', reason: null } as const;
+  }
 }
 
 /** One model call and everything that follows from its answer. */
@@ -133,18 +162,19 @@ export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> 
 
 async function callModel(deps: RunLoopDeps, run: RunRow, signal: AbortSignal): Promise<TurnResult> {
   const { provider, model } = deps.providers.resolve(run.model);
-  const [messages, toolSteps] = await Promise.all([loadThreadMessages(deps.db, run.threadId), loadToolSteps(deps.db, run.id)]);
-  const request = buildModelRequest(run, toModelMessages(messages, toolSteps), model);
+  const [messages, toolSteps] = await Promise.all([
+    loadThreadMessages(deps.db, run.threadId),
+    loadToolSteps(deps.db, run.id),
+  ]);
+  const request = buildModelRequest(
+    run,
+    toModelMessages(messages, toolSteps),
+    model,
+    deps.config.MODEL_CONTEXT_TOKENS,
+  );
+  if (exceedsPromptLimit(run, request)) return { ...emptyTurn(), finish: 'prompt_limit' };
   const started = performance.now();
-  const result: TurnResult = {
-    text: '',
-    opened: null,
-    calls: [],
-    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-    finish: 'stop',
-    latencyMs: 0,
-    firstTokenMs: null,
-  };
+  const result = emptyTurn();
   const pending: Promise<number>[] = [];
   for await (const event of provider.stream(request, signal)) {
     switch (event.type) {
@@ -155,11 +185,16 @@ async function callModel(deps: RunLoopDeps, run: RunRow, signal: AbortSignal): P
           pending.push(announceMessage(deps, run, result.opened));
         }
         result.text += event.delta;
-        pending.push(emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(result.opened.message.id, event.delta) }]));
+        pending.push(
+          emit(deps, run, [
+            { event: 'thread.message.delta', data: textDelta(result.opened.message.id, event.delta) },
+          ]),
+        );
         break;
       case 'tool_call':
         result.firstTokenMs ??= performance.now() - started;
-        result.calls.push(event.call);
+        // parallel_tool_calls: false allows one call per turn, whatever the model sent.
+        if (run.parallelToolCalls || result.calls.length === 0) result.calls.push(event.call);
         break;
       case 'usage':
         result.usage = {
@@ -200,40 +235,47 @@ function textDelta(messageId: string, value: string) {
 async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<void> {
   const now = clock(deps);
   const usage = addUsage(run.usage, turn.usage);
-  const isCut = turn.finish === 'length';
-  const hasCalls = turn.calls.length > 0 && !isCut;
-  await recordUsage(deps.db, {
+  const ending = turnOutcome(turn.finish);
+  const hasCalls = turn.calls.length > 0 && ending.status === 'completed';
+  if (turn.finish !== 'prompt_limit') await recordTurnUsage(deps, run, turn);
+  if (hasCalls) {
+    if (turn.opened) await closeTurnMessage(deps, run, turn, 'completed', null, now);
+    await openToolCalls(deps, { ...run, usage }, turn, now);
+    return;
+  }
+  const outcome = ending.status;
+  const { closed, ended } = await deps.db.transaction(async (tx) => {
+    const closedMessage = turn.opened
+      ? await closeMessage(tx, turn.opened, turn.text, outcome, turn.usage, now)
+      : null;
+    const endedRun = await transitionRun(tx, run.id, outcome, {
+      ...terminalPatch(outcome, now),
+      usage,
+      incompleteDetails: ending.reason,
+    });
+    if (!endedRun) throw new Error('run was moved by another actor');
+    await touchThread(tx, run.threadId, now);
+    return { closed: closedMessage, ended: endedRun };
+  });
+  await emit(deps, run, [
+    ...(closed
+      ? [
+          { event: `thread.message.${outcome}`, data: toMessageObject(closed.message) },
+          { event: 'thread.run.step.completed', data: toRunStepObject(closed.step) },
+        ]
+      : []),
+    { event: `thread.run.${outcome}`, data: toRunObject(ended) },
+  ]);
+}
+
+function recordTurnUsage(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<void> {
+  return recordUsage(deps.db, {
     run,
     model: run.model,
     usage: turn.usage,
     costUsd: deps.estimateCostUsd(run.model, turn.usage.prompt_tokens, turn.usage.completion_tokens),
     latencyMs: turn.latencyMs,
     firstTokenMs: turn.firstTokenMs,
-  });
-  if (hasCalls) {
-    if (turn.opened) await closeTurnMessage(deps, run, turn, 'completed', null, now);
-    await openToolCalls(deps, { ...run, usage }, turn, now);
-    return;
-  }
-  const outcome = isCut ? 'incomplete' : 'completed';
-  await deps.db.transaction(async (tx) => {
-    const closed = turn.opened ? await closeMessage(tx, turn.opened, turn.text, outcome, turn.usage, now) : null;
-    const ended = await transitionRun(tx, run.id, outcome, {
-      ...terminalPatch(outcome, now),
-      usage,
-      incompleteDetails: isCut ? { reason: 'max_completion_tokens' } : null,
-    });
-    if (!ended) throw new Error('run was moved by another actor');
-    await touchThread(tx, run.threadId, now);
-    await emit(deps, run, [
-      ...(closed
-        ? [
-            { event: `thread.message.${outcome}`, data: toMessageObject(closed.message) },
-            { event: 'thread.run.step.completed', data: toRunStepObject(closed.step) },
-          ]
-        : []),
-      { event: `thread.run.${outcome}`, data: toRunObject(ended) },
-    ]);
   });
 }
 
@@ -275,7 +317,12 @@ async function openToolCalls(deps: RunLoopDeps, run: RunRow, turn: TurnResult, n
   ]);
   const builtins = calls.filter((call) => isBuiltin(run, call.function.name));
   if (builtins.length > 0) {
-    await dispatchBuiltinTools(deps.queues, run.id, step.id, builtins.map((call) => call.id));
+    await dispatchBuiltinTools(
+      deps.queues,
+      run.id,
+      step.id,
+      builtins.map((call) => call.id),
+    );
     return;
   }
   await requireAction(deps, run, step, calls, now);
@@ -308,12 +355,17 @@ export async function requireAction(
     },
   });
   if (!moved) {
-    if (!(await endIfCancelling(deps, run.id))) deps.log.warn({ runId: run.id }, 'run moved before requires_action');
+    if (!(await endIfCancelling(deps, run.id)))
+      deps.log.warn({ runId: run.id }, 'run moved before requires_action');
     return;
   }
   await emit(deps, moved, [{ event: 'thread.run.requires_action', data: toRunObject(moved) }]);
   const delay = (moved.expiresAt?.getTime() ?? now.getTime()) - now.getTime();
-  await enqueueRun(deps.queues, { name: 'run.expire', data: { runId: run.id, stepId: step.id } }, { delay: Math.max(0, delay) });
+  await enqueueRun(
+    deps.queues,
+    { name: 'run.expire', data: { runId: run.id, stepId: step.id } },
+    { delay: Math.max(0, delay) },
+  );
 }
 
 /** `run.expire`: a run still waiting for tool outputs past expires_at becomes expired. */

@@ -1,5 +1,5 @@
 // Data access for the run loop: load what the model needs, open and close messages and steps, record usage.
-import { and, asc, eq } from 'drizzle-orm';
+
 import {
   type Db,
   type MessageRow,
@@ -10,6 +10,7 @@ import {
   schema,
   type Usage,
 } from '@threadwork/shared';
+import { and, asc, eq } from 'drizzle-orm';
 
 const { messages, runSteps, runs, usageLogs, threads } = schema;
 
@@ -95,7 +96,12 @@ export async function closeMessage(
   return { message, step };
 }
 
-export async function openToolStep(db: Db, run: RunRow, calls: StepToolCall[], usage: Usage | null): Promise<RunStepRow> {
+export async function openToolStep(
+  db: Db,
+  run: RunRow,
+  calls: StepToolCall[],
+  usage: Usage | null,
+): Promise<RunStepRow> {
   const [step] = await db
     .insert(runSteps)
     .values({
@@ -113,7 +119,11 @@ export async function openToolStep(db: Db, run: RunRow, calls: StepToolCall[], u
   return step;
 }
 
-export async function setStepCalls(db: Pick<Db, 'update'>, stepId: string, calls: StepToolCall[]): Promise<RunStepRow | null> {
+export async function setStepCalls(
+  db: Pick<Db, 'update'>,
+  stepId: string,
+  calls: StepToolCall[],
+): Promise<RunStepRow | null> {
   const [row] = await db
     .update(runSteps)
     .set({ stepDetails: { type: 'tool_calls', tool_calls: calls } })
@@ -172,6 +182,10 @@ export function addUsage(a: Usage | null, b: Usage): Usage {
   };
 }
 
-export async function saveRunUsage(db: Pick<Db, 'update'>, runId: string, usage: Usage | null): Promise<void> {
+export async function saveRunUsage(
+  db: Pick<Db, 'update'>,
+  runId: string,
+  usage: Usage | null,
+): Promise<void> {
   await db.update(runs).set({ usage }).where(eq(runs.id, runId));
 }

@@ -8,7 +8,12 @@ import {
   toolJobOptions,
 } from '@threadwork/shared';
 
-export async function dispatchBuiltinTools(queues: Queues, runId: string, stepId: string, callIds: string[]): Promise<void> {
+export async function dispatchBuiltinTools(
+  queues: Queues,
+  runId: string,
+  stepId: string,
+  callIds: string[],
+): Promise<void> {
   const parent = { name: 'run.continue' as const, data: { runId, stepId } };
   await queues.flows.add({
     name: parent.name,

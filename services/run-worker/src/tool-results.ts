@@ -8,7 +8,7 @@ import {
   toRunStepObject,
 } from '@threadwork/shared';
 import { z } from 'zod';
-import { driveModel, isBuiltin, requireAction, type RunLoopDeps } from './run-loop.js';
+import { driveModel, isBuiltin, type RunLoopDeps, requireAction } from './run-loop.js';
 import { completeToolStep, findStep, setStepCalls } from './run-store.js';
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
@@ -65,7 +65,9 @@ export async function continueAfterTools(
   );
   const cards = productCards(calls, byId);
   if (cards.length > 0) {
-    await deps.events.append(run.id, run.threadId, [{ event: 'threadwork.products', data: { step_id: step.id, products: cards } }]);
+    await deps.events.append(run.id, run.threadId, [
+      { event: 'threadwork.products', data: { step_id: step.id, products: cards } },
+    ]);
   }
   if (calls.some((call) => call.function.output === null)) {
     const updated = await setStepCalls(deps.db, step.id, calls);
@@ -74,6 +76,8 @@ export async function continueAfterTools(
   }
   const completed = await completeToolStep(deps.db, step.id, calls, deps.now?.() ?? new Date());
   if (!completed) return;
-  await deps.events.append(run.id, run.threadId, [{ event: 'thread.run.step.completed', data: toRunStepObject(completed) }]);
+  await deps.events.append(run.id, run.threadId, [
+    { event: 'thread.run.step.completed', data: toRunStepObject(completed) },
+  ]);
   await driveModel(deps, run);
 }

@@ -1,6 +1,8 @@
 // Data access for assistants: the owner (or a shared assistant) in every where.
-import { and, eq, isNull, or, type SQL } from 'drizzle-orm';
+// Shared assistants have no owner: admins create and manage them, users see and run them.
+
 import { type AssistantRow, type Db, schema } from '@threadwork/shared';
+import { and, eq, isNull, or, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 
 const { assistants } = schema;

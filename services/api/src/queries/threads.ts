@@ -1,6 +1,7 @@
 // Data access for threads and their messages: a user sees only its own threads.
+
+import { type Db, type MessageRow, schema, type ThreadRow } from '@threadwork/shared';
 import { and, eq, inArray, type SQL } from 'drizzle-orm';
-import { type Db, type MessageRow, type ThreadRow, schema } from '@threadwork/shared';
 import type { Principal } from '../auth.js';
 
 const { threads, messages, runs } = schema;
@@ -12,14 +13,22 @@ export function threadsOwnedBy(principal: Principal): SQL | undefined {
   return principal.role === 'admin' ? undefined : eq(threads.ownerId, principal.keyId);
 }
 
-export async function insertThread(db: Pick<Db, 'insert'>, thread: NewThread, initial: NewMessage[]): Promise<ThreadRow> {
+export async function insertThread(
+  db: Pick<Db, 'insert'>,
+  thread: NewThread,
+  initial: NewMessage[],
+): Promise<ThreadRow> {
   const [row] = await db.insert(threads).values(thread).returning();
   if (!row) throw new Error('insert returned no row');
   if (initial.length > 0) await db.insert(messages).values(initial);
   return row;
 }
 
-export async function findThread(db: Pick<Db, 'select'>, principal: Principal, id: string): Promise<ThreadRow | null> {
+export async function findThread(
+  db: Pick<Db, 'select'>,
+  principal: Principal,
+  id: string,
+): Promise<ThreadRow | null> {
   const [row] = await db
     .select()
     .from(threads)
@@ -40,11 +49,21 @@ export async function touchThread(db: Pick<Db, 'update'>, id: string): Promise<v
   await db.update(threads).set({ lastActivityAt: new Date() }).where(eq(threads.id, id));
 }
 
+/** Serialises writers of one thread (new messages, new runs) until the transaction ends. */
+export async function lockThread(db: Pick<Db, 'select'>, threadId: string): Promise<void> {
+  await db.select({ id: threads.id }).from(threads).where(eq(threads.id, threadId)).for('update');
+}
+
 export async function activeRunId(db: Pick<Db, 'select'>, threadId: string): Promise<string | null> {
   const [row] = await db
     .select({ id: runs.id })
     .from(runs)
-    .where(and(eq(runs.threadId, threadId), inArray(runs.status, ['queued', 'in_progress', 'requires_action', 'cancelling'])));
+    .where(
+      and(
+        eq(runs.threadId, threadId),
+        inArray(runs.status, ['queued', 'in_progress', 'requires_action', 'cancelling']),
+      ),
+    );
   return row?.id ?? null;
 }
 

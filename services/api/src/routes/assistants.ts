@@ -1,9 +1,18 @@
 // /v1/assistants: create, retrieve, modify, delete, list.
-import { Router } from 'express';
+
+import {
+  ApiError,
+  type AssistantRow,
+  newId,
+  notFound,
+  routeModel,
+  schema,
+  toAssistantObject,
+} from '@threadwork/shared';
 import { desc } from 'drizzle-orm';
-import { ApiError, newId, notFound, routeModel, schema, toAssistantObject } from '@threadwork/shared';
+import { type Response, Router } from 'express';
 import { z } from 'zod';
-import { principalOf } from '../auth.js';
+import { isAdmin, principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
 import { pageQuery, toPage } from '../pagination.js';
@@ -14,7 +23,14 @@ import {
   insertAssistant,
   updateAssistant,
 } from '../queries/assistants.js';
-import { listQuerySchema, metadataSchema, responseFormatSchema, toolResourcesSchema, toolSchema } from '../schemas/common.js';
+import { definedOnly } from '../queries/patch.js';
+import {
+  listQuerySchema,
+  metadataSchema,
+  responseFormatSchema,
+  toolResourcesSchema,
+  toolSchema,
+} from '../schemas/common.js';
 
 const assistantFields = {
   model: z.string().min(1),
@@ -27,7 +43,10 @@ const assistantFields = {
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   response_format: responseFormatSchema.nullable().optional(),
-  reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullable().optional(),
+  reasoning_effort: z
+    .enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
+    .nullable()
+    .optional(),
 };
 
 const createAssistantSchema = z.strictObject(assistantFields);
@@ -63,14 +82,28 @@ function toColumns(input: AssistantInput) {
 export function assistantsRouter(deps: AppDeps): Router {
   const router = Router();
 
+  /** An assistant the caller may change: 404 when it cannot see it, 403 when it is a shared one and not an admin. */
+  async function writableAssistant(res: Response, assistantId: string): Promise<AssistantRow> {
+    const principal = principalOf(res);
+    const row = await findAssistant(deps.db, principal, assistantId);
+    if (!row) throw notFound('assistant', assistantId);
+    if (!isAdmin(principal) && row.ownerId !== principal.keyId) {
+      throw new ApiError(403, `Assistant ${assistantId} is shared; only an admin key can change it.`, {
+        type: 'permission_error',
+      });
+    }
+    return row;
+  }
+
   router.post('/assistants', async (req, res) => {
     const input = parseInput(createAssistantSchema, req.body);
     checkModel(deps, input.model);
+    const principal = principalOf(res);
     const row = await insertAssistant(deps.db, {
       ...toColumns(input),
       model: input.model,
       id: newId('assistant'),
-      ownerId: principalOf(res).keyId,
+      ownerId: isAdmin(principal) ? null : principal.keyId,
     });
     res.json(toAssistantObject(row));
   });
@@ -94,14 +127,17 @@ export function assistantsRouter(deps: AppDeps): Router {
   });
 
   router.post('/assistants/:assistantId', async (req, res) => {
-    const input = parseInput(modifyAssistantSchema, req.body);
+    const input = parseInput(modifyAssistantSchema, req.body ?? {});
     if (input.model !== undefined) checkModel(deps, input.model);
-    const row = await updateAssistant(deps.db, principalOf(res), req.params.assistantId, toColumns(input));
+    const existing = await writableAssistant(res, req.params.assistantId);
+    const patch = definedOnly(toColumns(input));
+    const row = patch ? await updateAssistant(deps.db, principalOf(res), existing.id, patch) : existing;
     if (!row) throw notFound('assistant', req.params.assistantId);
     res.json(toAssistantObject(row));
   });
 
   router.delete('/assistants/:assistantId', async (req, res) => {
+    await writableAssistant(res, req.params.assistantId);
     const deleted = await deleteAssistant(deps.db, principalOf(res), req.params.assistantId);
     if (!deleted) throw notFound('assistant', req.params.assistantId);
     res.json({ id: req.params.assistantId, object: 'assistant.deleted', deleted: true });

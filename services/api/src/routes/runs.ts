@@ -1,26 +1,35 @@
 // /v1 runs: create (JSON or SSE), create-thread-and-run, retrieve, modify, list, cancel, submit_tool_outputs, steps.
-import { Router, type Response } from 'express';
+
+import { ApiError, notFound, type RunRow, schema, toRunObject, toRunStepObject } from '@threadwork/shared';
 import { and, eq } from 'drizzle-orm';
-import { notFound, type RunRow, schema, toRunObject, toRunStepObject } from '@threadwork/shared';
+import { type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
 import { pageQuery, toPage } from '../pagination.js';
 import { findThread } from '../queries/threads.js';
+import { NO_RETRY } from '../runs/announce.js';
 import { cancelRun } from '../runs/cancel-run.js';
-import { createRun, loadAssistantForRun } from '../runs/create-run.js';
+import { createRun, resolveRunAssistant } from '../runs/create-run.js';
 import { submitToolOutputs } from '../runs/submit-tool-outputs.js';
 import { listQuerySchema } from '../schemas/common.js';
-import { createRunSchema, createThreadAndRunSchema, modifyRunSchema, submitToolOutputsSchema } from '../schemas/runs.js';
+import {
+  createRunSchema,
+  createThreadAndRunSchema,
+  modifyRunSchema,
+  submitToolOutputsSchema,
+} from '../schemas/runs.js';
 import { streamAssistantsRun } from '../sse/assistants.js';
-import { checkModel } from './assistants.js';
 import { createThread } from './threads.js';
 
 export function runsRouter(deps: AppDeps): Router {
   const router = Router();
   const runSchema = createRunSchema(deps.config.MAX_MESSAGE_CHARS);
   const threadAndRunSchema = createThreadAndRunSchema(deps.config.MAX_MESSAGE_CHARS);
-  const sseOptions = { heartbeatMs: deps.config.SSE_HEARTBEAT_MS, maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS };
+  const sseOptions = {
+    heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
+    maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
+  };
 
   async function ownThread(res: Response, threadId: string) {
     const thread = await findThread(deps.db, principalOf(res), threadId);
@@ -38,18 +47,37 @@ export function runsRouter(deps: AppDeps): Router {
     return run;
   }
 
+  /** Answers a committed change of a run: its JSON, or its events from `firstSeq` on. Never worth a retry now. */
   async function answer(res: Response, run: RunRow, firstSeq: number, stream: boolean | null | undefined) {
-    if (stream) await streamAssistantsRun(res, deps.feed, run.id, firstSeq - 1, sseOptions);
-    else res.json(toRunObject(run));
+    if (!stream) {
+      res.json(toRunObject(run));
+      return;
+    }
+    try {
+      await streamAssistantsRun(res, deps.feed, run.id, firstSeq - 1, sseOptions);
+    } catch (error) {
+      deps.log.error({ err: error, runId: run.id }, 'could not stream run');
+      throw new ApiError(
+        500,
+        `Run ${run.id} was created but its events cannot be streamed; retrieve it instead.`,
+        {
+          type: 'server_error',
+          code: 'server_error',
+          headers: NO_RETRY,
+        },
+      );
+    }
   }
 
   router.post('/threads/runs', async (req, res) => {
     const input = parseInput(threadAndRunSchema, req.body);
     const principal = principalOf(res);
-    const assistant = await loadAssistantForRun(deps, principal, input.assistant_id);
-    checkModel(deps, input.model ?? assistant.model);
+    const assistant = await resolveRunAssistant(deps, principal, input);
     const thread = await createThread(deps, principal.keyId, input.thread ?? {});
-    const { run, firstSeq } = await createRun(deps, principal, thread, input, { announceThread: true });
+    const { run, firstSeq } = await createRun(deps, principal, thread, input, {
+      announceThread: true,
+      assistant,
+    });
     await answer(res, run, firstSeq, input.stream);
   });
 
@@ -66,7 +94,12 @@ export function runsRouter(deps: AppDeps): Router {
     const query = parseInput(listQuerySchema, req.query);
     const thread = await ownThread(res, req.params.threadId);
     const page = pageQuery(schema.runs.id, query, eq(schema.runs.threadId, thread.id));
-    const rows = await deps.db.select().from(schema.runs).where(page.where).orderBy(page.orderBy).limit(page.limit);
+    const rows = await deps.db
+      .select()
+      .from(schema.runs)
+      .where(page.where)
+      .orderBy(page.orderBy)
+      .limit(page.limit);
     res.json(toPage(rows.map(toRunObject), query));
   });
 
@@ -79,6 +112,10 @@ export function runsRouter(deps: AppDeps): Router {
   router.post('/threads/:threadId/runs/:runId', async (req, res) => {
     const input = parseInput(modifyRunSchema, req.body ?? {});
     const run = await ownRun(res, req.params.threadId, req.params.runId);
+    if (input.metadata === undefined) {
+      res.json(toRunObject(run));
+      return;
+    }
     const [row] = await deps.db
       .update(schema.runs)
       .set({ metadata: input.metadata ?? {} })
@@ -103,7 +140,12 @@ export function runsRouter(deps: AppDeps): Router {
     const query = parseInput(listQuerySchema, req.query);
     const run = await ownRun(res, req.params.threadId, req.params.runId);
     const page = pageQuery(schema.runSteps.id, query, eq(schema.runSteps.runId, run.id));
-    const rows = await deps.db.select().from(schema.runSteps).where(page.where).orderBy(page.orderBy).limit(page.limit);
+    const rows = await deps.db
+      .select()
+      .from(schema.runSteps)
+      .where(page.where)
+      .orderBy(page.orderBy)
+      .limit(page.limit);
     res.json(toPage(rows.map(toRunStepObject), query));
   });
 

@@ -1,13 +1,15 @@
 // /v1/threads and their messages: create (with messages), retrieve, modify, delete; messages CRUD and list.
-import { Router } from 'express';
-import { and, eq } from 'drizzle-orm';
+
 import { ApiError, newId, notFound, schema, toMessageObject, toThreadObject } from '@threadwork/shared';
+import { and, eq } from 'drizzle-orm';
+import { Router } from 'express';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
 import { newUserMessage } from '../messages.js';
 import { pageQuery, toPage } from '../pagination.js';
+import { definedOnly } from '../queries/patch.js';
 import {
   activeRunId,
   deleteThread,
@@ -15,10 +17,16 @@ import {
   findThread,
   insertMessages,
   insertThread,
+  lockThread,
   touchThread,
   updateThread,
 } from '../queries/threads.js';
-import { createMessageSchema, listQuerySchema, metadataSchema, toolResourcesSchema } from '../schemas/common.js';
+import {
+  createMessageSchema,
+  listQuerySchema,
+  metadataSchema,
+  toolResourcesSchema,
+} from '../schemas/common.js';
 
 export function createThreadSchema(maxChars: number) {
   return z.strictObject({
@@ -28,7 +36,10 @@ export function createThreadSchema(maxChars: number) {
   });
 }
 
-const modifyThreadSchema = z.strictObject({ metadata: metadataSchema.nullable().optional(), tool_resources: toolResourcesSchema });
+const modifyThreadSchema = z.strictObject({
+  metadata: metadataSchema.nullable().optional(),
+  tool_resources: toolResourcesSchema,
+});
 const modifyMessageSchema = z.strictObject({ metadata: metadataSchema.nullable().optional() });
 const listMessagesSchema = listQuerySchema.extend({ run_id: z.string().optional() });
 
@@ -73,11 +84,12 @@ export function threadsRouter(deps: AppDeps): Router {
 
   router.post('/threads/:threadId', async (req, res) => {
     const input = parseInput(modifyThreadSchema, req.body ?? {});
-    await ownThread(res, req.params.threadId);
-    const row = await updateThread(deps.db, req.params.threadId, {
+    const thread = await ownThread(res, req.params.threadId);
+    const patch = definedOnly({
       metadata: input.metadata === null ? {} : input.metadata,
       toolResources: input.tool_resources === null ? {} : input.tool_resources,
     });
+    const row = patch ? await updateThread(deps.db, thread.id, patch) : thread;
     if (!row) throw notFound('thread', req.params.threadId);
     res.json(toThreadObject(row));
   });
@@ -91,10 +103,14 @@ export function threadsRouter(deps: AppDeps): Router {
   router.post('/threads/:threadId/messages', async (req, res) => {
     const input = parseInput(messageSchema, req.body);
     const thread = await ownThread(res, req.params.threadId);
-    const active = await activeRunId(deps.db, thread.id);
-    if (active) throw activeRunMessage(thread.id, active);
-    const [row] = await insertMessages(deps.db, [newUserMessage(thread.id, input)]);
-    await touchThread(deps.db, thread.id);
+    const row = await deps.db.transaction(async (tx) => {
+      await lockThread(tx, thread.id);
+      const active = await activeRunId(tx, thread.id);
+      if (active) throw activeRunMessage(thread.id, active);
+      const [inserted] = await insertMessages(tx, [newUserMessage(thread.id, input)]);
+      await touchThread(tx, thread.id);
+      return inserted;
+    });
     if (!row) throw new Error('insert returned no row');
     res.json(toMessageObject(row));
   });
@@ -107,7 +123,12 @@ export function threadsRouter(deps: AppDeps): Router {
       query.run_id ? eq(schema.messages.runId, query.run_id) : undefined,
     );
     const page = pageQuery(schema.messages.id, query, scope);
-    const rows = await deps.db.select().from(schema.messages).where(page.where).orderBy(page.orderBy).limit(page.limit);
+    const rows = await deps.db
+      .select()
+      .from(schema.messages)
+      .where(page.where)
+      .orderBy(page.orderBy)
+      .limit(page.limit);
     res.json(toPage(rows.map(toMessageObject), query));
   });
 
@@ -121,11 +142,18 @@ export function threadsRouter(deps: AppDeps): Router {
   router.post('/threads/:threadId/messages/:messageId', async (req, res) => {
     const input = parseInput(modifyMessageSchema, req.body ?? {});
     const thread = await ownThread(res, req.params.threadId);
-    const [row] = await deps.db
-      .update(schema.messages)
-      .set({ metadata: input.metadata ?? {} })
-      .where(and(eq(schema.messages.id, req.params.messageId), eq(schema.messages.threadId, thread.id)))
-      .returning();
+    const row =
+      input.metadata === undefined
+        ? await findMessage(deps.db, thread.id, req.params.messageId)
+        : (
+            await deps.db
+              .update(schema.messages)
+              .set({ metadata: input.metadata ?? {} })
+              .where(
+                and(eq(schema.messages.id, req.params.messageId), eq(schema.messages.threadId, thread.id)),
+              )
+              .returning()
+          )[0];
     if (!row) throw notFound('message', req.params.messageId);
     res.json(toMessageObject(row));
   });

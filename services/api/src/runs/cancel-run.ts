@@ -1,9 +1,29 @@
 // Cancelling a run: cancelling at once; a run nobody holds ends cancelled here, a running one is told to stop.
-import { ApiError, endRunEarly, findRun, isTerminal, type RunRow, toRunObject, transitionRun } from '@threadwork/shared';
+import {
+  ApiError,
+  endRunEarly,
+  findRun,
+  isTerminal,
+  type RunRow,
+  type RunStatus,
+  toRunObject,
+  transitionRun,
+} from '@threadwork/shared';
 import type { AppDeps } from '../deps.js';
 
 function cannotCancel(status: string): ApiError {
   return new ApiError(400, `Cannot cancel run with status '${status}'.`);
+}
+
+/**
+ * Whether a run that moved from `seen` to `now` while a cancel was under way only progressed in the worker
+ * (claimed, or reached requires_action), so the cancel still applies. Any other move was another request's doing
+ * (tool outputs accepted, another cancel): that request won the race and this cancel must not win too.
+ */
+export function isWorkerProgress(seen: RunStatus, now: RunStatus): boolean {
+  return (
+    (seen === 'queued' || seen === 'in_progress') && (now === 'in_progress' || now === 'requires_action')
+  );
 }
 
 export async function cancelRun(deps: AppDeps, run: RunRow): Promise<RunRow> {
@@ -13,9 +33,17 @@ export async function cancelRun(deps: AppDeps, run: RunRow): Promise<RunRow> {
   if (!moved) {
     const current = await findRun(deps.db, run.id);
     if (!current) throw new ApiError(404, `No run found with id '${run.id}'.`);
-    return cancelRun(deps, current);
+    if (current.status === 'cancelling') return current;
+    if (isTerminal(current.status)) throw cannotCancel(current.status);
+    if (isWorkerProgress(run.status, current.status)) return cancelRun(deps, current);
+    throw new ApiError(
+      400,
+      `Run ${run.id} moved from '${run.status}' to '${current.status}' while it was being cancelled; retrieve it and cancel again if needed.`,
+    );
   }
-  await deps.events.append(moved.id, moved.threadId, [{ event: 'thread.run.cancelling', data: toRunObject(moved) }]);
+  await deps.events.append(moved.id, moved.threadId, [
+    { event: 'thread.run.cancelling', data: toRunObject(moved) },
+  ]);
   if (run.status === 'in_progress') await deps.events.publishCancel(run.id);
   else await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling']);
   return moved;

@@ -2,25 +2,24 @@
 import {
   ApiError,
   type AssistantRow,
-  enqueueRun,
+  type NewRunEvent,
   newId,
   notFound,
-  type NewRunEvent,
   type RunRow,
   schema,
+  type ThreadRow,
   toRunObject,
   toThreadObject,
-  transitionRun,
-  type ThreadRow,
 } from '@threadwork/shared';
 import type { Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { newUserMessage } from '../messages.js';
 import { findAssistant } from '../queries/assistants.js';
-import { activeRunId, insertMessages, touchThread } from '../queries/threads.js';
+import { activeRunId, insertMessages, lockThread, touchThread } from '../queries/threads.js';
 import { checkModel } from '../routes/assistants.js';
 import type { CreateMessageInput } from '../schemas/common.js';
 import type { RunSettingsInput } from '../schemas/runs.js';
+import { announceAndEnqueue } from './announce.js';
 
 export interface CreatedRun {
   run: RunRow;
@@ -45,7 +44,11 @@ function effectiveInstructions(input: RunSettingsInput, assistant: AssistantRow)
   return base.length > 0 ? `${base}\n\n${extra}` : extra;
 }
 
-export async function loadAssistantForRun(deps: AppDeps, principal: Principal, assistantId: string): Promise<AssistantRow> {
+export async function loadAssistantForRun(
+  deps: AppDeps,
+  principal: Principal,
+  assistantId: string,
+): Promise<AssistantRow> {
   const assistant = await findAssistant(deps.db, principal, assistantId);
   if (!assistant) {
     const error = notFound('assistant', assistantId);
@@ -54,22 +57,43 @@ export async function loadAssistantForRun(deps: AppDeps, principal: Principal, a
   return assistant;
 }
 
+/** The assistant a run uses, checked before anything is written: visible to the caller, and a model that routes. */
+export async function resolveRunAssistant(
+  deps: AppDeps,
+  principal: Principal,
+  input: Pick<RunSettingsInput, 'assistant_id' | 'model'>,
+): Promise<AssistantRow> {
+  const assistant = await loadAssistantForRun(deps, principal, input.assistant_id);
+  checkModel(deps, input.model ?? assistant.model);
+  return assistant;
+}
+
+export interface CreateRunOptions {
+  additionalMessages?: CreateMessageInput[] | null;
+  /** Announce the thread first (`thread.created`), for create-thread-and-run. */
+  announceThread?: boolean;
+  /** The assistant when the caller already resolved it with resolveRunAssistant. */
+  assistant?: AssistantRow;
+}
+
 export async function createRun(
   deps: AppDeps,
   principal: Principal,
   thread: ThreadRow,
   input: RunSettingsInput,
-  options: { additionalMessages?: CreateMessageInput[] | null; announceThread?: boolean } = {},
+  options: CreateRunOptions = {},
 ): Promise<CreatedRun> {
-  const assistant = await loadAssistantForRun(deps, principal, input.assistant_id);
+  const assistant = options.assistant ?? (await resolveRunAssistant(deps, principal, input));
   const model = input.model ?? assistant.model;
-  checkModel(deps, model);
   const now = new Date();
   const run = await deps.db
     .transaction(async (tx) => {
+      await lockThread(tx, thread.id);
       const active = await activeRunId(tx, thread.id);
       if (active) throw activeRunError(thread.id, active);
-      const extra = (options.additionalMessages ?? []).map((message) => newUserMessage(thread.id, message, now));
+      const extra = (options.additionalMessages ?? []).map((message) =>
+        newUserMessage(thread.id, message, now),
+      );
       await insertMessages(tx, extra);
       await touchThread(tx, thread.id);
       const [row] = await tx
@@ -111,26 +135,9 @@ export async function createRun(
     { event: 'thread.run.created', data: toRunObject(run) },
     { event: 'thread.run.queued', data: toRunObject(run) },
   ];
-  const firstSeq = await announceAndEnqueue(deps, run, announced);
+  const firstSeq = await announceAndEnqueue(deps, run, announced, {
+    name: 'run.execute',
+    data: { runId: run.id },
+  });
   return { run, firstSeq };
-}
-
-/** A committed run that cannot be announced or enqueued is failed, so it never sits queued; the client must not retry. */
-async function announceAndEnqueue(deps: AppDeps, run: RunRow, announced: NewRunEvent[]): Promise<number> {
-  try {
-    const firstSeq = await deps.events.append(run.id, run.threadId, announced);
-    await enqueueRun(deps.queues, { name: 'run.execute', data: { runId: run.id } });
-    return firstSeq;
-  } catch (error) {
-    deps.log.error({ err: error, runId: run.id }, 'could not enqueue run');
-    await transitionRun(deps.db, run.id, 'failed', {
-      failedAt: new Date(),
-      lastError: { code: 'server_error', message: 'The run could not be queued.' },
-    });
-    throw new ApiError(503, 'The run could not be queued; it was marked failed.', {
-      type: 'server_error',
-      code: 'server_error',
-      headers: { 'x-should-retry': 'false' },
-    });
-  }
 }

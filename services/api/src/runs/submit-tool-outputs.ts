@@ -1,20 +1,29 @@
 // submit_tool_outputs: every pending call answered exactly once, outputs stored on the step, the run queued again.
-import { and, desc, eq } from 'drizzle-orm';
+
 import {
   ApiError,
-  enqueueRun,
+  type Db,
+  findRun,
   type RunRow,
   type RunStepRow,
+  type StepToolCall,
   schema,
   toRunObject,
   toRunStepObject,
   transitionRun,
 } from '@threadwork/shared';
+import { and, desc, eq } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
+import { announceAndEnqueue } from './announce.js';
 
 export interface SubmittedOutputs {
   run: RunRow;
   firstSeq: number;
+}
+
+export interface ToolOutputInput {
+  tool_call_id?: string;
+  output?: string;
 }
 
 function pythonList(ids: string[]): string {
@@ -25,63 +34,92 @@ export function notAcceptingOutputs(status: string): ApiError {
   return new ApiError(400, `Runs in status "${status}" do not accept tool outputs.`);
 }
 
-export function checkOutputsMatch(pending: string[], outputs: { tool_call_id?: string }[]): void {
+/** Every pending call id exactly once, and nothing else; otherwise 400 in OpenAI's wording. */
+export function checkOutputsMatch(pending: string[], outputs: ToolOutputInput[]): void {
   const given = outputs.map((output) => output.tool_call_id ?? '');
   const sortedPending = [...pending].sort();
   const sortedGiven = [...given].sort();
   const matches =
-    sortedPending.length === sortedGiven.length && sortedPending.every((id, index) => id === sortedGiven[index]);
+    sortedPending.length === sortedGiven.length &&
+    sortedPending.every((id, index) => id === sortedGiven[index]);
   if (!matches) {
-    throw new ApiError(400, `Expected tool outputs for call_ids ${pythonList(pending)}, got ${pythonList(given)}`, {
-      param: 'tool_outputs',
-    });
+    throw new ApiError(
+      400,
+      `Expected tool outputs for call_ids ${pythonList(pending)}, got ${pythonList(given)}`,
+      {
+        param: 'tool_outputs',
+      },
+    );
   }
+}
+
+/** The step's calls with the submitted outputs filled in. */
+export function withOutputs(calls: StepToolCall[], outputs: ToolOutputInput[]): StepToolCall[] {
+  const byId = new Map(outputs.map((output) => [output.tool_call_id ?? '', output.output ?? '']));
+  return calls.map((call) => {
+    const output = byId.get(call.id);
+    return output === undefined ? call : { ...call, function: { ...call.function, output } };
+  });
+}
+
+async function openToolStep(db: Pick<Db, 'select'>, runId: string): Promise<RunStepRow | null> {
+  const [step] = await db
+    .select()
+    .from(schema.runSteps)
+    .where(
+      and(
+        eq(schema.runSteps.runId, runId),
+        eq(schema.runSteps.type, 'tool_calls'),
+        eq(schema.runSteps.status, 'in_progress'),
+      ),
+    )
+    .orderBy(desc(schema.runSteps.id))
+    .limit(1);
+  return step ?? null;
+}
+
+/**
+ * Moves the run requires_action → queued (compare-and-set, so a concurrent cancel or expiry wins or loses as a
+ * whole) and completes the tool step with the outputs, in one transaction.
+ */
+async function acceptOutputs(deps: AppDeps, run: RunRow, outputs: ToolOutputInput[]) {
+  return deps.db.transaction(async (tx) => {
+    const moved = await transitionRun(tx, run.id, 'queued', { requiredAction: null }, ['requires_action']);
+    if (!moved) return null;
+    const step = await openToolStep(tx, run.id);
+    if (step?.stepDetails.type !== 'tool_calls') throw new Error(`run ${run.id} has no open tool step`);
+    const [completed] = await tx
+      .update(schema.runSteps)
+      .set({
+        status: 'completed',
+        completedAt: new Date(),
+        stepDetails: { type: 'tool_calls', tool_calls: withOutputs(step.stepDetails.tool_calls, outputs) },
+      })
+      .where(eq(schema.runSteps.id, step.id))
+      .returning();
+    if (!completed) throw new Error('update returned no row');
+    return { run: moved, step: completed };
+  });
 }
 
 export async function submitToolOutputs(
   deps: AppDeps,
   run: RunRow,
-  outputs: { tool_call_id?: string; output?: string }[],
+  outputs: ToolOutputInput[],
 ): Promise<SubmittedOutputs> {
   if (run.status !== 'requires_action') throw notAcceptingOutputs(run.status);
   const pending = run.requiredAction?.submit_tool_outputs.tool_calls.map((call) => call.id) ?? [];
   checkOutputsMatch(pending, outputs);
-  const byId = new Map(outputs.map((output) => [output.tool_call_id ?? '', output.output ?? '']));
-  const now = new Date();
-  const result = await deps.db.transaction(async (tx) => {
-    const moved = await transitionRun(tx, run.id, 'queued', { requiredAction: null }, ['requires_action']);
-    if (!moved) return null;
-    const [step] = await tx
-      .select()
-      .from(schema.runSteps)
-      .where(
-        and(
-          eq(schema.runSteps.runId, run.id),
-          eq(schema.runSteps.type, 'tool_calls'),
-          eq(schema.runSteps.status, 'in_progress'),
-        ),
-      )
-      .orderBy(desc(schema.runSteps.id))
-      .limit(1);
-    if (!step || step.stepDetails.type !== 'tool_calls') throw new Error(`run ${run.id} has no open tool step`);
-    const toolCalls = step.stepDetails.tool_calls.map((call) =>
-      byId.has(call.id) ? { ...call, function: { ...call.function, output: byId.get(call.id) ?? '' } } : call,
-    );
-    const [completed] = await tx
-      .update(schema.runSteps)
-      .set({ status: 'completed', completedAt: now, stepDetails: { type: 'tool_calls', tool_calls: toolCalls } })
-      .where(eq(schema.runSteps.id, step.id))
-      .returning();
-    return { run: moved, step: completed as RunStepRow };
-  });
-  if (!result) {
-    const [current] = await deps.db.select({ status: schema.runs.status }).from(schema.runs).where(eq(schema.runs.id, run.id));
-    throw notAcceptingOutputs(current?.status ?? run.status);
-  }
-  const firstSeq = await deps.events.append(run.id, run.threadId, [
-    { event: 'thread.run.step.completed', data: toRunStepObject(result.step) },
-    { event: 'thread.run.queued', data: toRunObject(result.run) },
-  ]);
-  await enqueueRun(deps.queues, { name: 'run.resume', data: { runId: run.id, stepId: result.step.id } });
-  return { run: result.run, firstSeq };
+  const accepted = await acceptOutputs(deps, run, outputs);
+  if (!accepted) throw notAcceptingOutputs((await findRun(deps.db, run.id))?.status ?? run.status);
+  const firstSeq = await announceAndEnqueue(
+    deps,
+    accepted.run,
+    [
+      { event: 'thread.run.step.completed', data: toRunStepObject(accepted.step) },
+      { event: 'thread.run.queued', data: toRunObject(accepted.run) },
+    ],
+    { name: 'run.resume', data: { runId: run.id, stepId: accepted.step.id } },
+  );
+  return { run: accepted.run, firstSeq };
 }

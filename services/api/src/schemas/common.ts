@@ -71,7 +71,10 @@ const builtinToolType = z.string().refine(isBuiltinToolType, { message: 'unknown
 export const toolSchema = z.union([
   functionToolSchema,
   z.strictObject({ type: z.literal('code_interpreter') }),
-  z.strictObject({ type: z.literal('file_search'), file_search: z.record(z.string(), z.unknown()).optional() }),
+  z.strictObject({
+    type: z.literal('file_search'),
+    file_search: z.record(z.string(), z.unknown()).optional(),
+  }),
   z.strictObject({ type: builtinToolType }),
 ]);
 
@@ -103,18 +106,29 @@ export const truncationStrategySchema = z.strictObject({
 
 const detail = z.enum(['auto', 'low', 'high']).optional();
 
-export const contentPartSchema = z.union([
-  z.strictObject({ type: z.literal('text'), text: z.string() }),
-  z.strictObject({ type: z.literal('image_file'), image_file: z.strictObject({ file_id: z.string(), detail }) }),
-  z.strictObject({ type: z.literal('image_url'), image_url: z.strictObject({ url: z.url(), detail }) }),
-]);
+function contentPartSchema(maxChars: number) {
+  return z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('text'), text: z.string().max(maxChars) }),
+    z.strictObject({
+      type: z.literal('image_file'),
+      image_file: z.strictObject({ file_id: z.string(), detail }),
+    }),
+    z.strictObject({ type: z.literal('image_url'), image_url: z.strictObject({ url: z.url(), detail }) }),
+  ]);
+}
 
+/** A message as clients send it; `maxChars` bounds a string content and every text part. */
 export function createMessageSchema(maxChars: number) {
   return z.strictObject({
     role: z.enum(['user', 'assistant']),
-    content: z.union([z.string().max(maxChars), z.array(contentPartSchema).min(1).max(100)]),
+    content: z.union([z.string().max(maxChars), z.array(contentPartSchema(maxChars)).min(1).max(100)]),
     attachments: z
-      .array(z.strictObject({ file_id: z.string().optional(), tools: z.array(z.record(z.string(), z.unknown())).optional() }))
+      .array(
+        z.strictObject({
+          file_id: z.string().optional(),
+          tools: z.array(z.record(z.string(), z.unknown())).optional(),
+        }),
+      )
       .nullable()
       .optional(),
     metadata: metadataSchema.nullable().optional(),

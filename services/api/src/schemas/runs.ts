@@ -20,7 +20,7 @@ const runFields = {
   top_p: z.number().min(0).max(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
   max_prompt_tokens: z.number().int().min(256).nullable().optional(),
-  max_completion_tokens: z.number().int().min(1).nullable().optional(),
+  max_completion_tokens: z.number().int().min(256).nullable().optional(),
   truncation_strategy: truncationStrategySchema.nullable().optional(),
   tool_choice: toolChoiceSchema.nullable().optional(),
   parallel_tool_calls: z.boolean().optional(),
@@ -32,7 +32,10 @@ export function createRunSchema(maxChars: number) {
     ...runFields,
     additional_instructions: z.string().max(256_000).nullable().optional(),
     additional_messages: z.array(createMessageSchema(maxChars)).max(32).nullable().optional(),
-    reasoning_effort: z.enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max']).nullable().optional(),
+    reasoning_effort: z
+      .enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
+      .nullable()
+      .optional(),
   });
 }
 
@@ -52,13 +55,18 @@ export function createThreadAndRunSchema(maxChars: number) {
 
 export type CreateRunInput = z.infer<ReturnType<typeof createRunSchema>>;
 export type CreateThreadAndRunInput = z.infer<ReturnType<typeof createThreadAndRunSchema>>;
-export type RunSettingsInput = Omit<CreateRunInput, 'additional_messages' | 'additional_instructions' | 'reasoning_effort'> & {
+export type RunSettingsInput = Omit<
+  CreateRunInput,
+  'additional_messages' | 'additional_instructions' | 'reasoning_effort'
+> & {
   additional_instructions?: string | null;
 };
 
 export const submitToolOutputsSchema = z.strictObject({
   tool_outputs: z
-    .array(z.strictObject({ tool_call_id: z.string().optional(), output: z.string().max(512_000).optional() }))
+    .array(
+      z.strictObject({ tool_call_id: z.string().optional(), output: z.string().max(512_000).optional() }),
+    )
     .max(128),
   stream: z.boolean().nullable().optional(),
 });

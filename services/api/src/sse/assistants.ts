@@ -1,8 +1,9 @@
 // The Assistants SSE dialect: OpenAI's event names and payloads, ending after the final run event with [DONE].
-import type { Response } from 'express';
+
 import { finalRunEvents, type RunEvent } from '@threadwork/shared';
+import type { Response } from 'express';
 import type { RunFeed } from './run-feed.js';
-import { openSse, type SseOptions } from './sse-response.js';
+import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
 export function toAssistantsFrame(event: RunEvent): string | null {
   if (!event.event.startsWith('thread.')) return null;
@@ -11,7 +12,10 @@ export function toAssistantsFrame(event: RunEvent): string | null {
 
 export const DONE_FRAME = 'event: done\ndata: [DONE]\n\n';
 
-/** Streams a run's events after `afterSeq` until a final run event, then `done`. */
+/**
+ * Streams a run's events after `afterSeq` until a final run event, then `done`. Following the run (the step that
+ * can fail) happens before the 200 goes out, so a failure is still a JSON error; events that arrive meanwhile wait.
+ */
 export async function streamAssistantsRun(
   res: Response,
   feed: RunFeed,
@@ -19,14 +23,22 @@ export async function streamAssistantsRun(
   afterSeq: number,
   options: SseOptions,
 ): Promise<void> {
-  const stream = openSse(res, options);
-  const stop = await feed.follow(runId, afterSeq, (event) => {
+  let stream: SseStream | null = null;
+  const waiting: RunEvent[] = [];
+  const send = (open: SseStream, event: RunEvent) => {
     const frame = toAssistantsFrame(event);
-    if (frame) stream.write(frame);
+    if (frame) open.write(frame);
     if (finalRunEvents.has(event.event)) {
-      stream.write(DONE_FRAME);
-      stream.end();
+      open.write(DONE_FRAME);
+      open.end();
     }
+  };
+  const stop = await feed.follow(runId, afterSeq, (event) => {
+    if (stream) send(stream, event);
+    else waiting.push(event);
   });
-  stream.onClose(stop);
+  const open = openSse(res, options);
+  stream = open;
+  open.onClose(stop);
+  for (const event of waiting) send(open, event);
 }
