@@ -1,0 +1,33 @@
+// SQL names for the SQL tools: identifier quoting, and the schemas whose tables the tools must not create or drop.
+import { ToolError } from '../../tool-error.js';
+
+const systemSchemas = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+export function qualifiedName(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`;
+}
+
+/** pg_catalog, information_schema, pg_toast and every other pg_* schema (temporary and toast schemas). */
+export function isSystemSchema(schema: string): boolean {
+  return systemSchemas.has(schema) || schema.startsWith('pg_');
+}
+
+export function refuseProtectedSchema(
+  schema: string,
+  protectedSchemas: readonly string[],
+  action: string,
+): void {
+  if (isSystemSchema(schema)) {
+    throw new ToolError('refused', `'${schema}' is a system schema; ${action} it is not allowed.`);
+  }
+  if (protectedSchemas.includes(schema)) {
+    throw new ToolError(
+      'refused',
+      `The schema '${schema}' is protected by the server's configuration; ${action} it is not allowed.`,
+    );
+  }
+}
