@@ -1,14 +1,18 @@
 // createApp(deps): the express application, without listen(), so tests mount it.
 
 import { randomUUID } from 'node:crypto';
+import cors from 'cors';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import { authenticate, requireAdmin } from './auth.js';
+import { webChatPage } from './chat/web-page.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { limitRequests } from './rate-limit.js';
 import { adminRouter } from './routes/admin.js';
 import { assistantsRouter } from './routes/assistants.js';
+import { chatRouter } from './routes/chat.js';
+import { adminFeedbackRouter, feedbackRouter } from './routes/feedback.js';
 import { healthRouter } from './routes/health.js';
 import {
   askBrowserForKey,
@@ -37,14 +41,26 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(timeRequests(deps));
+  if (deps.config.CORS_ORIGINS.length > 0) {
+    const origins = deps.config.CORS_ORIGINS;
+    app.use(
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        exposedHeaders: ['x-request-id', 'retry-after'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(healthRouter(deps.checkReady));
   app.use(opsRouter(deps));
+  app.use(webChatPage());
   app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
   const auth = authenticate(deps.db);
   const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);
   app.use('/v1', auth, limit, assistantsRouter(deps), threadsRouter(deps), runsRouter(deps));
   app.use(QUEUE_DASHBOARD_PATH, askBrowserForKey, auth, requireAdmin, queueDashboard(deps));
-  app.use('/admin', auth, adminRouter(deps));
+  app.use('/api', auth, limit, chatRouter(deps), feedbackRouter(deps));
+  app.use('/admin', auth, adminRouter(deps), adminFeedbackRouter(deps));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
   return app;

@@ -17,6 +17,7 @@ import {
 import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
+import { ensureDefaultAssistant } from './chat/default-assistant.js';
 import type { AppDeps } from './deps.js';
 import { RunFeed } from './sse/run-feed.js';
 
@@ -49,6 +50,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     return true;
   };
   if (config.ADMIN_API_KEY) await registerAdminKey(db, config.ADMIN_API_KEY);
+  await ensureDefaultAssistant(db, config);
   const metrics = createMetrics('api');
   trackQueueDepth(metrics, [queues.runs, queues.tools]);
   const deps: AppDeps = { db, queues, events, feed, config, log, metrics, redis: producer, checkReady };

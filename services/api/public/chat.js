@@ -1,0 +1,192 @@
+// The web chat page: asks for an API key once, lists the caller's threads, streams replies token by token.
+import { createApi } from './api.js';
+import { feedbackButtons, messageView, threadItem } from './render.js';
+
+const KEY_STORAGE = 'threadwork.apiKey';
+const THREAD_STORAGE = 'threadwork.threadId';
+
+const $ = (id) => document.getElementById(id);
+const ui = {
+  keyScreen: $('key-screen'),
+  keyForm: $('key-form'),
+  keyInput: $('key-input'),
+  app: $('app'),
+  threadList: $('thread-list'),
+  newThread: $('new-thread'),
+  forgetKey: $('forget-key'),
+  title: $('thread-title'),
+  deleteThread: $('delete-thread'),
+  error: $('error-banner'),
+  messages: $('messages'),
+  composer: $('composer'),
+  input: $('message-input'),
+  send: $('send'),
+};
+
+let api = null;
+let currentThreadId = localStorage.getItem(THREAD_STORAGE);
+let isSending = false;
+
+function showError(error) {
+  ui.error.textContent = error ? (error.message ?? String(error)) : '';
+  ui.error.hidden = !error;
+  if (error?.status === 401) askForKey();
+}
+
+function askForKey() {
+  localStorage.removeItem(KEY_STORAGE);
+  api = null;
+  ui.app.hidden = true;
+  ui.keyScreen.hidden = false;
+  ui.keyInput.focus();
+}
+
+function setCurrentThread(threadId) {
+  currentThreadId = threadId;
+  if (threadId) localStorage.setItem(THREAD_STORAGE, threadId);
+  else localStorage.removeItem(THREAD_STORAGE);
+  ui.deleteThread.hidden = !threadId;
+  for (const button of ui.threadList.querySelectorAll('button')) {
+    button.setAttribute('aria-current', String(button.dataset.threadId === threadId));
+  }
+}
+
+function addFeedback(view, messageId) {
+  if (!messageId) return;
+  view.item.append(
+    feedbackButtons((rating) => api.giveFeedback(messageId, rating).then(() => showError(null), showError)),
+  );
+}
+
+async function refreshThreads() {
+  const page = await api.listThreads();
+  ui.threadList.replaceChildren(
+    ...page.data.map((thread) => threadItem(thread, thread.id === currentThreadId, (id) => openThread(id))),
+  );
+  const current = page.data.find((thread) => thread.id === currentThreadId);
+  ui.title.textContent = current?.last_message?.preview || 'New chat';
+}
+
+async function openThread(threadId) {
+  showError(null);
+  setCurrentThread(threadId);
+  ui.messages.replaceChildren();
+  if (!threadId) {
+    ui.title.textContent = 'New chat';
+    return;
+  }
+  try {
+    const page = await api.listMessages(threadId);
+    for (const message of page.data.reverse()) {
+      const view = messageView(message.role, message.content);
+      view.setStatus(message.status);
+      if (message.products.length > 0) view.showProducts(message.products);
+      if (message.role === 'assistant') addFeedback(view, message.id);
+      ui.messages.append(view.item);
+    }
+    ui.messages.scrollTop = ui.messages.scrollHeight;
+    await refreshThreads();
+  } catch (error) {
+    if (error.status === 404) setCurrentThread(null);
+    showError(error);
+  }
+}
+
+function handleEvent(view, event) {
+  switch (event.event) {
+    case 'thread_id':
+      setCurrentThread(event.data.thread_id);
+      break;
+    case 'text':
+      view.appendText(event.data.content);
+      break;
+    case 'tool':
+      view.setTool(event.data);
+      break;
+    case 'products':
+      view.showProducts(event.data.products);
+      break;
+    case 'error':
+      view.showError(event.data.message);
+      break;
+    case 'done':
+      view.setStatus(event.data.status);
+      if (event.data.status === 'completed') addFeedback(view, event.data.message_id);
+      break;
+  }
+  ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+async function sendMessage(text) {
+  isSending = true;
+  ui.send.disabled = true;
+  showError(null);
+  ui.messages.append(messageView('user', text).item);
+  const reply = messageView('assistant');
+  reply.setStatus('streaming');
+  ui.messages.append(reply.item);
+  try {
+    const body = currentThreadId ? { message: text, thread_id: currentThreadId } : { message: text };
+    await api.streamTurn(body, (event) => handleEvent(reply, event));
+    await refreshThreads();
+  } catch (error) {
+    reply.setStatus('failed');
+    showError(error);
+  } finally {
+    isSending = false;
+    ui.send.disabled = false;
+  }
+}
+
+async function start(key) {
+  api = createApi(key);
+  ui.keyScreen.hidden = true;
+  ui.app.hidden = false;
+  try {
+    await refreshThreads();
+    await openThread(currentThreadId);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+ui.keyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = ui.keyInput.value.trim();
+  if (!key) return;
+  localStorage.setItem(KEY_STORAGE, key);
+  ui.keyInput.value = '';
+  void start(key);
+});
+
+ui.composer.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const text = ui.input.value;
+  if (isSending || text.trim() === '') return;
+  ui.input.value = '';
+  void sendMessage(text);
+});
+
+ui.input.addEventListener('keydown', (event) => {
+  if (event.key === 'Enter' && !event.shiftKey) {
+    event.preventDefault();
+    ui.composer.requestSubmit();
+  }
+});
+
+ui.newThread.addEventListener('click', () => void openThread(null));
+ui.forgetKey.addEventListener('click', askForKey);
+ui.deleteThread.addEventListener('click', async () => {
+  if (!currentThreadId) return;
+  try {
+    await api.deleteThread(currentThreadId);
+    await openThread(null);
+    await refreshThreads();
+  } catch (error) {
+    showError(error);
+  }
+});
+
+const storedKey = localStorage.getItem(KEY_STORAGE);
+if (storedKey) void start(storedKey);
+else askForKey();

@@ -1,0 +1,36 @@
+// Creating (or reusing) and deleting chat threads for the caller.
+
+import type { Principal } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { activeRunId, deleteThread } from '../queries/threads.js';
+import { cancelRun } from '../runs/cancel-run.js';
+import { findOwnedRun } from './run-records.js';
+import type { ThreadInput } from './schemas.js';
+import { newChatThread, resolveAssistant } from './start-chat.js';
+import { type ChatThread, findChatThread, reuseThread } from './threads.js';
+
+export async function openChatThread(
+  deps: AppDeps,
+  principal: Principal,
+  input: ThreadInput,
+): Promise<{ thread: ChatThread; isNew: boolean }> {
+  const assistant = await resolveAssistant(deps, principal, input.assistant_id);
+  const metadata = input.metadata ?? {};
+  const opened = input.reuse
+    ? await reuseThread(deps.db, principal.keyId, assistant.id, metadata)
+    : { threadId: (await newChatThread(deps, principal, assistant.id, metadata)).id, isNew: true };
+  const thread = await findChatThread(deps.db, opened.threadId);
+  if (!thread) throw new Error(`thread ${opened.threadId} vanished`);
+  return { thread, isNew: opened.isNew };
+}
+
+/** Deletes a thread with its messages and runs; a run still active is cancelled first so no worker keeps it. */
+export async function deleteChatThread(deps: AppDeps, principal: Principal, threadId: string): Promise<void> {
+  const active = await activeRunId(deps.db, threadId);
+  const run = active ? await findOwnedRun(deps.db, principal, active) : null;
+  if (run)
+    await cancelRun(deps, run).catch((error: unknown) =>
+      deps.log.warn({ err: error, runId: run.id }, 'cancel before delete failed'),
+    );
+  await deleteThread(deps.db, threadId);
+}

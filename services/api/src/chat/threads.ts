@@ -1,0 +1,126 @@
+// The caller's chat threads: listed by latest activity with the last message, one reused thread per assistant.
+
+import { type Db, newId, schema, type ThreadRow, unixSeconds } from '@threadwork/shared';
+import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { type CursorPage, type CursorPosition, decodeCursor, toCursorPage } from './cursor.js';
+import type { CursorListQuery } from './schemas.js';
+
+const { threads, messages } = schema;
+
+const PREVIEW_CHARS = 200;
+
+export interface ChatThread {
+  id: string;
+  object: 'chat.thread';
+  assistant_id: string | null;
+  created_at: number;
+  last_interaction_at: number;
+  metadata: Record<string, string>;
+  last_message: { id: string; role: 'user' | 'assistant'; preview: string; created_at: number } | null;
+}
+
+interface ThreadWithLast {
+  thread: ThreadRow;
+  last: { id: string; role: 'user' | 'assistant'; preview: string | null; createdAt: Date } | null;
+}
+
+export function toChatThread(row: ThreadWithLast): ChatThread {
+  return {
+    id: row.thread.id,
+    object: 'chat.thread',
+    assistant_id: row.thread.assistantId,
+    created_at: unixSeconds(row.thread.createdAt),
+    last_interaction_at: unixSeconds(row.thread.lastActivityAt),
+    metadata: row.thread.metadata,
+    last_message: row.last
+      ? {
+          id: row.last.id,
+          role: row.last.role,
+          preview: row.last.preview ?? '',
+          created_at: unixSeconds(row.last.createdAt),
+        }
+      : null,
+  };
+}
+
+function olderThan(cursor: CursorPosition): SQL | undefined {
+  return or(
+    lt(threads.lastActivityAt, cursor.at),
+    and(eq(threads.lastActivityAt, cursor.at), lt(threads.id, cursor.id)),
+  );
+}
+
+function selectWithLast(db: Db, where: SQL | undefined) {
+  const last = db
+    .select({
+      id: messages.id,
+      role: messages.role,
+      preview: sql<string | null>`left(${messages.content} -> 0 -> 'text' ->> 'value', ${PREVIEW_CHARS})`.as(
+        'preview',
+      ),
+      createdAt: messages.createdAt,
+    })
+    .from(messages)
+    .where(eq(messages.threadId, threads.id))
+    .orderBy(desc(messages.id))
+    .limit(1)
+    .as('last_message');
+  return db
+    .select({
+      thread: threads,
+      last: { id: last.id, role: last.role, preview: last.preview, createdAt: last.createdAt },
+    })
+    .from(threads)
+    .leftJoinLateral(last, sql`true`)
+    .where(where)
+    .orderBy(desc(threads.lastActivityAt), desc(threads.id));
+}
+
+/** The owner's threads, most recent activity first. */
+export async function listChatThreads(
+  db: Db,
+  ownerId: string,
+  query: CursorListQuery,
+): Promise<CursorPage<ChatThread>> {
+  const cursor = query.cursor ? decodeCursor(query.cursor) : null;
+  const rows = await selectWithLast(
+    db,
+    and(eq(threads.ownerId, ownerId), cursor ? olderThan(cursor) : undefined),
+  ).limit(query.limit + 1);
+  return toCursorPage(
+    rows,
+    query.limit,
+    (row) => ({ at: row.thread.lastActivityAt, id: row.thread.id }),
+    toChatThread,
+  );
+}
+
+export async function findChatThread(db: Db, threadId: string): Promise<ChatThread | null> {
+  const [row] = await selectWithLast(db, eq(threads.id, threadId));
+  return row ? toChatThread(row) : null;
+}
+
+/**
+ * The owner's most recently active thread with this assistant, created when there is none. An advisory lock on (owner,
+ * assistant) makes concurrent calls agree on one thread.
+ */
+export async function reuseThread(
+  db: Db,
+  ownerId: string,
+  assistantId: string,
+  metadata: Record<string, string>,
+): Promise<{ threadId: string; isNew: boolean }> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${ownerId}), hashtext(${assistantId}))`);
+    const [existing] = await tx
+      .select({ id: threads.id })
+      .from(threads)
+      .where(and(eq(threads.ownerId, ownerId), eq(threads.assistantId, assistantId)))
+      .orderBy(desc(threads.lastActivityAt), desc(threads.id))
+      .limit(1);
+    if (existing) return { threadId: existing.id, isNew: false };
+    const id = newId('thread');
+    await tx.insert(threads).values({ id, ownerId, assistantId, metadata });
+    return { threadId: id, isNew: true };
+  });
+}

@@ -1,0 +1,258 @@
+// The simple SSE dialect of the chat API: thread_id first, text deltas, tool activity, product cards, done last.
+
+import {
+  type Db,
+  type EventBus,
+  finalRunEvents,
+  isTerminal,
+  type ProductCard,
+  type RunEvent,
+  type RunRow,
+  type RunStatus,
+  runStatuses,
+  type Usage,
+} from '@threadwork/shared';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { productCardsSchema } from '../chat/product-cards.js';
+import { loadChatView } from '../chat/run-records.js';
+import type { ChatRunView } from '../chat/run-view.js';
+import type { RunFeed } from './run-feed.js';
+import { openSse, type SseOptions, type SseStream } from './sse-response.js';
+
+export interface DoneData {
+  thread_id: string;
+  run_id: string;
+  status: RunStatus;
+  message_id: string | null;
+  usage: Usage | null;
+  model: string;
+  cost_estimate: number | null;
+  response_time_ms: number | null;
+}
+
+export type SimpleEvent =
+  | { event: 'thread_id'; data: { thread_id: string; run_id: string } }
+  | { event: 'text'; data: { content: string; message_id: string } }
+  | { event: 'tool'; data: { name: string; status: 'started' | 'completed'; call_id: string } }
+  | { event: 'products'; data: { products: ProductCard[] } }
+  | { event: 'error'; data: { message: string; code: string } }
+  | { event: 'done'; data: DoneData };
+
+export interface SimpleStreamDeps {
+  db: Db;
+  events: EventBus;
+  feed: RunFeed;
+}
+
+const messageDelta = z.object({
+  id: z.string(),
+  delta: z.object({ content: z.array(z.object({ text: z.object({ value: z.string() }).optional() })) }),
+});
+
+const toolCalls = z.array(z.object({ id: z.string(), function: z.object({ name: z.string() }) }));
+const stepDelta = z.object({ delta: z.object({ step_details: z.object({ tool_calls: toolCalls }) }) });
+const toolStep = z.object({
+  step_details: z.object({ type: z.literal('tool_calls'), tool_calls: toolCalls }),
+});
+
+const finalRun = z.object({
+  status: z.enum(runStatuses),
+  usage: z
+    .object({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() })
+    .nullable(),
+  model: z.string(),
+});
+
+function toolEvents(calls: z.infer<typeof toolCalls>, status: 'started' | 'completed'): SimpleEvent[] {
+  return calls.map((call) => ({
+    event: 'tool',
+    data: { name: call.function.name, status, call_id: call.id },
+  }));
+}
+
+/** The simple events one run event becomes (none for most); thread_id and done are decided by the stream. */
+export function toSimpleEvents(event: RunEvent): SimpleEvent[] {
+  switch (event.event) {
+    case 'thread.message.delta': {
+      const parsed = messageDelta.safeParse(event.data);
+      if (!parsed.success) return [];
+      const content = parsed.data.delta.content.map((part) => part.text?.value ?? '').join('');
+      return content ? [{ event: 'text', data: { content, message_id: parsed.data.id } }] : [];
+    }
+    case 'thread.run.step.delta': {
+      const parsed = stepDelta.safeParse(event.data);
+      return parsed.success ? toolEvents(parsed.data.delta.step_details.tool_calls, 'started') : [];
+    }
+    case 'thread.run.step.completed': {
+      const parsed = toolStep.safeParse(event.data);
+      return parsed.success ? toolEvents(parsed.data.step_details.tool_calls, 'completed') : [];
+    }
+    case 'threadwork.products': {
+      const parsed = productCardsSchema.safeParse(event.data);
+      return parsed.success && parsed.data.products.length > 0
+        ? [{ event: 'products', data: { products: parsed.data.products } }]
+        : [];
+    }
+    default:
+      return [];
+  }
+}
+
+export function simpleFrame(id: number | null, event: SimpleEvent): string {
+  const idLine = id === null ? '' : `id: ${id}\n`;
+  return `${idLine}event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+}
+
+function threadIdEvent(run: RunRow): SimpleEvent {
+  return { event: 'thread_id', data: { thread_id: run.threadId, run_id: run.id } };
+}
+
+function doneFromView(view: ChatRunView): DoneData {
+  return {
+    thread_id: view.thread_id,
+    run_id: view.run_id,
+    status: view.status,
+    message_id: view.message_id,
+    usage: view.tokens_used,
+    model: view.model_used,
+    cost_estimate: view.cost_estimate,
+    response_time_ms: view.response_time_ms,
+  };
+}
+
+/** When Postgres cannot be read: what the final event (or the run as first read) says. */
+function doneFromEvent(run: RunRow, final: RunEvent | null): DoneData {
+  const parsed = finalRun.safeParse(final?.data);
+  const known = parsed.success ? parsed.data : { status: run.status, usage: run.usage, model: run.model };
+  return doneFromView({
+    ...emptyView(run),
+    status: known.status,
+    tokens_used: known.usage,
+    model_used: known.model,
+  });
+}
+
+function emptyView(run: RunRow): ChatRunView {
+  return {
+    thread_id: run.threadId,
+    run_id: run.id,
+    status: run.status,
+    response: null,
+    message_id: null,
+    products: [],
+    tool_calls: [],
+    tokens_used: run.usage,
+    model_used: run.model,
+    cost_estimate: null,
+    response_time_ms: null,
+    error: run.lastError,
+  };
+}
+
+/** The last events of a stream: the run's error when it failed, then done. */
+export function endingEvents(view: ChatRunView): SimpleEvent[] {
+  const error: SimpleEvent[] =
+    view.status === 'failed'
+      ? [
+          {
+            event: 'error',
+            data: {
+              message: view.error?.message ?? 'The run failed.',
+              code: view.error?.code ?? 'server_error',
+            },
+          },
+        ]
+      : [];
+  return [...error, { event: 'done', data: doneFromView(view) }];
+}
+
+/** A whole stream told from Postgres, for an ended run whose events have expired from Redis. */
+export function eventsFromView(view: ChatRunView): SimpleEvent[] {
+  const tools = view.tool_calls.flatMap((call): SimpleEvent[] =>
+    (['started', 'completed'] as const).map((status) => ({
+      event: 'tool',
+      data: { name: call.name, status, call_id: call.id },
+    })),
+  );
+  return [
+    { event: 'thread_id', data: { thread_id: view.thread_id, run_id: view.run_id } },
+    ...tools,
+    ...(view.products.length > 0 ? [{ event: 'products' as const, data: { products: view.products } }] : []),
+    ...(view.response && view.message_id
+      ? [{ event: 'text' as const, data: { content: view.response, message_id: view.message_id } }]
+      : []),
+    ...endingEvents(view),
+  ];
+}
+
+/**
+ * Streams a run in the simple dialect from after `afterSeq` (0: from the start). Every frame carries the seq of
+ * the run event it comes from as its id, so `Last-Event-ID` resumes without gaps or duplicates; a resumed stream
+ * repeats thread_id first without an id. The steps that can fail (reading Redis and Postgres) happen before the
+ * 200 goes out, so a failure is still a JSON error. Disconnecting stops the stream, never the run.
+ */
+export async function streamSimpleRun(
+  res: Response,
+  deps: SimpleStreamDeps,
+  run: RunRow,
+  afterSeq: number,
+  options: SseOptions,
+): Promise<void> {
+  const lastSeq = await deps.events.lastSeq(run.id);
+  if (isTerminal(run.status) && lastSeq <= afterSeq) {
+    const view = (await loadChatView(deps.db, run.id)) ?? emptyView(run);
+    const events = lastSeq === 0 ? eventsFromView(view) : [threadIdEvent(run), ...endingEvents(view)];
+    const doneId = lastSeq > 0 ? lastSeq : null;
+    const stream = openSse(res, options);
+    stream.write(events.map((event) => simpleFrame(event.event === 'done' ? doneId : null, event)).join(''));
+    stream.end();
+    return;
+  }
+  await followRun(res, deps, run, afterSeq, options);
+}
+
+async function followRun(
+  res: Response,
+  deps: SimpleStreamDeps,
+  run: RunRow,
+  afterSeq: number,
+  options: SseOptions,
+): Promise<void> {
+  let stream: SseStream | null = null;
+  let stop: () => void = () => {};
+  const waiting: RunEvent[] = [];
+  let hasSentThreadId = afterSeq > 0;
+  let isEnding = false;
+  const finish = async (open: SseStream, final: RunEvent, frames: string[]) => {
+    isEnding = true;
+    stop();
+    const view = await loadChatView(deps.db, run.id).catch(() => null);
+    const ending = view ? endingEvents(view) : [{ event: 'done' as const, data: doneFromEvent(run, final) }];
+    open.write([...frames, ...ending.map((event) => simpleFrame(final.seq, event))].join(''));
+    open.end();
+  };
+  const send = (open: SseStream, event: RunEvent) => {
+    if (isEnding) return;
+    const frames: string[] = [];
+    if (!hasSentThreadId) {
+      hasSentThreadId = true;
+      frames.push(simpleFrame(event.event === 'thread.run.created' ? event.seq : null, threadIdEvent(run)));
+    }
+    if (finalRunEvents.has(event.event)) {
+      void finish(open, event, frames);
+      return;
+    }
+    frames.push(...toSimpleEvents(event).map((simple) => simpleFrame(event.seq, simple)));
+    if (frames.length > 0) open.write(frames.join(''));
+  };
+  stop = await deps.feed.follow(run.id, afterSeq, (event) => {
+    if (stream) send(stream, event);
+    else waiting.push(event);
+  });
+  const open = openSse(res, options);
+  stream = open;
+  open.onClose(stop);
+  if (afterSeq > 0) open.write(simpleFrame(null, threadIdEvent(run)));
+  for (const event of waiting) send(open, event);
+}
