@@ -69,16 +69,17 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
     ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
   });
   const subscriber = new ChannelSubscriber(subscriberConnection);
+  const providers = createProviderRegistry(config, log);
   const deps: RunLoopDeps = {
     db,
     events,
     queues,
     subscriber,
-    providers: createProviderRegistry(config, log),
+    providers,
     config,
     log,
     estimateCostUsd: (model, promptTokens, completionTokens) =>
-      estimateCostUsd(model, promptTokens, completionTokens),
+      estimateCostUsd(model, promptTokens, completionTokens, providers.prices),
   };
   const worker = new Worker(RUNS_QUEUE, processRunJob(deps), {
     connection: redis,
