@@ -31,6 +31,7 @@ function typeName(value: unknown): string {
 function quoteList(values: readonly unknown[]): string {
   const quoted = values.map((value) => `'${String(value)}'`);
   if (quoted.length <= 1) return quoted.join('');
+  if (quoted.length === 2) return quoted.join(' and ');
   return `${quoted.slice(0, -1).join(', ')}, and ${quoted.at(-1)}`;
 }
 
@@ -65,6 +66,14 @@ export function settleUnion(issue: core.$ZodIssue): core.$ZodIssue {
     path: issue.path,
     message: issue.message,
   };
+}
+
+/** The number a bounds issue is about; query strings arrive as text and are coerced before the check. */
+function numberOf(issue: core.$ZodIssue, value: unknown): number | null {
+  if (issue.code !== 'too_big' && issue.code !== 'too_small') return null;
+  if (issue.origin !== 'number' && issue.origin !== 'int') return null;
+  const number = typeof value === 'string' ? Number(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? number : null;
 }
 
 /** Turns the first zod issue into OpenAI's wording, code and param. */
@@ -105,18 +114,21 @@ export function zodToApiError(error: ZodError, input: unknown): ApiError {
       },
     );
   }
-  if (issue.code === 'too_big' && typeof value === 'number') {
+  const number = numberOf(issue, value);
+  if (issue.code === 'too_big' && number !== null) {
+    const kind = Number.isInteger(number) ? 'integer' : 'decimal';
     return new ApiError(
       400,
-      `Invalid '${param}': ${Number.isInteger(value) ? 'integer' : 'number'} above maximum value. Expected a value <= ${String(issue.maximum)}, but got ${value} instead.`,
-      { param, code: Number.isInteger(value) ? 'integer_above_max_value' : 'decimal_above_max_value' },
+      `Invalid '${param}': ${kind === 'integer' ? 'integer' : 'number'} above maximum value. Expected a value <= ${String(issue.maximum)}, but got ${number} instead.`,
+      { param, code: `${kind}_above_max_value` },
     );
   }
-  if (issue.code === 'too_small' && typeof value === 'number') {
+  if (issue.code === 'too_small' && number !== null) {
+    const kind = Number.isInteger(number) ? 'integer' : 'decimal';
     return new ApiError(
       400,
-      `Invalid '${param}': ${Number.isInteger(value) ? 'integer' : 'number'} below minimum value. Expected a value >= ${String(issue.minimum)}, but got ${value} instead.`,
-      { param, code: Number.isInteger(value) ? 'integer_below_min_value' : 'decimal_below_min_value' },
+      `Invalid '${param}': ${kind === 'integer' ? 'integer' : 'number'} below minimum value. Expected a value >= ${String(issue.minimum)}, but got ${number} instead.`,
+      { param, code: `${kind}_below_min_value` },
     );
   }
   if (issue.code === 'too_big' && typeof value === 'string') {
