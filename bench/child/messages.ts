@@ -1,0 +1,18 @@
+// The IPC contract between the bench and the service processes it spawns.
+
+export type ServiceName = 'api' | 'run-worker' | 'tool-worker';
+
+export interface MemorySample {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
+export type ToChild = { type: 'memory' } | { type: 'stop' };
+
+export type FromChild =
+  | { type: 'ready'; url: string | null }
+  | { type: 'unavailable'; reason: string }
+  | { type: 'memory'; memory: MemorySample }
+  | { type: 'stopped' };

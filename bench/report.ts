@@ -1,0 +1,134 @@
+// The report: the markdown tables printed at the end of a run (and pasted into docs/performance.md), and progress
+// lines on stderr while it runs. The only module that writes to the terminal.
+import type { BenchResults, TargetCheck } from './results.js';
+import type { LatencySummary } from './stats.js';
+
+const dash = '–';
+
+function value(number: number | null | undefined, unit = ''): string {
+  if (number === null || number === undefined || Number.isNaN(number)) return dash;
+  const text = number >= 100 ? number.toFixed(0) : number.toFixed(number >= 10 ? 1 : 2);
+  return unit ? `${text} ${unit}` : text;
+}
+
+function verdict(isMet: boolean | null): string {
+  if (isMet === null) return 'not measured';
+  return isMet ? 'met' : '**not met**';
+}
+
+function targetRow(target: TargetCheck): string {
+  return `| ${target.figure} | ${value(target.measured, target.unit)} | ${value(target.floor)} | ${value(target.ratio)}${target.ratio === null ? '' : ' ×'} | ${target.target} | ${verdict(target.isMet)} |`;
+}
+
+function latencyRow(name: string, summary: LatencySummary | undefined, floorName = ''): string {
+  if (!summary) return `| ${name} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} |`;
+  return `| ${name}${floorName} | ${summary.count} | ${value(summary.p50)} | ${value(summary.p95)} | ${value(summary.p99)} | ${value(summary.max)} |`;
+}
+
+function floorSection(results: BenchResults): string[] {
+  const { floor } = results;
+  if (!floor) return [];
+  return [
+    '### Floor (BullMQ alone, same Redis, same job options)',
+    '',
+    `- no-op jobs, one Worker, concurrency 50, ${floor.noopJobs} jobs added in bulk: **${value(floor.noopJobsPerSecond)} jobs/s**`,
+    '',
+    '| latency (ms) | n | p50 | p95 | p99 | max |',
+    '|---|---:|---:|---:|---:|---:|',
+    latencyRow('BullMQ add → completed (one job at a time)', floor.roundTrip),
+    latencyRow('BullMQ flow: parent + 1 child on another queue', floor.flowRoundTrip),
+    '',
+  ];
+}
+
+function latencySection(results: BenchResults): string[] {
+  const { latency, toolHop, firstToken } = results;
+  const lines = [
+    '### Latencies (ms)',
+    '',
+    '| figure | n | p50 | p95 | p99 | max |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  if (latency) {
+    lines.push(latencyRow('streamed run: POST → thread.run.completed', latency.completed));
+    lines.push(latencyRow('streamed run: POST → first text delta', latency.firstDelta));
+  }
+  if (toolHop?.status === 'measured') {
+    lines.push(latencyRow('run without tools ("list the tables")', toolHop.withoutTool));
+    lines.push(latencyRow('run with one list_tables hop', toolHop.withTool));
+  }
+  if (firstToken) {
+    lines.push(
+      latencyRow(`first token added over a ${firstToken.providerDelayMs} ms provider`, firstToken.added),
+    );
+    lines.push(latencyRow('  of which POST → provider request', firstToken.beforeProvider));
+    lines.push(latencyRow('  of which provider first token → client', firstToken.afterProvider));
+  }
+  if (toolHop?.status === 'blocked') lines.push('', `Tool hop: **blocked**: ${toolHop.reason}`);
+  return [...lines, ''];
+}
+
+function scalingSection(results: BenchResults): string[] {
+  const { scaling, floor } = results;
+  if (!scaling || scaling.length === 0) return [];
+  return [
+    `### Throughput by run-worker processes (${scaling[0]?.clients} clients, createAndRun → completed)`,
+    '',
+    '| run workers | runs/s | × floor | run latency p50 | p99 | failed |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...scaling.map(
+      (point) =>
+        `| ${point.runWorkers} | ${value(point.runsPerSecond)} | ${floor ? value(point.runsPerSecond / floor.noopJobsPerSecond) : dash} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${point.failed} |`,
+    ),
+    '',
+  ];
+}
+
+function sseSection(results: BenchResults): string[] {
+  const { sse } = results;
+  if (!sse) return [];
+  const mib = (bytes: number) => value(bytes / 1024 / 1024, 'MiB');
+  return [
+    '### SSE fan-out (one API process)',
+    '',
+    `- streams open: **${sse.open}** of ${sse.requested} (${sse.failed} failed${sse.firstError ? `, first error: ${sse.firstError}` : ''}), opened in ${sse.openSeconds} s`,
+    `- API RSS ${mib(sse.before.rss)} → ${mib(sse.after.rss)}: **${value(sse.rssPerStreamKiB)} KiB per stream** (JS heap ${value(sse.heapPerStreamKiB)} KiB per stream)`,
+    `- delivery at ${sse.eventsPerSecond} events/s across the open streams: ${sse.received} of ${sse.sent} received, p50 ${value(sse.delivery.p50)} ms, p99 **${value(sse.delivery.p99)} ms**, max ${value(sse.delivery.max)} ms`,
+    '',
+  ];
+}
+
+export function renderReport(results: BenchResults): string {
+  const { machine } = results;
+  const lines = [
+    `## Threadwork bench ${results.date}${results.quick ? ' (quick)' : ''}`,
+    '',
+    `${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart} at start; ${results.durationSeconds} s.`,
+    '',
+    '| figure | measured | floor | ratio | target | |',
+    '|---|---:|---:|---:|---|---|',
+    ...results.targets.map(targetRow),
+    '',
+    ...floorSection(results),
+    ...latencySection(results),
+    ...scalingSection(results),
+    ...sseSection(results),
+  ];
+  if (results.profiled) {
+    lines.push(
+      `CPU profiles taken during a ${results.profiled.throughput.seconds} s throughput run (${value(results.profiled.throughput.runsPerSecond)} runs/s while profiled): ${results.profiled.profiles.map((profile) => profile.file).join(', ')}; summaries in the JSON.`,
+      '',
+    );
+  }
+  for (const error of results.errors) lines.push(`- **${error.scenario} failed**: ${error.message}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function printReport(results: BenchResults): void {
+  process.stdout.write(renderReport(results));
+}
+
+/** A progress line on stderr, so that stdout carries only the report. */
+export function progress(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}

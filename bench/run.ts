@@ -1,0 +1,263 @@
+// `npm run bench`: measures the floor, starts Threadwork on its own databases and Redis prefix, runs each scenario,
+// writes bench/results/<date>.json and prints the markdown report. Loopback only; every loop is bounded.
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import {
+  type OpenAITestServer,
+  startOpenAIServer,
+} from '../services/run-worker/test/support/openai-server.js';
+import { createAssistant, createUserKey } from './api-setup.js';
+import { CompletionWatcher } from './completions.js';
+import { type BenchEnvironment, createEnvironment } from './environment.js';
+import { measureFloor } from './floor.js';
+import { ApiClient } from './http-client.js';
+import { type BenchOptions, parseOptions, type ScenarioName, usage } from './options.js';
+import { summariseProfile } from './profile.js';
+import { printReport, progress } from './report.js';
+import type { BenchResults } from './results.js';
+import { measureFirstToken } from './scenarios/first-token.js';
+import { measureLatency } from './scenarios/latency.js';
+import { measureSseFanOut } from './scenarios/sse-fanout.js';
+import { measureThroughput, type ThroughputResult } from './scenarios/throughput.js';
+import { measureToolHop } from './scenarios/tool-hop.js';
+import { type Stack, type StackOptions, serviceEnv, startStack } from './stack.js';
+import { round } from './stats.js';
+import { checkTargets } from './targets.js';
+
+interface Session {
+  options: BenchOptions;
+  results: BenchResults;
+  environment: BenchEnvironment;
+  openai: OpenAITestServer;
+  workDir: string;
+}
+
+interface Setup {
+  stack: Stack;
+  v1: ApiClient;
+  userKey: string;
+  assistantId: string;
+}
+
+const minutes = (count: number) => performance.now() + count * 60_000;
+
+function localDate(): string {
+  const now = new Date();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+}
+
+function newResults(options: BenchOptions): BenchResults {
+  const { resultsDir: _dir, databaseServerUrl: _db, redisUrl: _redis, ...shown } = options;
+  return {
+    date: localDate(),
+    startedAt: new Date().toISOString(),
+    durationSeconds: 0,
+    quick: options.quick,
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.versions.node,
+      loadAverageAtStart: round(loadavg()[0] ?? 0),
+    },
+    options: shown,
+    targets: [],
+    errors: [],
+  };
+}
+
+async function attempt(session: Session, scenario: string, action: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  progress(`${scenario}: starting`);
+  try {
+    await action();
+    progress(`${scenario}: done in ${round((performance.now() - started) / 1000, 1)} s`);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    session.results.errors.push({ scenario, message: message.split('\n')[0] ?? message });
+    progress(`${scenario}: FAILED: ${message}`);
+  }
+}
+
+function stackOptions(session: Session, overrides: Partial<StackOptions> = {}): StackOptions {
+  return {
+    environment: session.environment,
+    workDir: session.workDir,
+    openaiBaseUrl: session.openai.url,
+    runWorkers: 1,
+    withToolWorker: false,
+    ...overrides,
+  };
+}
+
+async function setUp(session: Session, withToolWorker: boolean): Promise<Setup> {
+  const stack = await startStack(stackOptions(session, { withToolWorker }));
+  const userKey = await createUserKey(stack.admin, 'bench');
+  const v1 = new ApiClient(`${stack.apiUrl}/v1`, userKey);
+  const assistantId = await createAssistant(v1, { model: 'offline', name: 'bench offline' });
+  return { stack, v1, userKey, assistantId };
+}
+
+const has = (session: Session, name: ScenarioName) => session.options.scenarios.includes(name);
+
+async function throughputRun(session: Session, setup: Setup, seconds: number): Promise<ThroughputResult> {
+  const watcher = await CompletionWatcher.start(session.environment.redisUrl, session.environment.prefix);
+  try {
+    return await measureThroughput(setup.v1, watcher, setup.assistantId, {
+      clients: session.options.clients,
+      seconds,
+      warmUpSeconds: session.options.quick ? 1 : 3,
+      maxRuns: 200_000,
+    });
+  } finally {
+    watcher.close();
+  }
+}
+
+async function runStackScenarios(session: Session, setup: Setup): Promise<void> {
+  const { options, results } = session;
+  if (has(session, 'latency')) {
+    await attempt(session, 'latency', async () => {
+      results.latency = await measureLatency(setup.v1, setup.assistantId, options.latencyRuns, minutes(3));
+    });
+  }
+  if (has(session, 'tool-hop')) {
+    await attempt(session, 'tool-hop', async () => {
+      results.toolHop = await measureToolHop(
+        setup.v1,
+        options.toolRuns,
+        minutes(3),
+        setup.stack.toolWorkerMissing,
+      );
+    });
+  }
+  if (has(session, 'first-token')) {
+    await attempt(session, 'first-token', async () => {
+      results.firstToken = await measureFirstToken(
+        setup.v1,
+        session.openai,
+        options.firstTokenRuns,
+        options.firstTokenDelayMs,
+        minutes(2),
+      );
+    });
+  }
+  if (!has(session, 'throughput')) return;
+  results.scaling = [];
+  for (const runWorkers of options.workers) {
+    await attempt(session, `throughput with ${runWorkers} run worker(s)`, async () => {
+      await setup.stack.scaleRunWorkers(runWorkers);
+      const point = await throughputRun(session, setup, options.throughputSeconds);
+      results.scaling?.push({ runWorkers, ...point });
+      progress(`  ${point.runsPerSecond} runs/s (${point.completed} completed, ${point.failed} failed)`);
+    });
+  }
+}
+
+/** A throughput run with the API and one run worker under --cpu-prof, summarised from the profiles they write. */
+async function profileThroughput(session: Session, setup: Setup): Promise<void> {
+  const profileDir = join(session.options.resultsDir, 'profiles', session.results.date);
+  mkdirSync(profileDir, { recursive: true });
+  const stack = await startStack(stackOptions(session, { cpuProfileDir: profileDir }));
+  try {
+    const throughput = await throughputRun(
+      session,
+      { ...setup, stack, v1: setup.v1.at(`${stack.apiUrl}/v1`) },
+      10,
+    );
+    await stack.stop();
+    const files = readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile'));
+    session.results.profiled = {
+      throughput,
+      profiles: files.map((file) => summariseProfile(join(profileDir, file))),
+    };
+    progress(`  profiles in ${profileDir}`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function runAll(session: Session): Promise<void> {
+  const { options, environment, results } = session;
+  if (has(session, 'floor')) {
+    await attempt(session, 'floor', async () => {
+      results.floor = await measureFloor({
+        redisUrl: environment.redisUrl,
+        prefix: `{${environment.subPrefix('floor')}}`,
+        jobs: options.floorJobs,
+        roundTrips: options.floorRoundTrips,
+        timeoutMs: 120_000,
+      });
+    });
+  }
+  if (options.scenarios.every((name) => name === 'floor')) return;
+  const setup = await setUp(session, has(session, 'tool-hop'));
+  try {
+    await runStackScenarios(session, setup);
+  } finally {
+    await setup.stack.stop();
+  }
+  if (options.profile && has(session, 'throughput')) {
+    await attempt(session, 'profiled throughput', () => profileThroughput(session, setup));
+  }
+  if (has(session, 'sse')) {
+    await attempt(session, `SSE fan-out with ${options.sseStreams} streams`, async () => {
+      results.sse = await measureSseFanOut({
+        streams: options.sseStreams,
+        rate: options.sseRate,
+        seconds: options.sseSeconds,
+        serviceEnv: serviceEnv(stackOptions(session)),
+        prefix: environment.subPrefix('sse'),
+        apiKey: setup.userKey,
+        assistantId: setup.assistantId,
+        workDir: session.workDir,
+      });
+    });
+  }
+  setup.v1.close();
+}
+
+function writeResults(options: BenchOptions, results: BenchResults): string {
+  mkdirSync(options.resultsDir, { recursive: true });
+  const file = join(options.resultsDir, `${results.date}${options.quick ? '-quick' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return file;
+}
+
+async function main(): Promise<void> {
+  const parsed = parseOptions(process.argv.slice(2), process.env);
+  if (parsed === 'help') {
+    process.stdout.write(usage);
+    return;
+  }
+  const started = performance.now();
+  const results = newResults(parsed);
+  const workDir = mkdtempSync(join(tmpdir(), 'threadwork-bench-'));
+  progress(`logs in ${workDir}`);
+  const environment = await createEnvironment(parsed.databaseServerUrl, parsed.redisUrl);
+  progress(
+    `databases ${new URL(environment.databaseUrl).pathname.slice(1)} (+ _tools), prefix ${environment.prefix}`,
+  );
+  const openai = await startOpenAIServer();
+  const session: Session = { options: parsed, results, environment, openai, workDir };
+  const interrupt = () => {
+    progress('interrupted: removing the bench databases and keys');
+    void environment.cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    await runAll(session);
+  } finally {
+    await openai.close();
+    await environment.cleanUp();
+  }
+  results.durationSeconds = Math.round((performance.now() - started) / 1000);
+  results.targets = checkTargets(results);
+  progress(`results in ${writeResults(parsed, results)}`);
+  printReport(results);
+}
+
+await main();

@@ -1,0 +1,73 @@
+// Scenario 1, throughput: many clients in parallel, each creating a thread and run (POST /v1/threads/runs, not
+// streamed) and waiting for the run to end, observed on the event bus; runs completed per second.
+import type { CompletionWatcher } from '../completions.js';
+import type { ApiClient } from '../http-client.js';
+import { type LatencySummary, round, roundSummary, summarise } from '../stats.js';
+
+export interface ThroughputOptions {
+  clients: number;
+  seconds: number;
+  warmUpSeconds: number;
+  /** Upper bound on runs created, whatever the duration. */
+  maxRuns: number;
+}
+
+export interface ThroughputResult {
+  clients: number;
+  seconds: number;
+  runsPerSecond: number;
+  /** Runs that completed inside the measured window. */
+  completed: number;
+  failed: number;
+  /** Create → run ended, for runs inside the window. */
+  runLatency: LatencySummary;
+}
+
+const RUN_TIMEOUT_MS = 30_000;
+
+export async function measureThroughput(
+  v1: ApiClient,
+  watcher: CompletionWatcher,
+  assistantId: string,
+  options: ThroughputOptions,
+): Promise<ThroughputResult> {
+  const started = performance.now();
+  const windowStart = started + options.warmUpSeconds * 1000;
+  const windowEnd = windowStart + options.seconds * 1000;
+  let created = 0;
+  let completed = 0;
+  let failed = 0;
+  const latencies: number[] = [];
+  const client = async () => {
+    while (performance.now() < windowEnd && created < options.maxRuns) {
+      created += 1;
+      const begun = performance.now();
+      try {
+        const run = await v1.json<{ id: string }>('POST', '/threads/runs', {
+          assistant_id: assistantId,
+          thread: { messages: [{ role: 'user', content: 'Hello, how fast is this?' }] },
+        });
+        const status = await watcher.ending(run.id, RUN_TIMEOUT_MS);
+        const ended = performance.now();
+        if (ended < windowStart || ended > windowEnd) continue;
+        if (status !== 'completed') {
+          failed += 1;
+          continue;
+        }
+        completed += 1;
+        latencies.push(ended - begun);
+      } catch {
+        failed += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.clients }, client));
+  return {
+    clients: options.clients,
+    seconds: options.seconds,
+    runsPerSecond: round(completed / options.seconds, 1),
+    completed,
+    failed,
+    runLatency: roundSummary(summarise(latencies)),
+  };
+}
