@@ -22,6 +22,13 @@ const INSERT_BATCH = 1_000;
 /** Concurrent imports take turns, so two uploads never interleave their deletes and inserts. */
 const IMPORT_LOCK_KEY = 7_145_301_923;
 
+/** Postgres text cannot hold NUL; refusing it here gives a 400 instead of a failed insert. */
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+
 const webUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
   .max(2_000)
@@ -35,10 +42,8 @@ export const catalogProductSchema = z.object({
     .min(1)
     .max(200)
     .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
-  name: z.string().trim().min(1).max(500),
-  description: z
-    .string()
-    .max(20_000)
+  name: text(500).trim().min(1),
+  description: text(20_000)
     .nullish()
     .transform((value) => value ?? ''),
   price: z
@@ -55,7 +60,7 @@ export const catalogProductSchema = z.object({
     .transform((value) => value?.toUpperCase() ?? null),
   url: webUrl,
   image_url: webUrl,
-  categories: z.array(z.string().trim().min(1).max(200)).max(50).default([]),
+  categories: z.array(text(200).trim().min(1)).max(50).default([]),
 });
 
 export const catalogImportSchema = z.object({

@@ -199,16 +199,23 @@ async function prepareReader(client: pg.Client, ownerUrl: string, role: string):
 }
 
 /**
- * Makes the tools database ready: created when missing, seeded with the sample shop when it has no tables (unless
- * `seed: false`), and, when this connection is a superuser or may create roles, the read-only login role for run_sql
- * created with SELECT on every table and view. Idempotent; replicas starting together take turns.
+ * Roles are shared by every database of a server, so setups of two databases can race on the same role (a duplicate
+ * CREATE ROLE, or "tuple concurrently updated" from a concurrent ALTER ROLE). Those conflicts are retried.
  */
-export async function prepareToolsDatabase(
-  url: string,
-  options: PrepareToolsDatabaseOptions = {},
-): Promise<void> {
-  const { seed = true, readerRole = DEFAULT_READER_ROLE } = options;
-  await ensureToolsDatabase(url);
+function isRoleRace(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return (
+    code === '23505' ||
+    code === '42710' ||
+    code === '40001' ||
+    code === '40P01' ||
+    /concurrently updated/.test(message ?? '')
+  );
+}
+
+const SETUP_ATTEMPTS = 5;
+
+async function prepareOnce(url: string, seed: boolean, readerRole: string | null): Promise<void> {
   const client = new pg.Client({ connectionString: url, application_name: 'threadwork-tools-setup' });
   await client.connect();
   try {
@@ -223,5 +230,27 @@ export async function prepareToolsDatabase(
     throw error;
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Makes the tools database ready: created when missing, seeded with the sample shop when it has no tables (unless
+ * `seed: false`), and, when this connection is a superuser or may create roles, the read-only login role for run_sql
+ * created with SELECT on every table and view. Idempotent; replicas starting together take turns.
+ */
+export async function prepareToolsDatabase(
+  url: string,
+  options: PrepareToolsDatabaseOptions = {},
+): Promise<void> {
+  const { seed = true, readerRole = DEFAULT_READER_ROLE } = options;
+  await ensureToolsDatabase(url);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await prepareOnce(url, seed, readerRole);
+      return;
+    } catch (error) {
+      if (attempt >= SETUP_ATTEMPTS || !isRoleRace(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
+    }
   }
 }

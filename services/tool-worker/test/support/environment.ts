@@ -18,7 +18,9 @@ export interface TestEnvironment {
   prefix: string;
   db: Db;
   toolsPool: pg.Pool;
-  /** A configuration for a tool worker of this environment, with overrides. */
+  /** The environment variables of a tool worker of this environment, with overrides. */
+  variables(overrides?: Record<string, string>): Record<string, string>;
+  /** The configuration those variables give. */
   config(overrides?: Record<string, string>): Config;
   sqlDeps(overrides?: Partial<SqlToolDeps['limits']> & { protectedSchemas?: string[] }): SqlToolDeps;
   close(): Promise<void>;
@@ -52,6 +54,7 @@ export async function createEnvironment(serverUrl: string, redisUrl: string): Pr
     prefix,
     db,
     toolsPool,
+    variables: (overrides = {}) => ({ ...base, ...overrides }),
     config: (overrides = {}) => loadConfig({ ...base, ...overrides }),
     sqlDeps: ({ protectedSchemas = [], ...limits } = {}) => ({
       pool: toolsPool,

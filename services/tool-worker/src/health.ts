@@ -1,0 +1,74 @@
+// The tool worker's HTTP probes: /healthz (the process is alive) and /readyz (Postgres and Redis answer).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface HealthServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export type ReadinessChecks = Record<string, () => Promise<unknown>>;
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function probe(check: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([
+      check().then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readiness(
+  checks: ReadinessChecks,
+): Promise<{ ready: boolean; checks: Record<string, 'ok' | 'unreachable'> }> {
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => [name, await probe(check)] as const),
+  );
+  return {
+    ready: results.every(([, ok]) => ok),
+    checks: Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'ok' : 'unreachable'])),
+  };
+}
+
+function send(response: http.ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+export async function startHealthServer(port: number, checks: ReadinessChecks): Promise<HealthServer> {
+  const server = http.createServer((request, response) => {
+    if (request.method !== 'GET') return send(response, 405, { error: 'method not allowed' });
+    if (request.url === '/healthz') return send(response, 200, { status: 'ok' });
+    if (request.url !== '/readyz') return send(response, 404, { error: 'not found' });
+    readiness(checks).then(
+      (result) =>
+        send(response, result.ready ? 200 : 503, {
+          status: result.ready ? 'ready' : 'not ready',
+          checks: result.checks,
+        }),
+      () => send(response, 503, { status: 'not ready' }),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

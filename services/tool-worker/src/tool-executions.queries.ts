@@ -1,0 +1,131 @@
+// Data access for tool calls: the call as its run step holds it, and the call's tool_executions audit row.
+import { type Db, type RunStatus, schema, type ToolJobData } from '@threadwork/shared';
+import { and, eq, sql } from 'drizzle-orm';
+
+const { runSteps, runs, toolExecutions } = schema;
+
+export interface ToolCall {
+  runId: string;
+  stepId: string;
+  callId: string;
+  ownerId: string;
+  runStatus: RunStatus;
+  name: string;
+  /** The JSON text the model wrote. */
+  arguments: string;
+}
+
+export type Execution = typeof toolExecutions.$inferSelect;
+
+export interface Outcome {
+  output: string;
+  isError: boolean;
+  /** `code: message` for a failed call, for the audit. */
+  error: string | null;
+}
+
+/** The call named by a tool job, or null when the run, step or call does not exist. */
+export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall | null> {
+  const [row] = await db
+    .select({ stepDetails: runSteps.stepDetails, ownerId: runs.ownerId, runStatus: runs.status })
+    .from(runSteps)
+    .innerJoin(runs, eq(runs.id, runSteps.runId))
+    .where(and(eq(runSteps.id, data.stepId), eq(runSteps.runId, data.runId)));
+  if (row?.stepDetails.type !== 'tool_calls') return null;
+  const call = row.stepDetails.tool_calls.find((item) => item.id === data.callId);
+  if (!call) return null;
+  return {
+    ...data,
+    ownerId: row.ownerId,
+    runStatus: row.runStatus,
+    name: call.function.name,
+    arguments: call.function.arguments,
+  };
+}
+
+export async function findExecution(db: Db, callId: string): Promise<Execution | undefined> {
+  const [row] = await db.select().from(toolExecutions).where(eq(toolExecutions.callId, callId));
+  return row;
+}
+
+/** Inserts the `running` row; false when the call already has one (it ran, runs, or was settled). */
+export async function claimExecution(db: Db, call: ToolCall, args: unknown): Promise<boolean> {
+  const claimed = await db
+    .insert(toolExecutions)
+    .values({
+      callId: call.callId,
+      runId: call.runId,
+      ownerId: call.ownerId,
+      tool: call.name,
+      arguments: args,
+      status: 'running',
+    })
+    .onConflictDoNothing({ target: toolExecutions.callId })
+    .returning({ callId: toolExecutions.callId });
+  return claimed.length === 1;
+}
+
+/** Records a call that was refused before it ran (disabled, rate limited, run over); false when a row existed. */
+export async function recordUnexecuted(
+  db: Db,
+  call: ToolCall,
+  args: unknown,
+  outcome: Outcome,
+): Promise<boolean> {
+  const recorded = await db
+    .insert(toolExecutions)
+    .values({
+      callId: call.callId,
+      runId: call.runId,
+      ownerId: call.ownerId,
+      tool: call.name,
+      arguments: args,
+      status: 'failed',
+      output: outcome.output,
+      error: outcome.error,
+      finishedAt: new Date(),
+      durationMs: 0,
+    })
+    .onConflictDoNothing({ target: toolExecutions.callId })
+    .returning({ callId: toolExecutions.callId });
+  return recorded.length === 1;
+}
+
+/** Settles a running row; a row already settled (by a redelivery that declared it interrupted) is left alone. */
+export async function finishExecution(
+  db: Db,
+  callId: string,
+  outcome: Outcome,
+  durationMs: number,
+): Promise<void> {
+  await db
+    .update(toolExecutions)
+    .set({
+      status: outcome.isError ? 'failed' : 'succeeded',
+      output: outcome.output,
+      error: outcome.error,
+      finishedAt: new Date(),
+      durationMs,
+    })
+    .where(and(eq(toolExecutions.callId, callId), eq(toolExecutions.status, 'running')));
+}
+
+/** Settles a row left `running` by an attempt that never finished; undefined when it was settled meanwhile. */
+export async function markInterrupted(
+  db: Db,
+  callId: string,
+  outcome: Outcome,
+): Promise<Execution | undefined> {
+  const [row] = await db
+    .update(toolExecutions)
+    .set({
+      status: 'failed',
+      output: outcome.output,
+      error: outcome.error,
+      finishedAt: new Date(),
+      durationMs: sql`(extract(epoch from now() - ${toolExecutions.startedAt}) * 1000)::int`,
+    })
+    .where(and(eq(toolExecutions.callId, callId), eq(toolExecutions.status, 'running')))
+    .returning();
+  return row;
+}

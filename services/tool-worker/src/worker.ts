@@ -1,0 +1,134 @@
+// Starts the tool worker: connections, the tools database, the BullMQ worker on the tools queue, and health probes.
+import {
+  type Config,
+  ConfigError,
+  closeDb,
+  createDb,
+  createRedis,
+  type Logger,
+  queuePrefix,
+  TOOLS_QUEUE,
+  waitForRedis,
+} from '@threadwork/shared';
+import { prepareToolsDatabase, readerDatabaseUrl } from '@threadwork/shared/tools-database';
+import { Worker } from 'bullmq';
+import pg from 'pg';
+import { startHealthServer } from './health.js';
+import { createToolRateLimiter } from './rate-limit.js';
+import { createToolInvokeProcessor } from './tool-invoke.processor.js';
+import { toolPolicies } from './tool-policy.js';
+import { createToolRunners } from './tools/registry.js';
+
+export interface ToolWorker {
+  /** The port of the /healthz and /readyz server (TOOL_WORKER_PORT, or the one chosen when it is 0). */
+  port: number;
+  /** Stops taking jobs, lets the jobs in hand finish until SHUTDOWN_TIMEOUT_MS, then closes connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The SQL tools may never act on Threadwork's own tables. */
+function assertSeparateDatabases(config: Config): void {
+  const own = new URL(config.DATABASE_URL);
+  const tools = new URL(config.TOOLS_DATABASE_URL);
+  const same = own.hostname === tools.hostname && own.port === tools.port && own.pathname === tools.pathname;
+  if (same)
+    throw new ConfigError(
+      'Invalid configuration: TOOLS_DATABASE_URL must name a database other than DATABASE_URL',
+    );
+}
+
+async function closeWorker(worker: Worker, timeoutMs: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const outcome = await Promise.race([worker.close().then(() => 'closed' as const), deadline]);
+  clearTimeout(timer);
+  if (outcome === 'timeout') {
+    log.warn(
+      { timeoutMs },
+      'jobs still running at the shutdown deadline; their calls will be settled as interrupted',
+    );
+    await worker.close(true);
+  }
+}
+
+export async function startToolWorker(config: Config, log: Logger): Promise<ToolWorker> {
+  assertSeparateDatabases(config);
+  const policies = toolPolicies(config);
+  const readerRole = config.TOOLS_READONLY_DATABASE_URL ? null : config.TOOLS_READONLY_ROLE;
+  await prepareToolsDatabase(config.TOOLS_DATABASE_URL, { seed: config.TOOLS_DATABASE_SEED, readerRole });
+  const db = createDb({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'threadwork-tool-worker',
+  });
+  const toolsPool = new pg.Pool({
+    connectionString: config.TOOLS_DATABASE_URL,
+    max: config.DATABASE_POOL_SIZE,
+    application_name: 'threadwork-tools',
+  });
+  toolsPool.on('error', (error) => log.warn({ err: error }, 'idle tools database connection failed'));
+  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-tool-worker');
+  redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  await waitForRedis(redis);
+
+  const runners = createToolRunners({
+    catalog: db.$client,
+    sql: {
+      pool: toolsPool,
+      readerUrl:
+        config.TOOLS_READONLY_DATABASE_URL ??
+        readerDatabaseUrl(config.TOOLS_DATABASE_URL, config.TOOLS_READONLY_ROLE),
+      protectedSchemas: config.TOOLS_PROTECTED_SCHEMAS,
+      limits: {
+        statementTimeoutMs: config.RUN_SQL_STATEMENT_TIMEOUT_MS,
+        lockTimeoutMs: config.RUN_SQL_LOCK_TIMEOUT_MS,
+        maxRows: config.RUN_SQL_MAX_ROWS,
+        maxResultBytes: config.RUN_SQL_MAX_RESULT_BYTES,
+      },
+    },
+  });
+  const processor = createToolInvokeProcessor({
+    db,
+    runners,
+    policies,
+    log,
+    limiter: createToolRateLimiter(redis, policies, `${config.QUEUE_PREFIX}:tool-rate`),
+    maxRateLimitWaitMs: config.TOOL_RATE_LIMIT_MAX_WAIT_MS,
+  });
+  const worker = new Worker(TOOLS_QUEUE, processor, {
+    connection: redis,
+    prefix: queuePrefix(config.QUEUE_PREFIX),
+    concurrency: config.TOOL_CONCURRENCY,
+    limiter: { max: config.TOOL_QUEUE_LIMIT_MAX, duration: config.TOOL_QUEUE_LIMIT_DURATION_MS },
+    lockDuration: config.TOOL_JOB_LOCK_MS,
+    stalledInterval: config.TOOL_JOB_LOCK_MS,
+    maxStalledCount: 1,
+  });
+  worker.on('error', (error) => log.error({ err: error }, 'tool worker error'));
+  worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'tool job failed'));
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'tool job stalled; it will be redelivered'));
+
+  const health = await startHealthServer(config.TOOL_WORKER_PORT, {
+    postgres: () => db.$client.query('select 1'),
+    redis: () => redis.ping(),
+  });
+  log.info({ port: health.port, concurrency: config.TOOL_CONCURRENCY }, 'tool worker started');
+
+  let closing: Promise<void> | undefined;
+  const shutdown = async () => {
+    await health.close();
+    await closeWorker(worker, config.SHUTDOWN_TIMEOUT_MS, log);
+    await redis.quit().catch(() => redis.disconnect());
+    await Promise.all([toolsPool.end(), closeDb(db)]);
+    log.info('tool worker stopped');
+  };
+  return {
+    port: health.port,
+    close: () => {
+      closing ??= shutdown();
+      return closing;
+    },
+  };
+}

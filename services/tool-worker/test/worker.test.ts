@@ -1,0 +1,228 @@
+import { schema } from '@threadwork/shared';
+import { importCatalog } from '@threadwork/shared/catalog';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startToolWorker, type ToolWorker } from '../src/worker.js';
+import { createEnvironment, silentLog, type TestEnvironment } from './support/environment.js';
+import { createToolQueue, type ToolQueue } from './support/queue.js';
+import { type CallSpec, insertToolCalls } from './support/rows.js';
+import { waitFor } from './support/wait.js';
+
+let env: TestEnvironment;
+let worker: ToolWorker;
+let tools: ToolQueue;
+
+beforeAll(async () => {
+  env = await createEnvironment(inject('databaseServerUrl'), inject('redisUrl'));
+  const config = env.config({ TOOL_TIMEOUT_MS: '15000,run_sql=1500', RUN_SQL_STATEMENT_TIMEOUT_MS: '10000' });
+  worker = await startToolWorker(config, silentLog);
+  tools = await createToolQueue(config);
+});
+
+afterAll(async () => {
+  await tools?.close();
+  await worker?.close();
+  await env?.close();
+});
+
+async function invokeOne(call: CallSpec, options: Parameters<typeof insertToolCalls>[2] = {}) {
+  const inserted = await insertToolCalls(env.db, [call], options);
+  const callId = inserted.callIds[0] ?? '';
+  const result = await tools.invoke({ runId: inserted.runId, stepId: inserted.stepId, callId });
+  const [execution] = await env.db
+    .select()
+    .from(schema.toolExecutions)
+    .where(eq(schema.toolExecutions.callId, callId));
+  return { ...inserted, callId, result, execution, output: JSON.parse(result.output) };
+}
+
+describe('tool.invoke jobs', () => {
+  it('execute the call and record it in tool_executions', async () => {
+    const { result, output, execution, callId, runId, ownerId } = await invokeOne({
+      name: 'list_tables',
+      arguments: {},
+    });
+    expect(result).toMatchObject({ callId, isError: false });
+    expect(output.tables.map((table: { name: string }) => table.name)).toContain('orders');
+    expect(execution).toMatchObject({
+      callId,
+      runId,
+      ownerId,
+      tool: 'list_tables',
+      arguments: {},
+      status: 'succeeded',
+      output: result.output,
+      error: null,
+    });
+    expect(execution?.durationMs).toBeGreaterThanOrEqual(0);
+    expect(execution?.finishedAt).toBeInstanceOf(Date);
+  });
+
+  it('run product tools against the catalog', async () => {
+    await importCatalog(env.db, {
+      products: [
+        { id: 'tea', name: 'Green Tea', description: 'Sencha from Japan', price: 4.5, currency: 'EUR' },
+      ],
+    });
+    const search = await invokeOne({ name: 'search_products', arguments: { query: 'gren tea' } });
+    expect(search.output).toMatchObject({ count: 1, products: [{ id: 'tea' }] });
+    const show = await invokeOne({ name: 'show_products', arguments: { product_ids: ['tea'] } });
+    expect(show.output).toEqual({
+      products: [
+        {
+          id: 'tea',
+          name: 'Green Tea',
+          price: 4.5,
+          currency: 'EUR',
+          image_url: null,
+          url: null,
+          description: 'Sencha from Japan',
+        },
+      ],
+      missing: [],
+    });
+  });
+
+  it('turn bad arguments into an error output the model reads, not a failed job', async () => {
+    const invalid = await invokeOne({ name: 'run_sql', arguments: { sql: 'select 1' } });
+    expect(invalid.result.isError).toBe(true);
+    expect(invalid.output).toEqual({
+      code: 'invalid_arguments',
+      error: expect.stringMatching(/^Invalid arguments: query: /),
+    });
+    expect(invalid.execution).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^invalid_arguments: /),
+    });
+    const notJson = await invokeOne({ name: 'list_tables', arguments: '{"schema": ' });
+    expect(notJson.output).toEqual({ code: 'invalid_arguments', error: 'The arguments are not valid JSON.' });
+    expect(notJson.execution?.arguments).toBe('{"schema": ');
+  });
+
+  it('turn refused SQL, SQL errors and timeouts into error outputs', async () => {
+    const refused = await invokeOne({ name: 'run_sql', arguments: { query: 'delete from customers' } });
+    expect(refused.output).toMatchObject({
+      code: 'refused',
+      error: expect.stringMatching(/DELETE is not allowed/),
+    });
+    const broken = await invokeOne({ name: 'run_sql', arguments: { query: 'select * from invoices' } });
+    expect(broken.output).toMatchObject({
+      code: 'sql_error',
+      error: expect.stringMatching(/relation "invoices" does not exist/),
+    });
+    const slow = await invokeOne({ name: 'run_sql', arguments: { query: 'select pg_sleep(5)' } });
+    expect(slow.output).toEqual({ code: 'timeout', error: 'The tool did not finish within 1500 ms.' });
+    expect(slow.execution).toMatchObject({ status: 'failed', error: expect.stringMatching(/^timeout: /) });
+  });
+
+  it('refuse disabled tools, unknown tools and calls of runs that are over, without running them', async () => {
+    const drop = await invokeOne({ name: 'drop_table', arguments: { table: 'orders', confirm: 'orders' } });
+    expect(drop.output).toEqual({
+      code: 'disabled',
+      error: 'The tool drop_table is disabled on this server.',
+    });
+    expect(
+      (await env.toolsPool.query("select to_regclass('public.orders') is not null as present")).rows,
+    ).toEqual([{ present: true }]);
+    const unknown = await invokeOne({ name: 'get_weather', arguments: {} });
+    expect(unknown.output.code).toBe('refused');
+    const cancelled = await invokeOne(
+      { name: 'create_table', arguments: { name: 'never_made', columns: [{ name: 'a', type: 'text' }] } },
+      { runStatus: 'cancelled' },
+    );
+    expect(cancelled.output).toMatchObject({ code: 'run_inactive' });
+    expect(cancelled.execution).toMatchObject({ status: 'failed', durationMs: 0 });
+    expect((await env.toolsPool.query("select to_regclass('public.never_made') as oid")).rows).toEqual([
+      { oid: null },
+    ]);
+  });
+});
+
+describe('at most once', () => {
+  it('returns the stored result of a call that already finished, without running it again', async () => {
+    const { runId, stepId, ownerId, callIds } = await insertToolCalls(env.db, [
+      { name: 'create_table', arguments: { name: 'made_once', columns: [{ name: 'a', type: 'text' }] } },
+    ]);
+    const callId = callIds[0] ?? '';
+    await env.db.insert(schema.toolExecutions).values({
+      callId,
+      runId,
+      ownerId,
+      tool: 'create_table',
+      arguments: {},
+      status: 'succeeded',
+      output: '{"created":"public.made_once"}',
+      finishedAt: new Date(),
+      durationMs: 5,
+    });
+    const result = await tools.invoke({ runId, stepId, callId });
+    expect(result).toEqual({ callId, output: '{"created":"public.made_once"}', isError: false });
+    expect((await env.toolsPool.query("select to_regclass('public.made_once') as oid")).rows).toEqual([
+      { oid: null },
+    ]);
+  });
+
+  it('settles a call left running by a dead attempt as interrupted instead of running it twice', async () => {
+    const { runId, stepId, ownerId, callIds } = await insertToolCalls(env.db, [
+      { name: 'create_table', arguments: { name: 'half_made', columns: [{ name: 'a', type: 'text' }] } },
+    ]);
+    const callId = callIds[0] ?? '';
+    await env.db
+      .insert(schema.toolExecutions)
+      .values({ callId, runId, ownerId, tool: 'create_table', arguments: {}, status: 'running' });
+    const result = await tools.invoke({ runId, stepId, callId });
+    expect(result.isError).toBe(true);
+    expect(JSON.parse(result.output)).toMatchObject({
+      code: 'interrupted',
+      error: expect.stringMatching(/not run again/),
+    });
+    const [execution] = await env.db
+      .select()
+      .from(schema.toolExecutions)
+      .where(eq(schema.toolExecutions.callId, callId));
+    expect(execution).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^interrupted: /),
+      output: result.output,
+    });
+    expect((await env.toolsPool.query("select to_regclass('public.half_made') as oid")).rows).toEqual([
+      { oid: null },
+    ]);
+  });
+});
+
+describe('malformed jobs', () => {
+  it('fail at once, without retries, when the payload is malformed or names no call', async () => {
+    const malformed = await tools.add({ runId: 'not-a-run', callId: 42 }, 'malformed-1');
+    await expect(malformed.waitUntilFinished(tools.events, 15_000)).rejects.toThrow(
+      /Malformed tool.invoke payload/,
+    );
+    const { runId, stepId } = await insertToolCalls(env.db, [{ name: 'list_tables', arguments: {} }]);
+    const ghostCall = 'call_0000000000000000000000ZZ';
+    const ghost = await tools.add({ runId, stepId, callId: ghostCall }, ghostCall);
+    await expect(ghost.waitUntilFinished(tools.events, 15_000)).rejects.toThrow(/No tool call/);
+    for (const id of ['malformed-1', ghostCall]) {
+      const job = await tools.queue.getJob(id);
+      expect({ id, attempts: job?.attemptsMade, state: await job?.getState() }).toEqual({
+        id,
+        attempts: 1,
+        state: 'failed',
+      });
+    }
+  });
+});
+
+describe('probes', () => {
+  it('answer /healthz and /readyz', async () => {
+    const health = await fetch(`http://127.0.0.1:${worker.port}/healthz`);
+    expect({ status: health.status, body: await health.json() }).toEqual({
+      status: 200,
+      body: { status: 'ok' },
+    });
+    const ready = await waitFor(async () => {
+      const response = await fetch(`http://127.0.0.1:${worker.port}/readyz`);
+      return response.status === 200 && response.json();
+    });
+    expect(ready).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+});
