@@ -7,7 +7,9 @@ let bob: string;
 
 interface Answer {
   status: number;
-  body: Record<string, unknown> & { error?: { message: string; type: string; param: string | null; code: string | null } };
+  body: Record<string, unknown> & {
+    error?: { message: string; type: string; param: string | null; code: string | null };
+  };
 }
 
 async function call(key: string, method: string, path: string, body?: unknown): Promise<Answer> {
@@ -24,7 +26,8 @@ async function pollUntilStopped(key: string, pollUrl: string, deadlineMs = 15_00
   const deadline = Date.now() + deadlineMs;
   for (;;) {
     const answer = await call(key, 'GET', pollUrl);
-    if (!['queued', 'in_progress'].includes(String(answer.body.status)) || Date.now() > deadline) return answer;
+    if (!['queued', 'in_progress'].includes(String(answer.body.status)) || Date.now() > deadline)
+      return answer;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -56,7 +59,11 @@ describe('POST /api/chat', () => {
     expect(body.message_id).toMatch(/^msg_/);
     expect(body.response).toContain('Hello from the chat API');
     expect(body.response).toContain('offline');
-    const tokens = body.tokens_used as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+    const tokens = body.tokens_used as {
+      prompt_tokens: number;
+      completion_tokens: number;
+      total_tokens: number;
+    };
     expect(tokens.total_tokens).toBe(tokens.prompt_tokens + tokens.completion_tokens);
     expect(tokens.completion_tokens).toBeGreaterThan(0);
     expect(body.cost_estimate).toBeTypeOf('number');
@@ -66,18 +73,25 @@ describe('POST /api/chat', () => {
 
   it('continues a thread and records the default assistant on a new one', async () => {
     const first = await call(alice, 'POST', '/api/chat', { message: 'first turn' });
-    const second = await call(alice, 'POST', '/api/chat', { message: 'second turn', thread_id: first.body.thread_id });
+    const second = await call(alice, 'POST', '/api/chat', {
+      message: 'second turn',
+      thread_id: first.body.thread_id,
+    });
     expect(second.status).toBe(200);
     expect(second.body.thread_id).toBe(first.body.thread_id);
-    const history = await call(alice, 'GET', `/api/threads/${String(first.body.thread_id)}/messages?order=asc`);
+    const history = await call(
+      alice,
+      'GET',
+      `/api/threads/${String(first.body.thread_id)}/messages?order=asc`,
+    );
     const data = history.body.data as { role: string; content: string; run_id: string | null }[];
     expect(data.map((message) => message.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
     expect(data[2]?.content).toBe('second turn');
     expect(data[3]?.run_id).toBe(second.body.run_id);
     const assistants = await call(alice, 'GET', '/v1/assistants');
-    const byDefault = (assistants.body.data as { id: string; model: string; tools: { type: string }[] }[]).find(
-      (assistant) => assistant.tools.some((tool) => tool.type === 'show_products'),
-    );
+    const byDefault = (
+      assistants.body.data as { id: string; model: string; tools: { type: string }[] }[]
+    ).find((assistant) => assistant.tools.some((tool) => tool.type === 'show_products'));
     expect(byDefault?.model).toBe('offline');
     expect(byDefault?.tools.map((tool) => tool.type)).toEqual([
       'list_tables',
@@ -87,7 +101,9 @@ describe('POST /api/chat', () => {
       'show_products',
     ]);
     const threads = await call(alice, 'GET', '/api/threads');
-    const thread = (threads.body.data as { id: string; assistant_id: string }[]).find((item) => item.id === first.body.thread_id);
+    const thread = (threads.body.data as { id: string; assistant_id: string }[]).find(
+      (item) => item.id === first.body.thread_id,
+    );
     expect(thread?.assistant_id).toBe(byDefault?.id);
   });
 
@@ -106,7 +122,10 @@ describe('POST /api/chat', () => {
   });
 
   it('answers 202 with poll and stream URLs when told not to wait, and the poll reaches completed', async () => {
-    const { status, body } = await call(alice, 'POST', '/api/chat', { message: 'do not wait for me', wait: false });
+    const { status, body } = await call(alice, 'POST', '/api/chat', {
+      message: 'do not wait for me',
+      wait: false,
+    });
     expect(status).toBe(202);
     expect(body).toEqual({
       thread_id: expect.stringMatching(/^thread_/),
@@ -117,7 +136,11 @@ describe('POST /api/chat', () => {
     });
     const polled = await pollUntilStopped(alice, String(body.poll_url));
     expect(polled.status).toBe(200);
-    expect(polled.body).toMatchObject({ status: 'completed', run_id: body.run_id, thread_id: body.thread_id });
+    expect(polled.body).toMatchObject({
+      status: 'completed',
+      run_id: body.run_id,
+      thread_id: body.thread_id,
+    });
     expect(polled.body.response).toContain('do not wait for me');
   });
 
@@ -137,12 +160,17 @@ describe('POST /api/chat', () => {
     expect(blank.body.error?.param).toBe('message');
     const badWait = await call(alice, 'POST', '/api/chat', { message: 'hi', wait: 'no' });
     expect(badWait.body.error).toMatchObject({ param: 'wait', code: 'invalid_type' });
-    const tooLong = await call(alice, 'POST', '/api/chat', { message: 'x'.repeat(stack.config.MAX_MESSAGE_CHARS + 1) });
+    const tooLong = await call(alice, 'POST', '/api/chat', {
+      message: 'x'.repeat(stack.config.MAX_MESSAGE_CHARS + 1),
+    });
     expect(tooLong.body.error).toMatchObject({ param: 'message', code: 'string_above_max_length' });
     const noKey = await fetch(`${stack.api.url}/api/chat`, { method: 'POST' });
     expect(noKey.status).toBe(401);
     expect(((await noKey.json()) as Answer['body']).error?.code).toBe('missing_api_key');
-    const noAssistant = await call(alice, 'POST', '/api/chat', { message: 'hi', assistant_id: 'asst_missing' });
+    const noAssistant = await call(alice, 'POST', '/api/chat', {
+      message: 'hi',
+      assistant_id: 'asst_missing',
+    });
     expect(noAssistant.status).toBe(404);
     expect(noAssistant.body.error?.param).toBe('assistant_id');
   });

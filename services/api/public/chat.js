@@ -10,6 +10,7 @@ const ui = {
   keyScreen: $('key-screen'),
   keyForm: $('key-form'),
   keyInput: $('key-input'),
+  keyError: $('key-error'),
   app: $('app'),
   threadList: $('thread-list'),
   newThread: $('new-thread'),
@@ -30,12 +31,14 @@ let isSending = false;
 function showError(error) {
   ui.error.textContent = error ? (error.message ?? String(error)) : '';
   ui.error.hidden = !error;
-  if (error?.status === 401) askForKey();
+  if (error?.status === 401) askForKey(error.message);
 }
 
-function askForKey() {
+function askForKey(problem = '') {
   localStorage.removeItem(KEY_STORAGE);
   api = null;
+  ui.keyError.textContent = problem;
+  ui.keyError.hidden = !problem;
   ui.app.hidden = true;
   ui.keyScreen.hidden = false;
   ui.keyInput.focus();
@@ -67,29 +70,29 @@ async function refreshThreads() {
   ui.title.textContent = current?.last_message?.preview || 'New chat';
 }
 
+function renderHistory(messages) {
+  for (const message of messages) {
+    const view = messageView(message.role, message.content);
+    view.setStatus(message.status);
+    if (message.products.length > 0) view.showProducts(message.products);
+    if (message.role === 'assistant') addFeedback(view, message.id);
+    ui.messages.append(view.item);
+  }
+  ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+/** Shows a thread's history (null: a new chat); a thread deleted elsewhere quietly becomes a new chat. */
 async function openThread(threadId) {
   showError(null);
   setCurrentThread(threadId);
   ui.messages.replaceChildren();
-  if (!threadId) {
-    ui.title.textContent = 'New chat';
-    return;
-  }
   try {
-    const page = await api.listMessages(threadId);
-    for (const message of page.data.reverse()) {
-      const view = messageView(message.role, message.content);
-      view.setStatus(message.status);
-      if (message.products.length > 0) view.showProducts(message.products);
-      if (message.role === 'assistant') addFeedback(view, message.id);
-      ui.messages.append(view.item);
-    }
-    ui.messages.scrollTop = ui.messages.scrollHeight;
-    await refreshThreads();
+    if (threadId) renderHistory((await api.listMessages(threadId)).data.reverse());
   } catch (error) {
-    if (error.status === 404) setCurrentThread(null);
-    showError(error);
+    if (error.status !== 404) return showError(error);
+    setCurrentThread(null);
   }
+  await refreshThreads().catch(showError);
 }
 
 function handleEvent(view, event) {
@@ -142,12 +145,7 @@ async function start(key) {
   api = createApi(key);
   ui.keyScreen.hidden = true;
   ui.app.hidden = false;
-  try {
-    await refreshThreads();
-    await openThread(currentThreadId);
-  } catch (error) {
-    showError(error);
-  }
+  await openThread(currentThreadId);
 }
 
 ui.keyForm.addEventListener('submit', (event) => {
@@ -175,13 +173,12 @@ ui.input.addEventListener('keydown', (event) => {
 });
 
 ui.newThread.addEventListener('click', () => void openThread(null));
-ui.forgetKey.addEventListener('click', askForKey);
+ui.forgetKey.addEventListener('click', () => askForKey());
 ui.deleteThread.addEventListener('click', async () => {
   if (!currentThreadId) return;
   try {
     await api.deleteThread(currentThreadId);
     await openThread(null);
-    await refreshThreads();
   } catch (error) {
     showError(error);
   }

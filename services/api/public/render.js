@@ -106,14 +106,13 @@ export function messageView(role, text = '') {
 export function feedbackButtons(rate) {
   const box = element('div', 'feedback');
   const choices = [
-    [1, '👍', 'Good answer'],
-    [-1, '👎', 'Bad answer'],
+    [1, 'Helpful'],
+    [-1, 'Not helpful'],
   ];
-  const buttons = choices.map(([rating, label, title]) => {
+  const buttons = choices.map(([rating, label]) => {
     const button = element('button');
     button.type = 'button';
     button.textContent = label;
-    button.title = title;
     button.setAttribute('aria-pressed', 'false');
     button.addEventListener('click', async () => {
       await rate(rating);

@@ -1,0 +1,128 @@
+import { schema } from '@threadwork/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from '../support/stack.js';
+
+let stack: Stack;
+let alice: string;
+
+const catalog = [
+  {
+    id: 'dog-food-1',
+    name: 'Crunchy Dog Food',
+    description: 'Dry dog food with chicken for adult dogs',
+    price: 24.5,
+    currency: 'EUR',
+    url: 'https://shop.example/dog-food-1',
+    imageUrl: 'https://shop.example/dog-food-1.jpg',
+    categories: ['dogs'],
+  },
+  {
+    id: 'dog-food-2',
+    name: 'Puppy Dog Food',
+    description: 'Soft dog food for puppies',
+    price: 19.9,
+    currency: 'EUR',
+    url: null,
+    imageUrl: null,
+    categories: ['dogs'],
+  },
+  {
+    id: 'cat-toy-1',
+    name: 'Feather Cat Toy',
+    description: 'A toy for cats',
+    price: 4,
+    currency: 'EUR',
+    url: null,
+    imageUrl: null,
+    categories: ['cats'],
+  },
+];
+
+interface SseEvent {
+  event: string;
+  data: Record<string, unknown>;
+}
+
+function parseEvents(body: string): SseEvent[] {
+  return body
+    .split('\n\n')
+    .map((block) => ({
+      event: /^event: (.+)$/m.exec(block)?.[1] ?? '',
+      data: /^data: (.+)$/m.exec(block)?.[1] ?? '',
+    }))
+    .filter((item) => item.event && item.data)
+    .map((item) => ({ event: item.event, data: JSON.parse(item.data) as Record<string, unknown> }));
+}
+
+function post(path: string, body: unknown): Promise<Response> {
+  return fetch(`${stack.api.url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  alice = (await stack.newUser('alice')).key;
+  await stack.api.deps.db.insert(schema.products).values(catalog);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('products in the chat API', () => {
+  it('"show me dog food" searches the catalog and answers the cards it showed', async () => {
+    const response = await post('/api/chat', { message: 'show me dog food' });
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(response.status).toBe(200);
+    expect(body.status).toBe('completed');
+    const calls = body.tool_calls as { name: string; arguments: string; output: string | null }[];
+    expect(calls.map((call) => call.name)).toEqual(['search_products', 'show_products']);
+    expect(calls.every((call) => call.output !== null)).toBe(true);
+    const cards = body.products as {
+      id: string;
+      name: string;
+      price: number | null;
+      image_url: string | null;
+    }[];
+    expect(cards.map((card) => card.id).sort()).toEqual(['dog-food-1', 'dog-food-2']);
+    expect(cards.find((card) => card.id === 'dog-food-1')).toMatchObject({
+      name: 'Crunchy Dog Food',
+      price: 24.5,
+      image_url: 'https://shop.example/dog-food-1.jpg',
+    });
+    expect(body.response).toContain('Crunchy Dog Food');
+  });
+
+  it('streams tool activity and a products event, and keeps the cards in the history', async () => {
+    const response = await post('/api/chat/stream', { message: 'show me dog food' });
+    const events = parseEvents(await response.text());
+    expect(events[0]?.event).toBe('thread_id');
+    expect(events.at(-1)?.event).toBe('done');
+    const tools = events
+      .filter((event) => event.event === 'tool')
+      .map((event) => [event.data.name, event.data.status]);
+    expect(tools).toEqual([
+      ['search_products', 'started'],
+      ['search_products', 'completed'],
+      ['show_products', 'started'],
+      ['show_products', 'completed'],
+    ]);
+    const products = events.find((event) => event.event === 'products');
+    const cards = (products?.data.products ?? []) as { id: string }[];
+    expect(cards.map((card) => card.id).sort()).toEqual(['dog-food-1', 'dog-food-2']);
+    const names = events.map((event) => event.event);
+    expect(names.indexOf('products')).toBeLessThan(names.lastIndexOf('text'));
+
+    const threadId = String(events[0]?.data.thread_id);
+    const history = await fetch(`${stack.api.url}/api/threads/${threadId}/messages`, {
+      headers: { authorization: `Bearer ${alice}` },
+    });
+    const [answer] = ((await history.json()) as { data: { role: string; products: { id: string }[] }[] })
+      .data;
+    expect(answer?.role).toBe('assistant');
+    expect(answer?.products.map((card) => card.id).sort()).toEqual(['dog-food-1', 'dog-food-2']);
+  });
+});
