@@ -1,6 +1,7 @@
 // The floor on this machine: what BullMQ alone does on the same Redis, with the job options Threadwork's runs use.
 import { runJobOptions } from '@threadwork/shared';
 import { type ConnectionOptions, FlowProducer, type Job, Queue, QueueEvents, Worker } from 'bullmq';
+import pg from 'pg';
 import { type LatencySummary, roundSummary, since, summarise } from './stats.js';
 
 export interface FloorResult {
@@ -11,10 +12,13 @@ export interface FloorResult {
   roundTrip: LatencySummary;
   /** A FlowProducer parent with one child on another queue, both no-op: add → parent completed. */
   flowRoundTrip: LatencySummary;
+  /** Context, not a target's floor: one durable single-row INSERT (its own transaction) on the bench database. */
+  postgresCommit: LatencySummary;
 }
 
 export interface FloorOptions {
   redisUrl: string;
+  databaseUrl: string;
   prefix: string;
   jobs: number;
   roundTrips: number;
@@ -146,10 +150,33 @@ async function flowRoundTrip(options: FloorOptions): Promise<LatencySummary> {
   }
 }
 
+async function postgresCommit(options: FloorOptions): Promise<LatencySummary> {
+  const client = new pg.Client({ connectionString: options.databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      'create table if not exists bench_floor_commit (id bigserial primary key, at timestamptz)',
+    );
+    return await timeSequentially(options.roundTrips, performance.now() + options.timeoutMs, () =>
+      client.query('insert into bench_floor_commit (at) values (now())'),
+    );
+  } finally {
+    await client.query('drop table if exists bench_floor_commit').catch(() => undefined);
+    await client.end();
+  }
+}
+
 /** Measures the three floors in turn; the prefix keeps their keys apart from everything else. */
 export async function measureFloor(options: FloorOptions): Promise<FloorResult> {
   const noopJobsPerSecond = await noopThroughput(options);
   const trip = await roundTrip(options);
   const flowTrip = await flowRoundTrip(options);
-  return { noopJobsPerSecond, noopJobs: options.jobs, roundTrip: trip, flowRoundTrip: flowTrip };
+  const commit = await postgresCommit(options);
+  return {
+    noopJobsPerSecond,
+    noopJobs: options.jobs,
+    roundTrip: trip,
+    flowRoundTrip: flowTrip,
+    postgresCommit: commit,
+  };
 }

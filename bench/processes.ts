@@ -2,6 +2,7 @@
 // them over IPC: ready, memory samples, graceful stop (which also lets --cpu-prof write its profile).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, MemorySample, ServiceName, ToChild } from './child/messages.js';
 
@@ -21,7 +22,7 @@ export interface SpawnOptions {
   env: Record<string, string>;
   /** Appends the process's stdout and stderr here. */
   logFile: string;
-  /** Writes a V8 CPU profile into this folder when the process exits. */
+  /** Writes V8 CPU profiles into `<this folder>/<name>-<n>/` when the process exits. */
   cpuProfileDir?: string;
   startTimeoutMs?: number;
 }
@@ -99,12 +100,9 @@ export function exited(child: ChildProcess, timeoutMs: number): Promise<boolean>
 let spawned = 0;
 
 export async function spawnService(name: ServiceName, options: SpawnOptions): Promise<ServiceProcess> {
+  // One folder per process: each thread (tsx runs its loader hooks in a worker thread) writes its own profile.
   const profile = options.cpuProfileDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${options.cpuProfileDir}`,
-        `--cpu-prof-name=${name}-${++spawned}.cpuprofile`,
-      ]
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, `${name}-${++spawned}`)}`]
     : [];
   const child = spawnNode(
     ['--import', 'tsx', '--expose-gc', ...profile, serviceEntry, name],

@@ -1,7 +1,7 @@
 // Summarises a V8 .cpuprofile (node --cpu-prof): self time per function and per package, busiest first.
-// Also a command: `npx tsx bench/profile.ts <file.cpuprofile>…`.
-import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+// Also a command: `npx tsx bench/profile.ts <file.cpuprofile or folder of them>…`.
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { round } from './stats.js';
 
@@ -17,6 +17,8 @@ interface ProfileNode {
 }
 
 interface CpuProfile {
+  /** Microseconds on the system's monotonic clock, the one process.hrtime reads. */
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -49,7 +51,7 @@ export function locationOf(url: string): string {
 }
 
 function packageOf(url: string): string {
-  if (url === '') return '(native, gc, idle)';
+  if (url === '') return '';
   const modules = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (modules?.[1]) return modules[1];
   const workspace = /\/((?:services|packages)\/[^/]+)\//.exec(url);
@@ -68,12 +70,37 @@ function top(totals: Map<string, number>, busyMs: number, count: number): SelfTi
     }));
 }
 
-export function summariseProfile(file: string, count = 15): ProfileSummary {
+/** The busiest profile in a folder: a process's main thread, not its loader thread. */
+export interface SummaryOptions {
+  count?: number;
+  /** Only samples taken in [from, to], microseconds of process.hrtime (start-up and shutdown left out). */
+  window?: { from: number; to: number };
+}
+
+/** process.hrtime in microseconds, comparable with a profile's sample times on the same machine. */
+export function monotonicMicros(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+export function summariseMainThread(folder: string, options: SummaryOptions = {}): ProfileSummary | null {
+  const summaries = readdirSync(folder)
+    .filter((file) => file.endsWith('.cpuprofile'))
+    .map((file) => summariseProfile(join(folder, file), options));
+  const busiest = summaries.sort((a, b) => b.totalMs * b.busyPercent - a.totalMs * a.busyPercent)[0];
+  return busiest ? { ...busiest, file: `${basename(folder)}/${busiest.file}` } : null;
+}
+
+export function summariseProfile(file: string, options: SummaryOptions = {}): ProfileSummary {
+  const { count = 15, window } = options;
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]));
   const self = new Map<number, number>();
+  let at = profile.startTime;
   profile.samples.forEach((id, index) => {
-    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+    const delta = profile.timeDeltas[index] ?? 0;
+    at += delta;
+    if (window && (at < window.from || at > window.to)) return;
+    self.set(id, (self.get(id) ?? 0) + delta);
   });
   const functions = new Map<string, number>();
   const packages = new Map<string, number>();
@@ -89,7 +116,10 @@ export function summariseProfile(file: string, count = 15): ProfileSummary {
     }
     const name = `${frame.functionName || '(anonymous)'} ${locationOf(frame.url)}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
     functions.set(name, (functions.get(name) ?? 0) + micros);
-    const pkg = frame.url === '' ? frame.functionName : packageOf(frame.url);
+    const pkg =
+      frame.url === '' && !frame.functionName.startsWith('(')
+        ? '(native)'
+        : packageOf(frame.url) || frame.functionName;
     packages.set(pkg, (packages.get(pkg) ?? 0) + micros);
   }
   const busyMs = Math.max(1, (total - idle) / 1000);
@@ -121,6 +151,10 @@ export function profileMarkdown(summary: ProfileSummary): string {
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
-  for (const file of process.argv.slice(2))
-    process.stdout.write(`${profileMarkdown(summariseProfile(file, 25))}\n`);
+  for (const path of process.argv.slice(2)) {
+    const summary = path.endsWith('.cpuprofile')
+      ? summariseProfile(path, { count: 25 })
+      : summariseMainThread(path, { count: 25 });
+    if (summary) process.stdout.write(`${profileMarkdown(summary)}\n`);
+  }
 }

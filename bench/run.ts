@@ -13,7 +13,7 @@ import { type BenchEnvironment, createEnvironment } from './environment.js';
 import { measureFloor } from './floor.js';
 import { ApiClient } from './http-client.js';
 import { type BenchOptions, parseOptions, type ScenarioName, usage } from './options.js';
-import { summariseProfile } from './profile.js';
+import { monotonicMicros, summariseMainThread } from './profile.js';
 import { printReport, progress } from './report.js';
 import type { BenchResults } from './results.js';
 import { measureFirstToken } from './scenarios/first-token.js';
@@ -41,6 +41,8 @@ interface Setup {
 }
 
 const minutes = (count: number) => performance.now() + count * 60_000;
+const warmUpSeconds = (session: Session) => (session.options.quick ? 1 : 3);
+const PROFILED_SECONDS = 10;
 
 function localDate(): string {
   const now = new Date();
@@ -108,7 +110,7 @@ async function throughputRun(session: Session, setup: Setup, seconds: number): P
     return await measureThroughput(setup.v1, watcher, setup.assistantId, {
       clients: session.options.clients,
       seconds,
-      warmUpSeconds: session.options.quick ? 1 : 3,
+      warmUpSeconds: warmUpSeconds(session),
       maxRuns: 200_000,
     });
   } finally {
@@ -158,20 +160,23 @@ async function runStackScenarios(session: Session, setup: Setup): Promise<void> 
 
 /** A throughput run with the API and one run worker under --cpu-prof, summarised from the profiles they write. */
 async function profileThroughput(session: Session, setup: Setup): Promise<void> {
-  const profileDir = join(session.options.resultsDir, 'profiles', session.results.date);
+  const profileDir = join(
+    session.options.resultsDir,
+    'profiles',
+    session.results.startedAt.replace(/[:.]/g, '-'),
+  );
   mkdirSync(profileDir, { recursive: true });
   const stack = await startStack(stackOptions(session, { cpuProfileDir: profileDir }));
   try {
-    const throughput = await throughputRun(
-      session,
-      { ...setup, stack, v1: setup.v1.at(`${stack.apiUrl}/v1`) },
-      10,
-    );
+    const from = monotonicMicros() + warmUpSeconds(session) * 1_000_000;
+    const v1 = setup.v1.at(`${stack.apiUrl}/v1`);
+    const throughput = await throughputRun(session, { ...setup, stack, v1 }, PROFILED_SECONDS);
+    const window = { from, to: monotonicMicros() };
     await stack.stop();
-    const files = readdirSync(profileDir).filter((file) => file.endsWith('.cpuprofile'));
+    const folders = readdirSync(profileDir).map((folder) => join(profileDir, folder));
     session.results.profiled = {
       throughput,
-      profiles: files.map((file) => summariseProfile(join(profileDir, file))),
+      profiles: folders.flatMap((folder) => summariseMainThread(folder, { window }) ?? []),
     };
     progress(`  profiles in ${profileDir}`);
   } finally {
@@ -185,6 +190,7 @@ async function runAll(session: Session): Promise<void> {
     await attempt(session, 'floor', async () => {
       results.floor = await measureFloor({
         redisUrl: environment.redisUrl,
+        databaseUrl: environment.databaseUrl,
         prefix: `{${environment.subPrefix('floor')}}`,
         jobs: options.floorJobs,
         roundTrips: options.floorRoundTrips,
