@@ -3,7 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { ensureDatabase, runMigrations } from '@threadwork/shared';
 import pg from 'pg';
 
-export const TEMPLATE_DATABASE = 'threadwork_test_template';
+/** Each `vitest run` migrates its own template, so runs on one Postgres server do not disturb each other. */
+export function newTemplateName(): string {
+  return `tw_template_${randomBytes(5).toString('hex')}`;
+}
 
 export function databaseUrlFor(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
@@ -21,14 +24,15 @@ async function onServer<T>(serverUrl: string, action: (client: pg.Client) => Pro
   }
 }
 
-/** Drops and recreates the template database, then migrates it (globalSetup, once). */
-export async function prepareTemplate(serverUrl: string): Promise<void> {
-  await onServer(serverUrl, async (client) => {
-    await client.query(`drop database if exists ${TEMPLATE_DATABASE} with (force)`);
-  });
-  const url = databaseUrlFor(serverUrl, TEMPLATE_DATABASE);
+/** Creates and migrates a template database (globalSetup, once per run). */
+export async function prepareTemplate(serverUrl: string, name: string): Promise<void> {
+  const url = databaseUrlFor(serverUrl, name);
   await ensureDatabase(url);
   await runMigrations(url);
+}
+
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  await onServer(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`));
 }
 
 export interface TestDatabase {
@@ -37,25 +41,19 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(
-  serverUrl: string,
-  template = TEMPLATE_DATABASE,
-): Promise<TestDatabase> {
+export async function createDatabaseFrom(serverUrl: string, template: string): Promise<TestDatabase> {
   const name = `tw_test_${randomBytes(6).toString('hex')}`;
   await onServer(serverUrl, (client) => client.query(`create database ${name} template ${template}`));
   return {
     name,
     url: databaseUrlFor(serverUrl, name),
-    drop: () =>
-      onServer(serverUrl, (client) => client.query(`drop database if exists ${name} with (force)`)).then(
-        () => {},
-      ),
+    drop: () => dropDatabase(serverUrl, name),
   };
 }
 
 /** An empty (unmigrated) database, for tests of databases other than Threadwork's own. */
 export async function createEmptyDatabase(serverUrl: string): Promise<TestDatabase> {
-  return createTestDatabase(serverUrl, 'template0');
+  return createDatabaseFrom(serverUrl, 'template0');
 }
 
 export function randomPrefix(): string {

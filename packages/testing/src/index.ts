@@ -2,4 +2,5 @@
 import './provided-context.js';
 
 export * from './database.js';
+export * from './per-file.js';
 export * from './services.js';

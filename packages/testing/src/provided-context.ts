@@ -5,5 +5,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     databaseServerUrl: string;
     redisUrl: string;
+    templateDatabase: string;
   }
 }

@@ -34,6 +34,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'threadwork-api',
+    onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
   });
   const producer = createRedis(config.REDIS_URL, 'producer', 'threadwork-api');
   const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-api-events');

@@ -59,6 +59,7 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'threadwork-run-worker',
+    onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
   });
   const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-run-worker');
   const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-run-worker-control');

@@ -9,10 +9,14 @@ export interface DbOptions {
   url: string;
   poolSize?: number;
   applicationName?: string;
+  /** Told when an idle connection dies (a Postgres restart, a terminated backend); the pool replaces it. */
+  onIdleError?: (error: Error) => void;
 }
 
-export function createDb({ url, poolSize = 10, applicationName = 'threadwork' }: DbOptions): Db {
+export function createDb({ url, poolSize = 10, applicationName = 'threadwork', onIdleError }: DbOptions): Db {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, application_name: applicationName });
+  // Without a listener an idle connection's error would be an uncaught exception that ends the process.
+  pool.on('error', (error) => onIdleError?.(error));
   return drizzle(pool, { schema });
 }
 
