@@ -31,7 +31,7 @@ interface ThreadItem {
 }
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ CORS_ORIGINS: 'https://app.example' });
   alice = (await stack.newUser('alice')).key;
   bob = (await stack.newUser('bob')).key;
 });
@@ -198,5 +198,32 @@ describe('message feedback', () => {
     });
     expect(onUser.status).toBe(400);
     expect((await call(alice, 'POST', '/api/messages/msg_unknown/feedback', { rating: 1 })).status).toBe(404);
+  });
+});
+
+describe('CORS', () => {
+  it('lets the configured origins call the chat API from a browser, and no others', async () => {
+    const preflight = await fetch(`${stack.api.url}/api/chat`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,last-event-id',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe(
+      'authorization,content-type,last-event-id',
+    );
+    const answer = await fetch(`${stack.api.url}/api/threads`, {
+      headers: { origin: 'https://app.example', authorization: `Bearer ${alice}` },
+    });
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(answer.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    const other = await fetch(`${stack.api.url}/api/threads`, {
+      headers: { origin: 'https://evil.example', authorization: `Bearer ${alice}` },
+    });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
