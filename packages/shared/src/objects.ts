@@ -1,7 +1,17 @@
 // Database rows to Assistants wire objects; every nullable key is present.
 import type { InferSelectModel } from 'drizzle-orm';
 import type { assistants, messages, runSteps, runs, threads } from './db/schema.js';
-import type { AssistantObject, MessageObject, RunObject, RunStepObject, ThreadObject } from './wire.js';
+import { assertNever } from './run-status.js';
+import type {
+  AssistantObject,
+  MessageContentPart,
+  MessageObject,
+  RunObject,
+  RunStepObject,
+  StepDetails,
+  ThreadObject,
+  Usage,
+} from './wire.js';
 
 export type AssistantRow = InferSelectModel<typeof assistants>;
 export type ThreadRow = InferSelectModel<typeof threads>;
@@ -13,6 +23,48 @@ export function unixSeconds(date: Date): number;
 export function unixSeconds(date: Date | null): number | null;
 export function unixSeconds(date: Date | null): number | null {
   return date === null ? null : Math.floor(date.getTime() / 1000);
+}
+
+// jsonb stores object keys in its own order (shortest first); these put them back in the order OpenAI sends.
+
+function usageInWireOrder(usage: Usage | null): Usage | null {
+  if (usage === null) return null;
+  return {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    total_tokens: usage.total_tokens,
+  };
+}
+
+function inWireOrder(part: MessageContentPart): MessageContentPart {
+  switch (part.type) {
+    case 'text':
+      return { type: 'text', text: { value: part.text.value, annotations: part.text.annotations } };
+    case 'image_file':
+      return { type: 'image_file', image_file: part.image_file };
+    case 'image_url':
+      return { type: 'image_url', image_url: part.image_url };
+    case 'refusal':
+      return { type: 'refusal', refusal: part.refusal };
+    default:
+      return assertNever(part);
+  }
+}
+
+function stepDetailsInWireOrder(details: StepDetails): StepDetails {
+  if (details.type === 'message_creation') return details;
+  return {
+    type: 'tool_calls',
+    tool_calls: details.tool_calls.map((call) => ({
+      id: call.id,
+      type: call.type,
+      function: {
+        name: call.function.name,
+        arguments: call.function.arguments,
+        output: call.function.output,
+      },
+    })),
+  };
 }
 
 export function toAssistantObject(row: AssistantRow): AssistantObject {
@@ -55,7 +107,7 @@ export function toMessageObject(row: MessageRow): MessageObject {
     completed_at: unixSeconds(row.completedAt),
     incomplete_at: unixSeconds(row.incompleteAt),
     role: row.role,
-    content: row.content,
+    content: row.content.map(inWireOrder),
     assistant_id: row.assistantId,
     run_id: row.runId,
     attachments: row.attachments,
@@ -83,7 +135,7 @@ export function toRunObject(row: RunRow): RunObject {
     instructions: row.instructions,
     tools: row.tools,
     metadata: row.metadata,
-    usage: row.usage,
+    usage: usageInWireOrder(row.usage),
     temperature: row.temperature,
     top_p: row.topP,
     max_prompt_tokens: row.maxPromptTokens,
@@ -105,7 +157,7 @@ export function toRunStepObject(row: RunStepRow): RunStepObject {
     run_id: row.runId,
     type: row.type,
     status: row.status,
-    step_details: row.stepDetails,
+    step_details: stepDetailsInWireOrder(row.stepDetails),
     last_error: row.lastError,
     expired_at: unixSeconds(row.expiredAt),
     cancelled_at: unixSeconds(row.cancelledAt),
@@ -113,6 +165,6 @@ export function toRunStepObject(row: RunStepRow): RunStepObject {
     completed_at: unixSeconds(row.completedAt),
     metadata: {},
     // Usage is reported once a step has ended; a tool step stores its model call's usage from the start.
-    usage: row.status === 'in_progress' ? null : row.usage,
+    usage: row.status === 'in_progress' ? null : usageInWireOrder(row.usage),
   };
 }
