@@ -121,6 +121,40 @@ describe('POST /api/chat', () => {
     expect(String(run.body.instructions)).toContain('Be brief.');
   });
 
+  it('stops at requires_action when the assistant asks for a client function, in every view', async () => {
+    const assistant = await call(alice, 'POST', '/v1/assistants', {
+      model: 'offline',
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+    });
+    const { status, body } = await call(alice, 'POST', '/api/chat', {
+      message: '{"city":"Paris"}',
+      assistant_id: assistant.body.id,
+    });
+    expect(status).toBe(200);
+    expect(body.status).toBe('requires_action');
+    expect(body.tool_calls).toEqual([
+      {
+        id: expect.stringMatching(/^call_/),
+        name: 'get_weather',
+        arguments: '{"city":"Paris"}',
+        output: null,
+      },
+    ]);
+    const events = async (lastEventId: string) => {
+      const response = await fetch(`${stack.api.url}/api/runs/${String(body.run_id)}/events`, {
+        headers: { authorization: `Bearer ${alice}`, 'last-event-id': lastEventId },
+      });
+      return [...(await response.text()).matchAll(/^id: (\d+)\nevent: (\w+)$/gm)].map((match) => ({
+        id: match[1],
+        event: match[2],
+      }));
+    };
+    const replayed = await events('0');
+    expect(replayed.map((event) => event.event)).toEqual(['thread_id', 'tool', 'done']);
+    const resumed = await events(String(replayed.at(-1)?.id));
+    expect(resumed.map((event) => event.event)).toEqual(['done']);
+  });
+
   it('answers 202 with poll and stream URLs when told not to wait, and the poll reaches completed', async () => {
     const { status, body } = await call(alice, 'POST', '/api/chat', {
       message: 'do not wait for me',

@@ -1,19 +1,14 @@
 // POST /api/chat: start a turn, then answer at once (202 with where to follow it) or wait for the run to stop.
-import { findRun, isTerminal, notFound, type RunStatus } from '@threadwork/shared';
+import { findRun, notFound } from '@threadwork/shared';
 import type { Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { waitForRunStop } from './await-run.js';
 import { loadChatView } from './run-records.js';
-import { type ChatRunView, type RunLinks, runLinks } from './run-view.js';
+import { type ChatRunView, hasStopped, type RunLinks, runLinks } from './run-view.js';
 import type { ChatInput } from './schemas.js';
 import { startChat } from './start-chat.js';
 
 export type ChatAnswer = { status: 200; body: ChatRunView } | { status: 202; body: RunLinks } | null;
-
-/** Stopped: ended, or waiting for client tool outputs (which only the Assistants API can submit). */
-export function hasStopped(status: RunStatus): boolean {
-  return isTerminal(status) || status === 'requires_action';
-}
 
 /** Answers null when the client went away while waiting (the run goes on). */
 export async function answerChat(

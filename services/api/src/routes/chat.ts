@@ -1,6 +1,6 @@
 // /api: the chat API for web and mobile clients (chat, streaming, polling, threads); see docs/chat-api.md.
 
-import { notFound } from '@threadwork/shared';
+import { ApiError, notFound } from '@threadwork/shared';
 import { type Request, type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
 import { answerChat } from '../chat/answer-chat.js';
@@ -50,7 +50,13 @@ export function chatRouter(deps: AppDeps): Router {
   router.post('/chat/stream', async (req, res) => {
     const input = parseInput(chatSchema, req.body);
     const { run, firstSeq } = await startChat(deps, principalOf(res), input);
-    await streamSimpleRun(res, deps, run, firstSeq - 1, sseOptions);
+    await streamSimpleRun(res, deps, run, firstSeq - 1, sseOptions).catch((error: unknown) => {
+      deps.log.error({ err: error, runId: run.id }, 'could not stream chat run');
+      throw new ApiError(500, `Run ${run.id} was created but cannot be streamed; poll /api/runs/${run.id}.`, {
+        type: 'server_error',
+        code: 'server_error',
+      });
+    });
   });
 
   router.get('/runs/:runId', async (req, res) => {

@@ -4,7 +4,6 @@ import {
   type Db,
   type EventBus,
   finalRunEvents,
-  isTerminal,
   type ProductCard,
   type RunEvent,
   type RunRow,
@@ -16,7 +15,7 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { productCardsSchema } from '../chat/product-cards.js';
 import { loadChatView } from '../chat/run-records.js';
-import type { ChatRunView } from '../chat/run-view.js';
+import { type ChatRunView, hasStopped } from '../chat/run-view.js';
 import type { RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
@@ -167,7 +166,7 @@ export function endingEvents(view: ChatRunView): SimpleEvent[] {
   return [...error, { event: 'done', data: doneFromView(view) }];
 }
 
-/** A whole stream told from Postgres, for an ended run whose events have expired from Redis. */
+/** A whole stream told from Postgres, for a stopped run whose events have expired from Redis. */
 export function eventsFromView(view: ChatRunView): SimpleEvent[] {
   const tools = view.tool_calls.flatMap((call): SimpleEvent[] =>
     (['started', 'completed'] as const).map((status) => ({
@@ -200,7 +199,7 @@ export async function streamSimpleRun(
   options: SseOptions,
 ): Promise<void> {
   const lastSeq = await deps.events.lastSeq(run.id);
-  if (isTerminal(run.status) && lastSeq <= afterSeq) {
+  if (hasStopped(run.status) && lastSeq <= afterSeq) {
     const view = (await loadChatView(deps.db, run.id)) ?? emptyView(run);
     const events = lastSeq === 0 ? eventsFromView(view) : [threadIdEvent(run), ...endingEvents(view)];
     const doneId = lastSeq > 0 ? lastSeq : null;
