@@ -108,11 +108,15 @@ analyze public.customers, public.orders, public.order_items;
 `;
 
 /**
- * The password of the reader role: derived from the owner connection string, so that only holders of the owner
- * credential can log in as the reader, and there is no second secret to store.
+ * The password of the reader role: derived from the owner's credentials and server (not the database name: roles
+ * belong to the server, so every tools database there must agree on it). Only holders of the owner credential can
+ * log in as the reader, and there is no second secret to store.
  */
 function readerPassword(ownerUrl: string, role: string): string {
-  return createHmac('sha256', ownerUrl).update(`threadwork-reader:${role}`).digest('base64url');
+  const { username, password, hostname, port } = new URL(ownerUrl);
+  return createHmac('sha256', [username, password, hostname, port].join('\n'))
+    .update(`threadwork-reader:${role}`)
+    .digest('base64url');
 }
 
 /** The connection run_sql uses: the tools database, logged in as the read-only role. */

@@ -14,9 +14,8 @@ const mainModule = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 
 let env: TestEnvironment;
 let tools: ToolQueue;
-let child: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 let replacement: ToolWorker | undefined;
-const childOutput: string[] = [];
 
 const overrides = {
   TOOL_JOB_LOCK_MS: '1000',
@@ -30,24 +29,34 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  child?.kill('SIGKILL');
+  for (const child of children) child.kill('SIGKILL');
   await replacement?.close();
   await tools?.close();
   await env?.close();
 });
 
-function startChildWorker(): ChildProcess {
+interface ChildWorker {
+  child: ChildProcess;
+  /** What the child printed (pino JSON lines), for waits and failure messages. */
+  output: string[];
+  exited: Promise<number | null>;
+}
+
+function startChildWorker(): ChildWorker {
   const processEnv = {
     ...process.env,
     ...env.variables({ ...overrides, LOG_LEVEL: 'info', PRETTY_LOGS: 'false' }),
   };
-  const started = spawn(process.execPath, ['--import', 'tsx', mainModule], {
+  const child = spawn(process.execPath, ['--import', 'tsx', mainModule], {
     cwd: repositoryRoot,
     env: processEnv,
   });
-  started.stdout?.on('data', (chunk: Buffer) => childOutput.push(chunk.toString()));
-  started.stderr?.on('data', (chunk: Buffer) => childOutput.push(chunk.toString()));
-  return started;
+  const output: string[] = [];
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  children.push(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output, exited };
 }
 
 async function backendsOf(callId: string): Promise<number[]> {
@@ -58,29 +67,57 @@ async function backendsOf(callId: string): Promise<number[]> {
   return found.rows.map((row) => row.pid);
 }
 
+/** Adds a run_sql call and starts a child worker; resolves once the child runs the query. */
+async function childRunning(query: string) {
+  const { runId, stepId, callIds } = await insertToolCalls(env.db, [
+    { name: 'run_sql', arguments: { query } },
+  ]);
+  const callId = callIds[0] ?? '';
+  const job = await tools.add({ runId, stepId, callId }, callId);
+  const worker = startChildWorker();
+  const [backend] = await waitFor(
+    async () => {
+      const backends = await backendsOf(callId);
+      return backends.length === 1 && backends;
+    },
+    { timeoutMs: 30_000, what: `the child worker to run the query (output: ${worker.output.join('')})` },
+  );
+  return { ...worker, job, callId, backend };
+}
+
+describe('a tool worker stopped by a signal', () => {
+  it('finishes the job in hand, then exits 0', async () => {
+    const { job, child, exited } = await childRunning('select pg_sleep(1), 1 as done');
+    child.kill('SIGTERM');
+    const result = (await job.waitUntilFinished(tools.events, 20_000)) as ToolJobResult;
+    expect(result.isError).toBe(false);
+    expect(JSON.parse(result.output).rows).toEqual([['', 1]]);
+    expect(await exited).toBe(0);
+  });
+
+  it('exits at once on a second signal', async () => {
+    const { child, exited, output } = await childRunning('select pg_sleep(10)');
+    const started = Date.now();
+    child.kill('SIGTERM');
+    await waitFor(async () => output.join('').includes('shutting down'), {
+      what: 'the first signal to be handled',
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
+
 describe('a tool worker killed during a tool job', () => {
   it('does not execute the call twice, and a new worker finishes the job', async () => {
-    const { runId, stepId, callIds } = await insertToolCalls(env.db, [
-      { name: 'run_sql', arguments: { query: 'select pg_sleep(10), 1 as done' } },
-    ]);
-    const callId = callIds[0] ?? '';
-    const job = await tools.add({ runId, stepId, callId }, callId);
-    child = startChildWorker();
-
-    const [sleeper] = await waitFor(
-      async () => {
-        const [row] = await env.db
-          .select({ status: schema.toolExecutions.status })
-          .from(schema.toolExecutions)
-          .where(eq(schema.toolExecutions.callId, callId));
-        const backends = await backendsOf(callId);
-        return row?.status === 'running' && backends.length === 1 && backends;
-      },
-      { timeoutMs: 30_000, what: `the child worker to run the query (output: ${childOutput.join('')})` },
-    );
+    const { job, child, exited, callId, backend } = await childRunning('select pg_sleep(10), 1 as done');
+    const [row] = await env.db
+      .select()
+      .from(schema.toolExecutions)
+      .where(eq(schema.toolExecutions.callId, callId));
+    expect(row?.status).toBe('running');
     expect(await job.getState()).toBe('active');
 
-    const exited = new Promise((resolve) => child?.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
 
@@ -92,7 +129,7 @@ describe('a tool worker killed during a tool job', () => {
       code: 'interrupted',
       error: expect.stringMatching(/not run again/),
     });
-    expect((await backendsOf(callId)).filter((pid) => pid !== sleeper)).toEqual([]);
+    expect((await backendsOf(callId)).filter((pid) => pid !== backend)).toEqual([]);
     const executions = await env.db
       .select()
       .from(schema.toolExecutions)

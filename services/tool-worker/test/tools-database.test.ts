@@ -117,6 +117,8 @@ describe('prepareToolsDatabase', () => {
   it('survives setups of several databases racing on the same role', async () => {
     const targets = await Promise.all([emptyDatabase(), emptyDatabase(), emptyDatabase(), emptyDatabase()]);
     const role = newRole();
+    const passwords = new Set(targets.map((target) => new URL(readerDatabaseUrl(target.url, role)).password));
+    expect(passwords.size).toBe(1);
     await Promise.all(targets.map((target) => prepareToolsDatabase(target.url, { readerRole: role })));
     for (const target of targets) {
       expect(
