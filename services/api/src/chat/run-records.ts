@@ -1,6 +1,6 @@
-// Data access for the chat view of a run: the owner in every where, and reads that wait for a run's last write.
+// Data access for the chat view of a run: the owner in every where.
 
-import { type Db, type MessageRow, type RunRow, type RunStepRow, schema } from '@threadwork/shared';
+import { type Db, findRun, type MessageRow, type RunRow, type RunStepRow, schema } from '@threadwork/shared';
 import { and, asc, eq, sum } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 import { type ChatRunView, toChatView } from './run-view.js';
@@ -20,16 +20,6 @@ export async function findOwnedRun(db: Db, principal: Principal, runId: string):
     .select()
     .from(runs)
     .where(and(eq(runs.id, runId), owner));
-  return row ?? null;
-}
-
-/**
- * The run as committed. `FOR SHARE` waits for a worker's transaction that holds the row (the run worker
- * publishes a run's final event inside the transaction that ends it), so a reader woken by that event sees
- * the committed end instead of the status before it.
- */
-export async function readSettledRun(db: Db, runId: string): Promise<RunRow | null> {
-  const [row] = await db.select().from(runs).where(eq(runs.id, runId)).for('share');
   return row ?? null;
 }
 
@@ -58,8 +48,11 @@ export async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
   };
 }
 
-/** The chat view of a run as committed; null when the run is gone (its thread was deleted). */
+/**
+ * The chat view of a run; null when the run is gone (its thread was deleted). Workers publish a run's events after
+ * committing them, so a reader woken by an event finds at least what the event says.
+ */
 export async function loadChatView(db: Db, runId: string): Promise<ChatRunView | null> {
-  const run = await readSettledRun(db, runId);
+  const run = await findRun(db, runId);
   return run ? toChatView(await loadRunRecords(db, run)) : null;
 }
