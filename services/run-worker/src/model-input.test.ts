@@ -1,0 +1,171 @@
+import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
+import { describe, expect, it } from 'vitest';
+import { buildModelRequest, exceedsPromptLimit, messageText, toModelMessages } from './model-input.js';
+
+const at = new Date('2026-01-01T00:00:00Z');
+
+function message(
+  id: string,
+  role: 'user' | 'assistant',
+  text: string,
+  status: MessageRow['status'] = 'completed',
+): MessageRow {
+  return {
+    id,
+    threadId: 'thread_t',
+    role,
+    content: [{ type: 'text', text: { value: text, annotations: [] } }],
+    status,
+    assistantId: null,
+    runId: null,
+    attachments: [],
+    metadata: {},
+    incompleteDetails: null,
+    createdAt: at,
+    completedAt: at,
+    incompleteAt: null,
+  };
+}
+
+function toolStep(id: string, output: string | null): RunStepRow {
+  return {
+    id,
+    runId: 'run_r',
+    threadId: 'thread_t',
+    assistantId: 'asst_a',
+    type: 'tool_calls',
+    status: 'completed',
+    stepDetails: {
+      type: 'tool_calls',
+      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}', output } }],
+    },
+    lastError: null,
+    usage: null,
+    createdAt: at,
+    expiredAt: null,
+    cancelledAt: null,
+    failedAt: null,
+    completedAt: at,
+  };
+}
+
+function run(overrides: Partial<RunRow> = {}): RunRow {
+  return {
+    id: 'run_r',
+    threadId: 'thread_t',
+    ownerId: 'key_k',
+    assistantId: 'asst_a',
+    status: 'in_progress',
+    requiredAction: null,
+    lastError: null,
+    incompleteDetails: null,
+    model: 'offline',
+    instructions: 'Be brief.',
+    tools: [{ type: 'function', function: { name: 'lookup' } }],
+    metadata: {},
+    usage: null,
+    temperature: 0.5,
+    topP: 1,
+    maxPromptTokens: null,
+    maxCompletionTokens: null,
+    truncationStrategy: { type: 'auto', last_messages: null },
+    toolChoice: 'auto',
+    parallelToolCalls: true,
+    responseFormat: 'auto',
+    createdAt: at,
+    expiresAt: null,
+    startedAt: at,
+    cancelledAt: null,
+    failedAt: null,
+    completedAt: null,
+    heartbeatAt: null,
+    ...overrides,
+  };
+}
+
+const history = [
+  message('msg_1', 'user', 'u1'),
+  message('msg_2', 'assistant', 'a1'),
+  message('msg_3', 'user', 'u2'),
+  message('msg_4', 'assistant', 'a2'),
+  message('msg_5', 'user', 'u3'),
+];
+
+describe('toModelMessages', () => {
+  it('interleaves messages and this run’s tool calls by id, leaving out messages still being written', () => {
+    const messages = [...history.slice(0, 3), message('msg_9', 'assistant', 'half', 'in_progress')];
+    expect(toModelMessages(messages, [toolStep('step_4', 'found')])).toEqual([
+      { role: 'user', content: 'u1' },
+      { role: 'assistant', content: 'a1' },
+      { role: 'user', content: 'u2' },
+      { role: 'assistant', toolCalls: [{ id: 'call_1', name: 'lookup', arguments: '{}' }] },
+      { role: 'tool', toolCallId: 'call_1', name: 'lookup', output: 'found' },
+    ]);
+  });
+});
+
+describe('buildModelRequest', () => {
+  it('sends the whole thread and the run settings with the auto strategy', () => {
+    const request = buildModelRequest(run(), toModelMessages(history, []), 'offline');
+    expect(request.messages.map((m) => ('content' in m ? m.content : ''))).toEqual([
+      'u1',
+      'a1',
+      'u2',
+      'a2',
+      'u3',
+    ]);
+    expect(request).toMatchObject({
+      model: 'offline',
+      instructions: 'Be brief.',
+      tools: [{ name: 'lookup' }],
+      toolChoice: 'auto',
+      parallelToolCalls: true,
+      temperature: 0.5,
+      maxOutputTokens: null,
+    });
+  });
+
+  it('keeps only the last messages that truncation_strategy asks for', () => {
+    const cut = run({ truncationStrategy: { type: 'last_messages', last_messages: 2 } });
+    const request = buildModelRequest(cut, toModelMessages(history, []), 'offline');
+    expect(request.messages).toEqual([
+      { role: 'assistant', content: 'a2' },
+      { role: 'user', content: 'u3' },
+    ]);
+  });
+
+  it('drops the oldest messages to fit the model’s context budget (MODEL_CONTEXT_TOKENS)', () => {
+    const long = history.map((row) => ({
+      ...row,
+      content: [
+        { type: 'text' as const, text: { value: `${messageText(row)} ${'x'.repeat(400)}`, annotations: [] } },
+      ],
+    }));
+    const request = buildModelRequest(run(), toModelMessages(long, []), 'offline', { offline: 250 });
+    expect(request.messages.length).toBeLessThan(5);
+    expect(request.messages.at(-1)).toMatchObject({ role: 'user' });
+  });
+
+  it('asks for what is left of max_completion_tokens', () => {
+    const limited = run({
+      maxCompletionTokens: 300,
+      usage: { prompt_tokens: 10, completion_tokens: 120, total_tokens: 130 },
+    });
+    expect(buildModelRequest(limited, [], 'offline').maxOutputTokens).toBe(180);
+  });
+});
+
+describe('exceedsPromptLimit', () => {
+  it('is true only when the cut prompt is still over max_prompt_tokens', () => {
+    const big = [message('msg_1', 'user', 'y'.repeat(2000))];
+    const limited = run({ maxPromptTokens: 256 });
+    expect(exceedsPromptLimit(limited, buildModelRequest(limited, toModelMessages(big, []), 'offline'))).toBe(
+      true,
+    );
+    const small = toModelMessages(history, []);
+    expect(exceedsPromptLimit(limited, buildModelRequest(limited, small, 'offline'))).toBe(false);
+    expect(exceedsPromptLimit(run(), buildModelRequest(run(), toModelMessages(big, []), 'offline'))).toBe(
+      false,
+    );
+  });
+});
