@@ -15,6 +15,8 @@ export interface ServiceProcess {
   /** The API's base URL (http://127.0.0.1:port); null for workers. */
   url: string | null;
   memory(): Promise<MemorySample>;
+  /** Writes a V8 heap snapshot (for a look at what each stream costs); answers its path. */
+  heapSnapshot(file: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -133,6 +135,11 @@ export async function spawnService(name: ServiceName, options: SpawnOptions): Pr
       const reply = nextMessage<FromChild, 'memory'>(child, ['memory'], 30_000);
       send({ type: 'memory' });
       return (await reply).memory;
+    },
+    async heapSnapshot(file) {
+      const reply = nextMessage<FromChild, 'heap-snapshot'>(child, ['heap-snapshot'], 120_000);
+      send({ type: 'heap-snapshot', file });
+      return (await reply).file;
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

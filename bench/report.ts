@@ -53,6 +53,8 @@ function latencySection(results: BenchResults): string[] {
   if (latency) {
     lines.push(latencyRow('streamed run: POST → thread.run.completed', latency.completed));
     lines.push(latencyRow('streamed run: POST → first text delta', latency.firstDelta));
+    for (const [name, summary] of Object.entries(latency.stages))
+      lines.push(latencyRow(`  stage: ${name}`, summary));
   }
   if (toolHop?.status === 'measured') {
     lines.push(latencyRow('run without tools ("list the tables")', toolHop.withoutTool));
@@ -93,7 +95,7 @@ function sseSection(results: BenchResults): string[] {
     '### SSE fan-out (one API process)',
     '',
     `- streams open: **${sse.open}** of ${sse.requested} (${sse.failed} failed${sse.firstError ? `, first error: ${sse.firstError}` : ''}), opened in ${sse.openSeconds} s`,
-    `- API RSS ${mib(sse.before.rss)} → ${mib(sse.after.rss)}: **${value(sse.rssPerStreamKiB)} KiB per stream** (JS heap ${value(sse.heapPerStreamKiB)} KiB per stream)`,
+    `- API RSS ${mib(sse.before.rss)} → ${mib(sse.after.rss)}: **${value(sse.rssPerStreamKiB)} KiB per stream** (JS heap ${value(sse.heapPerStreamKiB)} KiB per stream)${sse.heapSnapshots ? ' (heap snapshots taken: RSS not meaningful)' : ''}`,
     `- delivery at ${sse.eventsPerSecond} events/s across the open streams: ${sse.received} of ${sse.sent} received, p50 ${value(sse.delivery.p50)} ms, p99 **${value(sse.delivery.p99)} ms**, max ${value(sse.delivery.max)} ms`,
     '',
   ];

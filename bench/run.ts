@@ -158,6 +158,13 @@ async function runStackScenarios(session: Session, setup: Setup): Promise<void> 
   }
 }
 
+/** bench/results/profiles/<start time>/: CPU profiles and heap snapshots (git-ignored). */
+function artifactsDir(session: Session): string {
+  const dir = join(session.options.resultsDir, 'profiles', session.results.startedAt.replace(/[:.]/g, '-'));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
 /** A throughput run with the API and one run worker under --cpu-prof, summarised from the profiles they write. */
 async function profileThroughput(session: Session, setup: Setup): Promise<void> {
   const profileDir = join(
@@ -219,6 +226,7 @@ async function runAll(session: Session): Promise<void> {
         apiKey: setup.userKey,
         assistantId: setup.assistantId,
         workDir: session.workDir,
+        heapSnapshotDir: options.sseHeapSnapshots ? artifactsDir(session) : undefined,
       });
     });
   }

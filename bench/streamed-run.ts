@@ -9,6 +9,9 @@ export interface TimedRun {
   status: string;
   /** The text of the last completed message, to check what the run did. */
   text: string;
+  /** ms from the POST to the first frame of each event name. */
+  firstSeen: Record<string, number>;
+  frames: number;
 }
 
 interface MessageData {
@@ -38,9 +41,18 @@ export async function timeStreamedRun(
   onFirstDelta?: (at: number) => void,
 ): Promise<TimedRun> {
   const started = performance.now();
-  const result: TimedRun = { firstDeltaMs: null, finishedMs: Number.NaN, status: 'unfinished', text: '' };
+  const result: TimedRun = {
+    firstDeltaMs: null,
+    finishedMs: Number.NaN,
+    status: 'unfinished',
+    text: '',
+    firstSeen: {},
+    frames: 0,
+  };
   await v1.stream(path, { ...body, stream: true }, (event, data) => {
     const now = performance.now();
+    result.frames += 1;
+    result.firstSeen[event] ??= now - started;
     if (event === 'thread.message.delta' && result.firstDeltaMs === null) {
       result.firstDeltaMs = now - started;
       onFirstDelta?.(now);

@@ -9,10 +9,11 @@ export interface MemorySample {
   arrayBuffers: number;
 }
 
-export type ToChild = { type: 'memory' } | { type: 'stop' };
+export type ToChild = { type: 'memory' } | { type: 'heap-snapshot'; file: string } | { type: 'stop' };
 
 export type FromChild =
   | { type: 'ready'; url: string | null }
   | { type: 'unavailable'; reason: string }
   | { type: 'memory'; memory: MemorySample }
+  | { type: 'heap-snapshot'; file: string }
   | { type: 'stopped' };

@@ -1,5 +1,6 @@
 // A service process for the bench: starts one Threadwork service from the environment and answers the bench over IPC.
 import { existsSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { type Config, createLogger, type Logger, loadConfig } from '@threadwork/shared';
 import { startApi } from '../../services/api/src/server.js';
 import { startRunWorker } from '../../services/run-worker/src/worker.js';
@@ -60,6 +61,8 @@ if (typeof started === 'string') {
 let isStopping = false;
 process.on('message', (message: ToChild) => {
   if (message.type === 'memory') send(memory());
+  if (message.type === 'heap-snapshot')
+    send({ type: 'heap-snapshot', file: writeHeapSnapshot(message.file) });
   if (message.type !== 'stop' || isStopping) return;
   isStopping = true;
   // A normal exit, so that --cpu-prof writes its profile.

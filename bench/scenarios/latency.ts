@@ -10,6 +10,28 @@ export interface LatencyResult {
   completed: LatencySummary;
   /** POST → first `thread.message.delta` frame. */
   firstDelta: LatencySummary;
+  /** Where the time goes, from the arrival of the first frame of each stage's closing event. */
+  stages: Record<StageName, LatencySummary>;
+  framesPerRun: number;
+}
+
+/** Each stage ends with the first frame of an event; a stage's time is that frame minus the previous one. */
+const stageEnds = {
+  'POST → thread.run.created (API: thread, run, enqueue)': 'thread.run.created',
+  'created → thread.run.in_progress (queue pick-up, claim)': 'thread.run.in_progress',
+  'in_progress → first delta (history, model, message rows)': 'thread.message.delta',
+  'first delta → thread.run.completed (deltas, final commit)': 'thread.run.completed',
+} as const;
+type StageName = keyof typeof stageEnds;
+
+function stageTimes(firstSeen: Record<string, number>): Array<[StageName, number]> {
+  let previous = 0;
+  return Object.entries(stageEnds).map(([name, event]) => {
+    const at = firstSeen[event] ?? previous;
+    const time = at - previous;
+    previous = at;
+    return [name as StageName, time];
+  });
 }
 
 export const WARM_UP_RUNS = 20;
@@ -24,17 +46,26 @@ export async function measureLatency(
   const threads = await createThreads(v1, runs + WARM_UP_RUNS, 'Hello, how fast is this?');
   const completed: number[] = [];
   const firstDelta: number[] = [];
+  const stages = new Map<StageName, number[]>();
+  let frames = 0;
   for (const [index, threadId] of threads.entries()) {
     if (performance.now() > deadline) break;
     const run = await timeStreamedRun(v1, `/threads/${threadId}/runs`, { assistant_id: assistantId });
     if (run.status !== 'completed') throw new Error(`a latency run ended ${run.status}`);
     if (index < WARM_UP_RUNS) continue;
     completed.push(run.finishedMs);
+    frames = run.frames;
+    for (const [name, time] of stageTimes(run.firstSeen))
+      stages.set(name, [...(stages.get(name) ?? []), time]);
     if (run.firstDeltaMs !== null) firstDelta.push(run.firstDeltaMs);
   }
   return {
     runs: completed.length,
     completed: roundSummary(summarise(completed)),
     firstDelta: roundSummary(summarise(firstDelta)),
+    stages: Object.fromEntries(
+      [...stages.entries()].map(([name, times]) => [name, roundSummary(summarise(times))]),
+    ) as Record<StageName, LatencySummary>,
+    framesPerRun: frames,
   };
 }

@@ -18,6 +18,8 @@ export interface SseFanOutOptions {
   apiKey: string;
   assistantId: string;
   workDir: string;
+  /** Also write heap snapshots of the API before and after the streams open, into this folder. */
+  heapSnapshotDir?: string;
 }
 
 export interface SseFanOutResult {
@@ -28,6 +30,8 @@ export interface SseFanOutResult {
   openSeconds: number;
   before: MemorySample;
   after: MemorySample;
+  /** Heap snapshots were taken: writing one grows RSS, so the RSS figure is not meaningful then. */
+  heapSnapshots: boolean;
   /** (RSS after − RSS before) / open streams, in KiB. */
   rssPerStreamKiB: number;
   heapPerStreamKiB: number;
@@ -85,6 +89,8 @@ export async function measureSseFanOut(options: SseFanOutOptions): Promise<SseFa
     await ask(clients, { type: 'close-all' }, 'closed', 30_000);
     await settle(1_000);
     const before = await api.memory();
+    if (options.heapSnapshotDir)
+      await api.heapSnapshot(join(options.heapSnapshotDir, 'sse-api-before.heapsnapshot'));
     const opened = await ask(
       clients,
       { type: 'open', count: options.streams, concurrency: OPEN_CONCURRENCY, timeoutMs: 300_000 },
@@ -93,6 +99,8 @@ export async function measureSseFanOut(options: SseFanOutOptions): Promise<SseFa
     );
     await settle(2_000);
     const after = await api.memory();
+    if (options.heapSnapshotDir)
+      await api.heapSnapshot(join(options.heapSnapshotDir, 'sse-api-after.heapsnapshot'));
     const measured = await ask(
       clients,
       { type: 'measure', rate: options.rate, seconds: options.seconds },
@@ -109,6 +117,7 @@ export async function measureSseFanOut(options: SseFanOutOptions): Promise<SseFa
       openSeconds: round(opened.seconds, 1),
       before,
       after,
+      heapSnapshots: options.heapSnapshotDir !== undefined,
       rssPerStreamKiB: perStream(after.rss - before.rss),
       heapPerStreamKiB: perStream(after.heapUsed - before.heapUsed),
       eventsPerSecond: options.rate,
