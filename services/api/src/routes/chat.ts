@@ -18,7 +18,8 @@ import { streamSimpleRun } from '../sse/simple.js';
 /** Aborts when the client closes the connection before the answer is sent. */
 function clientGone(res: Response): AbortSignal {
   const controller = new AbortController();
-  res.on('close', () => controller.abort());
+  if (res.closed) controller.abort();
+  else res.on('close', () => controller.abort());
   return controller.signal;
 }
 

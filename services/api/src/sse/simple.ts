@@ -121,8 +121,8 @@ function doneFromView(view: ChatRunView): DoneData {
 }
 
 /** When Postgres cannot be read: what the final event (or the run as first read) says. */
-function doneFromEvent(run: RunRow, final: RunEvent | null): DoneData {
-  const parsed = finalRun.safeParse(final?.data);
+function doneFromEvent(run: RunRow, final: RunEvent): DoneData {
+  const parsed = finalRun.safeParse(final.data);
   const known = parsed.success ? parsed.data : { status: run.status, usage: run.usage, model: run.model };
   return doneFromView({
     ...emptyView(run),
@@ -252,6 +252,8 @@ async function followRun(
   const open = openSse(res, options);
   stream = open;
   open.onClose(stop);
+  // A client that left while the run was being followed closed the response before openSse could see it.
+  if (res.closed) open.end();
   if (afterSeq > 0) open.write(simpleFrame(null, threadIdEvent(run)));
   for (const event of waiting) send(open, event);
 }
