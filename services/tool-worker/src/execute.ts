@@ -9,6 +9,7 @@ import {
   type ToolJobResult,
 } from '@threadwork/shared';
 import pg from 'pg';
+import type { Histogram } from 'prom-client';
 import type { z } from 'zod';
 import { errorOutput, ToolError } from './tool-error.js';
 import {
@@ -29,6 +30,8 @@ export interface ExecuteDeps {
   runners: ToolRunners;
   policies: ToolPolicies;
   log: Logger;
+  /** Seconds each executed call took, by tool and outcome (`ok` or the error code). */
+  toolDuration: Histogram<'tool' | 'outcome'>;
 }
 
 /** Lets a call run now (null), refuses it (a ToolError the model reads), or throws to postpone the job. */
@@ -49,7 +52,12 @@ function parseArguments(text: string): ParsedArguments {
 }
 
 function failure(error: ToolError): Outcome {
-  return { output: errorOutput(error), isError: true, error: `${error.code}: ${error.message}` };
+  return {
+    output: errorOutput(error),
+    isError: true,
+    code: error.code,
+    error: `${error.code}: ${error.message}`,
+  };
 }
 
 function resultOf(callId: string, outcome: Pick<Outcome, 'output' | 'isError'>): ToolJobResult {
@@ -123,7 +131,8 @@ async function runTool(
     const value = await withTimeout(deps.policies[tool].timeoutMs, (signal) =>
       runner(parsed.data, { callId: call.callId, ownerId: call.ownerId, signal }),
     );
-    return { output: typeof value === 'string' ? value : JSON.stringify(value), isError: false, error: null };
+    const output = typeof value === 'string' ? value : JSON.stringify(value);
+    return { output, isError: false, code: 'ok', error: null };
   } catch (error) {
     return failure(toToolError(error, deps.log));
   }
@@ -202,6 +211,7 @@ export async function executeToolCall(
   const outcome = await runTool(deps, call, tool, args);
   const durationMs = Math.round(performance.now() - started);
   await finishExecution(deps.db, call.callId, outcome, durationMs);
+  deps.toolDuration.observe({ tool, outcome: outcome.code }, durationMs / 1000);
   deps.log.info({ durationMs, isError: outcome.isError }, 'tool call finished');
   return resultOf(call.callId, outcome);
 }

@@ -1,6 +1,7 @@
-// The tool worker's HTTP probes: /healthz (the process is alive) and /readyz (Postgres and Redis answer).
+// The tool worker's HTTP endpoints: /healthz (alive), /readyz (Postgres and Redis answer), /metrics (Prometheus).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 
 export interface HealthServer {
   port: number;
@@ -45,10 +46,22 @@ function send(response: http.ServerResponse, status: number, body: unknown): voi
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-export async function startHealthServer(port: number, checks: ReadinessChecks): Promise<HealthServer> {
+function sendMetrics(response: http.ServerResponse, registry: Registry): void {
+  registry.metrics().then(
+    (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(text),
+    () => send(response, 500, { error: 'metrics unavailable' }),
+  );
+}
+
+export async function startHealthServer(
+  port: number,
+  checks: ReadinessChecks,
+  registry: Registry,
+): Promise<HealthServer> {
   const server = http.createServer((request, response) => {
     if (request.method !== 'GET') return send(response, 405, { error: 'method not allowed' });
     if (request.url === '/healthz') return send(response, 200, { status: 'ok' });
+    if (request.url === '/metrics') return sendMetrics(response, registry);
     if (request.url !== '/readyz') return send(response, 404, { error: 'not found' });
     readiness(checks).then(
       (result) =>

@@ -20,6 +20,8 @@ export type Execution = typeof toolExecutions.$inferSelect;
 export interface Outcome {
   output: string;
   isError: boolean;
+  /** `ok`, or the ToolError code. */
+  code: string;
   /** `code: message` for a failed call, for the audit. */
   error: string | null;
 }

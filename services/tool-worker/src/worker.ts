@@ -4,8 +4,10 @@ import {
   ConfigError,
   closeDb,
   createDb,
+  createMetrics,
   createRedis,
   type Logger,
+  observeWorker,
   queuePrefix,
   TOOLS_QUEUE,
   waitForRedis,
@@ -13,6 +15,7 @@ import {
 import { prepareToolsDatabase, readerDatabaseUrl } from '@threadwork/shared/tools-database';
 import { Worker } from 'bullmq';
 import pg from 'pg';
+import { Histogram } from 'prom-client';
 import { startHealthServer } from './health.js';
 import { createToolRateLimiter } from './rate-limit.js';
 import { createToolInvokeProcessor } from './tool-invoke.processor.js';
@@ -89,11 +92,20 @@ export async function startToolWorker(config: Config, log: Logger): Promise<Tool
       },
     },
   });
+  const metrics = createMetrics('tool-worker');
+  const toolDuration = new Histogram({
+    name: 'threadwork_tool_duration_seconds',
+    help: 'Time a built-in tool call took to execute, by tool and outcome',
+    labelNames: ['tool', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [metrics.registry],
+  });
   const processor = createToolInvokeProcessor({
     db,
     runners,
     policies,
     log,
+    toolDuration,
     limiter: createToolRateLimiter(redis, policies, `${config.QUEUE_PREFIX}:tool-rate`),
     maxRateLimitWaitMs: config.TOOL_RATE_LIMIT_MAX_WAIT_MS,
   });
@@ -106,14 +118,16 @@ export async function startToolWorker(config: Config, log: Logger): Promise<Tool
     stalledInterval: config.TOOL_JOB_LOCK_MS,
     maxStalledCount: 1,
   });
+  observeWorker(metrics, TOOLS_QUEUE, worker);
   worker.on('error', (error) => log.error({ err: error }, 'tool worker error'));
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'tool job failed'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'tool job stalled; it will be redelivered'));
 
-  const health = await startHealthServer(config.TOOL_WORKER_PORT, {
-    postgres: () => db.$client.query('select 1'),
-    redis: () => redis.ping(),
-  });
+  const health = await startHealthServer(
+    config.TOOL_WORKER_PORT,
+    { postgres: () => db.$client.query('select 1'), redis: () => redis.ping() },
+    metrics.registry,
+  );
   log.info({ port: health.port, concurrency: config.TOOL_CONCURRENCY }, 'tool worker started');
 
   let closing: Promise<void> | undefined;

@@ -212,7 +212,7 @@ describe('malformed jobs', () => {
   });
 });
 
-describe('probes', () => {
+describe('http endpoints', () => {
   it('answer /healthz and /readyz', async () => {
     const health = await fetch(`http://127.0.0.1:${worker.port}/healthz`);
     expect({ status: health.status, body: await health.json() }).toEqual({
@@ -224,5 +224,19 @@ describe('probes', () => {
       return response.status === 200 && response.json();
     });
     expect(ready).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+  });
+
+  it('expose Prometheus metrics with the latency of each tool', async () => {
+    await invokeOne({ name: 'list_tables', arguments: {} });
+    const response = await fetch(`http://127.0.0.1:${worker.port}/metrics`);
+    expect(response.status).toBe(200);
+    const lines = (await response.text()).split('\n');
+    const count = (name: string, ...labels: string[]) =>
+      lines.find((line) => line.startsWith(`${name}{`) && labels.every((label) => line.includes(label)));
+    const toolCount = count('threadwork_tool_duration_seconds_count', 'tool="list_tables"', 'outcome="ok"');
+    expect(Number(toolCount?.split(' ').pop())).toBeGreaterThan(0);
+    expect(
+      count('threadwork_job_duration_seconds_count', 'queue="tools"', 'outcome="completed"'),
+    ).toBeDefined();
   });
 });
