@@ -26,6 +26,6 @@ describe('per-key request rate limits', () => {
       error: { type: 'rate_limit_error', code: 'rate_limit_exceeded' },
     });
     await expect(alice.client.beta.assistants.list()).rejects.toBeInstanceOf(OpenAI.RateLimitError);
-    await expect(bob.client.beta.assistants.list()).resolves.toMatchObject({ data: [] });
+    await expect(bob.client.beta.assistants.list()).resolves.toHaveProperty('data');
   });
 });

@@ -35,6 +35,8 @@ export function openSse(res: Response, options: SseOptions): SseStream {
     for (const cleanup of cleanups) cleanup();
   }
   res.on('close', close);
+  // A client that left before the headers went out gets no second 'close' event.
+  if (res.closed) close();
   const stream: SseStream = {
     write(frame) {
       if (!closed) res.write(frame);
