@@ -219,6 +219,15 @@ describe('run_sql', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
+  it('answers unavailable, and never falls back to another role, when the read-only login fails', async () => {
+    const missingRole = new URL(env.readerUrl);
+    missingRole.username = 'no_such_reader';
+    const error = await toolError(
+      runSql({ ...env.sqlDeps(), readerUrl: missingRole.toString() }, { query: 'select 1' }, context()),
+    );
+    expect(error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/read-only role/) });
+  });
+
   it('reports SQL errors with their message', async () => {
     const error = await runSql(
       env.sqlDeps(),
