@@ -44,6 +44,8 @@ describe('operations endpoints', () => {
     };
     const createRun = document.paths['/v1/threads/{thread_id}/runs']?.post;
     expect(createRun?.requestBody?.content['application/json'].schema.required).toContain('assistant_id');
+    const chat = document.paths['/api/chat']?.post;
+    expect(chat?.requestBody?.content['application/json'].schema.required).toContain('message');
     const docs = await fetch(`${stack.api.url}/docs`);
     expect(await docs.text()).toContain('/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs');
   });

@@ -1,5 +1,6 @@
 // The OpenAPI document, generated from the same zod schemas the API validates with, and a plain docs page.
 import { z } from 'zod';
+import { chatInputSchema, feedbackInputSchema, threadInputSchema } from './chat/schemas.js';
 import { createMessageSchema } from './schemas/common.js';
 import {
   createRunSchema,
@@ -123,6 +124,52 @@ const operations: Operation[] = [
     summary: 'Retrieve a run step',
     tag: 'Runs',
   },
+  {
+    method: 'post',
+    path: '/api/chat',
+    summary: 'Send a message and wait for the reply (wait: false answers 202 with poll and stream URLs)',
+    tag: 'Chat',
+    body: chatInputSchema(MAX_CHARS),
+  },
+  {
+    method: 'post',
+    path: '/api/chat/stream',
+    summary: 'Send a message and stream the reply (simple SSE dialect)',
+    tag: 'Chat',
+    body: chatInputSchema(MAX_CHARS),
+    streams: true,
+  },
+  { method: 'get', path: '/api/runs/{run_id}', summary: 'Poll a chat run', tag: 'Chat' },
+  {
+    method: 'get',
+    path: '/api/runs/{run_id}/events',
+    summary: 'Stream (or resume with Last-Event-ID) a run in the simple dialect',
+    tag: 'Chat',
+    streams: true,
+  },
+  {
+    method: 'get',
+    path: '/api/threads',
+    summary: "List the caller's threads, newest activity first",
+    tag: 'Chat',
+  },
+  {
+    method: 'post',
+    path: '/api/threads',
+    summary: 'Create a thread, or get the one per user and assistant (reuse: true)',
+    tag: 'Chat',
+    body: threadInputSchema,
+  },
+  { method: 'get', path: '/api/threads/{thread_id}/messages', summary: "A thread's history", tag: 'Chat' },
+  { method: 'delete', path: '/api/threads/{thread_id}', summary: 'Clear (delete) a thread', tag: 'Chat' },
+  {
+    method: 'post',
+    path: '/api/messages/{message_id}/feedback',
+    summary: 'Rate an assistant message',
+    tag: 'Chat',
+    body: feedbackInputSchema,
+  },
+  { method: 'get', path: '/admin/feedback', summary: 'List message feedback (admin)', tag: 'Admin' },
   { method: 'post', path: '/admin/keys', summary: 'Create an API key (admin)', tag: 'Admin' },
   { method: 'get', path: '/admin/keys', summary: 'List API keys (admin)', tag: 'Admin' },
   { method: 'delete', path: '/admin/keys/{key_id}', summary: 'Revoke an API key (admin)', tag: 'Admin' },
