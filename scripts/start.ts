@@ -1,17 +1,11 @@
-// `npm start`: checks Postgres and Redis, prepares the databases, and runs the API, run worker and tool worker.
+// `npm start`: checks Postgres and Redis, creates and migrates Threadwork's database, and runs the three services
+// (the tool worker prepares the tools database itself).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import {
-  ConfigError,
-  createLogger,
-  ensureDatabase,
-  loadConfig,
-  prepareToolsDatabase,
-  runMigrations,
-} from '@threadwork/shared';
+import { ConfigError, createLogger, ensureDatabase, loadConfig, runMigrations } from '@threadwork/shared';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const services = ['api', 'run-worker', 'tool-worker'] as const;
@@ -72,7 +66,7 @@ if (!(await reachable(config.REDIS_URL, 6379))) {
 
 await ensureDatabase(config.DATABASE_URL);
 await runMigrations(config.DATABASE_URL);
-await prepareToolsDatabase(config.TOOLS_DATABASE_URL, { seed: true });
+await prepareToolsDatabase(config.TOOLS_DATABASE_URL, { seed: config.TOOLS_DATABASE_SEED });
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
 const children: ChildProcess[] = services.map((name) =>
