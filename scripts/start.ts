@@ -66,7 +66,6 @@ if (!(await reachable(config.REDIS_URL, 6379))) {
 
 await ensureDatabase(config.DATABASE_URL);
 await runMigrations(config.DATABASE_URL);
-await prepareToolsDatabase(config.TOOLS_DATABASE_URL, { seed: config.TOOLS_DATABASE_SEED });
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
 const children: ChildProcess[] = services.map((name) =>
