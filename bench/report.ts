@@ -7,7 +7,8 @@ const dash = '–';
 
 function value(number: number | null | undefined, unit = ''): string {
   if (number === null || number === undefined || Number.isNaN(number)) return dash;
-  const text = number >= 100 ? number.toFixed(0) : number.toFixed(number >= 10 ? 1 : 2);
+  const digits = number >= 100 ? 0 : number >= 10 ? 1 : number >= 0.1 ? 2 : 3;
+  const text = number.toFixed(digits);
   return unit ? `${text} ${unit}` : text;
 }
 
@@ -77,11 +78,11 @@ function scalingSection(results: BenchResults): string[] {
   return [
     `### Throughput by run-worker processes (${scaling[0]?.clients} clients, createAndRun → completed)`,
     '',
-    '| run workers | runs/s | × floor | run latency p50 | p99 | failed |',
-    '|---:|---:|---:|---:|---:|---:|',
+    '| run workers | runs/s | × floor | run latency p50 | p99 | CPU ms per run: API | run workers | failed |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...scaling.map(
       (point) =>
-        `| ${point.runWorkers} | ${value(point.runsPerSecond)} | ${floor ? value(point.runsPerSecond / floor.noopJobsPerSecond) : dash} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${point.failed} |`,
+        `| ${point.runWorkers} | ${value(point.runsPerSecond)} | ${floor ? value(point.runsPerSecond / floor.noopJobsPerSecond) : dash} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${value(point.cpuMsPerRun.api)} | ${value(point.cpuMsPerRun['run-worker'])} | ${point.failed}${point.firstError ? ` (${point.firstError.slice(0, 60)})` : ''} |`,
     ),
     '',
   ];

@@ -10,6 +10,8 @@ export interface ThroughputOptions {
   warmUpSeconds: number;
   /** Upper bound on runs created, whatever the duration. */
   maxRuns: number;
+  /** CPU ms used so far by each group of service processes, read at the window's edges. */
+  cpu?: () => Record<string, number>;
 }
 
 export interface ThroughputResult {
@@ -21,6 +23,9 @@ export interface ThroughputResult {
   failed: number;
   /** Create → run ended, for runs inside the window. */
   runLatency: LatencySummary;
+  /** CPU ms per completed run, by service, over the window. */
+  cpuMsPerRun: Record<string, number>;
+  firstError: string | null;
 }
 
 const RUN_TIMEOUT_MS = 30_000;
@@ -38,6 +43,13 @@ export async function measureThroughput(
   let completed = 0;
   let failed = 0;
   const latencies: number[] = [];
+  let firstError: string | null = null;
+  let cpuAtStart: Record<string, number> = {};
+  let cpuAtEnd: Record<string, number> = {};
+  const timers = [
+    setTimeout(() => (cpuAtStart = options.cpu?.() ?? {}), windowStart - started),
+    setTimeout(() => (cpuAtEnd = options.cpu?.() ?? {}), windowEnd - started),
+  ];
   const client = async () => {
     while (performance.now() < windowEnd && created < options.maxRuns) {
       created += 1;
@@ -52,16 +64,25 @@ export async function measureThroughput(
         if (ended < windowStart || ended > windowEnd) continue;
         if (status !== 'completed') {
           failed += 1;
+          firstError ??= `run ${run.id} ended ${status}`;
           continue;
         }
         completed += 1;
         latencies.push(ended - begun);
-      } catch {
+      } catch (error) {
         failed += 1;
+        firstError ??= (error as Error).message;
       }
     }
   };
   await Promise.all(Array.from({ length: options.clients }, client));
+  for (const timer of timers) clearTimeout(timer);
+  const cpuMsPerRun = Object.fromEntries(
+    Object.entries(cpuAtEnd).map(([name, ms]) => [
+      name,
+      round((ms - (cpuAtStart[name] ?? 0)) / Math.max(1, completed), 2),
+    ]),
+  );
   return {
     clients: options.clients,
     seconds: options.seconds,
@@ -69,5 +90,7 @@ export async function measureThroughput(
     completed,
     failed,
     runLatency: roundSummary(summarise(latencies)),
+    cpuMsPerRun,
+    firstError,
   };
 }
