@@ -6,7 +6,7 @@ import type { Db } from './db/client.js';
 import { catalogState, products } from './db/schema.js';
 import { ApiError } from './errors.js';
 
-export const MAX_CATALOG_PRODUCTS = 100_000;
+const MAX_CATALOG_PRODUCTS = 100_000;
 export const catalogCsvColumns = [
   'id',
   'name',
@@ -215,7 +215,7 @@ function invalidProduct(error: z.ZodError, lines?: number[]): ApiError {
 }
 
 /** Validates an import body: the JSON object or CSV text. Throws ApiError 400 with the offending `param`. */
-export function parseCatalogImport(input: unknown): CatalogProduct[] {
+function parseCatalogImport(input: unknown): CatalogProduct[] {
   if (typeof input === 'string') {
     const { products: rows, lines } = parseCatalogCsv(input);
     const parsed = catalogImportSchema.safeParse({ products: rows });
@@ -228,7 +228,7 @@ export function parseCatalogImport(input: unknown): CatalogProduct[] {
 }
 
 /** sha256 of a canonical JSON: products ordered by id, fields in a fixed order, values normalised. */
-export function catalogHash(items: CatalogProduct[]): string {
+function catalogHash(items: CatalogProduct[]): string {
   const canonical = [...items]
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .map((item) => [

@@ -1,4 +1,4 @@
-// Starts the tool worker: connections, the tools database, the BullMQ worker on the tools queue, and health probes.
+// Starts the tool worker: the tools database, connections, the BullMQ worker on the tools queue, HTTP probes.
 import {
   type Config,
   ConfigError,
@@ -6,9 +6,12 @@ import {
   createDb,
   createMetrics,
   createRedis,
+  type Db,
   type Logger,
+  type Metrics,
   observeWorker,
   queuePrefix,
+  type Redis,
   TOOLS_QUEUE,
   waitForRedis,
 } from '@threadwork/shared';
@@ -19,11 +22,12 @@ import { Histogram } from 'prom-client';
 import { startHealthServer } from './health.js';
 import { createToolRateLimiter } from './rate-limit.js';
 import { createToolInvokeProcessor } from './tool-invoke.processor.js';
-import { toolPolicies } from './tool-policy.js';
+import { type ToolPolicies, toolPolicies } from './tool-policy.js';
 import { createToolRunners } from './tools/registry.js';
+import type { SqlToolDeps } from './tools/sql/sql-deps.js';
 
 export interface ToolWorker {
-  /** The port of the /healthz and /readyz server (TOOL_WORKER_PORT, or the one chosen when it is 0). */
+  /** The port of /healthz, /readyz and /metrics (TOOL_WORKER_PORT, or the one chosen when it is 0). */
   port: number;
   /** Stops taking jobs, lets the jobs in hand finish until SHUTDOWN_TIMEOUT_MS, then closes connections. Idempotent. */
   close(): Promise<void>;
@@ -56,11 +60,14 @@ async function closeWorker(worker: Worker, timeoutMs: number, log: Logger): Prom
   }
 }
 
-export async function startToolWorker(config: Config, log: Logger): Promise<ToolWorker> {
-  assertSeparateDatabases(config);
-  const policies = toolPolicies(config);
-  const readerRole = config.TOOLS_READONLY_DATABASE_URL ? null : config.TOOLS_READONLY_ROLE;
-  await prepareToolsDatabase(config.TOOLS_DATABASE_URL, { seed: config.TOOLS_DATABASE_SEED, readerRole });
+interface Connections {
+  db: Db;
+  toolsPool: pg.Pool;
+  redis: Redis;
+  close(): Promise<void>;
+}
+
+function openConnections(config: Config, log: Logger): Connections {
   const db = createDb({
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
@@ -74,25 +81,41 @@ export async function startToolWorker(config: Config, log: Logger): Promise<Tool
   toolsPool.on('error', (error) => log.warn({ err: error }, 'idle tools database connection failed'));
   const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-tool-worker');
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
-  await waitForRedis(redis);
-
-  const runners = createToolRunners({
-    catalog: db.$client,
-    sql: {
-      pool: toolsPool,
-      readerUrl:
-        config.TOOLS_READONLY_DATABASE_URL ??
-        readerDatabaseUrl(config.TOOLS_DATABASE_URL, config.TOOLS_READONLY_ROLE),
-      protectedSchemas: config.TOOLS_PROTECTED_SCHEMAS,
-      limits: {
-        statementTimeoutMs: config.RUN_SQL_STATEMENT_TIMEOUT_MS,
-        lockTimeoutMs: config.RUN_SQL_LOCK_TIMEOUT_MS,
-        maxRows: config.RUN_SQL_MAX_ROWS,
-        maxResultBytes: config.RUN_SQL_MAX_RESULT_BYTES,
-      },
+  return {
+    db,
+    toolsPool,
+    redis,
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+      await Promise.all([toolsPool.end(), closeDb(db)]);
     },
-  });
-  const metrics = createMetrics('tool-worker');
+  };
+}
+
+function sqlToolDeps(config: Config, toolsPool: pg.Pool): SqlToolDeps {
+  return {
+    pool: toolsPool,
+    readerUrl:
+      config.TOOLS_READONLY_DATABASE_URL ??
+      readerDatabaseUrl(config.TOOLS_DATABASE_URL, config.TOOLS_READONLY_ROLE),
+    protectedSchemas: config.TOOLS_PROTECTED_SCHEMAS,
+    limits: {
+      statementTimeoutMs: config.RUN_SQL_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.RUN_SQL_LOCK_TIMEOUT_MS,
+      maxRows: config.RUN_SQL_MAX_ROWS,
+      maxResultBytes: config.RUN_SQL_MAX_RESULT_BYTES,
+    },
+  };
+}
+
+interface WorkerParts {
+  connections: Connections;
+  policies: ToolPolicies;
+  metrics: Metrics;
+}
+
+function startWorker(config: Config, log: Logger, { connections, policies, metrics }: WorkerParts): Worker {
+  const { db, toolsPool, redis } = connections;
   const toolDuration = new Histogram({
     name: 'threadwork_tool_duration_seconds',
     help: 'Time a built-in tool call took to execute, by tool and outcome',
@@ -102,7 +125,7 @@ export async function startToolWorker(config: Config, log: Logger): Promise<Tool
   });
   const processor = createToolInvokeProcessor({
     db,
-    runners,
+    runners: createToolRunners({ catalog: db.$client, sql: sqlToolDeps(config, toolsPool) }),
     policies,
     log,
     toolDuration,
@@ -122,27 +145,41 @@ export async function startToolWorker(config: Config, log: Logger): Promise<Tool
   worker.on('error', (error) => log.error({ err: error }, 'tool worker error'));
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'tool job failed'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'tool job stalled; it will be redelivered'));
+  return worker;
+}
 
-  const health = await startHealthServer(
-    config.TOOL_WORKER_PORT,
-    { postgres: () => db.$client.query('select 1'), redis: () => redis.ping() },
-    metrics.registry,
-  );
-  log.info({ port: health.port, concurrency: config.TOOL_CONCURRENCY }, 'tool worker started');
-
-  let closing: Promise<void> | undefined;
-  const shutdown = async () => {
-    await health.close();
-    await closeWorker(worker, config.SHUTDOWN_TIMEOUT_MS, log);
-    await redis.quit().catch(() => redis.disconnect());
-    await Promise.all([toolsPool.end(), closeDb(db)]);
-    log.info('tool worker stopped');
-  };
-  return {
-    port: health.port,
-    close: () => {
-      closing ??= shutdown();
-      return closing;
-    },
-  };
+export async function startToolWorker(config: Config, log: Logger): Promise<ToolWorker> {
+  assertSeparateDatabases(config);
+  const policies = toolPolicies(config);
+  const readerRole = config.TOOLS_READONLY_DATABASE_URL ? null : config.TOOLS_READONLY_ROLE;
+  await prepareToolsDatabase(config.TOOLS_DATABASE_URL, { seed: config.TOOLS_DATABASE_SEED, readerRole });
+  const connections = openConnections(config, log);
+  try {
+    await waitForRedis(connections.redis);
+    const metrics = createMetrics('tool-worker');
+    const health = await startHealthServer(
+      config.TOOL_WORKER_PORT,
+      { postgres: () => connections.db.$client.query('select 1'), redis: () => connections.redis.ping() },
+      metrics.registry,
+    );
+    const worker = startWorker(config, log, { connections, policies, metrics });
+    log.info({ port: health.port, concurrency: config.TOOL_CONCURRENCY }, 'tool worker started');
+    let closing: Promise<void> | undefined;
+    const shutdown = async () => {
+      await health.close();
+      await closeWorker(worker, config.SHUTDOWN_TIMEOUT_MS, log);
+      await connections.close();
+      log.info('tool worker stopped');
+    };
+    return {
+      port: health.port,
+      close: () => {
+        closing ??= shutdown();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await connections.close();
+    throw error;
+  }
 }

@@ -226,6 +226,11 @@ describe('http endpoints', () => {
     expect(ready).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
   });
 
+  it('refuse to start on a port already taken, taking no jobs', async () => {
+    const config = env.config({ TOOL_WORKER_PORT: String(worker.port) });
+    await expect(startToolWorker(config, silentLog)).rejects.toThrow(/EADDRINUSE/);
+  });
+
   it('expose Prometheus metrics with the latency of each tool', async () => {
     await invokeOne({ name: 'list_tables', arguments: {} });
     const response = await fetch(`http://127.0.0.1:${worker.port}/metrics`);

@@ -41,7 +41,7 @@ function checkColumns(args: CreateTableArgs): void {
   }
 }
 
-export function createTableSql(args: CreateTableArgs): string {
+function createTableSql(args: CreateTableArgs): string {
   const schema = args.schema ?? 'public';
   const lines = args.columns.map((column) => columnSql(column, schema));
   if (args.primary_key) lines.push(`primary key (${args.primary_key.map(quoteIdent).join(', ')})`);

@@ -4,7 +4,7 @@ import type { SqlToolDeps } from './sql-deps.js';
 
 const MAX_TABLES = 500;
 
-export interface TableSummary {
+interface TableSummary {
   schema: string;
   name: string;
   kind: string;

@@ -7,7 +7,7 @@ import type { SqlLimits, SqlToolDeps } from './sql-deps.js';
 import { checkReadOnlyQuery } from './sql-guard.js';
 
 /** A single value longer than this is cut, so that one huge cell cannot take the whole result budget. */
-export const MAX_CELL_CHARS = 2_000;
+const MAX_CELL_CHARS = 2_000;
 
 /** Types whose JSON form is native (numbers that fit a double, booleans, json); every other value stays as text. */
 const nativeTypeOids = new Set([16, 20, 21, 23, 26, 114, 700, 701, 3802]);
@@ -47,7 +47,7 @@ function capCell(value: unknown): { value: unknown; cut: boolean } {
 }
 
 /** Keeps rows while they fit the row and byte caps, and says in `note` what was left out. */
-export function capRows(fetched: unknown[][], limits: Pick<SqlLimits, 'maxRows' | 'maxResultBytes'>) {
+function capRows(fetched: unknown[][], limits: Pick<SqlLimits, 'maxRows' | 'maxResultBytes'>) {
   const rows: unknown[][] = [];
   let bytes = 0;
   let cellsCut = false;

@@ -12,7 +12,7 @@ export function qualifiedName(schema: string, name: string): string {
 }
 
 /** pg_catalog, information_schema, pg_toast and every other pg_* schema (temporary and toast schemas). */
-export function isSystemSchema(schema: string): boolean {
+function isSystemSchema(schema: string): boolean {
   return systemSchemas.has(schema) || schema.startsWith('pg_');
 }
 
