@@ -72,7 +72,7 @@ const children: ChildProcess[] = services.map((name) =>
   spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
     cwd: root,
     env: { ...process.env, ADMIN_API_KEY: adminKey },
-    stdio: 'inherit',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   }),
 );
 
@@ -91,7 +91,10 @@ for (const child of children) {
     if (children.every((each) => each.exitCode !== null || each.signalCode !== null)) process.exit(code ?? 0);
   });
 }
-process.on('SIGINT', () => stopAll('SIGINT'));
+// Ctrl+C reaches the whole process group, so the services already have SIGINT; SIGTERM may be for this process alone.
+process.on('SIGINT', () => {
+  stopping = true;
+});
 process.on('SIGTERM', () => stopAll('SIGTERM'));
 
 const baseUrl = `http://localhost:${config.PORT}`;

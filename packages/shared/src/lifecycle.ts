@@ -1,5 +1,7 @@
 // Process lifecycle: one ordered, idempotent shutdown with a deadline; a second signal exits at once.
 import type { Logger } from 'pino';
+import { type Config, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
 
 export interface Stoppable {
   close(): Promise<void>;
@@ -29,6 +31,8 @@ export function handleSignals(service: Stoppable, log: Logger, timeoutMs: number
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Started by `npm start` with an IPC channel: when that parent goes away, shut down rather than linger.
+  if (process.send) process.on('disconnect', () => stop('parent exited'));
 }
 
 /** Runs the closers in order once, whatever happens to each; later calls get the same promise. */
@@ -59,4 +63,20 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
       },
     );
   });
+}
+
+/** A service process's whole main: config, logger, start, signals; a failed start is one fatal log line and exit 1. */
+export async function runService(
+  name: string,
+  start: (config: Config, log: Logger) => Promise<Stoppable>,
+): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger({ name, level: config.LOG_LEVEL, pretty: config.PRETTY_LOGS });
+  try {
+    const service = await start(config, log);
+    handleSignals(service, log, config.SHUTDOWN_TIMEOUT_MS);
+  } catch (error) {
+    log.fatal({ err: error }, `${name} failed to start`);
+    process.exit(1);
+  }
 }
