@@ -9,7 +9,7 @@ import {
 } from '../services/run-worker/test/support/openai-server.js';
 import { createAssistant, createUserKey } from './api-setup.js';
 import { CompletionWatcher } from './completions.js';
-import { cpuByGroup } from './cpu.js';
+import { commandCpuMs, cpuByGroup } from './cpu.js';
 import { type BenchEnvironment, createEnvironment } from './environment.js';
 import { measureFloor } from './floor.js';
 import { ApiClient } from './http-client.js';
@@ -113,11 +113,14 @@ async function throughputRun(session: Session, setup: Setup, seconds: number): P
       seconds,
       warmUpSeconds: warmUpSeconds(session),
       maxRuns: 200_000,
-      cpu: () =>
-        cpuByGroup({
+      cpu: () => ({
+        ...cpuByGroup({
           api: [setup.stack.api.pid],
           'run-worker': setup.stack.runWorkers.map((worker) => worker.pid),
         }),
+        postgres: commandCpuMs('postgres'),
+        redis: commandCpuMs('redis-server'),
+      }),
     });
   } finally {
     watcher.close();
