@@ -17,6 +17,8 @@ export const ADMIN_KEY = 'sk-tw-test-admin-key-0123456789';
 
 export interface Stack {
   config: Config;
+  /** The environment the stack was configured with, for services started as child processes. */
+  env: Record<string, string>;
   api: ApiHandle;
   baseURL: string;
   admin: OpenAI;
@@ -31,13 +33,21 @@ export function sdkClient(baseURL: string, apiKey: string): OpenAI {
   return new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 20_000 });
 }
 
-export async function startStack(env: Record<string, string> = {}): Promise<Stack> {
+export interface StackOptions {
+  /** `false` leaves the tool worker out, for tests that run it as a child process. */
+  toolWorker?: boolean;
+}
+
+export async function startStack(
+  overrides: Record<string, string> = {},
+  options: StackOptions = {},
+): Promise<Stack> {
   const serverUrl = inject('databaseServerUrl');
   const [database, toolsDatabase] = await Promise.all([
     createTestDatabase(serverUrl),
     createEmptyDatabase(serverUrl),
   ]);
-  const config = loadConfig({
+  const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL: database.url,
@@ -50,15 +60,17 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     TOOL_WORKER_PORT: '0',
     POLL_AFTER_MS: '20',
     DATABASE_POOL_SIZE: '5',
-    ...env,
-  });
+    ...overrides,
+  };
+  const config = loadConfig(env);
   const log = createLogger({ name: 'test', level: config.LOG_LEVEL, pretty: false });
   const api = await startApi(config, log);
   const runWorker = await startRunWorker(config, log);
-  const toolWorker = await startToolWorker(config, log);
+  const toolWorker = options.toolWorker === false ? null : await startToolWorker(config, log);
   const baseURL = `${api.url}/v1`;
   return {
     config,
+    env,
     api,
     baseURL,
     admin: sdkClient(baseURL, ADMIN_KEY),
@@ -77,7 +89,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Stac
     async close() {
       await api.close();
       await runWorker.close();
-      await toolWorker.close();
+      await toolWorker?.close();
       await Promise.all([database.drop(), toolsDatabase.drop()]);
     },
   };

@@ -30,6 +30,9 @@ export interface EventBusOptions {
   ttlSeconds: number;
 }
 
+/** The internal event that carries product cards shown by `show_products`: `{ step_id, products }`. */
+export const PRODUCTS_EVENT = 'threadwork.products';
+
 /** Events that end one Assistants stream: the SDK treats these run events as final. */
 export const finalRunEvents = new Set([
   'thread.run.requires_action',

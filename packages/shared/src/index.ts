@@ -11,6 +11,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './models.js';
 export * from './objects.js';
+export * from './product-cards.js';
 export * from './queues.js';
 export * from './redis.js';
 export * from './run-status.js';

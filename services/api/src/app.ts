@@ -9,7 +9,7 @@ import { webChatPage } from './chat/web-page.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { limitRequests } from './rate-limit.js';
-import { adminRouter } from './routes/admin.js';
+import { adminRouter, catalogBodyParsers } from './routes/admin.js';
 import { assistantsRouter } from './routes/assistants.js';
 import { chatRouter } from './routes/chat.js';
 import { adminFeedbackRouter, feedbackRouter } from './routes/feedback.js';
@@ -54,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.checkReady));
   app.use(opsRouter(deps));
   app.use(webChatPage());
+  app.use('/admin/catalog', catalogBodyParsers);
   app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
   const auth = authenticate(deps.db);
   const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);

@@ -2,46 +2,16 @@
 import {
   endRunEarly,
   findRun,
-  type ProductCard,
+  PRODUCTS_EVENT,
+  productCardsOf,
   type StepToolCall,
   type ToolJobResult,
   toRunStepObject,
 } from '@threadwork/shared';
-import { z } from 'zod';
 import { driveModel, isBuiltin, type RunLoopDeps, requireAction } from './run-loop.js';
 import { completeToolStep, findStep, setStepCalls } from './run-store.js';
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
-
-const shownProducts = z.object({
-  products: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      price: z.number().nullable(),
-      currency: z.string().nullable(),
-      image_url: z.string().nullable(),
-      url: z.string().nullable(),
-      description: z.string().nullable().optional(),
-    }),
-  ),
-});
-
-/** Cards shown by `show_products` calls, for the clients' `products` event. */
-export function productCards(calls: StepToolCall[], results: Map<string, ToolJobResult>): ProductCard[] {
-  const cards: ProductCard[] = [];
-  for (const call of calls) {
-    const result = results.get(call.id);
-    if (call.function.name !== 'show_products' || !result || result.isError) continue;
-    try {
-      const parsed = shownProducts.safeParse(JSON.parse(result.output));
-      if (parsed.success) cards.push(...parsed.data.products);
-    } catch {
-      // An output that is not JSON shows no cards; the model still reads it.
-    }
-  }
-  return cards;
-}
 
 export async function continueAfterTools(
   deps: RunLoopDeps,
@@ -63,10 +33,10 @@ export async function continueAfterTools(
       ? { ...call, function: { ...call.function, output: byId.get(call.id)?.output ?? MISSING_OUTPUT } }
       : call,
   );
-  const cards = productCards(calls, byId);
+  const cards = productCardsOf(calls.filter((call) => byId.has(call.id)));
   if (cards.length > 0) {
     await deps.events.append(run.id, run.threadId, [
-      { event: 'threadwork.products', data: { step_id: step.id, products: cards } },
+      { event: PRODUCTS_EVENT, data: { step_id: step.id, products: cards } },
     ]);
   }
   if (calls.some((call) => call.function.output === null)) {

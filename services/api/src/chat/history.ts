@@ -1,10 +1,17 @@
 // A thread's history for chat clients: text messages, with the product cards each run showed on its last message.
 
-import { type Db, type MessageRow, type ProductCard, schema, unixSeconds } from '@threadwork/shared';
+import {
+  type Db,
+  type MessageRow,
+  type ProductCard,
+  productCardsOf,
+  schema,
+  unixSeconds,
+} from '@threadwork/shared';
 import { and, eq, inArray } from 'drizzle-orm';
 import { type ListPage, pageQuery, toPage } from '../pagination.js';
 import type { ListQuery } from '../schemas/common.js';
-import { productCardsOf } from './product-cards.js';
+
 import { messageText } from './run-view.js';
 
 const { messages, runSteps } = schema;

@@ -4,12 +4,13 @@ import {
   type LastError,
   type MessageRow,
   type ProductCard,
+  productCardsOf,
   type RunRow,
   type RunStatus,
   type StepToolCall,
   type Usage,
 } from '@threadwork/shared';
-import { productCardsOf } from './product-cards.js';
+
 import type { RunRecords } from './run-records.js';
 
 export interface ChatToolCall {

@@ -1,8 +1,9 @@
-// /admin: API keys (create, list, revoke). Admin keys only.
+// /admin: API keys (create, list, revoke) and the product catalog import. Admin keys only.
 
 import { newId, notFound, schema } from '@threadwork/shared';
+import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { Router } from 'express';
+import express, { Router } from 'express';
 import { z } from 'zod';
 import { generateKey, hashKey, requireAdmin } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -12,6 +13,14 @@ const createKeySchema = z.strictObject({
   name: z.string().min(1).max(200),
   role: z.enum(['user', 'admin']).default('user'),
 });
+
+const CATALOG_BODY_LIMIT = '20mb';
+
+/** Catalog uploads (JSON, or CSV as text) may be larger than ordinary requests: parsed before the global parser. */
+export const catalogBodyParsers = [
+  express.json({ limit: CATALOG_BODY_LIMIT }),
+  express.text({ type: ['text/csv', 'text/plain'], limit: CATALOG_BODY_LIMIT }),
+];
 
 export function adminRouter(deps: AppDeps): Router {
   const router = Router();
@@ -25,6 +34,12 @@ export function adminRouter(deps: AppDeps): Router {
       .insert(schema.apiKeys)
       .values({ id, name: input.name, role: input.role, keyHash: hashKey(key) });
     res.status(201).json({ id, name: input.name, role: input.role, key });
+  });
+
+  router.post('/catalog', async (req, res) => {
+    const body: unknown = req.body;
+    const input = typeof body === 'string' ? body : parseInput(catalogImportSchema, body);
+    res.json(await importCatalog(deps.db, input));
   });
 
   router.get('/keys', async (_req, res) => {

@@ -1,11 +1,19 @@
 // The Assistants SSE dialect: OpenAI's event names and payloads, ending after the final run event with [DONE].
 
-import { finalRunEvents, type RunEvent } from '@threadwork/shared';
+import { finalRunEvents, PRODUCTS_EVENT, type RunEvent } from '@threadwork/shared';
 import type { Response } from 'express';
 import type { RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
+/**
+ * OpenAI's events as they are; product cards as an extra `products` event, which the SDK passes to raw `event`
+ * listeners and otherwise ignores. Other internal events stay internal.
+ */
 export function toAssistantsFrame(event: RunEvent): string | null {
+  if (event.event === PRODUCTS_EVENT) {
+    const { products } = event.data as { products: unknown };
+    return `event: products\ndata: ${JSON.stringify({ products })}\n\n`;
+  }
   if (!event.event.startsWith('thread.')) return null;
   return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }

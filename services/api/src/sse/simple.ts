@@ -4,7 +4,9 @@ import {
   type Db,
   type EventBus,
   finalRunEvents,
+  PRODUCTS_EVENT,
   type ProductCard,
+  productCardsSchema,
   type RunEvent,
   type RunRow,
   type RunStatus,
@@ -13,7 +15,7 @@ import {
 } from '@threadwork/shared';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { productCardsSchema } from '../chat/product-cards.js';
+
 import { loadChatView } from '../chat/run-records.js';
 import { type ChatRunView, hasStopped } from '../chat/run-view.js';
 import type { RunFeed } from './run-feed.js';
@@ -87,7 +89,7 @@ export function toSimpleEvents(event: RunEvent): SimpleEvent[] {
       const parsed = toolStep.safeParse(event.data);
       return parsed.success ? toolEvents(parsed.data.step_details.tool_calls, 'completed') : [];
     }
-    case 'threadwork.products': {
+    case PRODUCTS_EVENT: {
       const parsed = productCardsSchema.safeParse(event.data);
       return parsed.success && parsed.data.products.length > 0
         ? [{ event: 'products', data: { products: parsed.data.products } }]

@@ -1,8 +1,8 @@
-// Product cards from show_products outputs: the same cards the `threadwork.products` event carried.
-import type { ProductCard, StepToolCall } from '@threadwork/shared';
+// Product cards read from `show_products` outputs: for the `products` event and for the chat API's answers.
 import { z } from 'zod';
+import type { ProductCard, StepToolCall } from './wire.js';
 
-const shownProducts = z.object({
+export const productCardsSchema = z.object({
   products: z.array(
     z.object({
       id: z.string(),
@@ -28,9 +28,7 @@ function parseJson(text: string): unknown {
 export function productCardsOf(calls: StepToolCall[]): ProductCard[] {
   return calls.flatMap((call) => {
     if (call.function.name !== 'show_products' || call.function.output === null) return [];
-    const parsed = shownProducts.safeParse(parseJson(call.function.output));
+    const parsed = productCardsSchema.safeParse(parseJson(call.function.output));
     return parsed.success ? parsed.data.products : [];
   });
 }
-
-export const productCardsSchema = shownProducts;
