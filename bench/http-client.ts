@@ -21,6 +21,14 @@ function assertLoopback(url: URL): void {
   }
 }
 
+/**
+ * The server closed an idle keep-alive socket just as it was reused: the request never reached it, so sending it
+ * again is safe (Node's documented pattern for `reusedSocket`).
+ */
+function isStaleSocket(req: http.ClientRequest, error: Error): boolean {
+  return req.reusedSocket && (error as NodeJS.ErrnoException).code === 'ECONNRESET';
+}
+
 export class ApiClient {
   readonly agent: http.Agent;
   private readonly base: URL;
@@ -65,10 +73,13 @@ export class ApiClient {
     return req;
   }
 
-  json<T>(method: string, path: string, body?: unknown): Promise<T> {
+  json<T>(method: string, path: string, body?: unknown, isRetry = false): Promise<T> {
     return new Promise((resolve, reject) => {
       const req = this.request(method, path, body, 'application/json');
-      req.on('error', reject);
+      req.on('error', (error) => {
+        if (isRetry || !isStaleSocket(req, error)) reject(error);
+        else this.json<T>(method, path, body, true).then(resolve, reject);
+      });
       req.on('response', (res) => {
         const parts: Buffer[] = [];
         res.on('data', (part: Buffer) => parts.push(part));
@@ -92,18 +103,25 @@ export class ApiClient {
     body: unknown,
     onFrame: (event: string, data: string) => StreamControl,
     onOpen?: (close: () => void) => void,
+    isRetry = false,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       const req = this.request('POST', path, body, 'text/event-stream');
       let isStopped = false;
+      let hasResponse = false;
       const close = () => {
         if (isStopped) return;
         isStopped = true;
         req.destroy();
         resolve();
       };
-      req.on('error', (error) => (isStopped ? undefined : reject(error)));
+      req.on('error', (error) => {
+        if (isStopped) return;
+        if (hasResponse || isRetry || !isStaleSocket(req, error)) reject(error);
+        else this.stream(path, body, onFrame, onOpen, true).then(resolve, reject);
+      });
       req.on('response', (res) => {
+        hasResponse = true;
         const status = res.statusCode ?? 0;
         if (status !== 200) {
           const parts: Buffer[] = [];

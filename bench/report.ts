@@ -78,11 +78,11 @@ function scalingSection(results: BenchResults): string[] {
   return [
     `### Throughput by run-worker processes (${scaling[0]?.clients} clients, createAndRun → completed)`,
     '',
-    '| run workers | runs/s | × floor | run latency p50 | p99 | CPU ms per run: API | run workers | Postgres* | Redis* | failed |',
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| run workers | runs/s | × floor | run latency p50 | p99 | CPU ms per run: API | run workers | Postgres* | Redis* | bench client | failed |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...scaling.map(
       (point) =>
-        `| ${point.runWorkers} | ${value(point.runsPerSecond)} | ${floor ? value(point.runsPerSecond / floor.noopJobsPerSecond) : dash} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${value(point.cpuMsPerRun.api)} | ${value(point.cpuMsPerRun['run-worker'])} | ${value(point.cpuMsPerRun.postgres)} | ${value(point.cpuMsPerRun.redis)} | ${point.failed}${point.firstError ? ` (${point.firstError.slice(0, 60)})` : ''} |`,
+        `| ${point.runWorkers} | ${value(point.runsPerSecond)} | ${floor ? value(point.runsPerSecond / floor.noopJobsPerSecond) : dash} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${value(point.cpuMsPerRun.api)} | ${value(point.cpuMsPerRun['run-worker'])} | ${value(point.cpuMsPerRun.postgres)} | ${value(point.cpuMsPerRun.redis)} | ${value(point.cpuMsPerRun['bench client'])} | ${point.failed}${point.firstError ? ` (${point.firstError.slice(0, 60)})` : ''} |`,
     ),
     '',
     '\\* every process of that server: other users of the same Postgres and Redis count too.',

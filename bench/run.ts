@@ -9,7 +9,7 @@ import {
 } from '../services/run-worker/test/support/openai-server.js';
 import { createAssistant, createUserKey } from './api-setup.js';
 import { CompletionWatcher } from './completions.js';
-import { commandCpuMs, cpuByGroup } from './cpu.js';
+import { commandCpuMs, cpuByGroup, processCpuMs } from './cpu.js';
 import { type BenchEnvironment, createEnvironment } from './environment.js';
 import { measureFloor } from './floor.js';
 import { ApiClient } from './http-client.js';
@@ -118,6 +118,7 @@ async function throughputRun(session: Session, setup: Setup, seconds: number): P
           api: [setup.stack.api.pid],
           'run-worker': setup.stack.runWorkers.map((worker) => worker.pid),
         }),
+        'bench client': processCpuMs(process.pid),
         postgres: commandCpuMs('postgres'),
         redis: commandCpuMs('redis-server'),
       }),
