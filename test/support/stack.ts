@@ -34,8 +34,9 @@ export function sdkClient(baseURL: string, apiKey: string): OpenAI {
 }
 
 export interface StackOptions {
-  /** `false` leaves the tool worker out, for tests that run it as a child process. */
+  /** `false` leaves a worker out, for tests that run it as a child process. */
   toolWorker?: boolean;
+  runWorker?: boolean;
 }
 
 export async function startStack(
@@ -65,7 +66,7 @@ export async function startStack(
   const config = loadConfig(env);
   const log = createLogger({ name: 'test', level: config.LOG_LEVEL, pretty: false });
   const api = await startApi(config, log);
-  const runWorker = await startRunWorker(config, log);
+  const runWorker = options.runWorker === false ? null : await startRunWorker(config, log);
   const toolWorker = options.toolWorker === false ? null : await startToolWorker(config, log);
   const baseURL = `${api.url}/v1`;
   return {
@@ -88,7 +89,7 @@ export async function startStack(
     },
     async close() {
       await api.close();
-      await runWorker.close();
+      await runWorker?.close();
       await toolWorker?.close();
       await Promise.all([database.drop(), toolsDatabase.drop()]);
     },

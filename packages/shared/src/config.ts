@@ -44,6 +44,8 @@ export const envSchema = z.object({
   MODEL_PRICES: priceTableFromEnv.default({}),
   MODEL_CONTEXT_TOKENS: contextTokensFromEnv.default({}),
   RUN_CONCURRENCY: positiveInt.default(50),
+  /** How long a run job's lock lasts without renewal: a dead run worker's job is taken over after about this long. */
+  RUN_JOB_LOCK_MS: positiveInt.default(30_000),
   TOOL_CONCURRENCY: positiveInt.default(20),
   // Tool worker (docs/tools.md): which built-in tools run, per-tool timeouts and rate limits ("<default>,<tool>=<value>"),
   // the SQL tools' limits, protected schemas and read-only role.

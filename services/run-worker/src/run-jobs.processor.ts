@@ -2,7 +2,7 @@
 
 import { type RunJobData, type RunJobName, runJobs, toolJobResult } from '@threadwork/shared';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { executeRun, expireRun, type RunLoopDeps, resumeRun } from './run-loop.js';
+import { executeRun, expireRun, type RunLoopDeps } from './run-loop.js';
 import { continueAfterTools } from './tool-results.js';
 
 function parse<N extends RunJobName>(name: N, data: unknown): RunJobData<N> {
@@ -13,11 +13,12 @@ function parse<N extends RunJobName>(name: N, data: unknown): RunJobData<N> {
 
 export function processRunJob(deps: RunLoopDeps) {
   return async (job: Job): Promise<void> => {
+    const delivery = { isRedelivery: job.attemptsStarted > 1 };
     switch (job.name as RunJobName) {
       case 'run.execute':
-        return executeRun(deps, parse('run.execute', job.data).runId);
+        return executeRun(deps, parse('run.execute', job.data).runId, delivery);
       case 'run.resume':
-        return resumeRun(deps, parse('run.resume', job.data).runId);
+        return executeRun(deps, parse('run.resume', job.data).runId, delivery);
       case 'run.continue': {
         const data = parse('run.continue', job.data);
         const values = Object.values(await job.getChildrenValues());
@@ -25,7 +26,7 @@ export function processRunJob(deps: RunLoopDeps) {
           const parsed = toolJobResult.safeParse(value);
           return parsed.success ? [parsed.data] : [];
         });
-        return continueAfterTools(deps, data.runId, data.stepId, results);
+        return continueAfterTools(deps, data.runId, data.stepId, results, delivery);
       }
       case 'run.expire':
         return expireRun(deps, parse('run.expire', job.data).runId);

@@ -35,6 +35,7 @@ import {
   openMessage,
   openToolStep,
   recordUsage,
+  saveMessageText,
   saveRunUsage,
   touchThread,
 } from './run-store.js';
@@ -63,19 +64,33 @@ function emptyToolStep(step: RunStepRow) {
   return { ...toRunStepObject(step), step_details: { type: 'tool_calls' as const, tool_calls: [] } };
 }
 
-/** `run.execute`: a queued run starts. */
-export async function executeRun(deps: RunLoopDeps, runId: string): Promise<void> {
-  const run = await claim(deps, runId);
+/** How a job reached this worker: a redelivery means an earlier worker took it and stopped (crashed or stalled). */
+export interface Delivery {
+  isRedelivery: boolean;
+}
+
+/** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
+export async function executeRun(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<void> {
+  const run = await claim(deps, runId, delivery);
   if (run) await driveModel(deps, run);
 }
 
-/** `run.resume`: tool outputs were submitted; the run was queued again. */
-export async function resumeRun(deps: RunLoopDeps, runId: string): Promise<void> {
-  const run = await claim(deps, runId);
-  if (run) await driveModel(deps, run);
+const WORKER_LOST: LastError = {
+  code: 'server_error',
+  message: 'The worker running this run stopped before it finished.',
+};
+
+/**
+ * A run left in_progress by a worker that died would wait forever: BullMQ hands its job to another worker, which
+ * finds the run still in_progress and fails it (the model call cannot be resumed half-way).
+ */
+export async function failAbandonedRun(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<void> {
+  if (!delivery.isRedelivery) return;
+  const ended = await endRunEarly(deps, runId, { status: 'failed', error: WORKER_LOST }, ['in_progress']);
+  if (ended) deps.log.warn({ runId }, 'run abandoned by a stopped worker: failed');
 }
 
-async function claim(deps: RunLoopDeps, runId: string): Promise<RunRow | null> {
+async function claim(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<RunRow | null> {
   const now = clock(deps);
   const current = await findRun(deps.db, runId);
   if (!current) return null;
@@ -87,7 +102,7 @@ async function claim(deps: RunLoopDeps, runId: string): Promise<RunRow | null> {
     ['queued'],
   );
   if (!run) {
-    await endIfCancelling(deps, runId);
+    if (!(await endIfCancelling(deps, runId))) await failAbandonedRun(deps, runId, delivery);
     return null;
   }
   await emit(deps, run, [{ event: 'thread.run.in_progress', data: toRunObject(run) }]);
@@ -140,11 +155,14 @@ function turnOutcome(finish: TurnResult['finish']) {
 export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> {
   const log = deps.log.child({ runId: run.id, threadId: run.threadId });
   const watch = await watchCancel(deps.subscriber, deps.events, run.id);
+  const turn = emptyTurn();
   try {
     if ((await findRun(deps.db, run.id))?.status === 'cancelling') throw new Error('run cancelled');
-    const turn = await callModel(deps, run, watch.signal);
+    await callModel(deps, run, watch.signal, turn);
     await finishTurn(deps, run, turn);
   } catch (error) {
+    // What was streamed stays on the message, which the ending marks incomplete.
+    if (turn.opened) await saveMessageText(deps.db, turn.opened.message.id, turn.text);
     if (watch.signal.aborted || (await endIfCancelling(deps, run.id))) {
       await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling', 'in_progress']);
       return;
@@ -160,7 +178,13 @@ export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> 
   }
 }
 
-async function callModel(deps: RunLoopDeps, run: RunRow, signal: AbortSignal): Promise<TurnResult> {
+/** Calls the model and fills `result` as the answer streams in (so a failure leaves what had arrived). */
+async function callModel(
+  deps: RunLoopDeps,
+  run: RunRow,
+  signal: AbortSignal,
+  result: TurnResult,
+): Promise<void> {
   const { provider, model } = deps.providers.resolve(run.model);
   const [messages, toolSteps] = await Promise.all([
     loadThreadMessages(deps.db, run.threadId),
@@ -172,9 +196,11 @@ async function callModel(deps: RunLoopDeps, run: RunRow, signal: AbortSignal): P
     model,
     deps.config.MODEL_CONTEXT_TOKENS,
   );
-  if (exceedsPromptLimit(run, request)) return { ...emptyTurn(), finish: 'prompt_limit' };
+  if (exceedsPromptLimit(run, request)) {
+    result.finish = 'prompt_limit';
+    return;
+  }
   const started = performance.now();
-  const result = emptyTurn();
   const pending: Promise<number>[] = [];
   for await (const event of provider.stream(request, signal)) {
     switch (event.type) {
@@ -210,7 +236,6 @@ async function callModel(deps: RunLoopDeps, run: RunRow, signal: AbortSignal): P
   }
   await Promise.all(pending);
   result.latencyMs = performance.now() - started;
-  return result;
 }
 
 function announceMessage(deps: RunLoopDeps, run: RunRow, opened: Awaited<ReturnType<typeof openMessage>>) {

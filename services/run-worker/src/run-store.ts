@@ -189,3 +189,13 @@ export async function saveRunUsage(
 ): Promise<void> {
   await db.update(runs).set({ usage }).where(eq(runs.id, runId));
 }
+
+/** Keeps the text streamed so far on a message the run is about to end early. */
+export async function saveMessageText(
+  db: Pick<Db, 'update'>,
+  messageId: string,
+  text: string,
+): Promise<void> {
+  const content = [{ type: 'text' as const, text: { value: text, annotations: [] } }];
+  await db.update(messages).set({ content }).where(eq(messages.id, messageId));
+}

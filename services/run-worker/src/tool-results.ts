@@ -8,7 +8,14 @@ import {
   type ToolJobResult,
   toRunStepObject,
 } from '@threadwork/shared';
-import { driveModel, isBuiltin, type RunLoopDeps, requireAction } from './run-loop.js';
+import {
+  type Delivery,
+  driveModel,
+  failAbandonedRun,
+  isBuiltin,
+  type RunLoopDeps,
+  requireAction,
+} from './run-loop.js';
 import { completeToolStep, findStep, setStepCalls } from './run-store.js';
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
@@ -18,6 +25,7 @@ export async function continueAfterTools(
   runId: string,
   stepId: string,
   results: ToolJobResult[],
+  delivery: Delivery,
 ): Promise<void> {
   const run = await findRun(deps.db, runId);
   if (run?.status === 'cancelling') {
@@ -26,7 +34,10 @@ export async function continueAfterTools(
   }
   if (run?.status !== 'in_progress') return;
   const step = await findStep(deps.db, stepId);
-  if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') return;
+  if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
+    await failAbandonedRun(deps, runId, delivery);
+    return;
+  }
   const byId = new Map(results.map((result) => [result.callId, result]));
   const calls = step.stepDetails.tool_calls.map((call) =>
     isBuiltin(run, call.function.name) && call.function.output === null

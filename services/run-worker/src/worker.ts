@@ -86,6 +86,8 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
     connection: redis,
     prefix: queuePrefix(config.QUEUE_PREFIX),
     concurrency: config.RUN_CONCURRENCY,
+    lockDuration: config.RUN_JOB_LOCK_MS,
+    stalledInterval: config.RUN_JOB_LOCK_MS,
   });
   worker.on('error', (error) => log.error({ err: error }, 'run worker error'));
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'run job failed'));
