@@ -4,7 +4,6 @@ import {
   findRun,
   PRODUCTS_EVENT,
   productCardsOf,
-  type StepToolCall,
   type ToolJobResult,
   toRunStepObject,
 } from '@threadwork/shared';
