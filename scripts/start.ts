@@ -5,7 +5,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, createLogger, ensureDatabase, loadConfig, runMigrations } from '@threadwork/shared';
+import {
+  ConfigError,
+  closeDb,
+  createDb,
+  createLogger,
+  ensureDatabase,
+  loadConfig,
+  runMigrations,
+  schema,
+} from '@threadwork/shared';
+import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const services = ['api', 'run-worker', 'tool-worker'] as const;
@@ -43,6 +53,19 @@ function developmentAdminKey(): string {
   }
 }
 
+/** A first start gets a small pet-shop catalog, so the product tools have something to find. */
+async function seedDemoCatalog(url: string): Promise<void> {
+  const db = createDb({ url, poolSize: 1 });
+  try {
+    const [imported] = await db.select({ hash: schema.catalogState.contentHash }).from(schema.catalogState);
+    if (imported) return;
+    const demo = JSON.parse(readFileSync(`${root}scripts/demo-catalog.json`, 'utf8')) as unknown;
+    await importCatalog(db, catalogImportSchema.parse(demo));
+  } finally {
+    await closeDb(db);
+  }
+}
+
 let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
@@ -66,6 +89,7 @@ if (!(await reachable(config.REDIS_URL, 6379))) {
 
 await ensureDatabase(config.DATABASE_URL);
 await runMigrations(config.DATABASE_URL);
+await seedDemoCatalog(config.DATABASE_URL);
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
 const children: ChildProcess[] = services.map((name) =>
