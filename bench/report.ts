@@ -90,6 +90,22 @@ function scalingSection(results: BenchResults): string[] {
   ];
 }
 
+function toolScalingSection(results: BenchResults): string[] {
+  const points = results.toolScaling;
+  if (!points || points.length === 0) return [];
+  return [
+    '### Tool-run throughput (one list_tables hop per run) by run and tool workers',
+    '',
+    '| run workers | tool workers | runs/s | run latency p50 | p99 | CPU ms per run: API | run workers | tool workers | Postgres* | failed |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...points.map(
+      (point) =>
+        `| ${point.runWorkers} | ${point.toolWorkers} | ${value(point.runsPerSecond)} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${value(point.cpuMsPerRun.api)} | ${value(point.cpuMsPerRun['run-worker'])} | ${value(point.cpuMsPerRun['tool-worker'])} | ${value(point.cpuMsPerRun.postgres)} | ${point.failed}${point.firstError ? ` (${point.firstError.slice(0, 60)})` : ''} |`,
+    ),
+    '',
+  ];
+}
+
 function sseSection(results: BenchResults): string[] {
   const { sse } = results;
   if (!sse) return [];
@@ -118,6 +134,7 @@ export function renderReport(results: BenchResults): string {
     ...floorSection(results),
     ...latencySection(results),
     ...scalingSection(results),
+    ...toolScalingSection(results),
     ...sseSection(results),
   ];
   if (results.profiled) {

@@ -43,6 +43,7 @@ export interface BenchResults {
   toolHop?: ToolHopResult;
   firstToken?: FirstTokenResult;
   scaling?: ScalingPoint[];
+  toolScaling?: Array<ScalingPoint & { toolWorkers: number }>;
   profiled?: { throughput: ThroughputResult; profiles: ProfileSummary[] };
   sse?: SseFanOutResult;
   targets: TargetCheck[];

@@ -21,7 +21,7 @@ import { measureFirstToken } from './scenarios/first-token.js';
 import { measureLatency } from './scenarios/latency.js';
 import { measureSseFanOut } from './scenarios/sse-fanout.js';
 import { measureThroughput, type ThroughputResult } from './scenarios/throughput.js';
-import { measureToolHop } from './scenarios/tool-hop.js';
+import { FORCE_LIST_TABLES, measureToolHop } from './scenarios/tool-hop.js';
 import { type Stack, type StackOptions, serviceEnv, startStack } from './stack.js';
 import { round } from './stats.js';
 import { checkTargets } from './targets.js';
@@ -44,6 +44,12 @@ interface Setup {
 const minutes = (count: number) => performance.now() + count * 60_000;
 const warmUpSeconds = (session: Session) => (session.options.quick ? 1 : 3);
 const PROFILED_SECONDS = 10;
+/** (run workers, tool workers) for the tool-run throughput table. */
+const TOOL_SCALING: Array<[number, number]> = [
+  [1, 1],
+  [1, 2],
+  [2, 2],
+];
 
 function localDate(): string {
   const now = new Date();
@@ -105,18 +111,32 @@ async function setUp(session: Session, withToolWorker: boolean): Promise<Setup> 
 
 const has = (session: Session, name: ScenarioName) => session.options.scenarios.includes(name);
 
-async function throughputRun(session: Session, setup: Setup, seconds: number): Promise<ThroughputResult> {
+interface ThroughputWork {
+  assistantId: string;
+  message: string;
+  extraBody?: Record<string, unknown>;
+}
+
+async function throughputRun(
+  session: Session,
+  setup: Setup,
+  seconds: number,
+  work: ThroughputWork = { assistantId: setup.assistantId, message: 'Hello, how fast is this?' },
+): Promise<ThroughputResult> {
   const watcher = await CompletionWatcher.start(session.environment.redisUrl, session.environment.prefix);
   try {
-    return await measureThroughput(setup.v1, watcher, setup.assistantId, {
+    return await measureThroughput(setup.v1, watcher, work.assistantId, {
       clients: session.options.clients,
       seconds,
       warmUpSeconds: warmUpSeconds(session),
       maxRuns: 200_000,
+      message: work.message,
+      extraBody: work.extraBody,
       cpu: () => ({
         ...cpuByGroup({
           api: [setup.stack.api.pid],
           'run-worker': setup.stack.runWorkers.map((worker) => worker.pid),
+          'tool-worker': setup.stack.toolWorkers.map((worker) => worker.pid),
         }),
         'bench client': processCpuMs(process.pid),
         postgres: commandCpuMs('postgres'),
@@ -126,6 +146,31 @@ async function throughputRun(session: Session, setup: Setup, seconds: number): P
   } finally {
     watcher.close();
   }
+}
+
+/** Runs with one list_tables hop each, as run and tool workers are added. */
+async function toolThroughput(session: Session, setup: Setup): Promise<void> {
+  const { stack } = setup;
+  if (stack.toolWorkerMissing) throw new Error(`blocked: no tool worker: ${stack.toolWorkerMissing}`);
+  const assistantId = await createAssistant(setup.v1, {
+    model: 'offline',
+    name: 'bench list_tables throughput',
+    tools: [{ type: 'list_tables' }],
+  });
+  const work = {
+    assistantId,
+    message: 'Please list the tables.',
+    extraBody: { tool_choice: FORCE_LIST_TABLES },
+  };
+  session.results.toolScaling = [];
+  for (const [runWorkers, toolWorkers] of TOOL_SCALING) {
+    await stack.scaleRunWorkers(runWorkers);
+    await stack.scaleToolWorkers(toolWorkers);
+    const point = await throughputRun(session, setup, session.options.throughputSeconds, work);
+    session.results.toolScaling.push({ runWorkers, toolWorkers, ...point });
+    progress(`  ${runWorkers} run + ${toolWorkers} tool workers: ${point.runsPerSecond} tool runs/s`);
+  }
+  await stack.scaleToolWorkers(1);
 }
 
 async function runStackScenarios(session: Session, setup: Setup): Promise<void> {
@@ -157,6 +202,9 @@ async function runStackScenarios(session: Session, setup: Setup): Promise<void> 
     });
   }
   if (!has(session, 'throughput')) return;
+  if (has(session, 'tool-hop') && !options.quick) {
+    await attempt(session, 'tool-run throughput', () => toolThroughput(session, setup));
+  }
   results.scaling = [];
   for (const runWorkers of options.workers) {
     await attempt(session, `throughput with ${runWorkers} run worker(s)`, async () => {

@@ -25,11 +25,13 @@ export interface Stack {
   apiUrl: string;
   admin: ApiClient;
   runWorkers: ServiceProcess[];
-  toolWorker: ServiceProcess | null;
+  toolWorkers: ServiceProcess[];
   /** Why there is no tool worker, when there is none. */
   toolWorkerMissing: string | null;
   /** Starts or stops run-worker processes until there are `count`. */
   scaleRunWorkers(count: number): Promise<void>;
+  /** Likewise for tool workers (a no-op when the tool worker cannot start). */
+  scaleToolWorkers(count: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -59,34 +61,46 @@ export function serviceEnv(options: StackOptions): Record<string, string> {
   };
 }
 
+async function scale(
+  processes: ServiceProcess[],
+  count: number,
+  spawnOne: (index: number) => Promise<ServiceProcess>,
+): Promise<void> {
+  while (processes.length > count) await processes.pop()?.stop();
+  while (processes.length < count) processes.push(await spawnOne(processes.length));
+}
+
 export async function startStack(options: StackOptions): Promise<Stack> {
   const env = serviceEnv(options);
   const logFile = join(options.workDir, 'services.log');
   const api = await spawnService('api', { env, logFile, cpuProfileDir: options.cpuProfileDir });
   const runWorkers: ServiceProcess[] = [];
-  let toolWorker: ServiceProcess | null = null;
+  const toolWorkers: ServiceProcess[] = [];
   let toolWorkerMissing: string | null = options.withToolWorker ? null : 'not started';
   const stop = async () => {
-    await Promise.all([api.stop(), ...runWorkers.map((worker) => worker.stop()), toolWorker?.stop()]);
+    await Promise.all([api.stop(), ...[...runWorkers, ...toolWorkers].map((worker) => worker.stop())]);
   };
-  const scaleRunWorkers = async (count: number) => {
-    while (runWorkers.length > count) await runWorkers.pop()?.stop();
-    while (runWorkers.length < count) {
-      const cpuProfileDir = runWorkers.length === 0 ? options.cpuProfileDir : undefined;
-      runWorkers.push(await spawnService('run-worker', { env, logFile, cpuProfileDir }));
+  const scaleRunWorkers = (count: number) =>
+    scale(runWorkers, count, (index) =>
+      spawnService('run-worker', {
+        env,
+        logFile,
+        cpuProfileDir: index === 0 ? options.cpuProfileDir : undefined,
+      }),
+    );
+  const scaleToolWorkers = async (count: number) => {
+    if (toolWorkerMissing) return;
+    try {
+      await scale(toolWorkers, count, () => spawnService('tool-worker', { env, logFile }));
+    } catch (error) {
+      // Not finished yet, or mid-edit: the tool scenarios report themselves blocked with this reason.
+      const reason = error instanceof ServiceUnavailable ? error.message : String(error).split('\n')[0];
+      toolWorkerMissing = reason || 'tool worker did not start';
     }
   };
   try {
     await scaleRunWorkers(options.runWorkers);
-    if (options.withToolWorker) {
-      try {
-        toolWorker = await spawnService('tool-worker', { env, logFile });
-      } catch (error) {
-        // Not finished yet, or mid-edit: the tool scenario reports itself blocked with this reason.
-        const reason = error instanceof ServiceUnavailable ? error.message : String(error).split('\n')[0];
-        toolWorkerMissing = reason ?? 'tool worker did not start';
-      }
-    }
+    if (options.withToolWorker) await scaleToolWorkers(1);
   } catch (error) {
     await stop();
     throw error;
@@ -97,11 +111,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     apiUrl,
     admin: new ApiClient(apiUrl, BENCH_ADMIN_KEY),
     runWorkers,
-    get toolWorker() {
-      return toolWorker;
+    toolWorkers,
+    get toolWorkerMissing() {
+      return toolWorkerMissing;
     },
-    toolWorkerMissing,
     scaleRunWorkers,
+    scaleToolWorkers,
     stop,
   };
 }

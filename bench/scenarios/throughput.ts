@@ -10,6 +10,9 @@ export interface ThroughputOptions {
   warmUpSeconds: number;
   /** Upper bound on runs created, whatever the duration. */
   maxRuns: number;
+  /** The user message, and fields added to each POST /v1/threads/runs body (e.g. tool_choice). */
+  message: string;
+  extraBody?: Record<string, unknown>;
   /** CPU ms used so far by each group of service processes, read at the window's edges. */
   cpu?: () => Record<string, number>;
 }
@@ -57,7 +60,8 @@ export async function measureThroughput(
       try {
         const run = await v1.json<{ id: string }>('POST', '/threads/runs', {
           assistant_id: assistantId,
-          thread: { messages: [{ role: 'user', content: 'Hello, how fast is this?' }] },
+          thread: { messages: [{ role: 'user', content: options.message }] },
+          ...options.extraBody,
         });
         const status = await watcher.ending(run.id, RUN_TIMEOUT_MS);
         const ended = performance.now();

@@ -21,7 +21,7 @@ const WARM_UP_RUNS = 10;
 /** A tool run that takes longer than this means the tool path does not work; the scenario is then blocked. */
 const FIRST_RUN_TIMEOUT_MS = 15_000;
 
-const forceListTables = { type: 'function', function: { name: 'list_tables' } };
+export const FORCE_LIST_TABLES = { type: 'function', function: { name: 'list_tables' } };
 
 async function firstToolRun(v1: ApiClient, threadId: string, assistantId: string): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
@@ -33,7 +33,7 @@ async function firstToolRun(v1: ApiClient, threadId: string, assistantId: string
   });
   const run = timeStreamedRun(v1, `/threads/${threadId}/runs`, {
     assistant_id: assistantId,
-    tool_choice: forceListTables,
+    tool_choice: FORCE_LIST_TABLES,
   }).then((timed) => {
     if (timed.status !== 'completed') return `a list_tables run ended ${timed.status}`;
     if (!timed.text.includes('list_tables'))
@@ -72,7 +72,7 @@ export async function measureToolHop(
     });
     const tool = await timeStreamedRun(v1, `/threads/${threads[2 * index + 1]}/runs`, {
       assistant_id: withToolId,
-      tool_choice: forceListTables,
+      tool_choice: FORCE_LIST_TABLES,
     });
     if (plain.status !== 'completed' || tool.status !== 'completed') {
       throw new Error(`tool-hop runs ended ${plain.status} / ${tool.status}`);
