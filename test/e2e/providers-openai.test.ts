@@ -15,6 +15,7 @@ import {
   toolCallsReply,
 } from '../../services/run-worker/test/support/openai-server.js';
 import { type Stack, startStack } from '../support/stack.js';
+import { waitForRunStatus } from './assistants-helpers.js';
 
 const MODEL = 'openai/gpt-4.1-mini';
 const UPSTREAM_MODEL = 'gpt-4.1-mini';
@@ -33,23 +34,6 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
     return await Promise.race([promise, deadline]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Polls the run until it reaches one of `statuses`, failing after `timeoutMs`. */
-async function waitForStatus(
-  client: OpenAI,
-  threadId: string,
-  runId: string,
-  statuses: RunStatus[],
-  timeoutMs = 10_000,
-): Promise<Run> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await client.beta.threads.runs.retrieve(runId, { thread_id: threadId });
-    if (statuses.includes(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} is ${run.status}, not ${statuses.join('|')}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
@@ -499,7 +483,7 @@ describe.each(['responses', 'chat'] as const)('the openai provider in %s mode, e
 
     const created = await client.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
     const [request] = await requestsSince(before, 1);
-    const inProgress = await waitForStatus(client, thread.id, created.id, ['in_progress']);
+    const inProgress = await waitForRunStatus(client, thread.id, created.id, ['in_progress']);
     expect(inProgress.status).toBe('in_progress');
 
     const cancelling = await client.beta.threads.runs.cancel(created.id, { thread_id: thread.id });

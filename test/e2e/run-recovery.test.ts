@@ -1,13 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { createLogger } from '@threadwork/shared';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunWorkerHandle, startRunWorker } from '../../services/run-worker/src/worker.js';
+import { startServiceProcess } from '../support/processes.js';
 import { type Stack, startStack } from '../support/stack.js';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const runWorkerMain = fileURLToPath(new URL('../../services/run-worker/src/main.ts', import.meta.url));
 
 let stack: Stack;
 let client: OpenAI;
@@ -27,20 +24,10 @@ afterAll(async () => {
   await stack?.close();
 });
 
-function startRunWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', runWorkerMain], {
-    cwd: root,
-    env: { ...process.env, ...stack.env, LOG_LEVEL: 'info', PRETTY_LOGS: 'false' },
-  });
+async function startRunWorkerProcess(): Promise<ChildProcess> {
+  const child = await startServiceProcess(stack, 'run-worker');
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('run worker started')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`run worker exited with ${code}: ${output}`)));
-  });
+  return child;
 }
 
 /** Streams a run and calls `onDeltas` once `count` text deltas have arrived. */

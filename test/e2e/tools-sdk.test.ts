@@ -1,12 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServiceProcess } from '../support/processes.js';
 import { ADMIN_KEY, type Stack, startStack } from '../support/stack.js';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const toolWorkerMain = fileURLToPath(new URL('../../services/tool-worker/src/main.ts', import.meta.url));
 
 let stack: Stack;
 let client: OpenAI;
@@ -30,20 +27,10 @@ afterAll(async () => {
 });
 
 /** Starts a tool worker as a child process on the stack's databases and prefix; resolves once it consumes jobs. */
-function startToolWorkerProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', toolWorkerMain], {
-    cwd: root,
-    env: { ...process.env, ...stack.env, LOG_LEVEL: 'info', PRETTY_LOGS: 'false' },
-  });
+async function startToolWorkerProcess(): Promise<ChildProcess> {
+  const child = await startServiceProcess(stack, 'tool-worker');
   children.push(child);
-  return new Promise((resolve, reject) => {
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('tool worker started')) resolve(child);
-    });
-    child.once('exit', (code) => reject(new Error(`tool worker exited with ${code}: ${output}`)));
-  });
+  return child;
 }
 
 async function waitFor<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {

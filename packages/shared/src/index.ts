@@ -17,6 +17,7 @@ export * from './redis.js';
 export * from './run-status.js';
 export * from './runs/endings.js';
 export * from './runs/transitions.js';
+export * from './runtime.js';
 export * from './subscriber.js';
 export * from './tools.js';
 export * from './wire.js';

@@ -1,14 +1,9 @@
 // Starts the API: connections, bootstrap admin key, HTTP server; answers a handle that closes it all in order.
 import type { Server } from 'node:http';
 import {
-  ChannelSubscriber,
   type Config,
-  closeQueues,
-  createDb,
   createMetrics,
-  createQueues,
-  createRedis,
-  EventBus,
+  createRuntime,
   type Logger,
   orderedShutdown,
   runMigrations,
@@ -30,31 +25,18 @@ export interface ApiHandle {
 
 export async function startApi(config: Config, log: Logger): Promise<ApiHandle> {
   await runMigrations(config.DATABASE_URL);
-  const db = createDb({
-    url: config.DATABASE_URL,
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'threadwork-api',
-    onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
-  });
-  const producer = createRedis(config.REDIS_URL, 'producer', 'threadwork-api');
-  const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-api-events');
-  const queues = createQueues(producer, config.QUEUE_PREFIX);
-  const events = new EventBus(producer, {
-    prefix: config.QUEUE_PREFIX,
-    maxLength: config.EVENT_STREAM_MAX_LENGTH,
-    ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
-  });
-  const subscriber = new ChannelSubscriber(subscriberConnection);
+  const runtime = createRuntime(config, log, 'api', 'producer');
+  const { db, redis, queues, events, subscriber } = runtime;
   const feed = new RunFeed(events, subscriber);
   const checkReady = async () => {
-    await Promise.all([db.execute(sql`select 1`), producer.ping()]);
+    await Promise.all([db.execute(sql`select 1`), redis.ping()]);
     return true;
   };
   if (config.ADMIN_API_KEY) await registerAdminKey(db, config.ADMIN_API_KEY);
   await ensureDefaultAssistant(db, config);
   const metrics = createMetrics('api');
   trackQueueDepth(metrics, [queues.runs, queues.tools]);
-  const deps: AppDeps = { db, queues, events, feed, config, log, metrics, redis: producer, checkReady };
+  const deps: AppDeps = { db, queues, events, feed, config, log, metrics, redis, checkReady };
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(config.PORT, '0.0.0.0', () => resolve(listening));
@@ -69,10 +51,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
           server.close(() => resolve());
           server.closeAllConnections();
         }),
-      () => closeQueues(queues),
-      () => subscriber.close(),
-      async () => producer.disconnect(),
-      () => db.$client.end(),
+      () => runtime.close(),
     ],
     log,
   );

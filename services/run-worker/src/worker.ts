@@ -1,14 +1,9 @@
 // Starts the run worker: connections, the `runs` queue worker, a health server; answers a handle that closes it.
 import http from 'node:http';
 import {
-  ChannelSubscriber,
   type Config,
-  closeQueues,
-  createDb,
   createMetrics,
-  createQueues,
-  createRedis,
-  EventBus,
+  createRuntime,
   type Logger,
   type Metrics,
   observeWorker,
@@ -55,21 +50,8 @@ export function healthServer(checkReady: () => Promise<unknown>, metrics: Metric
 }
 
 export async function startRunWorker(config: Config, log: Logger): Promise<RunWorkerHandle> {
-  const db = createDb({
-    url: config.DATABASE_URL,
-    poolSize: config.DATABASE_POOL_SIZE,
-    applicationName: 'threadwork-run-worker',
-    onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
-  });
-  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-run-worker');
-  const subscriberConnection = createRedis(config.REDIS_URL, 'worker', 'threadwork-run-worker-control');
-  const queues = createQueues(redis, config.QUEUE_PREFIX);
-  const events = new EventBus(redis, {
-    prefix: config.QUEUE_PREFIX,
-    maxLength: config.EVENT_STREAM_MAX_LENGTH,
-    ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
-  });
-  const subscriber = new ChannelSubscriber(subscriberConnection);
+  const runtime = createRuntime(config, log, 'run-worker', 'worker');
+  const { db, redis, queues, events, subscriber } = runtime;
   const providers = createProviderRegistry(config, log);
   const deps: RunLoopDeps = {
     db,
@@ -101,11 +83,8 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
   const close = orderedShutdown(
     [
       () => withTimeout(worker.close(), config.SHUTDOWN_TIMEOUT_MS, 'run worker close'),
-      () => closeQueues(queues),
-      () => subscriber.close(),
       () => new Promise<void>((resolve) => health.close(() => resolve())),
-      async () => redis.disconnect(),
-      () => db.$client.end(),
+      () => runtime.close(),
     ],
     log,
   );

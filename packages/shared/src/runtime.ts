@@ -1,0 +1,51 @@
+// The connections every service holds: Postgres, Redis (commands and a subscriber), the queues and the event bus.
+import type { Config } from './config.js';
+import { createDb, type Db } from './db/client.js';
+import { EventBus } from './events.js';
+import type { Logger } from './logger.js';
+import { closeQueues, createQueues, type Queues } from './queues.js';
+import { createRedis, type Redis, type RedisProfile } from './redis.js';
+import { ChannelSubscriber } from './subscriber.js';
+
+export interface Runtime {
+  db: Db;
+  redis: Redis;
+  queues: Queues;
+  events: EventBus;
+  subscriber: ChannelSubscriber;
+  /** Closes queues, the subscriber, Redis and Postgres, in that order. */
+  close(): Promise<void>;
+}
+
+/** `producer` fails fast (an API answers 503 rather than hang); `worker` waits for Redis to come back. */
+export function createRuntime(config: Config, log: Logger, service: string, profile: RedisProfile): Runtime {
+  const db = createDb({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: `threadwork-${service}`,
+    onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
+  });
+  const redis = createRedis(config.REDIS_URL, profile, `threadwork-${service}`);
+  const subscriber = new ChannelSubscriber(
+    createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`),
+  );
+  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const events = new EventBus(redis, {
+    prefix: config.QUEUE_PREFIX,
+    maxLength: config.EVENT_STREAM_MAX_LENGTH,
+    ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
+  });
+  return {
+    db,
+    redis,
+    queues,
+    events,
+    subscriber,
+    async close() {
+      await closeQueues(queues);
+      await subscriber.close();
+      redis.disconnect();
+      await db.$client.end();
+    },
+  };
+}
