@@ -87,6 +87,23 @@ function scalingSection(results: BenchResults): string[] {
     '',
     '\\* every process of that server: other users of the same Postgres and Redis count too.',
     '',
+    ...workSection(scaling[0]?.workPerRun),
+  ];
+}
+
+/** Postgres counters, the Redis total and the busiest Redis commands. */
+function workSection(work: Record<string, number> | undefined): string[] {
+  if (!work || Object.keys(work).length === 0) return [];
+  const entries = Object.entries(work);
+  const postgres = entries.filter(([name]) => name.startsWith('pg '));
+  const commands = entries
+    .filter(([name]) => name.startsWith('redis ') && name !== 'redis commands*')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 8);
+  const shown = [...postgres, ['redis commands*', work['redis commands*'] ?? 0] as const, ...commands];
+  return [
+    `Work per run (1 run worker): ${shown.map(([name, count]) => `${name} ${value(count)}`).join(', ')} (\\* every Redis client counts).`,
+    '',
   ];
 }
 

@@ -9,6 +9,7 @@ import {
 } from '../services/run-worker/test/support/openai-server.js';
 import { createAssistant, createUserKey } from './api-setup.js';
 import { CompletionWatcher } from './completions.js';
+import { startCounters } from './counters.js';
 import { commandCpuMs, cpuByGroup, processCpuMs } from './cpu.js';
 import { type BenchEnvironment, createEnvironment } from './environment.js';
 import { measureFloor } from './floor.js';
@@ -123,9 +124,12 @@ async function throughputRun(
   seconds: number,
   work: ThroughputWork = { assistantId: setup.assistantId, message: 'Hello, how fast is this?' },
 ): Promise<ThroughputResult> {
-  const watcher = await CompletionWatcher.start(session.environment.redisUrl, session.environment.prefix);
+  const { environment } = session;
+  const watcher = await CompletionWatcher.start(environment.redisUrl, environment.prefix);
+  const counters = await startCounters(environment.databaseUrl, environment.redisUrl);
   try {
     return await measureThroughput(setup.v1, watcher, work.assistantId, {
+      counters,
       clients: session.options.clients,
       seconds,
       warmUpSeconds: warmUpSeconds(session),
@@ -145,6 +149,7 @@ async function throughputRun(
     });
   } finally {
     watcher.close();
+    await counters.close();
   }
 }
 

@@ -1,6 +1,7 @@
 // Scenario 1, throughput: many clients in parallel, each creating a thread and run (POST /v1/threads/runs, not
 // streamed) and waiting for the run to end, observed on the event bus; runs completed per second.
 import type { CompletionWatcher } from '../completions.js';
+import { type CounterSource, type Counters, perRun } from '../counters.js';
 import type { ApiClient } from '../http-client.js';
 import { type LatencySummary, round, roundSummary, summarise } from '../stats.js';
 
@@ -15,6 +16,8 @@ export interface ThroughputOptions {
   extraBody?: Record<string, unknown>;
   /** CPU ms used so far by each group of service processes, read at the window's edges. */
   cpu?: () => Record<string, number>;
+  /** Work counters (commits, rows, Redis commands), read at the window's edges. */
+  counters?: CounterSource;
 }
 
 export interface ThroughputResult {
@@ -28,6 +31,8 @@ export interface ThroughputResult {
   runLatency: LatencySummary;
   /** CPU ms per completed run, by service, over the window. */
   cpuMsPerRun: Record<string, number>;
+  /** Postgres commits and rows of the bench database, Redis commands (* all clients), per completed run. */
+  workPerRun: Counters;
   firstError: string | null;
 }
 
@@ -49,9 +54,17 @@ export async function measureThroughput(
   let firstError: string | null = null;
   let cpuAtStart: Record<string, number> = {};
   let cpuAtEnd: Record<string, number> = {};
+  let countersAtStart: Promise<Counters> = Promise.resolve({});
+  let countersAtEnd: Promise<Counters> = Promise.resolve({});
   const timers = [
-    setTimeout(() => (cpuAtStart = options.cpu?.() ?? {}), windowStart - started),
-    setTimeout(() => (cpuAtEnd = options.cpu?.() ?? {}), windowEnd - started),
+    setTimeout(() => {
+      cpuAtStart = options.cpu?.() ?? {};
+      countersAtStart = options.counters?.read() ?? countersAtStart;
+    }, windowStart - started),
+    setTimeout(() => {
+      cpuAtEnd = options.cpu?.() ?? {};
+      countersAtEnd = options.counters?.read() ?? countersAtEnd;
+    }, windowEnd - started),
   ];
   const client = async () => {
     while (performance.now() < windowEnd && created < options.maxRuns) {
@@ -95,6 +108,7 @@ export async function measureThroughput(
     failed,
     runLatency: roundSummary(summarise(latencies)),
     cpuMsPerRun,
+    workPerRun: perRun(await countersAtStart, await countersAtEnd, completed),
     firstError,
   };
 }
