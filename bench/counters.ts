@@ -50,12 +50,14 @@ export async function startCounters(databaseUrl: string, redisUrl: string): Prom
   };
 }
 
-/** (end − start) / runs for every counter. */
+/** (end − start) / runs for every counter that moved. */
 export function perRun(start: Counters, end: Counters, runs: number): Counters {
   return Object.fromEntries(
-    Object.entries(end).map(([name, value]) => [
-      name,
-      Math.round(((value - (start[name] ?? 0)) / Math.max(1, runs)) * 10) / 10,
-    ]),
+    Object.entries(end)
+      .filter(([name, value]) => value !== (start[name] ?? 0))
+      .map(([name, value]) => [
+        name,
+        Math.round(((value - (start[name] ?? 0)) / Math.max(1, runs)) * 10) / 10,
+      ]),
   );
 }

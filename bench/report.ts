@@ -1,5 +1,6 @@
 // The report: the markdown tables printed at the end of a run (and pasted into docs/performance.md), and progress
 // lines on stderr while it runs. The only module that writes to the terminal.
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { BenchResults, TargetCheck } from './results.js';
 import type { LatencySummary } from './stats.js';
 
@@ -162,6 +163,19 @@ export function renderReport(results: BenchResults): string {
   }
   for (const error of results.errors) lines.push(`- **${error.scenario} failed**: ${error.message}`);
   return `${lines.join('\n')}\n`;
+}
+
+const LATEST_START = '<!-- bench:latest -->';
+const LATEST_END = '<!-- /bench:latest -->';
+
+/** Replaces what stands between the markers of the document with the report (headings one level down). */
+export function updateDocument(file: string, results: BenchResults): void {
+  const text = readFileSync(file, 'utf8');
+  const start = text.indexOf(LATEST_START);
+  const end = text.indexOf(LATEST_END);
+  if (start < 0 || end < start) throw new Error(`${file} has no ${LATEST_START} … ${LATEST_END} block`);
+  const report = renderReport(results).replace(/^(#{2,3}) /gm, '#$1 ');
+  writeFileSync(file, `${text.slice(0, start + LATEST_START.length)}\n\n${report}\n${text.slice(end)}`);
 }
 
 export function printReport(results: BenchResults): void {

@@ -3,6 +3,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   type OpenAITestServer,
   startOpenAIServer,
@@ -16,7 +17,7 @@ import { measureFloor } from './floor.js';
 import { ApiClient } from './http-client.js';
 import { type BenchOptions, parseOptions, type ScenarioName, usage } from './options.js';
 import { monotonicMicros, summariseMainThread } from './profile.js';
-import { printReport, progress } from './report.js';
+import { printReport, progress, updateDocument } from './report.js';
 import type { BenchResults } from './results.js';
 import { measureFirstToken } from './scenarios/first-token.js';
 import { measureLatency } from './scenarios/latency.js';
@@ -45,6 +46,7 @@ interface Setup {
 const minutes = (count: number) => performance.now() + count * 60_000;
 const warmUpSeconds = (session: Session) => (session.options.quick ? 1 : 3);
 const PROFILED_SECONDS = 10;
+const documentFile = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
 /** (run workers, tool workers) for the tool-run throughput table. */
 const TOOL_SCALING: Array<[number, number]> = [
   [1, 1],
@@ -334,6 +336,10 @@ async function main(): Promise<void> {
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   results.targets = checkTargets(results);
   progress(`results in ${writeResults(parsed, results)}`);
+  if (parsed.updateDoc) {
+    updateDocument(documentFile, results);
+    progress(`report written into ${documentFile}`);
+  }
   printReport(results);
 }
 
