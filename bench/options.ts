@@ -33,7 +33,7 @@ export interface BenchOptions {
 
 const help = `npm run bench [-- options]
 
-  --quick                  a short run (about a minute): fewer samples, 1,000 SSE streams, 1 worker, no profile
+  --quick                  a short run (about 40 s): fewer samples, 1,000 SSE streams, 1 worker, no profile
   --only=a,b               scenarios among ${scenarioNames.join(', ')} (default: all)
   --clients=N              concurrent clients in the throughput scenario (BENCH_CLIENTS, 50)
   --throughput-seconds=S   measured window per throughput run (BENCH_THROUGHPUT_SECONDS, 15)

@@ -46,7 +46,7 @@ export async function measureLatency(
   const threads = await createThreads(v1, runs + WARM_UP_RUNS, 'Hello, how fast is this?');
   const completed: number[] = [];
   const firstDelta: number[] = [];
-  const stages = new Map<StageName, number[]>();
+  const stages = new Map<StageName, number[]>(Object.keys(stageEnds).map((name) => [name as StageName, []]));
   let frames = 0;
   for (const [index, threadId] of threads.entries()) {
     if (performance.now() > deadline) break;
@@ -55,8 +55,7 @@ export async function measureLatency(
     if (index < WARM_UP_RUNS) continue;
     completed.push(run.finishedMs);
     frames = run.frames;
-    for (const [name, time] of stageTimes(run.firstSeen))
-      stages.set(name, [...(stages.get(name) ?? []), time]);
+    for (const [name, time] of stageTimes(run.firstSeen)) stages.get(name)?.push(time);
     if (run.firstDeltaMs !== null) firstDelta.push(run.firstDeltaMs);
   }
   return {

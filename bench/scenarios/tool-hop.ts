@@ -61,12 +61,13 @@ export async function measureToolHop(
     createAssistant(v1, { model: 'offline', name: 'bench no tools' }),
   ]);
   const total = runs + WARM_UP_RUNS;
-  const threads = await createThreads(v1, 2 * total, MESSAGE);
+  // Two threads per pair, and one for the check that the tool path works at all.
+  const threads = await createThreads(v1, 2 * total + 1, MESSAGE);
   const problem = await firstToolRun(v1, threads.pop() ?? '', withToolId);
   if (problem) return { status: 'blocked', reason: problem };
   const withTool: number[] = [];
   const withoutTool: number[] = [];
-  for (let index = 0; index < total - 1 && performance.now() < deadline; index += 1) {
+  for (let index = 0; index < total && performance.now() < deadline; index += 1) {
     const plain = await timeStreamedRun(v1, `/threads/${threads[2 * index]}/runs`, {
       assistant_id: withoutToolId,
     });
