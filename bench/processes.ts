@@ -33,6 +33,18 @@ export class ServiceUnavailable extends Error {
   override name = 'ServiceUnavailable';
 }
 
+/**
+ * Only these variables pass from the bench's environment: the services see the bench's configuration and nothing
+ * else (no API key or provider URL of the person running it, so no traffic can leave the machine).
+ */
+const inherited = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ'];
+
+function baseEnv(): Record<string, string> {
+  return Object.fromEntries(
+    inherited.flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name] ?? '']])),
+  );
+}
+
 /** `sh -c 'ulimit -n <hard>; exec node …'`: 10,000 sockets need more descriptors than the usual soft limit. */
 export function spawnNode(args: string[], env: Record<string, string>, logFile: string): ChildProcess {
   const log = openSync(logFile, 'a');
@@ -42,7 +54,7 @@ export function spawnNode(args: string[], env: Record<string, string>, logFile: 
       ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'sh', process.execPath, ...args],
       {
         cwd: repoRoot,
-        env: { ...process.env, ...env },
+        env: { ...baseEnv(), ...env },
         stdio: ['ignore', log, log, 'ipc'],
       },
     );
