@@ -94,7 +94,8 @@ describe('polling and streaming a plain answer', () => {
       'thread.run.step.completed',
       'thread.run.completed',
     ]);
-    expect(events.filter((event) => event.event === 'thread.message.delta').length).toBeGreaterThan(3);
+    // Deltas that arrive while one is being published are joined (COALESCE_DELTAS), so their count varies.
+    expect(events.filter((event) => event.event === 'thread.message.delta').length).toBeGreaterThan(0);
     const stored = await alice.beta.threads.messages.retrieve(message?.id ?? '', { thread_id: thread.id });
     expect(textOf(stored)).toBe(streamed);
   });

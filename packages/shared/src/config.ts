@@ -77,6 +77,8 @@ export const envSchema = z.object({
   RUN_SQL_MAX_RESULT_BYTES: positiveInt.default(65_536),
   RUN_EXPIRY_SECONDS: positiveInt.default(600),
   OFFLINE_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
+  /** Join text deltas that arrive while the previous one is still being published (fewer events, no added delay). */
+  COALESCE_DELTAS: boolFromEnv.default(true),
   EVENT_STREAM_MAX_LENGTH: positiveInt.default(10_000),
   EVENT_STREAM_TTL_SECONDS: positiveInt.default(3600),
   SSE_HEARTBEAT_MS: positiveInt.default(15_000),

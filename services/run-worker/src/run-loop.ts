@@ -24,6 +24,7 @@ import {
   type Usage,
 } from '@threadwork/shared';
 import { watchCancel } from './cancel-watch.js';
+import { DeltaStream } from './delta-stream.js';
 import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
@@ -201,21 +202,24 @@ async function callModel(
     return;
   }
   const started = performance.now();
-  const pending: Promise<number>[] = [];
+  let deltas: DeltaStream | null = null;
+  let announced: Promise<unknown> = Promise.resolve();
   for await (const event of provider.stream(request, signal)) {
     switch (event.type) {
       case 'text':
         if (!result.opened) {
           result.firstTokenMs = performance.now() - started;
-          result.opened = await openMessage(deps.db, run);
-          pending.push(announceMessage(deps, run, result.opened));
+          const opened = await openMessage(deps.db, run);
+          result.opened = opened;
+          announced = announceMessage(deps, run, opened);
+          deltas = new DeltaStream(
+            (text) =>
+              emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(opened.message.id, text) }]),
+            deps.config.COALESCE_DELTAS,
+          );
         }
         result.text += event.delta;
-        pending.push(
-          emit(deps, run, [
-            { event: 'thread.message.delta', data: textDelta(result.opened.message.id, event.delta) },
-          ]),
-        );
+        deltas?.push(event.delta);
         break;
       case 'tool_call':
         result.firstTokenMs ??= performance.now() - started;
@@ -234,7 +238,8 @@ async function callModel(
         break;
     }
   }
-  await Promise.all(pending);
+  await announced;
+  await deltas?.flush();
   result.latencyMs = performance.now() - started;
 }
 
