@@ -2,15 +2,28 @@
 import type { Redis } from 'ioredis';
 
 export type ChannelListener = (message: string) => void;
+export type PatternListener = (channel: string, message: string) => void;
 
 export class ChannelSubscriber {
   private readonly listeners = new Map<string, Set<ChannelListener>>();
   private readonly confirmations = new Map<string, Promise<unknown>>();
 
+  private readonly patterns = new Map<string, PatternListener>();
+
   constructor(private readonly redis: Redis) {
     redis.on('message', (channel: string, message: string) => {
       for (const listener of this.listeners.get(channel) ?? []) listener(message);
     });
+    redis.on('pmessage', (pattern: string, channel: string, message: string) => {
+      this.patterns.get(pattern)?.(channel, message);
+    });
+  }
+
+  /** Listens on every channel matching a glob pattern, for as long as the process runs (one listener a pattern). */
+  async subscribePattern(pattern: string, listener: PatternListener): Promise<void> {
+    if (this.patterns.has(pattern)) throw new Error(`pattern ${pattern} already has a listener`);
+    this.patterns.set(pattern, listener);
+    await this.redis.psubscribe(pattern);
   }
 
   /** Starts listening; the returned promise resolves once Redis confirmed the subscription. */
@@ -39,6 +52,7 @@ export class ChannelSubscriber {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    this.patterns.clear();
     this.redis.disconnect();
   }
 }

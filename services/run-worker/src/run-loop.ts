@@ -1,6 +1,5 @@
 // The run loop: claim the run, call the model, emit and persist what it says, and move the run to its next state.
 import {
-  type ChannelSubscriber,
   type Config,
   type Db,
   type EventBus,
@@ -23,7 +22,7 @@ import {
   transitionRun,
   type Usage,
 } from '@threadwork/shared';
-import { watchCancel } from './cancel-watch.js';
+import type { CancelSignals } from './cancel-watch.js';
 import { DeltaStream } from './delta-stream.js';
 import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
@@ -46,7 +45,7 @@ export interface RunLoopDeps {
   db: Db;
   events: EventBus;
   queues: Queues;
-  subscriber: ChannelSubscriber;
+  cancels: CancelSignals;
   providers: ProviderRegistry;
   config: Config;
   log: Logger;
@@ -155,10 +154,9 @@ function turnOutcome(finish: TurnResult['finish']) {
 /** One model call and everything that follows from its answer. */
 export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> {
   const log = deps.log.child({ runId: run.id, threadId: run.threadId });
-  const watch = await watchCancel(deps.subscriber, deps.events, run.id);
+  const watch = deps.cancels.watch(run.id);
   const turn = emptyTurn();
   try {
-    if ((await findRun(deps.db, run.id))?.status === 'cancelling') throw new Error('run cancelled');
     await callModel(deps, run, watch.signal, turn);
     await finishTurn(deps, run, turn);
   } catch (error) {
@@ -175,7 +173,7 @@ export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> 
     log.error({ err: error }, 'run failed');
     await endRunEarly(deps, run.id, { status: 'failed', error: lastError });
   } finally {
-    await watch.stop();
+    watch.stop();
   }
 }
 
@@ -189,7 +187,8 @@ async function callModel(
   const { provider, model } = deps.providers.resolve(run.model);
   const [messages, toolSteps] = await Promise.all([
     loadThreadMessages(deps.db, run.threadId),
-    loadToolSteps(deps.db, run.id),
+    // A run's first model call has no tool steps yet (usage is recorded from the first call on).
+    run.usage === null ? [] : loadToolSteps(deps.db, run.id),
   ]);
   const request = buildModelRequest(
     run,
@@ -267,14 +266,16 @@ async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Pro
   const usage = addUsage(run.usage, turn.usage);
   const ending = turnOutcome(turn.finish);
   const hasCalls = turn.calls.length > 0 && ending.status === 'completed';
-  if (turn.finish !== 'prompt_limit') await recordTurnUsage(deps, run, turn);
+  const calledModel = turn.finish !== 'prompt_limit';
   if (hasCalls) {
+    await recordTurnUsage(deps.db, deps, run, turn);
     if (turn.opened) await closeTurnMessage(deps, run, turn, 'completed', null, now);
     await openToolCalls(deps, { ...run, usage }, turn, now);
     return;
   }
   const outcome = ending.status;
   const { closed, ended } = await deps.db.transaction(async (tx) => {
+    if (calledModel) await recordTurnUsage(tx, deps, run, turn);
     const closedMessage = turn.opened
       ? await closeMessage(tx, turn.opened, turn.text, outcome, turn.usage, now)
       : null;
@@ -298,8 +299,13 @@ async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Pro
   ]);
 }
 
-function recordTurnUsage(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<void> {
-  return recordUsage(deps.db, {
+function recordTurnUsage(
+  db: Pick<Db, 'insert'>,
+  deps: RunLoopDeps,
+  run: RunRow,
+  turn: TurnResult,
+): Promise<void> {
+  return recordUsage(db, {
     run,
     model: run.model,
     usage: turn.usage,

@@ -14,6 +14,7 @@ import {
 } from '@threadwork/shared';
 import { Worker } from 'bullmq';
 import { sql } from 'drizzle-orm';
+import { CancelSignals } from './cancel-watch.js';
 import { createProviderRegistry } from './providers/index.js';
 import { estimateCostUsd } from './providers/pricing.js';
 import { processRunJob } from './run-jobs.processor.js';
@@ -52,12 +53,13 @@ export function healthServer(checkReady: () => Promise<unknown>, metrics: Metric
 export async function startRunWorker(config: Config, log: Logger): Promise<RunWorkerHandle> {
   const runtime = createRuntime(config, log, 'run-worker', 'worker');
   const { db, redis, queues, events, subscriber } = runtime;
+  const cancels = await CancelSignals.start(subscriber, events);
   const providers = createProviderRegistry(config, log);
   const deps: RunLoopDeps = {
     db,
     events,
     queues,
-    subscriber,
+    cancels,
     providers,
     config,
     log,
