@@ -10,7 +10,7 @@ import { pageQuery, toPage } from '../pagination.js';
 import { findThread } from '../queries/threads.js';
 import { NO_RETRY } from '../runs/announce.js';
 import { cancelRun } from '../runs/cancel-run.js';
-import { createRun, resolveRunAssistant } from '../runs/create-run.js';
+import { createRun, createThreadAndRun } from '../runs/create-run.js';
 import { submitToolOutputs } from '../runs/submit-tool-outputs.js';
 import { listQuerySchema } from '../schemas/common.js';
 import {
@@ -20,7 +20,6 @@ import {
   submitToolOutputsSchema,
 } from '../schemas/runs.js';
 import { streamAssistantsRun } from '../sse/assistants.js';
-import { createThread } from './threads.js';
 
 export function runsRouter(deps: AppDeps): Router {
   const router = Router();
@@ -72,12 +71,7 @@ export function runsRouter(deps: AppDeps): Router {
   router.post('/threads/runs', async (req, res) => {
     const input = parseInput(threadAndRunSchema, req.body);
     const principal = principalOf(res);
-    const assistant = await resolveRunAssistant(deps, principal, input);
-    const thread = await createThread(deps, principal.keyId, input.thread ?? {});
-    const { run, firstSeq } = await createRun(deps, principal, thread, input, {
-      announceThread: true,
-      assistant,
-    });
+    const { run, firstSeq } = await createThreadAndRun(deps, principal, input.thread ?? {}, input);
     await answer(res, run, firstSeq, input.stream);
   });
 

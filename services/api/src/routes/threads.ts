@@ -45,16 +45,30 @@ const listMessagesSchema = listQuerySchema.extend({ run_id: z.string().optional(
 
 export type CreateThreadInput = z.infer<ReturnType<typeof createThreadSchema>>;
 
-export async function createThread(deps: AppDeps, ownerId: string, input: CreateThreadInput) {
+/** Inserts a thread with its first messages (inside the caller's transaction). */
+export function insertNewThread(
+  db: Pick<AppDeps['db'], 'insert'>,
+  ownerId: string,
+  input: CreateThreadInput,
+  now: Date = new Date(),
+) {
   const id = newId('thread');
-  const initial = (input.messages ?? []).map((message) => newUserMessage(id, message));
-  return deps.db.transaction((tx) =>
-    insertThread(
-      tx,
-      { id, ownerId, metadata: input.metadata ?? {}, toolResources: input.tool_resources ?? {} },
-      initial,
-    ),
+  const initial = (input.messages ?? []).map((message) => newUserMessage(id, message, now));
+  return insertThread(
+    db,
+    {
+      id,
+      ownerId,
+      metadata: input.metadata ?? {},
+      toolResources: input.tool_resources ?? {},
+      createdAt: now,
+    },
+    initial,
   );
+}
+
+export async function createThread(deps: AppDeps, ownerId: string, input: CreateThreadInput) {
+  return deps.db.transaction((tx) => insertNewThread(tx, ownerId, input));
 }
 
 export function activeRunMessage(threadId: string, runId: string): ApiError {

@@ -17,6 +17,7 @@ import { newUserMessage } from '../messages.js';
 import { findAssistant } from '../queries/assistants.js';
 import { activeRunId, insertMessages, lockThread, touchThread } from '../queries/threads.js';
 import { checkModel } from '../routes/assistants.js';
+import { type CreateThreadInput, insertNewThread } from '../routes/threads.js';
 import type { CreateMessageInput } from '../schemas/common.js';
 import type { RunSettingsInput } from '../schemas/runs.js';
 import { announceAndEnqueue } from './announce.js';
@@ -76,15 +77,73 @@ export interface CreateRunOptions {
   assistant?: AssistantRow;
 }
 
+type NewRun = typeof schema.runs.$inferInsert;
+
+/** The run row a request asks for: the request's settings over the assistant's, then the defaults. */
+function newRunRow(
+  deps: AppDeps,
+  thread: Pick<ThreadRow, 'id' | 'ownerId'>,
+  assistant: AssistantRow,
+  input: RunSettingsInput,
+  now: Date,
+): NewRun {
+  return {
+    id: newId('run'),
+    threadId: thread.id,
+    ownerId: thread.ownerId,
+    assistantId: assistant.id,
+    status: 'queued',
+    model: input.model ?? assistant.model,
+    instructions: effectiveInstructions(input, assistant),
+    tools: input.tools ?? assistant.tools,
+    metadata: input.metadata ?? {},
+    temperature: input.temperature ?? assistant.temperature ?? 1,
+    topP: input.top_p ?? assistant.topP ?? 1,
+    maxPromptTokens: input.max_prompt_tokens ?? null,
+    maxCompletionTokens: input.max_completion_tokens ?? null,
+    truncationStrategy: {
+      type: input.truncation_strategy?.type ?? 'auto',
+      last_messages: input.truncation_strategy?.last_messages ?? null,
+    },
+    toolChoice: input.tool_choice ?? 'auto',
+    parallelToolCalls: input.parallel_tool_calls ?? true,
+    responseFormat: input.response_format ?? assistant.responseFormat ?? 'auto',
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + deps.config.RUN_EXPIRY_SECONDS * 1000),
+  };
+}
+
+async function insertRun(db: Pick<AppDeps['db'], 'insert'>, values: NewRun): Promise<RunRow> {
+  const [row] = await db.insert(schema.runs).values(values).returning();
+  if (!row) throw new Error('insert returned no row');
+  return row;
+}
+
+function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
+  return [
+    ...(thread ? [{ event: 'thread.created', data: toThreadObject(thread) }] : []),
+    { event: 'thread.run.created', data: toRunObject(run) },
+    { event: 'thread.run.queued', data: toRunObject(run) },
+  ];
+}
+
+async function announceRun(deps: AppDeps, run: RunRow, thread?: ThreadRow): Promise<CreatedRun> {
+  const firstSeq = await announceAndEnqueue(deps, run, announcement(run, thread), {
+    name: 'run.execute',
+    data: { runId: run.id },
+  });
+  return { run, firstSeq };
+}
+
+/** A run on an existing thread: the thread is locked so that a message or a second run cannot slip in. */
 export async function createRun(
   deps: AppDeps,
   principal: Principal,
   thread: ThreadRow,
   input: RunSettingsInput,
-  options: CreateRunOptions = {},
+  options: { additionalMessages?: CreateMessageInput[] | null } = {},
 ): Promise<CreatedRun> {
-  const assistant = options.assistant ?? (await resolveRunAssistant(deps, principal, input));
-  const model = input.model ?? assistant.model;
+  const assistant = await resolveRunAssistant(deps, principal, input);
   const now = new Date();
   const run = await deps.db
     .transaction(async (tx) => {
@@ -96,48 +155,27 @@ export async function createRun(
       );
       await insertMessages(tx, extra);
       await touchThread(tx, thread.id);
-      const [row] = await tx
-        .insert(schema.runs)
-        .values({
-          id: newId('run'),
-          threadId: thread.id,
-          ownerId: thread.ownerId,
-          assistantId: assistant.id,
-          status: 'queued',
-          model,
-          instructions: effectiveInstructions(input, assistant),
-          tools: input.tools ?? assistant.tools,
-          metadata: input.metadata ?? {},
-          temperature: input.temperature ?? assistant.temperature ?? 1,
-          topP: input.top_p ?? assistant.topP ?? 1,
-          maxPromptTokens: input.max_prompt_tokens ?? null,
-          maxCompletionTokens: input.max_completion_tokens ?? null,
-          truncationStrategy: {
-            type: input.truncation_strategy?.type ?? 'auto',
-            last_messages: input.truncation_strategy?.last_messages ?? null,
-          },
-          toolChoice: input.tool_choice ?? 'auto',
-          parallelToolCalls: input.parallel_tool_calls ?? true,
-          responseFormat: input.response_format ?? assistant.responseFormat ?? 'auto',
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + deps.config.RUN_EXPIRY_SECONDS * 1000),
-        })
-        .returning();
-      if (!row) throw new Error('insert returned no row');
-      return row;
+      return insertRun(tx, newRunRow(deps, thread, assistant, input, now));
     })
     .catch(async (error: unknown) => {
       if (!isActiveRunConflict(error)) throw error;
       throw activeRunError(thread.id, (await activeRunId(deps.db, thread.id)) ?? 'unknown');
     });
-  const announced: NewRunEvent[] = [
-    ...(options.announceThread ? [{ event: 'thread.created', data: toThreadObject(thread) }] : []),
-    { event: 'thread.run.created', data: toRunObject(run) },
-    { event: 'thread.run.queued', data: toRunObject(run) },
-  ];
-  const firstSeq = await announceAndEnqueue(deps, run, announced, {
-    name: 'run.execute',
-    data: { runId: run.id },
+  return announceRun(deps, run);
+}
+
+/** Create-thread-and-run: the thread, its messages and the run in one transaction (nobody else sees the thread yet). */
+export async function createThreadAndRun(
+  deps: AppDeps,
+  principal: Principal,
+  threadInput: CreateThreadInput,
+  input: RunSettingsInput,
+): Promise<CreatedRun> {
+  const assistant = await resolveRunAssistant(deps, principal, input);
+  const now = new Date();
+  const { thread, run } = await deps.db.transaction(async (tx) => {
+    const created = await insertNewThread(tx, principal.keyId, threadInput, now);
+    return { thread: created, run: await insertRun(tx, newRunRow(deps, created, assistant, input, now)) };
   });
-  return { run, firstSeq };
+  return announceRun(deps, run, thread);
 }
