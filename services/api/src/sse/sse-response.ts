@@ -13,6 +13,48 @@ export interface SseStream {
   readonly closed: boolean;
 }
 
+interface Beating {
+  beat(now: number): void;
+}
+
+/**
+ * One timer per heartbeat interval for every open stream of the process (not two timers per stream): each tick
+ * writes a keep-alive comment, or ends a stream past its maximum lifetime. The timer stops when no stream is open.
+ */
+class HeartbeatTicker {
+  private readonly streams = new Set<Beating>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly intervalMs: number) {}
+
+  add(stream: Beating): () => void {
+    this.streams.add(stream);
+    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
+    return () => {
+      this.streams.delete(stream);
+      if (this.streams.size > 0 || !this.timer) return;
+      clearInterval(this.timer);
+      this.timer = null;
+    };
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const stream of this.streams) stream.beat(now);
+  }
+}
+
+const tickers = new Map<number, HeartbeatTicker>();
+
+function tickerFor(intervalMs: number): HeartbeatTicker {
+  let ticker = tickers.get(intervalMs);
+  if (!ticker) {
+    ticker = new HeartbeatTicker(intervalMs);
+    tickers.set(intervalMs, ticker);
+  }
+  return ticker;
+}
+
 export function openSse(res: Response, options: SseOptions): SseStream {
   res.status(200);
   res.set({
@@ -25,13 +67,17 @@ export function openSse(res: Response, options: SseOptions): SseStream {
   res.socket?.setNoDelay(true);
   const cleanups: (() => void)[] = [];
   let closed = false;
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatMs);
-  const lifetime = setTimeout(() => stream.end(), options.maxLifetimeMs);
+  const endsAt = Date.now() + options.maxLifetimeMs;
+  const stopBeating = tickerFor(options.heartbeatMs).add({
+    beat(now) {
+      if (now >= endsAt) stream.end();
+      else res.write(': keep-alive\n\n');
+    },
+  });
   function close() {
     if (closed) return;
     closed = true;
-    clearInterval(heartbeat);
-    clearTimeout(lifetime);
+    stopBeating();
     for (const cleanup of cleanups) cleanup();
   }
   res.on('close', close);
