@@ -58,7 +58,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
   const auth = authenticate(deps.db);
   const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);
-  app.use('/v1', auth, limit, assistantsRouter(deps), threadsRouter(deps), runsRouter(deps));
+  // The runs router first: its POST /threads/runs must not be read as POST /threads/:threadId.
+  app.use('/v1', auth, limit, assistantsRouter(deps), runsRouter(deps), threadsRouter(deps));
   app.use(QUEUE_DASHBOARD_PATH, askBrowserForKey, auth, requireAdmin, queueDashboard(deps));
   app.use('/api', auth, limit, chatRouter(deps), feedbackRouter(deps));
   app.use('/admin', auth, adminRouter(deps), adminFeedbackRouter(deps));

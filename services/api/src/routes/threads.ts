@@ -96,9 +96,7 @@ export function threadsRouter(deps: AppDeps): Router {
     res.json(toThreadObject(await ownThread(res, req.params.threadId)));
   });
 
-  router.post('/threads/:threadId', async (req, res, next) => {
-    // POST /threads/runs is create-thread-and-run, served by the runs router.
-    if (req.params.threadId === 'runs') return next();
+  router.post('/threads/:threadId', async (req, res) => {
     const input = parseInput(modifyThreadSchema, req.body ?? {});
     const thread = await ownThread(res, req.params.threadId);
     const patch = definedOnly({
