@@ -17,30 +17,42 @@ interface Beating {
   beat(now: number): void;
 }
 
+/** Streams are spread over this many slices of the interval, so no tick writes to every stream at once. */
+const SLICES = 20;
+
 /**
- * One timer per heartbeat interval for every open stream of the process (not two timers per stream): each tick
- * writes a keep-alive comment, or ends a stream past its maximum lifetime. The timer stops when no stream is open.
+ * One timer per heartbeat interval for every open stream of the process (not two timers per stream). The streams
+ * are dealt into slices; each tick (every interval / SLICES) beats one slice: a keep-alive comment, or the end of a
+ * stream past its maximum lifetime. The timer stops when no stream is open.
  */
 class HeartbeatTicker {
-  private readonly streams = new Set<Beating>();
+  private readonly slices: Set<Beating>[] = Array.from({ length: SLICES }, () => new Set<Beating>());
+  private next = 0;
+  private dealt = 0;
+  private open = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly intervalMs: number) {}
 
   add(stream: Beating): () => void {
-    this.streams.add(stream);
-    this.timer ??= setInterval(() => this.tick(), this.intervalMs);
+    const slice = this.slices[this.dealt++ % SLICES] as Set<Beating>;
+    slice.add(stream);
+    this.open += 1;
+    this.timer ??= setInterval(() => this.tick(), Math.max(1, Math.floor(this.intervalMs / SLICES)));
     return () => {
-      this.streams.delete(stream);
-      if (this.streams.size > 0 || !this.timer) return;
+      if (!slice.delete(stream)) return;
+      this.open -= 1;
+      if (this.open > 0 || !this.timer) return;
       clearInterval(this.timer);
       this.timer = null;
     };
   }
 
   private tick(): void {
+    const slice = this.slices[this.next] as Set<Beating>;
+    this.next = (this.next + 1) % SLICES;
     const now = Date.now();
-    for (const stream of this.streams) stream.beat(now);
+    for (const stream of slice) stream.beat(now);
   }
 }
 
