@@ -125,9 +125,12 @@ describe('the web chat page', () => {
         return ((await response.json()) as { data: { rating: number }[] }).data.map((item) => item.rating);
       })
       .toEqual([1]);
-    expect(
-      await lastAnswer().getByRole('button', { name: 'Helpful', exact: true }).getAttribute('aria-pressed'),
-    ).toBe('true');
+    // The page marks the button once its request answered, which can be just after the server stored the rating.
+    await expect
+      .poll(() =>
+        lastAnswer().getByRole('button', { name: 'Helpful', exact: true }).getAttribute('aria-pressed'),
+      )
+      .toBe('true');
   });
 
   it('shows a reply that contains HTML as text and never creates its elements', async () => {
