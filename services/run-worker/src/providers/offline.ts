@@ -73,9 +73,16 @@ function describeOutput(output: ToolOutput): string {
   return `The tool ${output.name} returned: ${quote(output.output)}`;
 }
 
-/** The answer to tool outputs: each one quoted, except product cards, which are named. */
+/**
+ * The answer to tool outputs: each one quoted, except product cards, which are named; a search whose products were
+ * then shown is not quoted (the cards answer it).
+ */
 export function summariseToolOutputs(outputs: ToolOutput[]): string {
-  return `${OFFLINE_LABEL} ${outputs.map(describeOutput).join('\n\n')}`;
+  const shown = outputs.some(
+    (output) => output.name === 'show_products' && productsIn(output.output).length > 0,
+  );
+  const answered = shown ? outputs.filter((output) => output.name !== 'search_products') : outputs;
+  return `${OFFLINE_LABEL} ${answered.map(describeOutput).join('\n\n')}`;
 }
 
 /** After a product search that found something, the next step is to show the products. */

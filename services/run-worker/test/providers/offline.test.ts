@@ -10,6 +10,7 @@ import {
   createOfflineProvider,
   decideOffline,
   OFFLINE_LABEL,
+  summariseToolOutputs,
   wordChunks,
 } from '../../src/providers/offline.js';
 import { findSqlQuery } from '../../src/providers/offline-intents.js';
@@ -222,6 +223,16 @@ describe('offline model: answering tool outputs', () => {
       type: 'reply',
       text: `${OFFLINE_LABEL} Here are the products: Crunchy Dog Food and Puppy Chow.`,
     });
+  });
+
+  it('names the products it showed after a search without quoting the search', () => {
+    const shown = JSON.stringify({ products: [{ id: 'p1', name: 'Crunchy Dog Food' }] });
+    expect(
+      summariseToolOutputs([
+        { role: 'tool', toolCallId: 'call_1', name: 'search_products', output: searchOutput },
+        { role: 'tool', toolCallId: 'call_2', name: 'show_products', output: shown },
+      ]),
+    ).toBe(`${OFFLINE_LABEL} Here are the products: Crunchy Dog Food.`);
   });
 
   it('answers tool outputs rather than calling again, whatever tool_choice says', () => {
