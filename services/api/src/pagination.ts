@@ -1,4 +1,7 @@
 // Cursor pages over time-ordered ids: the list envelope OpenAI's CursorPage reads.
+
+import type { Db, schema } from '@threadwork/shared';
+import type { InferSelectModel } from 'drizzle-orm';
 import { and, asc, desc, gt, lt, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { ListQuery } from './schemas/common.js';
@@ -47,4 +50,28 @@ export function toPage<T extends { id: string }>(rows: T[], query: ListQuery): L
     last_id: data.at(-1)?.id ?? null,
     has_more: hasMore,
   };
+}
+
+type ListedTable =
+  | typeof schema.assistants
+  | typeof schema.messages
+  | typeof schema.runs
+  | typeof schema.runSteps;
+
+/** One page of a table's rows within `scope`, as wire objects in the list envelope. */
+export async function listRows<TTable extends ListedTable, TObject extends { id: string }>(
+  db: Db,
+  table: TTable,
+  query: ListQuery,
+  scope: SQL | undefined,
+  toObject: (row: InferSelectModel<TTable>) => TObject,
+): Promise<ListPage<TObject>> {
+  const page = pageQuery(table.id, query, scope);
+  const rows = (await db
+    .select()
+    .from(table as ListedTable)
+    .where(page.where)
+    .orderBy(page.orderBy)
+    .limit(page.limit)) as InferSelectModel<TTable>[];
+  return toPage(rows.map(toObject), query);
 }

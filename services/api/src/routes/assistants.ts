@@ -9,13 +9,12 @@ import {
   schema,
   toAssistantObject,
 } from '@threadwork/shared';
-import { desc } from 'drizzle-orm';
 import { type Response, Router } from 'express';
 import { z } from 'zod';
 import { isAdmin, principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
-import { pageQuery, toPage } from '../pagination.js';
+import { listRows } from '../pagination.js';
 import {
   assistantsVisibleTo,
   deleteAssistant,
@@ -110,14 +109,8 @@ export function assistantsRouter(deps: AppDeps): Router {
 
   router.get('/assistants', async (req, res) => {
     const query = parseInput(listQuerySchema, req.query);
-    const page = pageQuery(schema.assistants.id, query, assistantsVisibleTo(principalOf(res)));
-    const rows = await deps.db
-      .select()
-      .from(schema.assistants)
-      .where(page.where)
-      .orderBy(page.orderBy ?? desc(schema.assistants.id))
-      .limit(page.limit);
-    res.json(toPage(rows.map(toAssistantObject), query));
+    const scope = assistantsVisibleTo(principalOf(res));
+    res.json(await listRows(deps.db, schema.assistants, query, scope, toAssistantObject));
   });
 
   router.get('/assistants/:assistantId', async (req, res) => {

@@ -6,7 +6,7 @@ import { type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
-import { pageQuery, toPage } from '../pagination.js';
+import { listRows } from '../pagination.js';
 import { findThread } from '../queries/threads.js';
 import { NO_RETRY } from '../runs/announce.js';
 import { cancelRun } from '../runs/cancel-run.js';
@@ -87,14 +87,8 @@ export function runsRouter(deps: AppDeps): Router {
   router.get('/threads/:threadId/runs', async (req, res) => {
     const query = parseInput(listQuerySchema, req.query);
     const thread = await ownThread(res, req.params.threadId);
-    const page = pageQuery(schema.runs.id, query, eq(schema.runs.threadId, thread.id));
-    const rows = await deps.db
-      .select()
-      .from(schema.runs)
-      .where(page.where)
-      .orderBy(page.orderBy)
-      .limit(page.limit);
-    res.json(toPage(rows.map(toRunObject), query));
+    const scope = eq(schema.runs.threadId, thread.id);
+    res.json(await listRows(deps.db, schema.runs, query, scope, toRunObject));
   });
 
   router.get('/threads/:threadId/runs/:runId', async (req, res) => {
@@ -133,14 +127,8 @@ export function runsRouter(deps: AppDeps): Router {
   router.get('/threads/:threadId/runs/:runId/steps', async (req, res) => {
     const query = parseInput(listQuerySchema, req.query);
     const run = await ownRun(res, req.params.threadId, req.params.runId);
-    const page = pageQuery(schema.runSteps.id, query, eq(schema.runSteps.runId, run.id));
-    const rows = await deps.db
-      .select()
-      .from(schema.runSteps)
-      .where(page.where)
-      .orderBy(page.orderBy)
-      .limit(page.limit);
-    res.json(toPage(rows.map(toRunStepObject), query));
+    const scope = eq(schema.runSteps.runId, run.id);
+    res.json(await listRows(deps.db, schema.runSteps, query, scope, toRunStepObject));
   });
 
   router.get('/threads/:threadId/runs/:runId/steps/:stepId', async (req, res) => {

@@ -8,7 +8,7 @@ import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
 import { newUserMessage } from '../messages.js';
-import { pageQuery, toPage } from '../pagination.js';
+import { listRows } from '../pagination.js';
 import { definedOnly } from '../queries/patch.js';
 import {
   activeRunId,
@@ -136,14 +136,7 @@ export function threadsRouter(deps: AppDeps): Router {
       eq(schema.messages.threadId, thread.id),
       query.run_id ? eq(schema.messages.runId, query.run_id) : undefined,
     );
-    const page = pageQuery(schema.messages.id, query, scope);
-    const rows = await deps.db
-      .select()
-      .from(schema.messages)
-      .where(page.where)
-      .orderBy(page.orderBy)
-      .limit(page.limit);
-    res.json(toPage(rows.map(toMessageObject), query));
+    res.json(await listRows(deps.db, schema.messages, query, scope, toMessageObject));
   });
 
   router.get('/threads/:threadId/messages/:messageId', async (req, res) => {
