@@ -15,6 +15,7 @@ import {
   type RunRow,
   type RunStepRow,
   type StepToolCall,
+  startedAtOnce,
   terminalPatch,
   toMessageObject,
   toRunObject,
@@ -53,9 +54,9 @@ export interface RunLoopDeps {
   now?: () => Date;
 }
 
-const clock = (deps: RunLoopDeps) => deps.now?.() ?? new Date();
+export const clock = (deps: RunLoopDeps) => deps.now?.() ?? new Date();
 
-function emit(deps: RunLoopDeps, run: RunRow, events: NewRunEvent[]): Promise<number> {
+export function emit(deps: RunLoopDeps, run: RunRow, events: NewRunEvent[]): Promise<number> {
   return deps.events.append(run.id, run.threadId, events);
 }
 
@@ -91,16 +92,9 @@ export async function failAbandonedRun(deps: RunLoopDeps, runId: string, deliver
 }
 
 async function claim(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<RunRow | null> {
-  const now = clock(deps);
-  const current = await findRun(deps.db, runId);
-  if (!current) return null;
-  const run = await transitionRun(
-    deps.db,
-    runId,
-    'in_progress',
-    { startedAt: current.startedAt ?? now, heartbeatAt: now },
-    ['queued'],
-  );
+  const run = await transitionRun(deps.db, runId, 'in_progress', { startedAt: startedAtOnce(clock(deps)) }, [
+    'queued',
+  ]);
   if (!run) {
     if (!(await endIfCancelling(deps, runId))) await failAbandonedRun(deps, runId, delivery);
     return null;
@@ -162,10 +156,11 @@ export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> 
   } catch (error) {
     // What was streamed stays on the message, which the ending marks incomplete.
     if (turn.opened) await saveMessageText(deps.db, turn.opened.message.id, turn.text);
-    if (watch.signal.aborted || (await endIfCancelling(deps, run.id))) {
+    if (watch.signal.aborted) {
       await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling', 'in_progress']);
       return;
     }
+    if (await endIfCancelling(deps, run.id)) return;
     const lastError: LastError =
       error instanceof ProviderError
         ? { code: error.code, message: error.message }

@@ -8,8 +8,10 @@ import {
   toRunStepObject,
 } from '@threadwork/shared';
 import {
+  clock,
   type Delivery,
   driveModel,
+  emit,
   failAbandonedRun,
   isBuiltin,
   type RunLoopDeps,
@@ -45,19 +47,15 @@ export async function continueAfterTools(
   );
   const cards = productCardsOf(calls.filter((call) => byId.has(call.id)));
   if (cards.length > 0) {
-    await deps.events.append(run.id, run.threadId, [
-      { event: PRODUCTS_EVENT, data: { step_id: step.id, products: cards } },
-    ]);
+    await emit(deps, run, [{ event: PRODUCTS_EVENT, data: { step_id: step.id, products: cards } }]);
   }
   if (calls.some((call) => call.function.output === null)) {
     const updated = await setStepCalls(deps.db, step.id, calls);
-    if (updated) await requireAction(deps, run, updated, calls, deps.now?.() ?? new Date());
+    if (updated) await requireAction(deps, run, updated, calls, clock(deps));
     return;
   }
-  const completed = await completeToolStep(deps.db, step.id, calls, deps.now?.() ?? new Date());
+  const completed = await completeToolStep(deps.db, step.id, calls, clock(deps));
   if (!completed) return;
-  await deps.events.append(run.id, run.threadId, [
-    { event: 'thread.run.step.completed', data: toRunStepObject(completed) },
-  ]);
+  await emit(deps, run, [{ event: 'thread.run.step.completed', data: toRunStepObject(completed) }]);
   await driveModel(deps, run);
 }
