@@ -216,14 +216,9 @@ function invalidProduct(error: z.ZodError, lines?: number[]): ApiError {
 
 /** Validates an import body: the JSON object or CSV text. Throws ApiError 400 with the offending `param`. */
 function parseCatalogImport(input: unknown): CatalogProduct[] {
-  if (typeof input === 'string') {
-    const { products: rows, lines } = parseCatalogCsv(input);
-    const parsed = catalogImportSchema.safeParse({ products: rows });
-    if (!parsed.success) throw invalidProduct(parsed.error, lines);
-    return parsed.data.products;
-  }
-  const parsed = catalogImportSchema.safeParse(input);
-  if (!parsed.success) throw invalidProduct(parsed.error);
+  const csv = typeof input === 'string' ? parseCatalogCsv(input) : null;
+  const parsed = catalogImportSchema.safeParse(csv ? { products: csv.products } : input);
+  if (!parsed.success) throw invalidProduct(parsed.error, csv?.lines);
   return parsed.data.products;
 }
 

@@ -141,13 +141,8 @@ async function ensureToolsDatabase(url: string): Promise<void> {
   }
 }
 
-/** Creates or updates the reader login; returns false when this connection may not manage roles. */
-async function upsertReaderRole(client: pg.Client, ownerUrl: string, role: string): Promise<boolean> {
-  const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
-    'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
-  );
-  const rights = me.rows[0];
-  if (!rights?.rolsuper && !rights?.rolcreaterole) return false;
+/** Creates or updates the reader login. */
+async function upsertReaderRole(client: pg.Client, ownerUrl: string, role: string): Promise<void> {
   const name = client.escapeIdentifier(role);
   const password = client.escapeLiteral(readerPassword(ownerUrl, role));
   const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
@@ -156,7 +151,6 @@ async function upsertReaderRole(client: pg.Client, ownerUrl: string, role: strin
     `${exists.rowCount ? 'alter' : 'create'} role ${name} ${attributes} password ${password}`,
   );
   await client.query(`alter role ${name} set default_transaction_read_only = on`);
-  return true;
 }
 
 /** Lets the reader see every table and view this connection can grant on, now and in the future. */
@@ -192,14 +186,17 @@ async function revokeRiskyFunctions(client: pg.Client): Promise<void> {
   }
 }
 
+/** Sets up the reader when this connection is a superuser or may create roles; leaves roles alone otherwise. */
 async function prepareReader(client: pg.Client, ownerUrl: string, role: string): Promise<void> {
-  if (!(await upsertReaderRole(client, ownerUrl, role))) return;
+  const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
+    'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
+  );
+  const rights = me.rows[0];
+  if (!rights?.rolsuper && !rights?.rolcreaterole) return;
+  await upsertReaderRole(client, ownerUrl, role);
   const database = decodeURIComponent(new URL(ownerUrl).pathname.slice(1));
   await grantReads(client, role, database);
-  const superuser = await client.query<{ rolsuper: boolean }>(
-    'select rolsuper from pg_roles where rolname = current_user',
-  );
-  if (superuser.rows[0]?.rolsuper) await revokeRiskyFunctions(client);
+  if (rights.rolsuper) await revokeRiskyFunctions(client);
 }
 
 /**

@@ -144,12 +144,9 @@ function storedResult(row: Execution): ToolJobResult {
   return resultOf(row.callId, { output, isError: row.status === 'failed' });
 }
 
-/** A call that already has a row: its stored result, or, if an attempt died while running it, an interruption. */
-async function settleExisting(
-  deps: ExecuteDeps,
-  callId: string,
-  row: Execution | undefined,
-): Promise<ToolJobResult> {
+/** A call that already has a row (`known`, or read now): its stored result, or, if an attempt died running it, an interruption. */
+async function settleExisting(deps: ExecuteDeps, callId: string, known?: Execution): Promise<ToolJobResult> {
+  const row = known ?? (await findExecution(deps.db, callId));
   if (!row) throw new Error(`The tool_executions row of ${callId} disappeared`);
   if (row.status !== 'running') return storedResult(row);
   const outcome = failure(new ToolError('interrupted', INTERRUPTED_MESSAGE));
@@ -162,7 +159,7 @@ async function settleExisting(
 async function refuse(deps: ExecuteDeps, call: ToolCall, args: ParsedArguments, error: ToolError) {
   const outcome = failure(error);
   if (!(await recordUnexecuted(deps.db, call, args.value, outcome))) {
-    return settleExisting(deps, call.callId, await findExecution(deps.db, call.callId));
+    return settleExisting(deps, call.callId);
   }
   deps.log.info({ code: error.code }, 'tool call refused');
   return resultOf(call.callId, outcome);
@@ -205,7 +202,7 @@ export async function executeToolCall(
   const refusal = refusalBeforeAdmission(call, tool, deps.policies) ?? (await admit(call, tool));
   if (refusal) return refuse(deps, call, args, refusal);
   if (!(await claimExecution(deps.db, call, args.value))) {
-    return settleExisting(deps, call.callId, await findExecution(deps.db, call.callId));
+    return settleExisting(deps, call.callId);
   }
   const started = performance.now();
   const outcome = await runTool(deps, call, tool, args);

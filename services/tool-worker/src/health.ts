@@ -1,6 +1,7 @@
 // The tool worker's HTTP endpoints: /healthz (alive), /readyz (Postgres and Redis answer), /metrics (Prometheus).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withTimeout } from '@threadwork/shared';
 import type { Registry } from 'prom-client';
 
 export interface HealthServer {
@@ -12,22 +13,11 @@ export type ReadinessChecks = Record<string, () => Promise<unknown>>;
 
 const CHECK_TIMEOUT_MS = 2_000;
 
-async function probe(check: () => Promise<unknown>): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([
-      check().then(
-        () => true,
-        () => false,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+function probe(check: () => Promise<unknown>): Promise<boolean> {
+  return withTimeout(check(), CHECK_TIMEOUT_MS, 'readiness check').then(
+    () => true,
+    () => false,
+  );
 }
 
 async function readiness(

@@ -1,6 +1,6 @@
 // Data access for tool calls: the call as its run step holds it, and the call's tool_executions audit row.
 import { type Db, type RunStatus, schema, type ToolJobData } from '@threadwork/shared';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 
 const { runSteps, runs, toolExecutions } = schema;
 
@@ -50,31 +50,25 @@ export async function findExecution(db: Db, callId: string): Promise<Execution |
   return row;
 }
 
-/** Inserts the `running` row; false when the call already has one (it ran, runs, or was settled). */
-export async function claimExecution(db: Db, call: ToolCall, args: unknown): Promise<boolean> {
-  const claimed = await db
-    .insert(toolExecutions)
-    .values({
-      callId: call.callId,
-      runId: call.runId,
-      ownerId: call.ownerId,
-      tool: call.name,
-      arguments: args,
-      status: 'running',
-    })
-    .onConflictDoNothing({ target: toolExecutions.callId })
-    .returning({ callId: toolExecutions.callId });
-  return claimed.length === 1;
+/** The columns that settle a call with `outcome`. */
+function settlement(outcome: Outcome, durationMs: number | SQL) {
+  return {
+    status: outcome.isError ? ('failed' as const) : ('succeeded' as const),
+    output: outcome.output,
+    error: outcome.error,
+    finishedAt: new Date(),
+    durationMs,
+  };
 }
 
-/** Records a call that was refused before it ran (disabled, rate limited, run over); false when a row existed. */
-export async function recordUnexecuted(
+/** Inserts the call's row unless it has one; false when a row existed. */
+async function insertOnce(
   db: Db,
   call: ToolCall,
   args: unknown,
-  outcome: Outcome,
+  state: { status: 'running' } | ReturnType<typeof settlement>,
 ): Promise<boolean> {
-  const recorded = await db
+  const inserted = await db
     .insert(toolExecutions)
     .values({
       callId: call.callId,
@@ -82,15 +76,21 @@ export async function recordUnexecuted(
       ownerId: call.ownerId,
       tool: call.name,
       arguments: args,
-      status: 'failed',
-      output: outcome.output,
-      error: outcome.error,
-      finishedAt: new Date(),
-      durationMs: 0,
+      ...state,
     })
     .onConflictDoNothing({ target: toolExecutions.callId })
     .returning({ callId: toolExecutions.callId });
-  return recorded.length === 1;
+  return inserted.length === 1;
+}
+
+/** Inserts the `running` row; false when the call already has one (it ran, runs, or was settled). */
+export function claimExecution(db: Db, call: ToolCall, args: unknown): Promise<boolean> {
+  return insertOnce(db, call, args, { status: 'running' });
+}
+
+/** Records a call that was refused before it ran (disabled, rate limited, run over); false when a row existed. */
+export function recordUnexecuted(db: Db, call: ToolCall, args: unknown, outcome: Outcome): Promise<boolean> {
+  return insertOnce(db, call, args, settlement(outcome, 0));
 }
 
 /** Settles a running row; a row already settled (by a redelivery that declared it interrupted) is left alone. */
@@ -102,13 +102,7 @@ export async function finishExecution(
 ): Promise<void> {
   await db
     .update(toolExecutions)
-    .set({
-      status: outcome.isError ? 'failed' : 'succeeded',
-      output: outcome.output,
-      error: outcome.error,
-      finishedAt: new Date(),
-      durationMs,
-    })
+    .set(settlement(outcome, durationMs))
     .where(and(eq(toolExecutions.callId, callId), eq(toolExecutions.status, 'running')));
 }
 
@@ -120,13 +114,7 @@ export async function markInterrupted(
 ): Promise<Execution | undefined> {
   const [row] = await db
     .update(toolExecutions)
-    .set({
-      status: 'failed',
-      output: outcome.output,
-      error: outcome.error,
-      finishedAt: new Date(),
-      durationMs: sql`(extract(epoch from now() - ${toolExecutions.startedAt}) * 1000)::int`,
-    })
+    .set(settlement(outcome, sql`(extract(epoch from now() - ${toolExecutions.startedAt}) * 1000)::int`))
     .where(and(eq(toolExecutions.callId, callId), eq(toolExecutions.status, 'running')))
     .returning();
   return row;

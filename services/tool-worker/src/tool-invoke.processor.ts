@@ -60,9 +60,10 @@ export function createToolInvokeProcessor(deps: ProcessorDeps) {
       const { runId, stepId, callId } = parsed.data;
       throw new UnrecoverableError(`No tool call ${callId} in step ${stepId} of run ${runId}`);
     }
-    const log = deps.log.child({ runId: call.runId, callId: call.callId, tool: call.name });
-    return executeToolCall({ ...deps, log }, call, (loaded, tool) =>
-      admitOrPostpone({ ...deps, log }, job, token, loaded, tool),
-    );
+    const scoped = {
+      ...deps,
+      log: deps.log.child({ runId: call.runId, callId: call.callId, tool: call.name }),
+    };
+    return executeToolCall(scoped, call, (loaded, tool) => admitOrPostpone(scoped, job, token, loaded, tool));
   };
 }

@@ -10,6 +10,7 @@ import {
   type Logger,
   type Metrics,
   observeWorker,
+  orderedShutdown,
   queuePrefix,
   type Redis,
   TOOLS_QUEUE,
@@ -164,20 +165,16 @@ export async function startToolWorker(config: Config, log: Logger): Promise<Tool
     );
     const worker = startWorker(config, log, { connections, policies, metrics });
     log.info({ port: health.port, concurrency: config.TOOL_CONCURRENCY }, 'tool worker started');
-    let closing: Promise<void> | undefined;
-    const shutdown = async () => {
-      await health.close();
-      await closeWorker(worker, config.SHUTDOWN_TIMEOUT_MS, log);
-      await connections.close();
-      log.info('tool worker stopped');
-    };
-    return {
-      port: health.port,
-      close: () => {
-        closing ??= shutdown();
-        return closing;
-      },
-    };
+    const close = orderedShutdown(
+      [
+        () => health.close(),
+        () => closeWorker(worker, config.SHUTDOWN_TIMEOUT_MS, log),
+        () => connections.close(),
+        async () => log.info('tool worker stopped'),
+      ],
+      log,
+    );
+    return { port: health.port, close };
   } catch (error) {
     await connections.close();
     throw error;
