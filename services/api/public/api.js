@@ -18,20 +18,19 @@ async function toApiError(response) {
 export function createApi(key) {
   const headers = { authorization: `Bearer ${key}` };
 
-  async function call(method, path, body) {
-    const response = await fetch(path, {
-      method,
-      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!response.ok) throw await toApiError(response);
-    return response.json();
-  }
-
   async function open(path, init) {
     const response = await fetch(path, init);
     if (!response.ok) throw await toApiError(response);
     return response;
+  }
+
+  async function call(method, path, body) {
+    const response = await open(path, {
+      method,
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return response.json();
   }
 
   /**

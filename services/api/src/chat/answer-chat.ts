@@ -28,10 +28,7 @@ export async function answerChat(
   const view = await loadChatView(deps.db, run.id);
   if (!view) throw notFound('run', run.id);
   if (outcome === 'timeout' && !hasStopped(view.status)) {
-    return {
-      status: 202,
-      body: runLinks({ id: view.run_id, threadId: view.thread_id, status: view.status }),
-    };
+    return { status: 202, body: runLinks({ ...run, status: view.status }) };
   }
   return { status: 200, body: view };
 }

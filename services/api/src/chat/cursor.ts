@@ -1,5 +1,7 @@
 // Opaque cursors for lists ordered by a time and then an id, newest first.
 import { ApiError } from '@threadwork/shared';
+import { and, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 
 export interface CursorPosition {
@@ -25,6 +27,13 @@ export function decodeCursor(cursor: string): CursorPosition {
   }
 }
 
+/** The rows after the cursor in (at, id) descending order; no condition without a cursor. */
+export function olderThanCursor(at: PgColumn, id: PgColumn, cursor: string | undefined): SQL | undefined {
+  if (!cursor) return undefined;
+  const after = decodeCursor(cursor);
+  return or(lt(at, after.at), and(eq(at, after.at), lt(id, after.id)));
+}
+
 export interface CursorPage<T> {
   object: 'list';
   data: T[];
@@ -40,12 +49,12 @@ export function toCursorPage<R, T>(
   toItem: (row: R) => T,
 ): CursorPage<T> {
   const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  const hasMore = rows.length > limit && last !== undefined;
+  const last = rows.length > limit ? page.at(-1) : undefined;
+  const next = last === undefined ? null : position(last);
   return {
     object: 'list',
     data: page.map(toItem),
-    has_more: hasMore,
-    next_cursor: hasMore && last ? encodeCursor(position(last).at, position(last).id) : null,
+    has_more: next !== null,
+    next_cursor: next && encodeCursor(next.at, next.id),
   };
 }

@@ -12,7 +12,7 @@ import { eq } from 'drizzle-orm';
 
 const { assistants } = schema;
 
-export const DEFAULT_ASSISTANT_TOOLS: ToolDefinition[] = [
+const DEFAULT_ASSISTANT_TOOLS: ToolDefinition[] = [
   { type: 'list_tables' },
   { type: 'get_schema' },
   { type: 'run_sql' },

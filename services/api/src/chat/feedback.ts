@@ -1,11 +1,12 @@
 // Feedback on assistant messages: one per user and message (given again, it replaces the first), listed for admins.
 
 import { ApiError, type Db, newId, notFound, schema, unixSeconds } from '@threadwork/shared';
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 import { threadsOwnedBy } from '../queries/threads.js';
-import { type CursorPage, type CursorPosition, decodeCursor, toCursorPage } from './cursor.js';
+import { type CursorPage, olderThanCursor, toCursorPage } from './cursor.js';
 import type { CursorListQuery, FeedbackInput } from './schemas.js';
+import { messagePreview } from './threads.js';
 
 const { messageFeedback, messages, threads } = schema;
 
@@ -70,26 +71,18 @@ export async function giveFeedback(
   return toFeedbackObject(row);
 }
 
-function olderThan(cursor: CursorPosition): SQL | undefined {
-  return or(
-    lt(messageFeedback.createdAt, cursor.at),
-    and(eq(messageFeedback.createdAt, cursor.at), lt(messageFeedback.id, cursor.id)),
-  );
-}
-
 /** All feedback, newest first, with where it was given and what it was about. */
 export async function listFeedback(db: Db, query: CursorListQuery): Promise<CursorPage<AdminFeedbackObject>> {
-  const cursor = query.cursor ? decodeCursor(query.cursor) : null;
   const rows = await db
     .select({
       feedback: messageFeedback,
       threadId: messages.threadId,
       runId: messages.runId,
-      preview: sql<string | null>`left(${messages.content} -> 0 -> 'text' ->> 'value', 200)`,
+      preview: messagePreview(),
     })
     .from(messageFeedback)
     .innerJoin(messages, eq(messages.id, messageFeedback.messageId))
-    .where(cursor ? olderThan(cursor) : undefined)
+    .where(olderThanCursor(messageFeedback.createdAt, messageFeedback.id, query.cursor))
     .orderBy(desc(messageFeedback.createdAt), desc(messageFeedback.id))
     .limit(query.limit + 1);
   return toCursorPage(

@@ -27,7 +27,7 @@ export interface ChatMessage {
   products: ProductCard[];
 }
 
-export function toChatMessage(row: MessageRow, products: ProductCard[] = []): ChatMessage {
+function toChatMessage(row: MessageRow, products: ProductCard[] = []): ChatMessage {
   return {
     id: row.id,
     object: 'chat.message',
@@ -56,7 +56,7 @@ async function cardsByRun(db: Db, runIds: string[]): Promise<Map<string, Product
 }
 
 /** The last assistant message of each run on the page: where that run's cards are shown. */
-export function lastAnswerOfRuns(rows: MessageRow[]): Map<string, string> {
+function lastAnswerOfRuns(rows: MessageRow[]): Map<string, string> {
   const last = new Map<string, string>();
   for (const row of [...rows].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (row.role === 'assistant' && row.runId) last.set(row.runId, row.id);

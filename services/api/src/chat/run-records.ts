@@ -23,7 +23,7 @@ export async function findOwnedRun(db: Db, principal: Principal, runId: string):
   return row ?? null;
 }
 
-export async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
+async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
   const [messageRows, toolSteps, [cost]] = await Promise.all([
     db
       .select()

@@ -60,7 +60,7 @@ function endedAt(run: RunRow): Date | null {
   return run.completedAt ?? run.failedAt ?? run.cancelledAt ?? null;
 }
 
-export function responseTimeMs(run: RunRow): number | null {
+function responseTimeMs(run: RunRow): number | null {
   const end = isTerminal(run.status) ? endedAt(run) : null;
   return end ? end.getTime() - run.createdAt.getTime() : null;
 }

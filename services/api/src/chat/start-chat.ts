@@ -42,16 +42,24 @@ export function newChatThread(
   return insertThread(deps.db, { id: newId('thread'), ownerId: principal.keyId, assistantId, metadata }, []);
 }
 
+/** The thread of a turn: the caller's, or a new one whose assistant is checked before it is written. */
+async function chatThread(deps: AppDeps, principal: Principal, input: ChatInput): Promise<ThreadRow> {
+  if (input.thread_id) return ownedThread(deps, principal, input.thread_id, 'thread_id');
+  const assistant = await resolveAssistant(deps, principal, input.assistant_id);
+  return newChatThread(deps, principal, assistant.id);
+}
+
 export async function startChat(deps: AppDeps, principal: Principal, input: ChatInput): Promise<StartedChat> {
-  const existing = input.thread_id ? await ownedThread(deps, principal, input.thread_id, 'thread_id') : null;
-  const assistant = await resolveAssistant(deps, principal, input.assistant_id ?? existing?.assistantId);
-  const thread = existing ?? (await newChatThread(deps, principal, assistant.id));
+  const thread = await chatThread(deps, principal, input);
+  // createRun loads and checks the assistant itself, so a named one is passed on without being read here too.
+  const assistantId =
+    input.assistant_id || thread.assistantId || (await ensureDefaultAssistant(deps.db, deps.config)).id;
   const created = await createRun(
     deps,
     principal,
     thread,
     {
-      assistant_id: assistant.id,
+      assistant_id: assistantId,
       additional_instructions: input.additional_instructions ?? null,
       metadata: input.metadata ?? {},
     },

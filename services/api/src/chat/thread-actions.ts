@@ -1,10 +1,10 @@
 // Creating (or reusing) and deleting chat threads for the caller.
 
+import { findRun } from '@threadwork/shared';
 import type { Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { activeRunId, deleteThread } from '../queries/threads.js';
 import { cancelRun } from '../runs/cancel-run.js';
-import { findOwnedRun } from './run-records.js';
 import type { ThreadInput } from './schemas.js';
 import { newChatThread, resolveAssistant } from './start-chat.js';
 import { type ChatThread, findChatThread, reuseThread } from './threads.js';
@@ -24,10 +24,10 @@ export async function openChatThread(
   return { thread, isNew: opened.isNew };
 }
 
-/** Deletes a thread with its messages and runs; a run still active is cancelled first so no worker keeps it. */
-export async function deleteChatThread(deps: AppDeps, principal: Principal, threadId: string): Promise<void> {
+/** Deletes an owned thread with its messages and runs; a run still active is cancelled first so no worker keeps it. */
+export async function deleteChatThread(deps: AppDeps, threadId: string): Promise<void> {
   const active = await activeRunId(deps.db, threadId);
-  const run = active ? await findOwnedRun(deps.db, principal, active) : null;
+  const run = active ? await findRun(deps.db, active) : null;
   if (run)
     await cancelRun(deps, run).catch((error: unknown) =>
       deps.log.warn({ err: error, runId: run.id }, 'cancel before delete failed'),

@@ -1,8 +1,9 @@
 // The caller's chat threads: listed by latest activity with the last message, one reused thread per assistant.
 
 import { type Db, newId, schema, type ThreadRow, unixSeconds } from '@threadwork/shared';
-import { and, desc, eq, lt, or, type SQL, sql } from 'drizzle-orm';
-import { type CursorPage, type CursorPosition, decodeCursor, toCursorPage } from './cursor.js';
+import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { insertThread } from '../queries/threads.js';
+import { type CursorPage, olderThanCursor, toCursorPage } from './cursor.js';
 import type { CursorListQuery } from './schemas.js';
 
 const { threads, messages } = schema;
@@ -24,7 +25,7 @@ interface ThreadWithLast {
   last: { id: string; role: 'user' | 'assistant'; preview: string | null; createdAt: Date } | null;
 }
 
-export function toChatThread(row: ThreadWithLast): ChatThread {
+function toChatThread(row: ThreadWithLast): ChatThread {
   return {
     id: row.thread.id,
     object: 'chat.thread',
@@ -43,11 +44,9 @@ export function toChatThread(row: ThreadWithLast): ChatThread {
   };
 }
 
-function olderThan(cursor: CursorPosition): SQL | undefined {
-  return or(
-    lt(threads.lastActivityAt, cursor.at),
-    and(eq(threads.lastActivityAt, cursor.at), lt(threads.id, cursor.id)),
-  );
+/** The start of a message's first text part, as lists show it. */
+export function messagePreview(): SQL<string | null> {
+  return sql<string | null>`left(${messages.content} -> 0 -> 'text' ->> 'value', ${PREVIEW_CHARS})`;
 }
 
 function selectWithLast(db: Db, where: SQL | undefined) {
@@ -55,9 +54,7 @@ function selectWithLast(db: Db, where: SQL | undefined) {
     .select({
       id: messages.id,
       role: messages.role,
-      preview: sql<string | null>`left(${messages.content} -> 0 -> 'text' ->> 'value', ${PREVIEW_CHARS})`.as(
-        'preview',
-      ),
+      preview: messagePreview().as('preview'),
       createdAt: messages.createdAt,
     })
     .from(messages)
@@ -82,10 +79,9 @@ export async function listChatThreads(
   ownerId: string,
   query: CursorListQuery,
 ): Promise<CursorPage<ChatThread>> {
-  const cursor = query.cursor ? decodeCursor(query.cursor) : null;
   const rows = await selectWithLast(
     db,
-    and(eq(threads.ownerId, ownerId), cursor ? olderThan(cursor) : undefined),
+    and(eq(threads.ownerId, ownerId), olderThanCursor(threads.lastActivityAt, threads.id, query.cursor)),
   ).limit(query.limit + 1);
   return toCursorPage(
     rows,
@@ -119,8 +115,7 @@ export async function reuseThread(
       .orderBy(desc(threads.lastActivityAt), desc(threads.id))
       .limit(1);
     if (existing) return { threadId: existing.id, isNew: false };
-    const id = newId('thread');
-    await tx.insert(threads).values({ id, ownerId, assistantId, metadata });
-    return { threadId: id, isNew: true };
+    const created = await insertThread(tx, { id: newId('thread'), ownerId, assistantId, metadata }, []);
+    return { threadId: created.id, isNew: true };
   });
 }

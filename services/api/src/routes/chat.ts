@@ -92,7 +92,7 @@ export function chatRouter(deps: AppDeps): Router {
 
   router.delete('/threads/:threadId', async (req, res) => {
     const thread = await ownedThread(deps, principalOf(res), req.params.threadId);
-    await deleteChatThread(deps, principalOf(res), thread.id);
+    await deleteChatThread(deps, thread.id);
     res.json({ id: thread.id, object: 'chat.thread.deleted', deleted: true });
   });
 

@@ -73,7 +73,7 @@ function toolEvents(calls: z.infer<typeof toolCalls>, status: 'started' | 'compl
 }
 
 /** The simple events one run event becomes (none for most); thread_id and done are decided by the stream. */
-export function toSimpleEvents(event: RunEvent): SimpleEvent[] {
+function toSimpleEvents(event: RunEvent): SimpleEvent[] {
   switch (event.event) {
     case 'thread.message.delta': {
       const parsed = messageDelta.safeParse(event.data);
@@ -100,7 +100,7 @@ export function toSimpleEvents(event: RunEvent): SimpleEvent[] {
   }
 }
 
-export function simpleFrame(id: number | null, event: SimpleEvent): string {
+function simpleFrame(id: number | null, event: SimpleEvent): string {
   const idLine = id === null ? '' : `id: ${id}\n`;
   return `${idLine}event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }
@@ -152,7 +152,7 @@ function emptyView(run: RunRow): ChatRunView {
 }
 
 /** The last events of a stream: the run's error when it failed, then done. */
-export function endingEvents(view: ChatRunView): SimpleEvent[] {
+function endingEvents(view: ChatRunView): SimpleEvent[] {
   const error: SimpleEvent[] =
     view.status === 'failed'
       ? [
@@ -169,7 +169,7 @@ export function endingEvents(view: ChatRunView): SimpleEvent[] {
 }
 
 /** A whole stream told from Postgres, for a stopped run whose events have expired from Redis. */
-export function eventsFromView(view: ChatRunView): SimpleEvent[] {
+function eventsFromView(view: ChatRunView): SimpleEvent[] {
   const tools = view.tool_calls.flatMap((call): SimpleEvent[] =>
     (['started', 'completed'] as const).map((status) => ({
       event: 'tool',
@@ -185,6 +185,44 @@ export function eventsFromView(view: ChatRunView): SimpleEvent[] {
       : []),
     ...endingEvents(view),
   ];
+}
+
+/** The frames of a stopped run whose events are all behind the client: told from Postgres. */
+function replayFrames(run: RunRow, view: ChatRunView, lastSeq: number): string {
+  const events = lastSeq === 0 ? eventsFromView(view) : [threadIdEvent(run), ...endingEvents(view)];
+  const doneId = lastSeq > 0 ? lastSeq : null;
+  return events.map((event) => simpleFrame(event.event === 'done' ? doneId : null, event)).join('');
+}
+
+/**
+ * Relays followed run events to a stream: thread_id before the first one (unless resumed), simple events after,
+ * and at the final event the ending told from Postgres (or from the event when Postgres cannot be read).
+ */
+function simpleRelay(deps: SimpleStreamDeps, run: RunRow, afterSeq: number, stop: () => void) {
+  let hasSentThreadId = afterSeq > 0;
+  let isEnding = false;
+  const finish = async (open: SseStream, final: RunEvent, frames: string[]) => {
+    isEnding = true;
+    stop();
+    const view = await loadChatView(deps.db, run.id).catch(() => null);
+    const ending = view ? endingEvents(view) : [{ event: 'done' as const, data: doneFromEvent(run, final) }];
+    open.write([...frames, ...ending.map((event) => simpleFrame(final.seq, event))].join(''));
+    open.end();
+  };
+  return (open: SseStream, event: RunEvent) => {
+    if (isEnding) return;
+    const frames: string[] = [];
+    if (!hasSentThreadId) {
+      hasSentThreadId = true;
+      frames.push(simpleFrame(event.event === 'thread.run.created' ? event.seq : null, threadIdEvent(run)));
+    }
+    if (finalRunEvents.has(event.event)) {
+      void finish(open, event, frames);
+      return;
+    }
+    frames.push(...toSimpleEvents(event).map((simple) => simpleFrame(event.seq, simple)));
+    if (frames.length > 0) open.write(frames.join(''));
+  };
 }
 
 /**
@@ -203,50 +241,15 @@ export async function streamSimpleRun(
   const lastSeq = await deps.events.lastSeq(run.id);
   if (hasStopped(run.status) && lastSeq <= afterSeq) {
     const view = (await loadChatView(deps.db, run.id)) ?? emptyView(run);
-    const events = lastSeq === 0 ? eventsFromView(view) : [threadIdEvent(run), ...endingEvents(view)];
-    const doneId = lastSeq > 0 ? lastSeq : null;
     const stream = openSse(res, options);
-    stream.write(events.map((event) => simpleFrame(event.event === 'done' ? doneId : null, event)).join(''));
+    stream.write(replayFrames(run, view, lastSeq));
     stream.end();
     return;
   }
-  await followRun(res, deps, run, afterSeq, options);
-}
-
-async function followRun(
-  res: Response,
-  deps: SimpleStreamDeps,
-  run: RunRow,
-  afterSeq: number,
-  options: SseOptions,
-): Promise<void> {
   let stream: SseStream | null = null;
   let stop: () => void = () => {};
   const waiting: RunEvent[] = [];
-  let hasSentThreadId = afterSeq > 0;
-  let isEnding = false;
-  const finish = async (open: SseStream, final: RunEvent, frames: string[]) => {
-    isEnding = true;
-    stop();
-    const view = await loadChatView(deps.db, run.id).catch(() => null);
-    const ending = view ? endingEvents(view) : [{ event: 'done' as const, data: doneFromEvent(run, final) }];
-    open.write([...frames, ...ending.map((event) => simpleFrame(final.seq, event))].join(''));
-    open.end();
-  };
-  const send = (open: SseStream, event: RunEvent) => {
-    if (isEnding) return;
-    const frames: string[] = [];
-    if (!hasSentThreadId) {
-      hasSentThreadId = true;
-      frames.push(simpleFrame(event.event === 'thread.run.created' ? event.seq : null, threadIdEvent(run)));
-    }
-    if (finalRunEvents.has(event.event)) {
-      void finish(open, event, frames);
-      return;
-    }
-    frames.push(...toSimpleEvents(event).map((simple) => simpleFrame(event.seq, simple)));
-    if (frames.length > 0) open.write(frames.join(''));
-  };
+  const send = simpleRelay(deps, run, afterSeq, () => stop());
   stop = await deps.feed.follow(run.id, afterSeq, (event) => {
     if (stream) send(stream, event);
     else waiting.push(event);
