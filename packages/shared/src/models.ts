@@ -2,13 +2,11 @@
 import { z } from 'zod';
 import type { Config } from './config.js';
 
-export const OFFLINE_MODEL = 'offline';
-export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+const OFFLINE_MODEL = 'offline';
+const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
-export const openAIApiModes = ['responses', 'chat'] as const;
+const openAIApiModes = ['responses', 'chat'] as const;
 export type OpenAIApiMode = (typeof openAIApiModes)[number];
-
-export type ProviderKind = 'offline' | 'openai';
 
 export type ModelRoute =
   | { provider: 'offline'; model: typeof OFFLINE_MODEL }
@@ -35,10 +33,8 @@ const compatibleServer = z.object({
   apiMode: z.enum(openAIApiModes).default('chat'),
 });
 
-export type CompatibleServer = z.infer<typeof compatibleServer>;
-
 /** One price per model, in USD per million tokens. */
-export const modelPrice = z.object({ input: z.number().min(0), output: z.number().min(0) });
+const modelPrice = z.object({ input: z.number().min(0), output: z.number().min(0) });
 export type ModelPrice = z.infer<typeof modelPrice>;
 export type PriceTable = Record<string, ModelPrice>;
 
@@ -79,16 +75,19 @@ export const contextTokensFromEnv = z
   .transform(parseJson)
   .pipe(z.record(z.string().min(1), z.number().int().positive()));
 
-export type RoutingConfig = Pick<
+type RoutingConfig = Pick<
   Config,
   'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_API_MODE' | 'MODEL_PROVIDERS'
 >;
 
+/** Whether a base URL is OpenAI's own API, trailing slashes aside. */
+export function isOpenAIBaseURL(baseURL: string): boolean {
+  return baseURL.replace(/\/+$/, '') === DEFAULT_OPENAI_BASE_URL;
+}
+
 /** The `openai` server is usable with a key, or without one when it points at another (keyless) server. */
-export function isOpenAIConfigured(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): boolean {
-  return (
-    Boolean(config.OPENAI_API_KEY) || config.OPENAI_BASE_URL.replace(/\/+$/, '') !== DEFAULT_OPENAI_BASE_URL
-  );
+function isOpenAIConfigured(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE_URL'>): boolean {
+  return Boolean(config.OPENAI_API_KEY) || !isOpenAIBaseURL(config.OPENAI_BASE_URL);
 }
 
 /**

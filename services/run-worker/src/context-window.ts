@@ -7,7 +7,7 @@ import type { ModelMessage } from './providers/types.js';
  * Prompt token budgets per model: the context window less room for the reply. Override or add models with
  * MODEL_CONTEXT_TOKENS; models of other servers need an entry there (their context is set on the server).
  */
-export const DEFAULT_CONTEXT_TOKENS: Readonly<Record<string, number>> = {
+const DEFAULT_CONTEXT_TOKENS: Readonly<Record<string, number>> = {
   offline: 128_000,
   'gpt-5': 272_000,
   'gpt-4.1': 1_000_000,

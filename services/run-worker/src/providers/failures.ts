@@ -27,6 +27,15 @@ export function retryAfterMs(headers: Headers | undefined, now: () => number): n
   return Number.isNaN(date) ? null : Math.max(0, date - now());
 }
 
+/** A stream that ended without saying how the response finished: it was cut, so another attempt may complete. */
+export function streamEndedEarly(): UpstreamFailure {
+  return new UpstreamFailure(
+    'server_error',
+    'The model stream ended before the response was complete.',
+    true,
+  );
+}
+
 /** An error reported inside a stream (no HTTP status): its code says what kind it is. */
 export function streamFailure(code: string | null | undefined, message: string): UpstreamFailure {
   if (code === 'rate_limit_exceeded') return new UpstreamFailure('rate_limit_exceeded', message, true);

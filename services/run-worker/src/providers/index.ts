@@ -2,7 +2,7 @@
 import {
   ApiError,
   type Config,
-  DEFAULT_OPENAI_BASE_URL,
+  isOpenAIBaseURL,
   type Logger,
   type ModelRoute,
   type PriceTable,
@@ -14,7 +14,7 @@ import type { MaxTokensField } from './openai-chat.js';
 import { withPriceOverrides } from './pricing.js';
 import type { ModelProvider } from './types.js';
 
-export interface ResolvedModel {
+interface ResolvedModel {
   provider: ModelProvider;
   model: string;
 }
@@ -37,7 +37,7 @@ function apiKeyFor(route: OpenAIRoute, config: Config): string {
 }
 
 function maxTokensFieldFor(baseURL: string): MaxTokensField {
-  return baseURL.replace(/\/+$/, '') === DEFAULT_OPENAI_BASE_URL ? 'max_completion_tokens' : 'max_tokens';
+  return isOpenAIBaseURL(baseURL) ? 'max_completion_tokens' : 'max_tokens';
 }
 
 export function createProviderRegistry(config: Config, log: Logger): ProviderRegistry {

@@ -1,6 +1,6 @@
 // What a user message clearly asks for, read by fixed patterns: the offline model's whole understanding of language.
 
-export type JsonObject = Record<string, unknown>;
+type JsonObject = Record<string, unknown>;
 
 /** A tool the message asks for, with the arguments read from it. */
 export interface ToolIntent {
@@ -86,7 +86,7 @@ const TABLE_PATTERNS = [
 ];
 
 /** The table a message asks about ("columns of orders", "describe public.orders"), split into schema and table. */
-export function findTableName(text: string): { table: string; schema?: string } | null {
+function findTableName(text: string): { table: string; schema?: string } | null {
   if (!/\b(columns?|schema|structure|fields|describe)\b/i.test(text)) return null;
   for (const pattern of TABLE_PATTERNS) {
     const name = pattern.exec(text)?.[1];
@@ -97,7 +97,7 @@ export function findTableName(text: string): { table: string; schema?: string } 
   return null;
 }
 
-export function asksForTables(text: string): boolean {
+function asksForTables(text: string): boolean {
   return (
     /\b(list|show|what|which|display|see)\b[^.?!]*\btables\b/i.test(text) ||
     /\btables\b[^.?!]*\b(are there|exist|do (you|we|i) have|available)\b/i.test(text)
@@ -108,7 +108,7 @@ const SEARCH_PATTERN =
   /\b(?:show me|find(?: me)?|search(?: for)?|look(?:ing)? for|do you (?:have|sell)|recommend)\s+(?:some\s+|any\s+|a\s+|an\s+|the\s+)?([^.?!]+)/i;
 
 /** What a shopper is looking for ("show me dog food" → "dog food"); any mention of products counts. */
-export function findProductQuery(text: string): string | null {
+function findProductQuery(text: string): string | null {
   const thing = SEARCH_PATTERN.exec(text)?.[1]?.trim();
   if (thing) return thing.slice(0, 500);
   return /\bproducts?\b/i.test(text) ? text.trim().slice(0, 500) : null;

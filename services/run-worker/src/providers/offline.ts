@@ -11,20 +11,17 @@ const QUOTE_LIMIT = 1500;
 /** show_products accepts at most this many ids. */
 const MAX_SHOWN_PRODUCTS = 20;
 
-export interface OfflineOptions {
+interface OfflineOptions {
   tokenDelayMs: number;
   sleep?: Sleep;
 }
 
 type ToolOutput = Extract<ModelMessage, { role: 'tool' }>;
 
-export type OfflineDecision = { type: 'reply'; text: string } | { type: 'tool_calls'; calls: ToolIntent[] };
+type OfflineDecision = { type: 'reply'; text: string } | { type: 'tool_calls'; calls: ToolIntent[] };
 
 function lastUserIndex(messages: ModelMessage[]): number {
-  for (let i = messages.length - 1; i >= 0; i -= 1) {
-    if (messages[i]?.role === 'user') return i;
-  }
-  return -1;
+  return messages.findLastIndex((message) => message.role === 'user');
 }
 
 function lastUserText(messages: ModelMessage[]): string {
@@ -40,7 +37,7 @@ function pendingToolOutputs(messages: ModelMessage[]): ToolOutput[] {
 }
 
 /** The reply to a plain message, worded deterministically from the request. */
-export function offlineReply(request: ModelRequest): string {
+function offlineReply(request: ModelRequest): string {
   const text = lastUserText(request.messages).trim();
   if (text.length === 0) return `${OFFLINE_LABEL} Hello! I am Threadwork's offline model. Ask me anything.`;
   return `${OFFLINE_LABEL} You said: "${text}". I am Threadwork's offline model, so I echo your message instead of thinking about it.`;

@@ -8,7 +8,7 @@ import type {
   ChatCompletionToolChoiceOption,
 } from 'openai/resources/chat/completions';
 import type { ResponseFormatJSONObject, ResponseFormatJSONSchema } from 'openai/resources/shared';
-import { UpstreamFailure } from './failures.js';
+import { streamEndedEarly } from './failures.js';
 import { estimateUsage } from './tokens.js';
 import type { FinishReason, ModelEvent, ModelMessage, ModelRequest, ModelToolCall } from './types.js';
 
@@ -133,13 +133,7 @@ export async function* fromChatChunks(
     for (const part of choice.delta?.tool_calls ?? []) mergeToolCallDelta(calls, part);
     if (choice.finish_reason) finishReason = choice.finish_reason;
   }
-  if (finishReason === null) {
-    throw new UpstreamFailure(
-      'server_error',
-      'The model stream ended before the response was complete.',
-      true,
-    );
-  }
+  if (finishReason === null) throw streamEndedEarly();
   const complete = calls.filter((call) => call !== undefined);
   for (const call of complete) {
     output += call.arguments;

@@ -8,7 +8,7 @@ import type {
   ToolChoiceFunction,
   ToolChoiceOptions,
 } from 'openai/resources/responses/responses';
-import { streamFailure, UpstreamFailure } from './failures.js';
+import { streamEndedEarly, streamFailure } from './failures.js';
 import { estimateUsage } from './tokens.js';
 import type { FinishReason, ModelEvent, ModelMessage, ModelRequest, ModelToolCall } from './types.js';
 
@@ -147,5 +147,5 @@ export async function* fromResponsesEvents(
       }
     }
   }
-  throw new UpstreamFailure('server_error', 'The model stream ended before the response was complete.', true);
+  throw streamEndedEarly();
 }

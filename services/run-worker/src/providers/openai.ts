@@ -8,7 +8,7 @@ import { type RetryClock, type RetryPolicy, streamWithRetries } from './retry.js
 import { abortableSleep } from './sleep.js';
 import type { ModelEvent, ModelProvider, ModelRequest } from './types.js';
 
-export interface OpenAIProviderOptions {
+interface OpenAIProviderOptions {
   /** The provider's name in logs: `openai`, or the MODEL_PROVIDERS name of the server. */
   name: string;
   baseURL: string;

@@ -1,8 +1,6 @@
 // Cost estimates: USD per million prompt and completion tokens, per model, overridable with MODEL_PRICES.
 import { findModelEntry, type PriceTable } from '@threadwork/shared';
 
-export type { ModelPrice, PriceTable } from '@threadwork/shared';
-
 /**
  * OpenAI's published standard-tier prices (USD per 1M tokens) at the time of writing; cached-input discounts are
  * not modelled. Models of other servers (Ollama, vLLM, …) cost 0 unless MODEL_PRICES names them.

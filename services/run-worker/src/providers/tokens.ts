@@ -3,7 +3,7 @@ import { countTokens as countCl100k } from 'gpt-tokenizer/encoding/cl100k_base';
 import { countTokens as countO200k } from 'gpt-tokenizer/encoding/o200k_base';
 import type { ModelMessage, ModelRequest } from './types.js';
 
-export type TokenCounter = (text: string) => number;
+type TokenCounter = (text: string) => number;
 
 /** Special-token markers in user text are counted as the plain text they are. */
 const asPlainText = { disallowedSpecial: new Set<string>() };
@@ -14,7 +14,7 @@ const MESSAGE_OVERHEAD = 4;
 const REPLY_PRIMING = 3;
 
 /** The offline model's rule: one token per 4 characters, rounded up. */
-export const countOfflineTokens: TokenCounter = (text) => Math.ceil(text.length / 4);
+const countOfflineTokens: TokenCounter = (text) => Math.ceil(text.length / 4);
 
 /** Models without a tokenizer on npm: one token per 3 characters, rounded up (pessimistic, so history is cut early). */
 export const approximateTokens: TokenCounter = (text) => Math.ceil(text.length / 3);

@@ -15,6 +15,7 @@ import {
 } from '../../src/providers/offline.js';
 import { findSqlQuery } from '../../src/providers/offline-intents.js';
 import type { ModelEvent, ModelMessage, ModelRequest } from '../../src/providers/types.js';
+import { collect, modelRequest } from './model-request.js';
 
 const sqlTools = (['list_tables', 'get_schema', 'run_sql'] as BuiltinToolType[]).map(
   builtinFunctionDefinition,
@@ -26,30 +27,17 @@ const allTools = [...sqlTools, ...productTools];
 const bookTable: FunctionDefinition = { name: 'book_table', parameters: { type: 'object' } };
 
 function request(messages: ModelMessage[] | string, overrides: Partial<ModelRequest> = {}): ModelRequest {
-  return {
+  return modelRequest({
     model: 'offline',
-    instructions: '',
     messages: typeof messages === 'string' ? [{ role: 'user', content: messages }] : messages,
     tools: allTools,
-    toolChoice: 'auto',
-    parallelToolCalls: true,
-    temperature: null,
-    topP: null,
-    maxOutputTokens: null,
-    responseFormat: 'auto',
     ...overrides,
-  };
+  });
 }
 
 function calls(req: ModelRequest) {
   const decision = decideOffline(req);
   return decision.type === 'tool_calls' ? decision.calls : [];
-}
-
-async function collect(events: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> {
-  const seen: ModelEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
 }
 
 describe('offline model: what a message asks for, with tool_choice auto', () => {

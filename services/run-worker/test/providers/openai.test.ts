@@ -10,23 +10,17 @@ import {
   textReply,
   toolCallsReply,
 } from '../support/openai-server.js';
+import { collect, modelRequest } from './model-request.js';
 
 const log = createLogger({ name: 'openai-provider-test', level: 'silent', pretty: false });
 
 function request(overrides: Partial<ModelRequest> = {}): ModelRequest {
-  return {
+  return modelRequest({
     model: 'gpt-4.1-mini',
     instructions: 'You are terse.',
     messages: [{ role: 'user', content: 'Hello?' }],
-    tools: [],
-    toolChoice: 'auto',
-    parallelToolCalls: true,
-    temperature: null,
-    topP: null,
-    maxOutputTokens: null,
-    responseFormat: 'auto',
     ...overrides,
-  };
+  });
 }
 
 const weatherTool = {
@@ -34,12 +28,6 @@ const weatherTool = {
   description: 'Weather for a city',
   parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
 };
-
-async function collect(events: AsyncIterable<ModelEvent>): Promise<ModelEvent[]> {
-  const seen: ModelEvent[] = [];
-  for await (const event of events) seen.push(event);
-  return seen;
-}
 
 async function failure(events: AsyncIterable<ModelEvent>): Promise<{ error: unknown; seen: ModelEvent[] }> {
   const seen: ModelEvent[] = [];

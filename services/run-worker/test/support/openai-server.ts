@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface ScriptedToolCall {
+interface ScriptedToolCall {
   /** The call id the model gives; generated when absent. */
   id?: string;
   name: string;
@@ -11,7 +11,7 @@ export interface ScriptedToolCall {
   arguments: string;
 }
 
-export interface StreamReply {
+interface StreamReply {
   kind: 'stream';
   /** Text deltas, one per event or chunk. */
   text: string[];
@@ -31,7 +31,7 @@ export interface StreamReply {
   streamError?: { code: string; message: string };
 }
 
-export interface ErrorReply {
+interface ErrorReply {
   kind: 'error';
   status: number;
   message: string;
@@ -40,9 +40,9 @@ export interface ErrorReply {
   headers: Record<string, string>;
 }
 
-export type ScriptedReply = StreamReply | ErrorReply;
+type ScriptedReply = StreamReply | ErrorReply;
 
-export type StreamOptions = Partial<Omit<StreamReply, 'kind' | 'text' | 'toolCalls'>>;
+type StreamOptions = Partial<Omit<StreamReply, 'kind' | 'text' | 'toolCalls'>>;
 
 /** Splits text into word-sized deltas that concatenate back to it. */
 function words(text: string): string[] {
@@ -90,7 +90,7 @@ export function errorReply(
 }
 
 /** How a reply ended for the server: sent whole, cut on purpose, or abandoned by the client. */
-export type ReplyOutcome = 'completed' | 'cut' | 'client_closed';
+type ReplyOutcome = 'completed' | 'cut' | 'client_closed';
 
 export interface RecordedRequest {
   method: string;
@@ -275,13 +275,11 @@ async function writeChatStream(
   includeUsage: boolean,
 ): Promise<boolean> {
   const withUsage = includeUsage && !reply.omitUsage;
+  const head = { id: 'chatcmpl-scripted', object: 'chat.completion.chunk', created: 1_700_000_000, model };
   const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) =>
     writer.write({
       data: {
-        id: 'chatcmpl-scripted',
-        object: 'chat.completion.chunk',
-        created: 1_700_000_000,
-        model,
+        ...head,
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
         ...(withUsage ? { usage: null } : {}),
       },
@@ -311,8 +309,7 @@ async function writeChatStream(
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
     };
-    const final = { id: 'chatcmpl-scripted', object: 'chat.completion.chunk', created: 1_700_000_000, model };
-    if (!(await writer.write({ data: { ...final, choices: [], usage } }))) return false;
+    if (!(await writer.write({ data: { ...head, choices: [], usage } }))) return false;
   }
   return writer.write('[DONE]');
 }
