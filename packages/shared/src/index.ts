@@ -5,6 +5,7 @@ export * from './db/migrate.js';
 export * as schema from './db/schema.js';
 export * from './errors.js';
 export * from './events.js';
+export * from './health-server.js';
 export * from './ids.js';
 export * from './lifecycle.js';
 export * from './logger.js';

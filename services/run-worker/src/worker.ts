@@ -1,15 +1,14 @@
 // Starts the run worker: connections, the `runs` queue worker, a health server; answers a handle that closes it.
-import http from 'node:http';
 import {
   type Config,
   createMetrics,
   createRuntime,
   type Logger,
-  type Metrics,
   observeWorker,
   orderedShutdown,
   queuePrefix,
   RUNS_QUEUE,
+  startHealthServer,
   withTimeout,
 } from '@threadwork/shared';
 import { Worker } from 'bullmq';
@@ -23,31 +22,6 @@ import type { RunLoopDeps } from './run-loop.js';
 export interface RunWorkerHandle {
   worker: Worker;
   close(): Promise<void>;
-}
-
-export function healthServer(checkReady: () => Promise<unknown>, metrics: Metrics): http.Server {
-  return http.createServer((req, res) => {
-    const reply = (status: number, body: object) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.url === '/healthz') return reply(200, { status: 'ok' });
-    if (req.url === '/metrics') {
-      metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(text);
-      });
-      return;
-    }
-    if (req.url === '/readyz') {
-      checkReady().then(
-        () => reply(200, { status: 'ready' }),
-        () => reply(503, { status: 'unavailable' }),
-      );
-      return;
-    }
-    reply(404, { error: { message: 'Not found', type: 'invalid_request_error', param: null, code: null } });
-  });
 }
 
 export async function startRunWorker(config: Config, log: Logger): Promise<RunWorkerHandle> {
@@ -78,14 +52,17 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'run job stalled'));
   const metrics = createMetrics('run-worker');
   observeWorker(metrics, RUNS_QUEUE, worker);
-  const health = healthServer(() => Promise.all([db.execute(sql`select 1`), redis.ping()]), metrics);
-  await new Promise<void>((resolve) => health.listen(config.RUN_WORKER_PORT, '0.0.0.0', resolve));
+  const health = await startHealthServer(
+    config.RUN_WORKER_PORT,
+    { postgres: () => db.execute(sql`select 1`), redis: () => redis.ping() },
+    metrics.registry,
+  );
   await worker.waitUntilReady();
   log.info({ concurrency: config.RUN_CONCURRENCY }, 'run worker started');
   const close = orderedShutdown(
     [
       () => withTimeout(worker.close(), config.SHUTDOWN_TIMEOUT_MS, 'run worker close'),
-      () => new Promise<void>((resolve) => health.close(() => resolve())),
+      () => health.close(),
       () => runtime.close(),
     ],
     log,

@@ -13,6 +13,7 @@ import {
   orderedShutdown,
   queuePrefix,
   type Redis,
+  startHealthServer,
   TOOLS_QUEUE,
   waitForRedis,
 } from '@threadwork/shared';
@@ -20,7 +21,7 @@ import { prepareToolsDatabase, readerDatabaseUrl } from '@threadwork/shared/tool
 import { Worker } from 'bullmq';
 import pg from 'pg';
 import { Histogram } from 'prom-client';
-import { startHealthServer } from './health.js';
+
 import { createToolRateLimiter } from './rate-limit.js';
 import { createToolInvokeProcessor } from './tool-invoke.processor.js';
 import { type ToolPolicies, toolPolicies } from './tool-policy.js';

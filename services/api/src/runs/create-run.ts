@@ -69,14 +69,6 @@ export async function resolveRunAssistant(
   return assistant;
 }
 
-export interface CreateRunOptions {
-  additionalMessages?: CreateMessageInput[] | null;
-  /** Announce the thread first (`thread.created`), for create-thread-and-run. */
-  announceThread?: boolean;
-  /** The assistant when the caller already resolved it with resolveRunAssistant. */
-  assistant?: AssistantRow;
-}
-
 type NewRun = typeof schema.runs.$inferInsert;
 
 /** The run row a request asks for: the request's settings over the assistant's, then the defaults. */

@@ -1,8 +1,8 @@
-// The tool worker's HTTP endpoints: /healthz (alive), /readyz (Postgres and Redis answer), /metrics (Prometheus).
+// A worker's HTTP endpoints: /healthz (alive), /readyz (its dependencies answer), /metrics (Prometheus).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { withTimeout } from '@threadwork/shared';
 import type { Registry } from 'prom-client';
+import { withTimeout } from './lifecycle.js';
 
 export interface HealthServer {
   port: number;
