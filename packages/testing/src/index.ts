@@ -3,4 +3,5 @@ import './provided-context.js';
 
 export * from './database.js';
 export * from './per-file.js';
+export * from './rows.js';
 export * from './services.js';

@@ -1,4 +1,5 @@
 import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
+import { runRow } from '@threadwork/testing';
 import { describe, expect, it } from 'vitest';
 import { buildModelRequest, exceedsPromptLimit, messageText, toModelMessages } from './model-input.js';
 
@@ -50,37 +51,18 @@ function toolStep(id: string, output: string | null): RunStepRow {
 }
 
 function run(overrides: Partial<RunRow> = {}): RunRow {
-  return {
+  return runRow({
     id: 'run_r',
     threadId: 'thread_t',
     ownerId: 'key_k',
     assistantId: 'asst_a',
-    status: 'in_progress',
-    requiredAction: null,
-    lastError: null,
-    incompleteDetails: null,
-    model: 'offline',
     instructions: 'Be brief.',
     tools: [{ type: 'function', function: { name: 'lookup' } }],
-    metadata: {},
-    usage: null,
     temperature: 0.5,
-    topP: 1,
-    maxPromptTokens: null,
-    maxCompletionTokens: null,
-    truncationStrategy: { type: 'auto', last_messages: null },
-    toolChoice: 'auto',
-    parallelToolCalls: true,
-    responseFormat: 'auto',
     createdAt: at,
-    expiresAt: null,
     startedAt: at,
-    cancelledAt: null,
-    failedAt: null,
-    completedAt: null,
-    heartbeatAt: null,
     ...overrides,
-  };
+  });
 }
 
 const history = [

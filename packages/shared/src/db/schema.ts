@@ -147,7 +147,6 @@ export const runs = pgTable(
     cancelledAt: at('cancelled_at'),
     failedAt: at('failed_at'),
     completedAt: at('completed_at'),
-    heartbeatAt: at('heartbeat_at'),
   },
   (table) => [
     index('runs_thread_id_idx').on(table.threadId, table.id),

@@ -1,4 +1,5 @@
 import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
+import { runRow } from '@threadwork/testing';
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { toChatView } from './run-view.js';
@@ -6,37 +7,14 @@ import { toChatView } from './run-view.js';
 const created = new Date('2026-01-01T00:00:00.000Z');
 
 function run(patch: Partial<RunRow> = {}): RunRow {
-  return {
-    id: 'run_1',
-    threadId: 'thread_1',
-    ownerId: 'key_1',
-    assistantId: 'asst_1',
+  return runRow({
     status: 'completed',
-    requiredAction: null,
-    lastError: null,
-    incompleteDetails: null,
-    model: 'offline',
-    instructions: '',
-    tools: [],
-    metadata: {},
     usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
-    temperature: 1,
-    topP: 1,
-    maxPromptTokens: null,
-    maxCompletionTokens: null,
-    truncationStrategy: { type: 'auto', last_messages: null },
-    toolChoice: 'auto',
-    parallelToolCalls: true,
-    responseFormat: 'auto',
     createdAt: created,
-    expiresAt: null,
     startedAt: created,
-    cancelledAt: null,
-    failedAt: null,
     completedAt: new Date(created.getTime() + 1234),
-    heartbeatAt: null,
     ...patch,
-  };
+  });
 }
 
 function message(id: string, text: string, status: MessageRow['status'] = 'completed'): MessageRow {

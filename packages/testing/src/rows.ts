@@ -1,0 +1,37 @@
+// Row factories for unit tests of code that takes database rows: plain defaults, the test names what matters.
+import type { RunRow } from '@threadwork/shared';
+
+const epoch = new Date('2026-01-01T00:00:00.000Z');
+
+export function runRow(overrides: Partial<RunRow> = {}): RunRow {
+  return {
+    id: 'run_1',
+    threadId: 'thread_1',
+    ownerId: 'key_1',
+    assistantId: 'asst_1',
+    status: 'in_progress',
+    requiredAction: null,
+    lastError: null,
+    incompleteDetails: null,
+    model: 'offline',
+    instructions: '',
+    tools: [],
+    metadata: {},
+    usage: null,
+    temperature: 1,
+    topP: 1,
+    maxPromptTokens: null,
+    maxCompletionTokens: null,
+    truncationStrategy: { type: 'auto', last_messages: null },
+    toolChoice: 'auto',
+    parallelToolCalls: true,
+    responseFormat: 'auto',
+    createdAt: epoch,
+    expiresAt: null,
+    startedAt: epoch,
+    cancelledAt: null,
+    failedAt: null,
+    completedAt: null,
+    ...overrides,
+  };
+}
