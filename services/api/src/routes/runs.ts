@@ -77,7 +77,7 @@ export function runsRouter(deps: AppDeps): Router {
 
   router.post('/threads/:threadId/runs', async (req, res) => {
     const input = parseInput(runSchema, req.body);
-    const thread = await ownThread(res, req.params.threadId);
+    const thread = ownThread(res, req.params.threadId);
     const { run, firstSeq } = await createRun(deps, principalOf(res), thread, input, {
       additionalMessages: input.additional_messages,
     });

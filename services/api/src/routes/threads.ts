@@ -1,6 +1,14 @@
 // /v1/threads and their messages: create (with messages), retrieve, modify, delete; messages CRUD and list.
 
-import { ApiError, newId, notFound, schema, toMessageObject, toThreadObject } from '@threadwork/shared';
+import {
+  ApiError,
+  newId,
+  notFound,
+  schema,
+  type ThreadRow,
+  toMessageObject,
+  toThreadObject,
+} from '@threadwork/shared';
 import { and, eq } from 'drizzle-orm';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -18,6 +26,7 @@ import {
   insertMessages,
   insertThread,
   lockThread,
+  type NewMessage,
   touchThread,
   updateThread,
 } from '../queries/threads.js';
@@ -45,30 +54,26 @@ const listMessagesSchema = listQuerySchema.extend({ run_id: z.string().optional(
 
 export type CreateThreadInput = z.infer<ReturnType<typeof createThreadSchema>>;
 
-/** Inserts a thread with its first messages (inside the caller's transaction). */
-export function insertNewThread(
-  db: Pick<AppDeps['db'], 'insert'>,
-  ownerId: string,
-  input: CreateThreadInput,
-  now: Date = new Date(),
-) {
-  const id = newId('thread');
-  const initial = (input.messages ?? []).map((message) => newUserMessage(id, message, now));
-  return insertThread(
-    db,
-    {
-      id,
-      ownerId,
-      metadata: input.metadata ?? {},
-      toolResources: input.tool_resources ?? {},
-      createdAt: now,
-    },
-    initial,
-  );
+/** A new thread's row as it will be stored: every column is given, so the row needs no reading back. */
+export function newThreadRow(ownerId: string, input: CreateThreadInput, now: Date): ThreadRow {
+  return {
+    id: newId('thread'),
+    ownerId,
+    assistantId: null,
+    metadata: input.metadata ?? {},
+    toolResources: input.tool_resources ?? {},
+    createdAt: now,
+    lastActivityAt: now,
+  };
 }
 
-export async function createThread(deps: AppDeps, ownerId: string, input: CreateThreadInput) {
-  return deps.db.transaction((tx) => insertNewThread(tx, ownerId, input));
+export function initialMessages(thread: ThreadRow, input: CreateThreadInput): NewMessage[] {
+  return (input.messages ?? []).map((message) => newUserMessage(thread.id, message, thread.createdAt));
+}
+
+export function createThread(deps: AppDeps, ownerId: string, input: CreateThreadInput): Promise<ThreadRow> {
+  const thread = newThreadRow(ownerId, input, new Date());
+  return insertThread(deps.db, thread, initialMessages(thread, input));
 }
 
 export function activeRunMessage(threadId: string, runId: string): ApiError {

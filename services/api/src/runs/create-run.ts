@@ -11,15 +11,23 @@ import {
   toRunObject,
   toThreadObject,
 } from '@threadwork/shared';
+import { type SQL, sql, type WithSubquery } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { newUserMessage } from '../messages.js';
 import { findAssistant } from '../queries/assistants.js';
-import { activeRunId, insertMessages, lockThread, touchThread } from '../queries/threads.js';
+import {
+  activeRunId,
+  insertingMessages,
+  insertingThread,
+  touchingThread,
+  type Writer,
+} from '../queries/threads.js';
 import { checkModel } from '../routes/assistants.js';
-import { type CreateThreadInput, insertNewThread } from '../routes/threads.js';
+import { type CreateThreadInput, initialMessages, newThreadRow } from '../routes/threads.js';
 import type { CreateMessageInput } from '../schemas/common.js';
 import type { RunSettingsInput } from '../schemas/runs.js';
+import { settledInOrder } from '../settled-in-order.js';
 import { announceAndEnqueue } from './announce.js';
 
 export interface CreatedRun {
@@ -105,8 +113,18 @@ function newRunRow(
   };
 }
 
-async function insertRun(db: Pick<AppDeps['db'], 'insert'>, values: NewRun): Promise<RunRow> {
-  const [row] = await db.insert(schema.runs).values(values).returning();
+/** Inserts the run along with the statements of `with` (a thread, its messages, a touch), all as one statement. */
+async function insertRun(
+  db: Writer,
+  values: NewRun,
+  withStatements: WithSubquery[],
+  threadId: string | SQL = values.threadId,
+): Promise<RunRow> {
+  const [row] = await db
+    .with(...withStatements)
+    .insert(schema.runs)
+    .values({ ...values, threadId })
+    .returning();
   if (!row) throw new Error('insert returned no row');
   return row;
 }
@@ -127,36 +145,40 @@ async function announceRun(deps: AppDeps, run: RunRow, thread?: ThreadRow): Prom
   return { run, firstSeq };
 }
 
-/** A run on an existing thread: the thread is locked so that a message or a second run cannot slip in. */
+/**
+ * A run on an existing thread (or its lookup, still under way), in one statement: the thread's row is touched first (its row lock keeps a message from
+ * slipping in), then its messages and the run go in; the partial unique index refuses a second active run.
+ */
 export async function createRun(
   deps: AppDeps,
   principal: Principal,
-  thread: ThreadRow,
+  threadLookup: ThreadRow | Promise<ThreadRow>,
   input: RunSettingsInput,
   options: { additionalMessages?: CreateMessageInput[] | null } = {},
 ): Promise<CreatedRun> {
-  const assistant = await resolveRunAssistant(deps, principal, input);
+  // The assistant is read while the thread is (a missing thread is still the error a caller sees first).
+  const [thread, assistant] = await settledInOrder(
+    Promise.resolve(threadLookup),
+    resolveRunAssistant(deps, principal, input),
+  );
   const now = new Date();
-  const run = await deps.db
-    .transaction(async (tx) => {
-      await lockThread(tx, thread.id);
-      const active = await activeRunId(tx, thread.id);
-      if (active) throw activeRunError(thread.id, active);
-      const extra = (options.additionalMessages ?? []).map((message) =>
-        newUserMessage(thread.id, message, now),
-      );
-      await insertMessages(tx, extra);
-      await touchThread(tx, thread.id);
-      return insertRun(tx, newRunRow(deps, thread, assistant, input, now));
-    })
-    .catch(async (error: unknown) => {
-      if (!isActiveRunConflict(error)) throw error;
-      throw activeRunError(thread.id, (await activeRunId(deps.db, thread.id)) ?? 'unknown');
-    });
+  const extra = (options.additionalMessages ?? []).map((message) => newUserMessage(thread.id, message, now));
+  const touched = touchingThread(deps.db, thread.id, now);
+  const statements = extra.length > 0 ? [touched, insertingMessages(deps.db, extra)] : [touched];
+  const run = await insertRun(
+    deps.db,
+    newRunRow(deps, thread, assistant, input, now),
+    statements,
+    // Read from the touch, so the thread's row is locked before the run's index entry is taken.
+    sql`(select ${touched.id} from ${touched})`,
+  ).catch(async (error: unknown) => {
+    if (!isActiveRunConflict(error)) throw error;
+    throw activeRunError(thread.id, (await activeRunId(deps.db, thread.id)) ?? 'unknown');
+  });
   return announceRun(deps, run);
 }
 
-/** Create-thread-and-run: the thread, its messages and the run in one transaction (nobody else sees the thread yet). */
+/** Create-thread-and-run: the thread, its messages and the run in one statement (nobody else sees the thread yet). */
 export async function createThreadAndRun(
   deps: AppDeps,
   principal: Principal,
@@ -164,10 +186,14 @@ export async function createThreadAndRun(
   input: RunSettingsInput,
 ): Promise<CreatedRun> {
   const assistant = await resolveRunAssistant(deps, principal, input);
-  const now = new Date();
-  const { thread, run } = await deps.db.transaction(async (tx) => {
-    const created = await insertNewThread(tx, principal.keyId, threadInput, now);
-    return { thread: created, run: await insertRun(tx, newRunRow(deps, created, assistant, input, now)) };
-  });
+  const thread = newThreadRow(principal.keyId, threadInput, new Date());
+  const initial = initialMessages(thread, threadInput);
+  const inserted = insertingThread(deps.db, thread);
+  const statements = initial.length > 0 ? [inserted, insertingMessages(deps.db, initial)] : [inserted];
+  const run = await insertRun(
+    deps.db,
+    newRunRow(deps, thread, assistant, input, thread.createdAt),
+    statements,
+  );
   return announceRun(deps, run, thread);
 }
