@@ -1,17 +1,36 @@
+import { createLogger } from '@threadwork/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiHandle, startApi } from '../../services/api/src/server.js';
 import { ADMIN_KEY, type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
 let userKey: string;
+/** A second API process on the same database and Redis: it learns of revocations only through the broadcast. */
+let otherApi: ApiHandle;
 
 beforeAll(async () => {
-  stack = await startStack();
+  // Verified keys are trusted for a minute, so only the revocation broadcast can explain a refusal.
+  stack = await startStack({ AUTH_CACHE_MS: '60000' });
+  otherApi = await startApi(
+    stack.config,
+    createLogger({ name: 'other-api', level: 'silent', pretty: false }),
+  );
   userKey = (await stack.newUser()).key;
 });
 
 afterAll(async () => {
+  await otherApi?.close();
   await stack?.close();
 });
+
+async function createKey(name: string): Promise<{ id: string; key: string }> {
+  const created = await fetch(`${stack.api.url}/admin/keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  return (await created.json()) as { id: string; key: string };
+}
 
 const basic = (key: string) => `Basic ${Buffer.from(`admin:${key}`).toString('base64')}`;
 
@@ -77,12 +96,7 @@ describe('operations endpoints', () => {
   });
 
   it('revokes a key so that it stops working at once', async () => {
-    const created = await fetch(`${stack.api.url}/admin/keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'short-lived' }),
-    });
-    const { id, key } = (await created.json()) as { id: string; key: string };
+    const { id, key } = await createKey('short-lived');
     const before = await fetch(`${stack.baseURL}/assistants`, {
       headers: { authorization: `Bearer ${key}` },
     });
@@ -94,5 +108,23 @@ describe('operations endpoints', () => {
     expect(revoked.status).toBe(200);
     const after = await fetch(`${stack.baseURL}/assistants`, { headers: { authorization: `Bearer ${key}` } });
     expect(after.status).toBe(401);
+  });
+
+  it('refuses a revoked key on another API process that had it verified in memory', async () => {
+    const { id, key } = await createKey('revoked elsewhere');
+    const listAssistants = () =>
+      fetch(`${otherApi.url}/v1/assistants`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await listAssistants()).status).toBe(200);
+    expect((await listAssistants()).status).toBe(200);
+    const revoked = await fetch(`${stack.api.url}/admin/keys/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${ADMIN_KEY}` },
+    });
+    expect(revoked.status).toBe(200);
+    // The broadcast travels through Redis: the other process may answer a few requests before it lands.
+    const deadline = Date.now() + 5_000;
+    let status = (await listAssistants()).status;
+    while (status === 200 && Date.now() < deadline) status = (await listAssistants()).status;
+    expect(status).toBe(401);
   });
 });

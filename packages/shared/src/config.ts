@@ -87,6 +87,8 @@ export const envSchema = z.object({
   REQUEST_BODY_LIMIT: z.string().default('1mb'),
   MAX_MESSAGE_CHARS: positiveInt.default(256_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  /** How long a verified API key is trusted without a lookup (0: never); revocations reach every API at once. */
+  AUTH_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
   CORS_ORIGINS: csv.default([]),
   // Chat API (docs/chat-api.md): how long POST /api/chat waits for a run before answering 202 with poll and stream URLs.
   CHAT_WAIT_TIMEOUT_MS: positiveInt.default(60_000),

@@ -56,7 +56,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(webChatPage());
   app.use('/admin/catalog', catalogBodyParsers);
   app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
-  const auth = authenticate(deps.db);
+  const auth = authenticate(deps.db, deps.keys);
   const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);
   // The runs router first: its POST /threads/runs must not be read as POST /threads/:threadId.
   app.use('/v1', auth, limit, assistantsRouter(deps), runsRouter(deps), threadsRouter(deps));

@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ApiError, type ApiKeyRole, type Db, newId, schema } from '@threadwork/shared';
 import { eq } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { VerifiedKeys } from './verified-keys.js';
 
 export interface Principal {
   keyId: string;
@@ -40,13 +41,16 @@ function presentedKey(header: string): string | null {
   return password.length > 0 ? password : null;
 }
 
-export function authenticate(db: Db): RequestHandler {
-  async function lookup(key: string): Promise<Principal | null> {
-    const [row] = await db
-      .select({ id: schema.apiKeys.id, role: schema.apiKeys.role, revokedAt: schema.apiKeys.revokedAt })
-      .from(schema.apiKeys)
-      .where(eq(schema.apiKeys.keyHash, hashKey(key)));
-    return row && !row.revokedAt ? { keyId: row.id, role: row.role } : null;
+export function authenticate(db: Db, keys: VerifiedKeys): RequestHandler {
+  function lookup(key: string): Promise<Principal | null> {
+    const keyHash = hashKey(key);
+    return keys.verify(keyHash, async () => {
+      const [row] = await db
+        .select({ id: schema.apiKeys.id, role: schema.apiKeys.role, revokedAt: schema.apiKeys.revokedAt })
+        .from(schema.apiKeys)
+        .where(eq(schema.apiKeys.keyHash, keyHash));
+      return row && !row.revokedAt ? { keyId: row.id, role: row.role } : null;
+    });
   }
   return async (req: Request, res: Response, next: NextFunction) => {
     const key = presentedKey(req.get('authorization') ?? '');

@@ -1,6 +1,7 @@
 // What the API needs from the outside world, passed in so tests build it against their own database and prefix.
 import type { Config, Db, EventBus, Logger, Metrics, Queues, Redis } from '@threadwork/shared';
 import type { RunFeed } from './sse/run-feed.js';
+import type { VerifiedKeys } from './verified-keys.js';
 
 export interface AppDeps {
   db: Db;
@@ -10,6 +11,8 @@ export interface AppDeps {
   config: Config;
   log: Logger;
   metrics: Metrics;
+  /** Keys verified recently; revoking a key goes through it. */
+  keys: VerifiedKeys;
   /** The producer connection (fails fast): rate limits and small reads. */
   redis: Redis;
   /** Answers true when Postgres and Redis respond (for /readyz). */

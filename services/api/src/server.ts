@@ -15,6 +15,7 @@ import { registerAdminKey } from './auth.js';
 import { ensureDefaultAssistant } from './chat/default-assistant.js';
 import type { AppDeps } from './deps.js';
 import { RunFeed } from './sse/run-feed.js';
+import { VerifiedKeys } from './verified-keys.js';
 
 export interface ApiHandle {
   server: Server;
@@ -28,6 +29,8 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   const runtime = createRuntime(config, log, 'api', 'producer');
   const { db, redis, queues, events, subscriber } = runtime;
   const feed = new RunFeed(events, subscriber);
+  const keys = new VerifiedKeys(config.AUTH_CACHE_MS, `${config.QUEUE_PREFIX}:api-keys:revoked`);
+  await keys.follow(subscriber);
   const checkReady = async () => {
     await Promise.all([db.execute(sql`select 1`), redis.ping()]);
     return true;
@@ -36,7 +39,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   await ensureDefaultAssistant(db, config);
   const metrics = createMetrics('api');
   trackQueueDepth(metrics, [queues.runs, queues.tools]);
-  const deps: AppDeps = { db, queues, events, feed, config, log, metrics, redis, checkReady };
+  const deps: AppDeps = { db, queues, events, feed, keys, config, log, metrics, redis, checkReady };
   const app = createApp(deps);
   const server = await new Promise<Server>((resolve) => {
     const listening = app.listen(config.PORT, '0.0.0.0', () => resolve(listening));

@@ -71,6 +71,7 @@ export function adminRouter(deps: AppDeps): Router {
       .where(and(eq(schema.apiKeys.id, req.params.keyId), isNull(schema.apiKeys.revokedAt)))
       .returning({ id: schema.apiKeys.id });
     if (rows.length === 0) throw notFound('key', req.params.keyId);
+    await deps.keys.revoke(deps.redis, req.params.keyId);
     res.json({ id: req.params.keyId, object: 'key.deleted', deleted: true });
   });
 
