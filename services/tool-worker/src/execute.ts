@@ -187,8 +187,7 @@ export async function executeToolCall(
   call: ToolCall,
   admit: Admit,
 ): Promise<ToolJobResult> {
-  const previous = await findExecution(deps.db, call.callId);
-  if (previous) return settleExisting(deps, call.callId, previous);
+  if (call.previous) return settleExisting(deps, call.callId, call.previous);
   const args = parseArguments(call.arguments);
   const tool = call.name;
   if (!isBuiltinToolType(tool)) {

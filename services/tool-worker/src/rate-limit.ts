@@ -53,11 +53,16 @@ export function createToolRateLimiter(
     async reserve(ownerId, tool) {
       const limits = limiters.get(tool);
       if (!limits) throw new Error(`No rate limits for tool '${tool}'`);
-      const userWait = await consume(limits.user, ownerId);
-      if (userWait !== null) return { waitMs: userWait, scope: 'user', rate: limits.policy.perUser };
-      const toolWait = await consume(limits.global, 'all');
+      // Both budgets at once; a point taken from one for a call the other refuses is given back.
+      const [userWait, toolWait] = await Promise.all([
+        consume(limits.user, ownerId),
+        consume(limits.global, 'all'),
+      ]);
+      if (userWait !== null) {
+        if (toolWait === null) await limits.global.reward('all');
+        return { waitMs: userWait, scope: 'user', rate: limits.policy.perUser };
+      }
       if (toolWait === null) return null;
-      // The user's point was taken for a call that does not run yet; give it back.
       await limits.user.reward(ownerId);
       return { waitMs: toolWait, scope: 'tool', rate: limits.policy.global };
     },

@@ -13,6 +13,8 @@ export interface ToolCall {
   name: string;
   /** The JSON text the model wrote. */
   arguments: string;
+  /** The call's tool_executions row, when an earlier attempt recorded one. */
+  previous: Execution | null;
 }
 
 export type Execution = typeof toolExecutions.$inferSelect;
@@ -26,12 +28,18 @@ export interface Outcome {
   error: string | null;
 }
 
-/** The call named by a tool job, or null when the run, step or call does not exist. */
+/** The call named by a tool job with its execution row (one read), or null when the run, step or call does not exist. */
 export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall | null> {
   const [row] = await db
-    .select({ stepDetails: runSteps.stepDetails, ownerId: runs.ownerId, runStatus: runs.status })
+    .select({
+      stepDetails: runSteps.stepDetails,
+      ownerId: runs.ownerId,
+      runStatus: runs.status,
+      previous: toolExecutions,
+    })
     .from(runSteps)
     .innerJoin(runs, eq(runs.id, runSteps.runId))
+    .leftJoin(toolExecutions, eq(toolExecutions.callId, data.callId))
     .where(and(eq(runSteps.id, data.stepId), eq(runSteps.runId, data.runId)));
   if (row?.stepDetails.type !== 'tool_calls') return null;
   const call = row.stepDetails.tool_calls.find((item) => item.id === data.callId);
@@ -42,6 +50,7 @@ export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall 
     runStatus: row.runStatus,
     name: call.function.name,
     arguments: call.function.arguments,
+    previous: row.previous,
   };
 }
 
