@@ -28,13 +28,12 @@ export async function continueAfterTools(
   results: ToolJobResult[],
   delivery: Delivery,
 ): Promise<void> {
-  const run = await findRun(deps.db, runId);
+  const [run, step] = await Promise.all([findRun(deps.db, runId), findStep(deps.db, stepId)]);
   if (run?.status === 'cancelling') {
     await endRunEarly(deps, runId, { status: 'cancelled' }, ['cancelling']);
     return;
   }
   if (run?.status !== 'in_progress') return;
-  const step = await findStep(deps.db, stepId);
   if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
     await failAbandonedRun(deps, runId, delivery);
     return;
