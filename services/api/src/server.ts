@@ -13,6 +13,7 @@ import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
 import { ensureDefaultAssistant } from './chat/default-assistant.js';
+import { listen } from './http-server.js';
 import type { AppDeps } from './deps.js';
 import { RunFeed } from './sse/run-feed.js';
 import { VerifiedKeys } from './verified-keys.js';
@@ -41,9 +42,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   trackQueueDepth(metrics, [queues.runs, queues.tools]);
   const deps: AppDeps = { db, queues, events, feed, keys, config, log, metrics, redis, checkReady };
   const app = createApp(deps);
-  const server = await new Promise<Server>((resolve) => {
-    const listening = app.listen(config.PORT, '0.0.0.0', () => resolve(listening));
-  });
+  const server = await listen(app, config.PORT);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ port }, 'api listening');
