@@ -6,7 +6,7 @@ export type PatternListener = (channel: string, message: string) => void;
 
 export class ChannelSubscriber {
   private readonly listeners = new Map<string, Set<ChannelListener>>();
-  private readonly confirmations = new Map<string, Promise<unknown>>();
+  private readonly pending = new Map<string, Promise<unknown>>();
 
   private readonly patterns = new Map<string, PatternListener>();
 
@@ -26,7 +26,10 @@ export class ChannelSubscriber {
     await this.redis.psubscribe(pattern);
   }
 
-  /** Starts listening; the returned promise resolves once Redis confirmed the subscription. */
+  /**
+   * Starts listening; the returned promise resolves once Redis confirmed the subscription. A confirmation is kept
+   * only while it is pending, so later listeners of a confirmed channel do not wait and nothing stays per channel.
+   */
   async subscribe(channel: string, listener: ChannelListener): Promise<() => Promise<void>> {
     let set = this.listeners.get(channel);
     if (!set) {
@@ -34,16 +37,27 @@ export class ChannelSubscriber {
       this.listeners.set(channel, set);
     }
     set.add(listener);
-    if (set.size === 1) this.confirmations.set(channel, this.redis.subscribe(channel));
-    await this.confirmations.get(channel);
-    return async () => {
-      const current = this.listeners.get(channel);
-      if (!current?.delete(listener)) return;
-      if (current.size > 0) return;
-      this.listeners.delete(channel);
-      this.confirmations.delete(channel);
-      await this.redis.unsubscribe(channel);
-    };
+    const unsubscribe = () => this.unsubscribe(channel, listener);
+    if (set.size === 1) this.pending.set(channel, this.redis.subscribe(channel));
+    const confirmation = this.pending.get(channel);
+    try {
+      await confirmation;
+    } catch (error) {
+      await unsubscribe();
+      throw error;
+    } finally {
+      if (this.pending.get(channel) === confirmation) this.pending.delete(channel);
+    }
+    return unsubscribe;
+  }
+
+  private async unsubscribe(channel: string, listener: ChannelListener): Promise<void> {
+    const current = this.listeners.get(channel);
+    if (!current?.delete(listener)) return;
+    if (current.size > 0) return;
+    this.listeners.delete(channel);
+    this.pending.delete(channel);
+    await this.redis.unsubscribe(channel);
   }
 
   get channelCount(): number {

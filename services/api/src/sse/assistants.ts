@@ -20,9 +20,18 @@ export function toAssistantsFrame(event: RunEvent): string | null {
 
 export const DONE_FRAME = 'event: done\ndata: [DONE]\n\n';
 
+function send(stream: SseStream, event: RunEvent): void {
+  const frame = toAssistantsFrame(event);
+  if (frame) stream.write(frame);
+  if (!finalRunEvents.has(event.event)) return;
+  stream.write(DONE_FRAME);
+  stream.end();
+}
+
 /**
  * Streams a run's events after `afterSeq` until a final run event, then `done`. Following the run (the step that
- * can fail) happens before the 200 goes out, so a failure is still a JSON error; events that arrive meanwhile wait.
+ * can fail) happens before the 200 goes out, so a failure is still a JSON error; events that arrive meanwhile wait,
+ * and the list they waited in is let go once they are sent.
  */
 export async function streamAssistantsRun(
   res: Response,
@@ -31,22 +40,15 @@ export async function streamAssistantsRun(
   afterSeq: number,
   options: SseOptions,
 ): Promise<void> {
+  let waiting: RunEvent[] | null = [];
   let stream: SseStream | null = null;
-  const waiting: RunEvent[] = [];
-  const send = (open: SseStream, event: RunEvent) => {
-    const frame = toAssistantsFrame(event);
-    if (frame) open.write(frame);
-    if (finalRunEvents.has(event.event)) {
-      open.write(DONE_FRAME);
-      open.end();
-    }
-  };
   const stop = await feed.follow(runId, afterSeq, (event) => {
     if (stream) send(stream, event);
-    else waiting.push(event);
+    else waiting?.push(event);
   });
-  const open = openSse(res, options);
+  const open = openSse(res, options, stop);
+  const early = waiting;
+  waiting = null;
   stream = open;
-  open.onClose(stop);
-  for (const event of waiting) send(open, event);
+  for (const event of early) send(open, event);
 }

@@ -3,10 +3,35 @@ import { type ChannelSubscriber, type EventBus, parseEnvelope, type RunEvent } f
 
 export type RunEventListener = (event: RunEvent) => void;
 
-export class RunFeed {
-  private readonly listeners = new Map<string, Set<RunEventListener>>();
-  private readonly unsubscribes = new Map<string, Promise<() => Promise<void>>>();
+/** One follower's order: live events wait while the history is read, then each seq after `last` goes out once. */
+class RunFollower {
+  private buffered: RunEvent[] | null = [];
 
+  constructor(
+    private last: number,
+    private readonly onEvent: RunEventListener,
+  ) {}
+
+  receive(event: RunEvent): void {
+    if (this.buffered) this.buffered.push(event);
+    else this.deliver(event);
+  }
+
+  catchUp(history: RunEvent[]): void {
+    for (const event of history) this.deliver(event);
+    const pending = this.buffered ?? [];
+    this.buffered = null;
+    for (const event of pending.sort((a, b) => a.seq - b.seq)) this.deliver(event);
+  }
+
+  private deliver(event: RunEvent): void {
+    if (event.seq <= this.last) return;
+    this.last = event.seq;
+    this.onEvent(event);
+  }
+}
+
+export class RunFeed {
   constructor(
     private readonly events: EventBus,
     private readonly subscriber: ChannelSubscriber,
@@ -14,58 +39,16 @@ export class RunFeed {
 
   /** Delivers every event with seq > afterSeq exactly once and in order; answers a function that stops it. */
   async follow(runId: string, afterSeq: number, onEvent: RunEventListener): Promise<() => void> {
-    let last = afterSeq;
-    let buffered: RunEvent[] | null = [];
-    const deliver = (event: RunEvent) => {
-      if (event.seq <= last) return;
-      last = event.seq;
-      onEvent(event);
-    };
-    const listener: RunEventListener = (event) => {
-      if (buffered) buffered.push(event);
-      else deliver(event);
-    };
-    await this.addListener(runId, listener);
+    const follower = new RunFollower(afterSeq, onEvent);
+    const unsubscribe = await this.subscriber.subscribe(this.events.channel(runId), (raw) =>
+      follower.receive(parseEnvelope(raw)),
+    );
     try {
-      for (const event of await this.events.read(runId, afterSeq)) deliver(event);
+      follower.catchUp(await this.events.read(runId, afterSeq));
     } catch (error) {
-      this.removeListener(runId, listener);
+      void unsubscribe();
       throw error;
     }
-    const pending = buffered;
-    buffered = null;
-    for (const event of pending.sort((a, b) => a.seq - b.seq)) deliver(event);
-    return () => this.removeListener(runId, listener);
-  }
-
-  get followedRuns(): number {
-    return this.listeners.size;
-  }
-
-  private async addListener(runId: string, listener: RunEventListener): Promise<void> {
-    let set = this.listeners.get(runId);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(runId, set);
-      const current = set;
-      this.unsubscribes.set(
-        runId,
-        this.subscriber.subscribe(this.events.channel(runId), (raw) => {
-          const event = parseEnvelope(raw);
-          for (const each of current) each(event);
-        }),
-      );
-    }
-    set.add(listener);
-    await this.unsubscribes.get(runId);
-  }
-
-  private removeListener(runId: string, listener: RunEventListener): void {
-    const set = this.listeners.get(runId);
-    if (!set?.delete(listener) || set.size > 0) return;
-    this.listeners.delete(runId);
-    const unsubscribe = this.unsubscribes.get(runId);
-    this.unsubscribes.delete(runId);
-    void unsubscribe?.then((stop) => stop());
+    return () => void unsubscribe();
   }
 }

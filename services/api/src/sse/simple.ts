@@ -246,19 +246,20 @@ export async function streamSimpleRun(
     stream.end();
     return;
   }
+  let waiting: RunEvent[] | null = [];
   let stream: SseStream | null = null;
   let stop: () => void = () => {};
-  const waiting: RunEvent[] = [];
   const send = simpleRelay(deps, run, afterSeq, () => stop());
   stop = await deps.feed.follow(run.id, afterSeq, (event) => {
     if (stream) send(stream, event);
-    else waiting.push(event);
+    else waiting?.push(event);
   });
-  const open = openSse(res, options);
+  const open = openSse(res, options, stop);
+  const early = waiting;
+  waiting = null;
   stream = open;
-  open.onClose(stop);
   // A client that left while the run was being followed closed the response before openSse could see it.
   if (res.closed) open.end();
   if (afterSeq > 0) open.write(simpleFrame(null, threadIdEvent(run)));
-  for (const event of waiting) send(open, event);
+  for (const event of early) send(open, event);
 }

@@ -9,12 +9,7 @@ export interface SseOptions {
 export interface SseStream {
   write(frame: string): void;
   end(): void;
-  onClose(cleanup: () => void): void;
   readonly closed: boolean;
-}
-
-interface Beating {
-  beat(now: number): void;
 }
 
 /** Streams are spread over this many slices of the interval, so no tick writes to every stream at once. */
@@ -26,7 +21,7 @@ const SLICES = 20;
  * stream past its maximum lifetime. The timer stops when no stream is open.
  */
 class HeartbeatTicker {
-  private readonly slices: Set<Beating>[] = Array.from({ length: SLICES }, () => new Set<Beating>());
+  private readonly slices: Set<SseResponse>[] = Array.from({ length: SLICES }, () => new Set<SseResponse>());
   private next = 0;
   private dealt = 0;
   private open = 0;
@@ -34,22 +29,22 @@ class HeartbeatTicker {
 
   constructor(private readonly intervalMs: number) {}
 
-  add(stream: Beating): () => void {
-    const slice = this.slices[this.dealt++ % SLICES] as Set<Beating>;
-    slice.add(stream);
+  add(stream: SseResponse): void {
+    (this.slices[this.dealt++ % SLICES] as Set<SseResponse>).add(stream);
     this.open += 1;
     this.timer ??= setInterval(() => this.tick(), Math.max(1, Math.floor(this.intervalMs / SLICES)));
-    return () => {
-      if (!slice.delete(stream)) return;
-      this.open -= 1;
-      if (this.open > 0 || !this.timer) return;
-      clearInterval(this.timer);
-      this.timer = null;
-    };
+  }
+
+  remove(stream: SseResponse): void {
+    if (!this.slices.some((slice) => slice.delete(stream))) return;
+    this.open -= 1;
+    if (this.open > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = null;
   }
 
   private tick(): void {
-    const slice = this.slices[this.next] as Set<Beating>;
+    const slice = this.slices[this.next] as Set<SseResponse>;
     this.next = (this.next + 1) % SLICES;
     const now = Date.now();
     for (const stream of slice) stream.beat(now);
@@ -67,7 +62,52 @@ function tickerFor(intervalMs: number): HeartbeatTicker {
   return ticker;
 }
 
-export function openSse(res: Response, options: SseOptions): SseStream {
+/**
+ * Thousands of these stay open at once, so the state of one is a single object (no closures per stream): the
+ * response, when it must end, and what to run when it closes.
+ */
+class SseResponse implements SseStream {
+  private isClosed = false;
+  private readonly endsAt: number;
+
+  constructor(
+    private readonly res: Response,
+    private readonly ticker: HeartbeatTicker,
+    maxLifetimeMs: number,
+    private readonly onClose: () => void,
+  ) {
+    this.endsAt = Date.now() + maxLifetimeMs;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  write(frame: string): void {
+    if (!this.isClosed) this.res.write(frame);
+  }
+
+  end(): void {
+    if (this.isClosed) return;
+    this.close();
+    this.res.end();
+  }
+
+  beat(now: number): void {
+    if (now >= this.endsAt) this.end();
+    else this.res.write(': keep-alive\n\n');
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.ticker.remove(this);
+    this.onClose();
+  }
+}
+
+/** Sends the SSE headers and keeps the stream alive until it ends, its lifetime passes or the client leaves. */
+export function openSse(res: Response, options: SseOptions, onClose: () => void = () => {}): SseStream {
   res.status(200);
   res.set({
     'Content-Type': 'text/event-stream',
@@ -77,40 +117,11 @@ export function openSse(res: Response, options: SseOptions): SseStream {
   });
   res.flushHeaders();
   res.socket?.setNoDelay(true);
-  const cleanups: (() => void)[] = [];
-  let closed = false;
-  const endsAt = Date.now() + options.maxLifetimeMs;
-  const stopBeating = tickerFor(options.heartbeatMs).add({
-    beat(now) {
-      if (now >= endsAt) stream.end();
-      else res.write(': keep-alive\n\n');
-    },
-  });
-  function close() {
-    if (closed) return;
-    closed = true;
-    stopBeating();
-    for (const cleanup of cleanups) cleanup();
-  }
-  res.on('close', close);
+  const ticker = tickerFor(options.heartbeatMs);
+  const stream = new SseResponse(res, ticker, options.maxLifetimeMs, onClose);
+  ticker.add(stream);
+  res.on('close', () => stream.close());
   // A client that left before the headers went out gets no second 'close' event.
-  if (res.closed) close();
-  const stream: SseStream = {
-    write(frame) {
-      if (!closed) res.write(frame);
-    },
-    end() {
-      if (closed) return;
-      close();
-      res.end();
-    },
-    onClose(cleanup) {
-      if (closed) cleanup();
-      else cleanups.push(cleanup);
-    },
-    get closed() {
-      return closed;
-    },
-  };
+  if (res.closed) stream.close();
   return stream;
 }
