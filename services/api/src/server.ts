@@ -13,8 +13,8 @@ import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
 import { ensureDefaultAssistant } from './chat/default-assistant.js';
-import { listen } from './http-server.js';
 import type { AppDeps } from './deps.js';
+import { listen } from './http-server.js';
 import { RunFeed } from './sse/run-feed.js';
 import { VerifiedKeys } from './verified-keys.js';
 
