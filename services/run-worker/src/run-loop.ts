@@ -9,6 +9,7 @@ import {
   isBuiltinToolType,
   type LastError,
   type Logger,
+  type MessageRow,
   type NewRunEvent,
   newId,
   type Queues,
@@ -30,15 +31,16 @@ import type { ProviderRegistry } from './providers/index.js';
 import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
 import {
   addUsage,
-  closeMessage,
+  closedRows,
+  endRunAfterTurn,
   loadThreadMessages,
   loadToolSteps,
+  type MessageClosing,
+  type OpenedMessage,
   openMessage,
-  openToolStep,
-  recordUsage,
+  openToolTurn,
   saveMessageText,
-  saveRunUsage,
-  touchThread,
+  type UsageRecord,
 } from './run-store.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
 
@@ -72,8 +74,12 @@ export interface Delivery {
 
 /** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
 export async function executeRun(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<void> {
+  // New messages wait for a thread's active run to end, so its history loads while the run is claimed; a failed
+  // load is handled where the model call awaits it.
+  const history = loadThreadMessages(deps.db, runId);
+  history.catch(() => undefined);
   const run = await claim(deps, runId, delivery);
-  if (run) await driveModel(deps, run);
+  if (run) await driveModel(deps, run, history);
 }
 
 const WORKER_LOST: LastError = {
@@ -112,7 +118,7 @@ async function endIfCancelling(deps: RunLoopDeps, runId: string): Promise<boolea
 
 interface TurnResult {
   text: string;
-  opened: Awaited<ReturnType<typeof openMessage>> | null;
+  opened: OpenedMessage | null;
   calls: ModelToolCall[];
   usage: Usage;
   /** `prompt_limit`: the model was not called, the prompt is over max_prompt_tokens even when cut. */
@@ -146,12 +152,16 @@ function turnOutcome(finish: TurnResult['finish']) {
 }
 
 /** One model call and everything that follows from its answer. */
-export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> {
+export async function driveModel(
+  deps: RunLoopDeps,
+  run: RunRow,
+  history: Promise<MessageRow[]> = loadThreadMessages(deps.db, run.id),
+): Promise<void> {
   const log = deps.log.child({ runId: run.id, threadId: run.threadId });
   const watch = deps.cancels.watch(run.id);
   const turn = emptyTurn();
   try {
-    await callModel(deps, run, watch.signal, turn);
+    await callModel(deps, run, history, watch.signal, turn);
     await finishTurn(deps, run, turn);
   } catch (error) {
     // What was streamed stays on the message, which the ending marks incomplete.
@@ -176,15 +186,16 @@ export async function driveModel(deps: RunLoopDeps, run: RunRow): Promise<void> 
 async function callModel(
   deps: RunLoopDeps,
   run: RunRow,
+  history: Promise<MessageRow[]>,
   signal: AbortSignal,
   result: TurnResult,
 ): Promise<void> {
-  const { provider, model } = deps.providers.resolve(run.model);
   const [messages, toolSteps] = await Promise.all([
-    loadThreadMessages(deps.db, run.threadId),
+    history,
     // A run's first model call has no tool steps yet (usage is recorded from the first call on).
     run.usage === null ? [] : loadToolSteps(deps.db, run.id),
   ]);
+  const { provider, model } = deps.providers.resolve(run.model);
   const request = buildModelRequest(
     run,
     toModelMessages(messages, toolSteps),
@@ -203,7 +214,7 @@ async function callModel(
       case 'text':
         if (!result.opened) {
           result.firstTokenMs = performance.now() - started;
-          const opened = await openMessage(deps.db, run);
+          const opened = await openMessage(deps.db, run, clock(deps));
           result.opened = opened;
           announced = announceMessage(deps, run, opened);
           deltas = new DeltaStream(
@@ -237,7 +248,7 @@ async function callModel(
   result.latencyMs = performance.now() - started;
 }
 
-function announceMessage(deps: RunLoopDeps, run: RunRow, opened: Awaited<ReturnType<typeof openMessage>>) {
+function announceMessage(deps: RunLoopDeps, run: RunRow, opened: OpenedMessage) {
   const step = toRunStepObject(opened.step);
   const message = toMessageObject(opened.message);
   return emit(deps, run, [
@@ -260,70 +271,54 @@ async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Pro
   const now = clock(deps);
   const usage = addUsage(run.usage, turn.usage);
   const ending = turnOutcome(turn.finish);
-  const hasCalls = turn.calls.length > 0 && ending.status === 'completed';
-  const calledModel = turn.finish !== 'prompt_limit';
-  if (hasCalls) {
-    await recordTurnUsage(deps.db, deps, run, turn);
-    if (turn.opened) await closeTurnMessage(deps, run, turn, 'completed', null, now);
+  if (turn.calls.length > 0 && ending.status === 'completed') {
     await openToolCalls(deps, { ...run, usage }, turn, now);
     return;
   }
   const outcome = ending.status;
-  const { closed, ended } = await deps.db.transaction(async (tx) => {
-    if (calledModel) await recordTurnUsage(tx, deps, run, turn);
-    const closedMessage = turn.opened
-      ? await closeMessage(tx, turn.opened, turn.text, outcome, turn.usage, now)
-      : null;
-    const endedRun = await transitionRun(tx, run.id, outcome, {
-      ...terminalPatch(outcome, now),
-      usage,
-      incompleteDetails: ending.reason,
-    });
-    if (!endedRun) throw new Error('run was moved by another actor');
-    await touchThread(tx, run.threadId, now);
-    return { closed: closedMessage, ended: endedRun };
+  const closing = closingOf(turn, outcome, turn.usage, now);
+  const ended = await endRunAfterTurn(deps.db, {
+    run,
+    status: outcome,
+    patch: { ...terminalPatch(outcome, now), usage, incompleteDetails: ending.reason },
+    usageLog: turn.finish === 'prompt_limit' ? null : turnUsageLog(deps, run, turn),
+    closing,
+    now,
   });
+  if (!ended) throw new Error('run was moved by another actor');
   await emit(deps, run, [
-    ...(closed
-      ? [
-          { event: `thread.message.${outcome}`, data: toMessageObject(closed.message) },
-          { event: 'thread.run.step.completed', data: toRunStepObject(closed.step) },
-        ]
-      : []),
+    ...closedEvents(closing),
     { event: `thread.run.${outcome}`, data: toRunObject(ended) },
   ]);
 }
 
-function recordTurnUsage(
-  db: Pick<Db, 'insert'>,
-  deps: RunLoopDeps,
-  run: RunRow,
+function closingOf(
   turn: TurnResult,
-): Promise<void> {
-  return recordUsage(db, {
+  outcome: MessageClosing['outcome'],
+  stepUsage: Usage | null,
+  now: Date,
+): MessageClosing | null {
+  return turn.opened && { opened: turn.opened, text: turn.text, outcome, stepUsage, now };
+}
+
+function closedEvents(closing: MessageClosing | null): NewRunEvent[] {
+  if (!closing) return [];
+  const closed = closedRows(closing);
+  return [
+    { event: `thread.message.${closing.outcome}`, data: toMessageObject(closed.message) },
+    { event: 'thread.run.step.completed', data: toRunStepObject(closed.step) },
+  ];
+}
+
+function turnUsageLog(deps: RunLoopDeps, run: RunRow, turn: TurnResult): UsageRecord {
+  return {
     run,
     model: run.model,
     usage: turn.usage,
     costUsd: deps.estimateCostUsd(run.model, turn.usage.prompt_tokens, turn.usage.completion_tokens),
     latencyMs: turn.latencyMs,
     firstTokenMs: turn.firstTokenMs,
-  });
-}
-
-async function closeTurnMessage(
-  deps: RunLoopDeps,
-  run: RunRow,
-  turn: TurnResult,
-  outcome: 'completed' | 'incomplete',
-  stepUsage: Usage | null,
-  now: Date,
-): Promise<void> {
-  if (!turn.opened) return;
-  const closed = await closeMessage(deps.db, turn.opened, turn.text, outcome, stepUsage, now);
-  await emit(deps, run, [
-    { event: `thread.message.${outcome}`, data: toMessageObject(closed.message) },
-    { event: 'thread.run.step.completed', data: toRunStepObject(closed.step) },
-  ]);
+  };
 }
 
 async function openToolCalls(deps: RunLoopDeps, run: RunRow, turn: TurnResult, now: Date): Promise<void> {
@@ -332,9 +327,10 @@ async function openToolCalls(deps: RunLoopDeps, run: RunRow, turn: TurnResult, n
     type: 'function',
     function: { name: call.name, arguments: call.arguments, output: null },
   }));
-  const step = await openToolStep(deps.db, run, calls, turn.usage);
-  await saveRunUsage(deps.db, run.id, run.usage);
+  const closing = closingOf(turn, 'completed', null, now);
+  const step = await openToolTurn(deps.db, { run, calls, usageLog: turnUsageLog(deps, run, turn), closing });
   await emit(deps, run, [
+    ...closedEvents(closing),
     { event: 'thread.run.step.created', data: emptyToolStep(step) },
     { event: 'thread.run.step.in_progress', data: emptyToolStep(step) },
     ...calls.map((call, index) => ({

@@ -1,21 +1,40 @@
 // Data access for the run loop: load what the model needs, open and close messages and steps, record usage.
 
 import {
+  allowedFrom,
   type Db,
   type MessageRow,
   newId,
+  type RunPatch,
   type RunRow,
   type RunStepRow,
   type StepToolCall,
   schema,
   type Usage,
 } from '@threadwork/shared';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, exists, inArray, type SQL, sql } from 'drizzle-orm';
+import { prepared, slotted } from './prepared-statements.js';
 
 const { messages, runSteps, runs, usageLogs, threads } = schema;
 
-export async function loadThreadMessages(db: Db, threadId: string): Promise<MessageRow[]> {
-  return db.select().from(messages).where(eq(messages.threadId, threadId)).orderBy(asc(messages.id));
+function threadMessagesOfRun(db: Db) {
+  return prepared(db, 'thread_messages', (name) => {
+    const threadOfRun = db
+      .select({ threadId: runs.threadId })
+      .from(runs)
+      .where(eq(runs.id, sql.placeholder('runId')));
+    return db
+      .select()
+      .from(messages)
+      .where(eq(messages.threadId, threadOfRun))
+      .orderBy(asc(messages.id))
+      .prepare(name);
+  });
+}
+
+/** The messages of a run's thread, oldest first; by run id, so it can load while the run is being claimed. */
+export function loadThreadMessages(db: Db, runId: string): Promise<MessageRow[]> {
+  return threadMessagesOfRun(db).execute({ runId });
 }
 
 export async function loadToolSteps(db: Db, runId: string): Promise<RunStepRow[]> {
@@ -31,92 +50,325 @@ export async function findStep(db: Db, stepId: string): Promise<RunStepRow | nul
   return row ?? null;
 }
 
-export async function openMessage(db: Db, run: RunRow): Promise<{ message: MessageRow; step: RunStepRow }> {
-  const messageId = newId('message');
-  const stepId = newId('step');
-  return db.transaction(async (tx) => {
-    const [step] = await tx
-      .insert(runSteps)
-      .values({
-        id: stepId,
-        runId: run.id,
-        threadId: run.threadId,
-        assistantId: run.assistantId,
-        type: 'message_creation',
-        status: 'in_progress',
-        stepDetails: { type: 'message_creation', message_creation: { message_id: messageId } },
-      })
-      .returning();
-    const [message] = await tx
-      .insert(messages)
-      .values({
-        id: messageId,
-        threadId: run.threadId,
-        role: 'assistant',
-        content: [],
-        status: 'in_progress',
-        assistantId: run.assistantId,
-        runId: run.id,
-      })
-      .returning();
-    if (!step || !message) throw new Error('insert returned no row');
-    return { message, step };
-  });
-}
-
-export interface ClosedMessage {
+export interface OpenedMessage {
   message: MessageRow;
   step: RunStepRow;
 }
 
-export async function closeMessage(
-  db: Pick<Db, 'update'>,
-  opened: { message: MessageRow; step: RunStepRow },
-  text: string,
-  outcome: 'completed' | 'incomplete',
-  stepUsage: Usage | null,
-  now: Date,
-): Promise<ClosedMessage> {
-  const content = [{ type: 'text' as const, text: { value: text, annotations: [] } }];
-  const [message] = await db
-    .update(messages)
-    .set(
-      outcome === 'completed'
-        ? { status: 'completed', content, completedAt: now }
-        : { status: 'incomplete', content, incompleteAt: now, incompleteDetails: { reason: 'max_tokens' } },
-    )
-    .where(eq(messages.id, opened.message.id))
-    .returning();
-  const [step] = await db
-    .update(runSteps)
-    .set({ status: 'completed', completedAt: now, usage: stepUsage })
-    .where(eq(runSteps.id, opened.step.id))
-    .returning();
-  if (!message || !step) throw new Error('update returned no row');
+/** What an opened answer message and its step hold besides ids and time (fresh objects: rows are handed out). */
+const openedMessageValues = () =>
+  ({
+    role: 'assistant',
+    content: [],
+    status: 'in_progress',
+    attachments: [],
+    metadata: {},
+    incompleteDetails: null,
+    completedAt: null,
+    incompleteAt: null,
+  }) satisfies Partial<MessageRow>;
+
+const openedStepValues = () =>
+  ({
+    type: 'message_creation',
+    status: 'in_progress',
+    lastError: null,
+    usage: null,
+    expiredAt: null,
+    cancelledAt: null,
+    failedAt: null,
+    completedAt: null,
+  }) satisfies Partial<RunStepRow>;
+
+// Foreign keys are checked at the end of the statement, so the sibling inserts need no order.
+function insertOpenedMessage(db: Db) {
+  return prepared(db, 'open_message', (name) => {
+    const { placeholder } = sql;
+    const run = {
+      runId: placeholder('runId'),
+      threadId: placeholder('threadId'),
+      assistantId: placeholder('assistantId'),
+    };
+    const insertStep = db.$with('inserted_step').as(
+      db.insert(runSteps).values({
+        ...openedStepValues(),
+        ...run,
+        id: placeholder('stepId'),
+        stepDetails: placeholder('stepDetails'),
+        createdAt: placeholder('now'),
+      }),
+    );
+    return db
+      .with(insertStep)
+      .insert(messages)
+      .values({
+        ...openedMessageValues(),
+        ...run,
+        id: placeholder('messageId'),
+        createdAt: placeholder('now'),
+      })
+      .prepare(name);
+  });
+}
+
+/** Inserts the run's answer message and its message_creation step in one statement; answers the rows as stored. */
+export async function openMessage(db: Db, run: RunRow, now: Date): Promise<OpenedMessage> {
+  const ids = { runId: run.id, threadId: run.threadId, assistantId: run.assistantId };
+  const message: MessageRow = { ...openedMessageValues(), ...ids, id: newId('message'), createdAt: now };
+  const step: RunStepRow = {
+    ...openedStepValues(),
+    ...ids,
+    id: newId('step'),
+    stepDetails: { type: 'message_creation', message_creation: { message_id: message.id } },
+    createdAt: now,
+  };
+  await insertOpenedMessage(db).execute({
+    ...ids,
+    messageId: message.id,
+    stepId: step.id,
+    stepDetails: step.stepDetails,
+    now,
+  });
   return { message, step };
 }
 
-export async function openToolStep(
-  db: Db,
-  run: RunRow,
-  calls: StepToolCall[],
-  usage: Usage | null,
-): Promise<RunStepRow> {
+/** How a turn closes its answer message and the message_creation step that holds it. */
+export interface MessageClosing {
+  opened: OpenedMessage;
+  text: string;
+  outcome: 'completed' | 'incomplete';
+  stepUsage: Usage | null;
+  now: Date;
+}
+
+function messagePatch({ text, outcome, now }: MessageClosing): Partial<MessageRow> {
+  const content = [{ type: 'text' as const, text: { value: text, annotations: [] } }];
+  return outcome === 'completed'
+    ? { status: 'completed', content, completedAt: now }
+    : { status: 'incomplete', content, incompleteAt: now, incompleteDetails: { reason: 'max_tokens' } };
+}
+
+function stepPatch({ stepUsage, now }: MessageClosing): Partial<RunStepRow> {
+  return { status: 'completed', completedAt: now, usage: stepUsage };
+}
+
+function closingWrite(closing: MessageClosing): ClosingWrite {
+  return {
+    messageId: closing.opened.message.id,
+    stepId: closing.opened.step.id,
+    message: messagePatch(closing),
+    step: stepPatch(closing),
+  };
+}
+
+/** The closed rows as the closing statement stores them (the opened rows are what was inserted). */
+export function closedRows(closing: MessageClosing): OpenedMessage {
+  return {
+    message: { ...closing.opened.message, ...messagePatch(closing) },
+    step: { ...closing.opened.step, ...stepPatch(closing) },
+  };
+}
+
+/** What closing a message writes: the two rows' ids and patches (values, or a prepared statement's slots). */
+interface ClosingWrite {
+  messageId: SQL | string;
+  stepId: SQL | string;
+  message: Record<string, unknown>;
+  step: Record<string, unknown>;
+}
+
+/** The closing as two CTEs of a larger statement; `gate`, when given, must hold for them to write. */
+function closeMessageWrites(db: Db, closing: ClosingWrite, gate?: SQL) {
+  return [
+    db.$with('closed_message').as(
+      db
+        .update(messages)
+        .set(closing.message)
+        .where(and(eq(messages.id, closing.messageId), gate)),
+    ),
+    db.$with('closed_step').as(
+      db
+        .update(runSteps)
+        .set(closing.step)
+        .where(and(eq(runSteps.id, closing.stepId), gate)),
+    ),
+  ];
+}
+
+export interface UsageRecord {
+  run: RunRow;
+  model: string;
+  usage: Usage;
+  costUsd: number;
+  latencyMs: number;
+  firstTokenMs: number | null;
+}
+
+function usageLogValues(record: UsageRecord) {
+  return {
+    runId: record.run.id,
+    ownerId: record.run.ownerId,
+    model: record.model,
+    promptTokens: record.usage.prompt_tokens,
+    completionTokens: record.usage.completion_tokens,
+    totalTokens: record.usage.total_tokens,
+    costUsd: record.costUsd.toFixed(8),
+    latencyMs: Math.round(record.latencyMs),
+    firstTokenMs: record.firstTokenMs === null ? null : Math.round(record.firstTokenMs),
+  };
+}
+
+export interface ToolTurn {
+  run: RunRow;
+  calls: StepToolCall[];
+  usageLog: UsageRecord;
+  closing: MessageClosing | null;
+}
+
+/**
+ * A turn that made tool calls, in one statement: its usage row, the closed answer message (when it wrote one),
+ * the run's usage so far and the new tool_calls step (which also carries the turn's usage); answers that step.
+ */
+export async function openToolTurn(db: Db, turn: ToolTurn): Promise<RunStepRow> {
+  const writes = [
+    db.$with('usage_log').as(db.insert(usageLogs).values(usageLogValues(turn.usageLog))),
+    ...(turn.closing ? closeMessageWrites(db, closingWrite(turn.closing)) : []),
+    db.$with('run_usage').as(db.update(runs).set({ usage: turn.run.usage }).where(eq(runs.id, turn.run.id))),
+  ];
   const [step] = await db
+    .with(...writes)
     .insert(runSteps)
     .values({
       id: newId('step'),
-      runId: run.id,
-      threadId: run.threadId,
-      assistantId: run.assistantId,
+      runId: turn.run.id,
+      threadId: turn.run.threadId,
+      assistantId: turn.run.assistantId,
       type: 'tool_calls',
       status: 'in_progress',
-      stepDetails: { type: 'tool_calls', tool_calls: calls },
-      usage,
+      stepDetails: { type: 'tool_calls', tool_calls: turn.calls },
+      usage: turn.usageLog.usage,
     })
     .returning();
   if (!step) throw new Error('insert returned no row');
   return step;
+}
+
+export interface TurnEnding {
+  run: RunRow;
+  status: 'completed' | 'incomplete';
+  patch: RunPatch;
+  /** Null when the model was not called. */
+  usageLog: UsageRecord | null;
+  /** Null when the turn wrote no message. */
+  closing: MessageClosing | null;
+  now: Date;
+}
+
+/**
+ * Ends a run after its last turn in one statement. The run's compare-and-set move (as `transitionRun` makes it)
+ * is the gate: the usage row, the closed message and step and the thread's activity are written only if it moved
+ * the run. Answers the ended run, or null when another actor had moved it (and nothing was written).
+ */
+export async function endRunAfterTurn(db: Db, ending: TurnEnding): Promise<RunRow | null> {
+  const run = slotted(runs, 'run', { ...ending.patch, status: ending.status });
+  const closing = ending.closing && {
+    message: slotted(messages, 'message', messagePatch(ending.closing)),
+    step: slotted(runSteps, 'step', stepPatch(ending.closing)),
+  };
+  const usageLog = ending.usageLog && usageLogValues(ending.usageLog);
+  const shape = [
+    ending.status,
+    run.shape,
+    closing?.message.shape,
+    closing?.step.shape,
+    usageLog && 'usage_log',
+  ];
+  const statement = prepared(db, `end_turn ${shape.join(' ')}`, (name) =>
+    endTurnStatement(db, {
+      status: ending.status,
+      run: run.set,
+      closing: closing && {
+        messageId: slot('messageId'),
+        stepId: slot('stepId'),
+        message: closing.message.set,
+        step: closing.step.set,
+      },
+      hasUsageLog: usageLog !== null,
+    }).prepare(name),
+  );
+  const [ended] = await statement.execute({
+    ...usageLog,
+    ...run.values,
+    ...closing?.message.values,
+    ...closing?.step.values,
+    runId: ending.run.id,
+    threadId: ending.run.threadId,
+    messageId: ending.closing?.opened.message.id,
+    stepId: ending.closing?.opened.step.id,
+    now: ending.now,
+  });
+  return ended ?? null;
+}
+
+const slot = (name: string) => sql`${sql.placeholder(name)}`;
+
+interface EndTurnShape {
+  status: TurnEnding['status'];
+  run: Record<string, unknown>;
+  closing: ClosingWrite | null;
+  hasUsageLog: boolean;
+}
+
+function endTurnStatement(db: Db, shape: EndTurnShape) {
+  const ended = endedRun(db, shape);
+  const hasEnded = exists(db.select({ id: ended.id }).from(ended));
+  const writes = [
+    ...(shape.hasUsageLog
+      ? [db.$with('usage_log').as(db.insert(usageLogs).select(usageLogOf(db, ended)))]
+      : []),
+    ...(shape.closing ? closeMessageWrites(db, shape.closing, hasEnded) : []),
+    db.$with('touched_thread').as(
+      db
+        .update(threads)
+        .set({ lastActivityAt: sql`${sql.param(sql.placeholder('now'), threads.lastActivityAt)}` })
+        .where(and(eq(threads.id, slot('threadId')), hasEnded)),
+    ),
+  ];
+  return db
+    .with(ended, ...writes)
+    .select()
+    .from(ended);
+}
+
+function endedRun(db: Db, shape: EndTurnShape) {
+  return db.$with('ended').as(
+    db
+      .update(runs)
+      .set(shape.run)
+      .where(and(eq(runs.id, slot('runId')), inArray(runs.status, allowedFrom(shape.status))))
+      .returning(),
+  );
+}
+
+/** The usage row as a SELECT over the ended run, so no run moved means no row (its defaults spelled out). */
+function usageLogOf(db: Db, ended: ReturnType<typeof endedRun>) {
+  const value = <T>(name: keyof ReturnType<typeof usageLogValues>, column: string) =>
+    sql<T>`${sql.placeholder(name)}`.as(column);
+  return db
+    .select({
+      id: sql<number>`nextval('usage_logs_id_seq')`.as('id'),
+      runId: ended.id,
+      ownerId: ended.ownerId,
+      model: value<string>('model', 'model'),
+      promptTokens: value<number>('promptTokens', 'prompt_tokens'),
+      completionTokens: value<number>('completionTokens', 'completion_tokens'),
+      totalTokens: value<number>('totalTokens', 'total_tokens'),
+      costUsd: value<string>('costUsd', 'cost_usd'),
+      latencyMs: value<number>('latencyMs', 'latency_ms'),
+      firstTokenMs: value<number | null>('firstTokenMs', 'first_token_ms'),
+      createdAt: sql<Date>`now()`.as('created_at'),
+    })
+    .from(ended);
 }
 
 export async function setStepCalls(
@@ -147,47 +399,12 @@ export async function completeToolStep(
   return row ?? null;
 }
 
-export interface UsageRecord {
-  run: RunRow;
-  model: string;
-  usage: Usage;
-  costUsd: number;
-  latencyMs: number;
-  firstTokenMs: number | null;
-}
-
-export async function recordUsage(db: Pick<Db, 'insert'>, record: UsageRecord): Promise<void> {
-  await db.insert(usageLogs).values({
-    runId: record.run.id,
-    ownerId: record.run.ownerId,
-    model: record.model,
-    promptTokens: record.usage.prompt_tokens,
-    completionTokens: record.usage.completion_tokens,
-    totalTokens: record.usage.total_tokens,
-    costUsd: record.costUsd.toFixed(8),
-    latencyMs: Math.round(record.latencyMs),
-    firstTokenMs: record.firstTokenMs === null ? null : Math.round(record.firstTokenMs),
-  });
-}
-
-export async function touchThread(db: Pick<Db, 'update'>, threadId: string, now: Date): Promise<void> {
-  await db.update(threads).set({ lastActivityAt: now }).where(eq(threads.id, threadId));
-}
-
 export function addUsage(a: Usage | null, b: Usage): Usage {
   return {
     prompt_tokens: (a?.prompt_tokens ?? 0) + b.prompt_tokens,
     completion_tokens: (a?.completion_tokens ?? 0) + b.completion_tokens,
     total_tokens: (a?.total_tokens ?? 0) + b.total_tokens,
   };
-}
-
-export async function saveRunUsage(
-  db: Pick<Db, 'update'>,
-  runId: string,
-  usage: Usage | null,
-): Promise<void> {
-  await db.update(runs).set({ usage }).where(eq(runs.id, runId));
 }
 
 /** Keeps the text streamed so far on a message the run is about to end early. */

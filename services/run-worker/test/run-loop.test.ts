@@ -137,6 +137,35 @@ describe('executeRun', () => {
     expect(thread?.lastActivityAt).toEqual(run.completedAt);
   });
 
+  it('ends a run cut at max_completion_tokens as incomplete, its message too', async () => {
+    const { runId } = await insertQueuedRun(runtime.db);
+    await executeRun(
+      depsFor([...answer.slice(0, 3), { type: 'finish', reason: 'length' }]),
+      runId,
+      firstDelivery,
+    );
+
+    const { run, message, steps, usageLogs } = await storedRows(runId);
+    const events = await eventsOf(runId);
+    expect(events.names.slice(-3)).toEqual([
+      'thread.message.incomplete',
+      'thread.run.step.completed',
+      'thread.run.incomplete',
+    ]);
+    expect(run).toMatchObject({
+      status: 'incomplete',
+      incompleteDetails: { reason: 'max_completion_tokens' },
+    });
+    expect(message).toMatchObject({ status: 'incomplete', incompleteDetails: { reason: 'max_tokens' } });
+    expect(usageLogs).toHaveLength(1);
+    const [step] = steps;
+    if (!run || !message || !step) throw new Error('rows missing');
+    expect(message.incompleteAt).toEqual(run.completedAt);
+    expect(events.data('thread.message.incomplete')).toEqual(toMessageObject(message));
+    expect(events.data('thread.run.step.completed')).toEqual(toRunStepObject(step));
+    expect(events.data('thread.run.incomplete')).toEqual(toRunObject(run));
+  });
+
   it('stores nothing of the turn when another actor moved the run first, and does not complete it', async () => {
     const { runId, threadId } = await insertQueuedRun(runtime.db);
     const [before] = await runtime.db.select().from(schema.threads).where(eq(schema.threads.id, threadId));
