@@ -1,14 +1,13 @@
 // createApp(deps): the express application, without listen(), so tests mount it.
 
-import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import { authenticate, requireAdmin } from './auth.js';
 import { webChatPage } from './chat/web-page.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { limitRequests } from './rate-limit.js';
+import { logRequests } from './request-log.js';
 import { adminRouter, catalogBodyParsers } from './routes/admin.js';
 import { assistantsRouter } from './routes/assistants.js';
 import { chatRouter } from './routes/chat.js';
@@ -28,18 +27,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  app.use(
-    pinoHttp({
-      logger: deps.log,
-      genReqId: (req, res) => {
-        const id =
-          (req.headers['x-request-id'] as string | undefined) ?? `req_${randomUUID().replaceAll('-', '')}`;
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
-    }),
-  );
+  app.use(logRequests(deps.log, (req) => req.url === '/healthz' || req.url === '/readyz'));
   app.use(timeRequests(deps));
   if (deps.config.CORS_ORIGINS.length > 0) {
     const origins = deps.config.CORS_ORIGINS;
