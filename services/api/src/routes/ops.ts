@@ -2,7 +2,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { type RequestHandler, Router } from 'express';
+import { type RequestHandler, type Response, Router } from 'express';
 import type { AppDeps } from '../deps.js';
 import { docsPage, openApiDocument } from '../openapi.js';
 
@@ -42,14 +42,26 @@ export const askBrowserForKey: RequestHandler = (req, res, next) => {
   next();
 };
 
-/** Times every request by its matched route (not its raw path, so ids do not explode the label set). */
+/**
+ * Times every finished request by its matched route (not its raw path, so ids do not explode the label set). One
+ * listener function serves every request and the start sits in res.locals: an SSE stream keeps its request open for
+ * minutes, so nothing here is allocated per request beyond that.
+ */
 export function timeRequests(deps: AppDeps): RequestHandler {
-  return (req, res, next) => {
-    const end = deps.metrics.httpDuration.startTimer({ method: req.method });
-    res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path;
-      end({ route: route ? `${req.baseUrl}${route}` : 'unmatched', status: String(res.statusCode) });
-    });
+  function observe(this: Response): void {
+    const route = (this.req.route as { path?: string } | undefined)?.path;
+    deps.metrics.httpDuration.observe(
+      {
+        method: this.req.method,
+        route: route ? `${this.req.baseUrl}${route}` : 'unmatched',
+        status: String(this.statusCode),
+      },
+      (performance.now() - this.locals.timedSince) / 1000,
+    );
+  }
+  return (_req, res, next) => {
+    res.locals.timedSince = performance.now();
+    res.on('finish', observe);
     next();
   };
 }
