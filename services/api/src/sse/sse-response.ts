@@ -9,7 +9,6 @@ export interface SseOptions {
 export interface SseStream {
   write(frame: string): void;
   end(): void;
-  readonly closed: boolean;
 }
 
 /** Streams are spread over this many slices of the interval, so no tick writes to every stream at once. */
@@ -67,7 +66,7 @@ function tickerFor(intervalMs: number): HeartbeatTicker {
  * response, when it must end, and what to run when it closes.
  */
 class SseResponse implements SseStream {
-  private isClosed = false;
+  private closed = false;
   private readonly endsAt: number;
 
   constructor(
@@ -79,16 +78,12 @@ class SseResponse implements SseStream {
     this.endsAt = Date.now() + maxLifetimeMs;
   }
 
-  get closed(): boolean {
-    return this.isClosed;
-  }
-
   write(frame: string): void {
-    if (!this.isClosed) this.res.write(frame);
+    if (!this.closed) this.res.write(frame);
   }
 
   end(): void {
-    if (this.isClosed) return;
+    if (this.closed) return;
     this.close();
     this.res.end();
   }
@@ -99,8 +94,8 @@ class SseResponse implements SseStream {
   }
 
   close(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
+    if (this.closed) return;
+    this.closed = true;
     this.ticker.remove(this);
     this.onClose();
   }
@@ -117,6 +112,8 @@ export function openSse(res: Response, options: SseOptions, onClose: () => void 
   });
   res.flushHeaders();
   res.socket?.setNoDelay(true);
+  // Nothing routes this request any more; req.next would keep the routers' per-request state as long as the stream.
+  res.req.next = undefined;
   const ticker = tickerFor(options.heartbeatMs);
   const stream = new SseResponse(res, ticker, options.maxLifetimeMs, onClose);
   ticker.add(stream);
