@@ -2,7 +2,6 @@
 // pointed at a real OpenAI-compatible test server, in both API modes (Responses and Chat Completions).
 import type { OpenAIApiMode } from '@threadwork/shared';
 import type OpenAI from 'openai';
-import type { Run, RunStatus } from 'openai/resources/beta/threads/runs/runs';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_PRICES } from '../../services/run-worker/src/providers/pricing.js';
