@@ -77,26 +77,28 @@ export async function resolveRunAssistant(
   return assistant;
 }
 
-type NewRun = typeof schema.runs.$inferInsert;
-
-/** The run row a request asks for: the request's settings over the assistant's, then the defaults. */
+/** The run a request asks for, as it will be stored: the request's settings over the assistant's, then defaults. */
 function newRunRow(
   deps: AppDeps,
   thread: Pick<ThreadRow, 'id' | 'ownerId'>,
   assistant: AssistantRow,
   input: RunSettingsInput,
   now: Date,
-): NewRun {
+): RunRow {
   return {
     id: newId('run'),
     threadId: thread.id,
     ownerId: thread.ownerId,
     assistantId: assistant.id,
     status: 'queued',
+    requiredAction: null,
+    lastError: null,
+    incompleteDetails: null,
     model: input.model ?? assistant.model,
     instructions: effectiveInstructions(input, assistant),
     tools: input.tools ?? assistant.tools,
     metadata: input.metadata ?? {},
+    usage: null,
     temperature: input.temperature ?? assistant.temperature ?? 1,
     topP: input.top_p ?? assistant.topP ?? 1,
     maxPromptTokens: input.max_prompt_tokens ?? null,
@@ -110,23 +112,24 @@ function newRunRow(
     responseFormat: input.response_format ?? assistant.responseFormat ?? 'auto',
     createdAt: now,
     expiresAt: new Date(now.getTime() + deps.config.RUN_EXPIRY_SECONDS * 1000),
+    startedAt: null,
+    cancelledAt: null,
+    failedAt: null,
+    completedAt: null,
   };
 }
 
 /** Inserts the run along with the statements of `with` (a thread, its messages, a touch), all as one statement. */
 async function insertRun(
   db: Writer,
-  values: NewRun,
+  run: RunRow,
   withStatements: WithSubquery[],
-  threadId: string | SQL = values.threadId,
-): Promise<RunRow> {
-  const [row] = await db
+  threadId: string | SQL = run.threadId,
+): Promise<void> {
+  await db
     .with(...withStatements)
     .insert(schema.runs)
-    .values({ ...values, threadId })
-    .returning();
-  if (!row) throw new Error('insert returned no row');
-  return row;
+    .values({ ...run, threadId });
 }
 
 function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
@@ -137,8 +140,20 @@ function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
   ];
 }
 
-async function announceRun(deps: AppDeps, run: RunRow, thread?: ThreadRow): Promise<CreatedRun> {
-  const firstSeq = await announceAndEnqueue(deps, run, announcement(run, thread), {
+/**
+ * Writes the run and appends its first events at the same time, then enqueues it. Events of a run whose insert
+ * fails name a run nobody can look up, and expire with their stream.
+ */
+async function insertAndAnnounce(
+  deps: AppDeps,
+  run: RunRow,
+  insert: () => Promise<void>,
+  thread?: ThreadRow,
+): Promise<CreatedRun> {
+  const appended = deps.events.append(run.id, run.threadId, announcement(run, thread));
+  appended.catch(() => undefined);
+  await insert();
+  const firstSeq = await announceAndEnqueue(deps, run, appended, {
     name: 'run.execute',
     data: { runId: run.id },
   });
@@ -146,8 +161,9 @@ async function announceRun(deps: AppDeps, run: RunRow, thread?: ThreadRow): Prom
 }
 
 /**
- * A run on an existing thread (or its lookup, still under way), in one statement: the thread's row is touched first (its row lock keeps a message from
- * slipping in), then its messages and the run go in; the partial unique index refuses a second active run.
+ * A run on an existing thread (or its lookup, still under way), in one statement: the thread's row is touched first
+ * (its row lock keeps a message from slipping in), then its messages and the run go in; the partial unique index
+ * refuses a second active run.
  */
 export async function createRun(
   deps: AppDeps,
@@ -165,17 +181,19 @@ export async function createRun(
   const extra = (options.additionalMessages ?? []).map((message) => newUserMessage(thread.id, message, now));
   const touched = touchingThread(deps.db, thread.id, now);
   const statements = extra.length > 0 ? [touched, insertingMessages(deps.db, extra)] : [touched];
-  const run = await insertRun(
-    deps.db,
-    newRunRow(deps, thread, assistant, input, now),
-    statements,
-    // Read from the touch, so the thread's row is locked before the run's index entry is taken.
-    sql`(select ${touched.id} from ${touched})`,
-  ).catch(async (error: unknown) => {
-    if (!isActiveRunConflict(error)) throw error;
-    throw activeRunError(thread.id, (await activeRunId(deps.db, thread.id)) ?? 'unknown');
-  });
-  return announceRun(deps, run);
+  const run = newRunRow(deps, thread, assistant, input, now);
+  return insertAndAnnounce(deps, run, () =>
+    insertRun(
+      deps.db,
+      run,
+      statements,
+      // Read from the touch, so the thread's row is locked before the run's index entry is taken.
+      sql`(select ${touched.id} from ${touched})`,
+    ).catch(async (error: unknown) => {
+      if (!isActiveRunConflict(error)) throw error;
+      throw activeRunError(thread.id, (await activeRunId(deps.db, thread.id)) ?? 'unknown');
+    }),
+  );
 }
 
 /** Create-thread-and-run: the thread, its messages and the run in one statement (nobody else sees the thread yet). */
@@ -190,10 +208,6 @@ export async function createThreadAndRun(
   const initial = initialMessages(thread, threadInput);
   const inserted = insertingThread(deps.db, thread);
   const statements = initial.length > 0 ? [inserted, insertingMessages(deps.db, initial)] : [inserted];
-  const run = await insertRun(
-    deps.db,
-    newRunRow(deps, thread, assistant, input, thread.createdAt),
-    statements,
-  );
-  return announceRun(deps, run, thread);
+  const run = newRunRow(deps, thread, assistant, input, thread.createdAt);
+  return insertAndAnnounce(deps, run, () => insertRun(deps.db, run, statements), thread);
 }

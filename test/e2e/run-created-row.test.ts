@@ -1,0 +1,78 @@
+// A created run is answered (and announced) from the values the API wrote, not read back: what a client is told
+// must be exactly what a later retrieve returns. No run worker here, so the run stays as it was created.
+import type OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from '../support/stack.js';
+
+let stack: Stack;
+let alice: OpenAI;
+
+beforeAll(async () => {
+  stack = await startStack({}, { runWorker: false });
+  alice = (await stack.newUser('alice')).client;
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const lookup = {
+  type: 'function' as const,
+  function: { name: 'lookup', description: 'Looks a word up', parameters: { type: 'object', properties: {} } },
+};
+
+describe('a created run as answered', () => {
+  it('equals the stored run, with settings from the request over the assistant', async () => {
+    const assistant = await alice.beta.assistants.create({
+      model: 'offline',
+      instructions: 'Be brief.',
+      tools: [lookup],
+      temperature: 0.7,
+      top_p: 0.95,
+      response_format: { type: 'json_object' },
+    });
+    const thread = await alice.beta.threads.create({ messages: [{ role: 'user', content: 'Hi' }] });
+    const created = await alice.beta.threads.runs.create(thread.id, {
+      assistant_id: assistant.id,
+      additional_instructions: 'Answer in French.',
+      additional_messages: [{ role: 'user', content: 'And again' }],
+      metadata: { origin: 'test' },
+      max_prompt_tokens: 5000,
+      max_completion_tokens: 700,
+      truncation_strategy: { type: 'last_messages', last_messages: 3 },
+      tool_choice: 'none',
+      parallel_tool_calls: false,
+    });
+    const stored = await alice.beta.threads.runs.retrieve(created.id, { thread_id: thread.id });
+    expect(created).toEqual(stored);
+    expect(created).toMatchObject({
+      status: 'queued',
+      instructions: 'Be brief.\n\nAnswer in French.',
+      temperature: 0.7,
+      top_p: 0.95,
+      response_format: { type: 'json_object' },
+      tools: [lookup],
+      required_action: null,
+      last_error: null,
+      usage: null,
+      started_at: null,
+    });
+  });
+
+  it('equals the stored run and thread for create-thread-and-run, defaults included', async () => {
+    const assistant = await alice.beta.assistants.create({ model: 'offline' });
+    const created = await alice.beta.threads.createAndRun({
+      assistant_id: assistant.id,
+      thread: { messages: [{ role: 'user', content: 'Hello' }], metadata: { topic: 'greeting' } },
+    });
+    const stored = await alice.beta.threads.runs.retrieve(created.id, { thread_id: created.thread_id });
+    expect(created).toEqual(stored);
+    expect(created).toMatchObject({ instructions: '', temperature: 1, top_p: 1, response_format: 'auto' });
+    const thread = await alice.beta.threads.retrieve(created.thread_id);
+    expect(thread.metadata).toEqual({ topic: 'greeting' });
+    const messages = await alice.beta.threads.messages.list(created.thread_id);
+    expect(messages.data.map((message) => message.content)).toEqual([
+      [{ type: 'text', text: { value: 'Hello', annotations: [] } }],
+    ]);
+  });
+});
