@@ -2,6 +2,7 @@
 export * from './config.js';
 export * from './db/client.js';
 export * from './db/migrate.js';
+export * from './db/prepared.js';
 export * as schema from './db/schema.js';
 export * from './errors.js';
 export * from './events.js';

@@ -1,15 +1,15 @@
 // Data access for assistants: the owner (or a shared assistant) in every where.
 // Shared assistants have no owner: admins create and manage them, users see and run them.
 
-import { type AssistantRow, type Db, schema } from '@threadwork/shared';
-import { and, eq, isNull, or, type SQL } from 'drizzle-orm';
+import { type AssistantRow, type Db, prepared, schema } from '@threadwork/shared';
+import { and, eq, isNull, or, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 
 const { assistants } = schema;
 
 export type NewAssistant = typeof assistants.$inferInsert;
 
-function visibleTo(principal: Principal): SQL | undefined {
+function visibleTo(principal: { role: Principal['role']; keyId: string | Placeholder }): SQL | undefined {
   if (principal.role === 'admin') return undefined;
   return or(eq(assistants.ownerId, principal.keyId), isNull(assistants.ownerId));
 }
@@ -25,11 +25,21 @@ export async function insertAssistant(db: Db, values: NewAssistant): Promise<Ass
   return row;
 }
 
+/** One prepared statement per role: an admin sees every assistant, a user its own and the shared ones. */
+function assistantVisibleTo(db: Db, role: Principal['role']) {
+  return prepared(db, `assistant_visible_to_${role}`, (name) =>
+    db
+      .select()
+      .from(assistants)
+      .where(
+        and(eq(assistants.id, sql.placeholder('id')), visibleTo({ role, keyId: sql.placeholder('keyId') })),
+      )
+      .prepare(name),
+  );
+}
+
 export async function findAssistant(db: Db, principal: Principal, id: string): Promise<AssistantRow | null> {
-  const [row] = await db
-    .select()
-    .from(assistants)
-    .where(and(eq(assistants.id, id), visibleTo(principal)));
+  const [row] = await assistantVisibleTo(db, principal.role).execute({ id, keyId: principal.keyId });
   return row ?? null;
 }
 

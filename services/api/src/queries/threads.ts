@@ -1,7 +1,7 @@
 // Data access for threads and their messages: a user sees only its own threads.
 
-import { type Db, type MessageRow, schema, type ThreadRow } from '@threadwork/shared';
-import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { type Db, type MessageRow, prepared, schema, type ThreadRow } from '@threadwork/shared';
+import { and, eq, inArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 
 const { threads, messages, runs } = schema;
@@ -9,7 +9,10 @@ const { threads, messages, runs } = schema;
 export type NewThread = typeof threads.$inferInsert;
 export type NewMessage = typeof messages.$inferInsert;
 
-export function threadsOwnedBy(principal: Principal): SQL | undefined {
+export function threadsOwnedBy(principal: {
+  role: Principal['role'];
+  keyId: string | Placeholder;
+}): SQL | undefined {
   return principal.role === 'admin' ? undefined : eq(threads.ownerId, principal.keyId);
 }
 
@@ -45,15 +48,21 @@ export async function insertThread(db: Writer, thread: NewThread, initial: NewMe
   return row;
 }
 
-export async function findThread(
-  db: Pick<Db, 'select'>,
-  principal: Principal,
-  id: string,
-): Promise<ThreadRow | null> {
-  const [row] = await db
-    .select()
-    .from(threads)
-    .where(and(eq(threads.id, id), threadsOwnedBy(principal)));
+/** One prepared statement per role: an admin sees every thread, a user its own. */
+function threadOwnedBy(db: Db, role: Principal['role']) {
+  return prepared(db, `thread_owned_by_${role}`, (name) =>
+    db
+      .select()
+      .from(threads)
+      .where(
+        and(eq(threads.id, sql.placeholder('id')), threadsOwnedBy({ role, keyId: sql.placeholder('keyId') })),
+      )
+      .prepare(name),
+  );
+}
+
+export async function findThread(db: Db, principal: Principal, id: string): Promise<ThreadRow | null> {
+  const [row] = await threadOwnedBy(db, principal.role).execute({ id, keyId: principal.keyId });
   return row ?? null;
 }
 
