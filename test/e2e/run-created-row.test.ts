@@ -1,6 +1,7 @@
 // A created run is answered (and announced) from the values the API wrote, not read back: what a client is told
 // must be exactly what a later retrieve returns. No run worker here, so the run stays as it was created.
 import type OpenAI from 'openai';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -57,6 +58,16 @@ describe('a created run as answered', () => {
       usage: null,
       started_at: null,
     });
+    // Absent values are SQL NULLs, not the JSON value null.
+    const client = new pg.Client({ connectionString: stack.database.url });
+    await client.connect();
+    const { rows } = await client.query(
+      `select required_action is null and last_error is null and usage is null and incomplete_details is null
+         as all_null from runs where id = $1`,
+      [created.id],
+    );
+    await client.end();
+    expect(rows).toEqual([{ all_null: true }]);
   });
 
   it('equals the stored run and thread for create-thread-and-run, defaults included', async () => {

@@ -1,5 +1,7 @@
 // Statements run on every request or turn, built once per database client: drizzle renders their SQL once and
 // Postgres parses and plans it once per connection; what varies is passed as placeholder values.
+import { getTableColumns, is, SQL, sql } from 'drizzle-orm';
+import type { PgInsertValue, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
 
 const preparedByClient = new WeakMap<Db, Map<string, unknown>>();
@@ -15,4 +17,38 @@ export function prepared<T>(db: Db, key: string, build: (name: string) => T): T 
   const statement = build(`tw_${statements.size}_${key.replace(/\W+/g, '_').slice(0, 40)}`);
   statements.set(key, statement);
   return statement;
+}
+
+/** Values as a prepared statement takes them: the SQL per column, the placeholder values, and their shape. */
+export interface SlottedValues<T extends PgTable> {
+  /** A row for `insert().values()` (or a patch for `update().set()`) whose values are placeholders or nulls. */
+  columns: PgInsertValue<T>;
+  values: Record<string, unknown>;
+  /** Which columns are given and which of them are null: statements of one shape are one prepared statement. */
+  shape: string;
+}
+
+/**
+ * Each value becomes a placeholder `<name>_<column>` filled through its column's encoder. Nulls stay literal (the
+ * encoder would store null as the JSON value `null` in a JSON column), so they are part of the shape.
+ */
+export function slotted<T extends PgTable>(table: T, name: string, row: object): SlottedValues<T> {
+  const tableColumns = getTableColumns(table);
+  const columns: Record<string, SQL | null> = {};
+  const values: Record<string, unknown> = {};
+  const shape: string[] = [];
+  for (const [column, value] of Object.entries(row)) {
+    if (value === undefined) continue;
+    if (is(value, SQL)) throw new Error(`${name}.${column}: an SQL expression cannot be a placeholder`);
+    if (value === null) {
+      columns[column] = null;
+      shape.push(`${column}=null`);
+      continue;
+    }
+    const placeholder = `${name}_${column}`;
+    columns[column] = sql`${sql.param(sql.placeholder(placeholder), tableColumns[column])}`;
+    values[placeholder] = value;
+    shape.push(column);
+  }
+  return { columns: columns as PgInsertValue<T>, values, shape: `${name}(${shape.join(',')})` };
 }

@@ -24,20 +24,6 @@ export function insertingMessages(db: Writer, rows: NewMessage[]) {
   return db.$with('inserted_messages').as(db.insert(messages).values(rows).returning({ id: messages.id }));
 }
 
-/** The CTE that marks a thread active, holding its row lock until the statement commits (as SELECT FOR UPDATE). */
-export function touchingThread(db: Writer & Pick<Db, 'update'>, id: string, now: Date) {
-  return db
-    .$with('touched_thread')
-    .as(
-      db.update(threads).set({ lastActivityAt: now }).where(eq(threads.id, id)).returning({ id: threads.id }),
-    );
-}
-
-/** The CTE that inserts a thread along with the statement it is attached to. */
-export function insertingThread(db: Writer, thread: NewThread) {
-  return db.$with('inserted_thread').as(db.insert(threads).values(thread).returning({ id: threads.id }));
-}
-
 /** A thread and its first messages in one statement. */
 export async function insertThread(db: Writer, thread: NewThread, initial: NewMessage[]): Promise<ThreadRow> {
   const [row] =

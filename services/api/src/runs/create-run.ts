@@ -6,29 +6,22 @@ import {
   newId,
   notFound,
   type RunRow,
-  schema,
   type ThreadRow,
   toRunObject,
   toThreadObject,
 } from '@threadwork/shared';
-import { type SQL, sql, type WithSubquery } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { newUserMessage } from '../messages.js';
 import { findAssistant } from '../queries/assistants.js';
-import {
-  activeRunId,
-  insertingMessages,
-  insertingThread,
-  touchingThread,
-  type Writer,
-} from '../queries/threads.js';
+import { activeRunId } from '../queries/threads.js';
 import { checkModel } from '../routes/assistants.js';
 import { type CreateThreadInput, initialMessages, newThreadRow } from '../routes/threads.js';
 import type { CreateMessageInput } from '../schemas/common.js';
 import type { RunSettingsInput } from '../schemas/runs.js';
 import { settledInOrder } from '../settled-in-order.js';
 import { announceAndEnqueue } from './announce.js';
+import { insertRun } from './insert-run.js';
 
 export interface CreatedRun {
   run: RunRow;
@@ -119,19 +112,6 @@ function newRunRow(
   };
 }
 
-/** Inserts the run along with the statements of `with` (a thread, its messages, a touch), all as one statement. */
-async function insertRun(
-  db: Writer,
-  run: RunRow,
-  withStatements: WithSubquery[],
-  threadId: string | SQL = run.threadId,
-): Promise<void> {
-  await db
-    .with(...withStatements)
-    .insert(schema.runs)
-    .values({ ...run, threadId });
-}
-
 function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
   return [
     ...(thread ? [{ event: 'thread.created', data: toThreadObject(thread) }] : []),
@@ -179,17 +159,9 @@ export async function createRun(
   );
   const now = new Date();
   const extra = (options.additionalMessages ?? []).map((message) => newUserMessage(thread.id, message, now));
-  const touched = touchingThread(deps.db, thread.id, now);
-  const statements = extra.length > 0 ? [touched, insertingMessages(deps.db, extra)] : [touched];
   const run = newRunRow(deps, thread, assistant, input, now);
   return insertAndAnnounce(deps, run, () =>
-    insertRun(
-      deps.db,
-      run,
-      statements,
-      // Read from the touch, so the thread's row is locked before the run's index entry is taken.
-      sql`(select ${touched.id} from ${touched})`,
-    ).catch(async (error: unknown) => {
+    insertRun(deps.db, run, { touch: { id: thread.id, now } }, extra).catch(async (error: unknown) => {
       if (!isActiveRunConflict(error)) throw error;
       throw activeRunError(thread.id, (await activeRunId(deps.db, thread.id)) ?? 'unknown');
     }),
@@ -206,8 +178,6 @@ export async function createThreadAndRun(
   const assistant = await resolveRunAssistant(deps, principal, input);
   const thread = newThreadRow(principal.keyId, threadInput, new Date());
   const initial = initialMessages(thread, threadInput);
-  const inserted = insertingThread(deps.db, thread);
-  const statements = initial.length > 0 ? [inserted, insertingMessages(deps.db, initial)] : [inserted];
   const run = newRunRow(deps, thread, assistant, input, thread.createdAt);
-  return insertAndAnnounce(deps, run, () => insertRun(deps.db, run, statements), thread);
+  return insertAndAnnounce(deps, run, () => insertRun(deps.db, run, { insert: thread }, initial), thread);
 }
