@@ -21,12 +21,13 @@ export function processRunJob(deps: RunLoopDeps) {
         return executeRun(deps, parse('run.resume', job.data).runId, delivery);
       case 'run.continue': {
         const data = parse('run.continue', job.data);
-        const values = Object.values(await job.getChildrenValues());
-        const results = values.flatMap((value) => {
-          const parsed = toolJobResult.safeParse(value);
-          return parsed.success ? [parsed.data] : [];
-        });
-        return continueAfterTools(deps, data.runId, data.stepId, results, delivery);
+        const outputs = job.getChildrenValues().then((values) =>
+          Object.values(values).flatMap((value) => {
+            const parsed = toolJobResult.safeParse(value);
+            return parsed.success ? [parsed.data] : [];
+          }),
+        );
+        return continueAfterTools(deps, data.runId, data.stepId, outputs, delivery);
       }
       case 'run.expire':
         return expireRun(deps, parse('run.expire', job.data).runId);

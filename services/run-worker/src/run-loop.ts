@@ -32,12 +32,14 @@ import { type FinishReason, type ModelToolCall, ProviderError } from './provider
 import {
   addUsage,
   closedRows,
+  completeToolStep,
   endRunAfterTurn,
   loadThreadMessages,
   loadToolSteps,
   type MessageClosing,
   type OpenedMessage,
   openMessage,
+  openMessageAfterToolStep,
   openToolTurn,
   saveMessageText,
   type UsageRecord,
@@ -79,7 +81,7 @@ export async function executeRun(deps: RunLoopDeps, runId: string, delivery: Del
   const history = loadThreadMessages(deps.db, runId);
   history.catch(() => undefined);
   const run = await claim(deps, runId, delivery);
-  if (run) await driveModel(deps, run, history);
+  if (run) await driveModel(deps, run, { history });
 }
 
 const WORKER_LOST: LastError = {
@@ -116,7 +118,22 @@ async function endIfCancelling(deps: RunLoopDeps, runId: string): Promise<boolea
   return true;
 }
 
+/** What a turn starts from. */
+export interface TurnInput {
+  /** The thread's messages, loading. */
+  history: Promise<MessageRow[]>;
+  /** The run's tool steps, when the caller holds them already (they load with the history otherwise). */
+  toolSteps?: RunStepRow[];
+  /** A tool step whose outputs came back, as completed: stored with the turn's first write. */
+  completing?: RunStepRow;
+}
+
+/** The tool step a turn was to complete is no longer open: another delivery or another actor has the run. */
+class ToolStepClosed extends Error {}
+
 interface TurnResult {
+  /** The tool step still to be stored as completed, until a write of the turn has stored it. */
+  completing: RunStepRow | null;
   text: string;
   opened: OpenedMessage | null;
   calls: ModelToolCall[];
@@ -127,8 +144,9 @@ interface TurnResult {
   firstTokenMs: number | null;
 }
 
-function emptyTurn(): TurnResult {
+function emptyTurn(completing: RunStepRow | null): TurnResult {
   return {
+    completing,
     text: '',
     opened: null,
     calls: [],
@@ -152,20 +170,19 @@ function turnOutcome(finish: TurnResult['finish']) {
 }
 
 /** One model call and everything that follows from its answer. */
-export async function driveModel(
-  deps: RunLoopDeps,
-  run: RunRow,
-  history: Promise<MessageRow[]> = loadThreadMessages(deps.db, run.id),
-): Promise<void> {
+export async function driveModel(deps: RunLoopDeps, run: RunRow, input: TurnInput): Promise<void> {
   const log = deps.log.child({ runId: run.id, threadId: run.threadId });
   const watch = deps.cancels.watch(run.id);
-  const turn = emptyTurn();
+  const turn = emptyTurn(input.completing ?? null);
   try {
-    await callModel(deps, run, history, watch.signal, turn);
+    await callModel(deps, run, input, watch.signal, turn);
     await finishTurn(deps, run, turn);
   } catch (error) {
+    if (error instanceof ToolStepClosed) return;
     // What was streamed stays on the message, which the ending marks incomplete.
     if (turn.opened) await saveMessageText(deps.db, turn.opened.message.id, turn.text);
+    // The tool outputs are kept whatever became of the turn.
+    if (!(await completeToolStepAlone(deps, run, turn))) return;
     if (watch.signal.aborted) {
       await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling', 'in_progress']);
       return;
@@ -186,14 +203,14 @@ export async function driveModel(
 async function callModel(
   deps: RunLoopDeps,
   run: RunRow,
-  history: Promise<MessageRow[]>,
+  input: TurnInput,
   signal: AbortSignal,
   result: TurnResult,
 ): Promise<void> {
   const [messages, toolSteps] = await Promise.all([
-    history,
+    input.history,
     // A run's first model call has no tool steps yet (usage is recorded from the first call on).
-    run.usage === null ? [] : loadToolSteps(deps.db, run.id),
+    input.toolSteps ?? (run.usage === null ? [] : loadToolSteps(deps.db, run.id)),
   ]);
   const { provider, model } = deps.providers.resolve(run.model);
   const request = buildModelRequest(
@@ -214,9 +231,10 @@ async function callModel(
       case 'text':
         if (!result.opened) {
           result.firstTokenMs = performance.now() - started;
-          const opened = await openMessage(deps.db, run, clock(deps));
+          const completing = result.completing;
+          const opened = await openAnswer(deps, run, result);
           result.opened = opened;
-          announced = announceMessage(deps, run, opened);
+          announced = announceMessage(deps, run, opened, completing);
           deltas = new DeltaStream(
             (text) =>
               emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(opened.message.id, text) }]),
@@ -248,10 +266,44 @@ async function callModel(
   result.latencyMs = performance.now() - started;
 }
 
-function announceMessage(deps: RunLoopDeps, run: RunRow, opened: OpenedMessage) {
+/** Opens the answer message, completing the turn's tool step in the same statement when there is one. */
+async function openAnswer(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<OpenedMessage> {
+  const toolStep = turn.completing;
+  if (!toolStep) return openMessage(deps.db, run, clock(deps));
+  const opened = await openMessageAfterToolStep(deps.db, run, clock(deps), toolStep);
+  if (!opened) throw new ToolStepClosed(`tool step ${toolStep.id} is no longer open`);
+  turn.completing = null;
+  return opened;
+}
+
+/**
+ * Stores the turn's tool step as completed on its own, when no write of the turn took it along (the turn wrote no
+ * message, or failed first), and announces it. False when the step was no longer open.
+ */
+async function completeToolStepAlone(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<boolean> {
+  const toolStep = turn.completing;
+  if (!toolStep) return true;
+  if (!(await completeToolStep(deps.db, toolStep))) return false;
+  turn.completing = null;
+  await emit(deps, run, [stepCompleted(toolStep)]);
+  return true;
+}
+
+function stepCompleted(step: RunStepRow): NewRunEvent {
+  return { event: 'thread.run.step.completed', data: toRunStepObject(step) };
+}
+
+/** Announces an opened answer, after the tool step its statement completed (when it did). */
+function announceMessage(
+  deps: RunLoopDeps,
+  run: RunRow,
+  opened: OpenedMessage,
+  completedToolStep: RunStepRow | null,
+) {
   const step = toRunStepObject(opened.step);
   const message = toMessageObject(opened.message);
   return emit(deps, run, [
+    ...(completedToolStep ? [stepCompleted(completedToolStep)] : []),
     { event: 'thread.run.step.created', data: step },
     { event: 'thread.run.step.in_progress', data: step },
     { event: 'thread.message.created', data: message },
@@ -268,6 +320,7 @@ function textDelta(messageId: string, value: string) {
 }
 
 async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<void> {
+  if (!(await completeToolStepAlone(deps, run, turn))) return;
   const now = clock(deps);
   const usage = addUsage(run.usage, turn.usage);
   const ending = turnOutcome(turn.finish);
@@ -306,7 +359,7 @@ function closedEvents(closing: MessageClosing | null): NewRunEvent[] {
   const closed = closedRows(closing);
   return [
     { event: `thread.message.${closing.outcome}`, data: toMessageObject(closed.message) },
-    { event: 'thread.run.step.completed', data: toRunStepObject(closed.step) },
+    stepCompleted(closed.step),
   ];
 }
 

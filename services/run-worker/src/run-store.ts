@@ -12,7 +12,8 @@ import {
   schema,
   type Usage,
 } from '@threadwork/shared';
-import { and, asc, eq, exists, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, getTableColumns, inArray, type SQL, type Subquery, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import { prepared, slotted } from './prepared-statements.js';
 
 const { messages, runSteps, runs, usageLogs, threads } = schema;
@@ -37,17 +38,19 @@ export function loadThreadMessages(db: Db, runId: string): Promise<MessageRow[]>
   return threadMessagesOfRun(db).execute({ runId });
 }
 
-export async function loadToolSteps(db: Db, runId: string): Promise<RunStepRow[]> {
-  return db
-    .select()
-    .from(runSteps)
-    .where(and(eq(runSteps.runId, runId), eq(runSteps.type, 'tool_calls')))
-    .orderBy(asc(runSteps.id));
+function toolStepsOfRun(db: Db) {
+  return prepared(db, 'tool_steps', (name) =>
+    db
+      .select()
+      .from(runSteps)
+      .where(and(eq(runSteps.runId, sql.placeholder('runId')), eq(runSteps.type, 'tool_calls')))
+      .orderBy(asc(runSteps.id))
+      .prepare(name),
+  );
 }
 
-export async function findStep(db: Db, stepId: string): Promise<RunStepRow | null> {
-  const [row] = await db.select().from(runSteps).where(eq(runSteps.id, stepId));
-  return row ?? null;
+export function loadToolSteps(db: Db, runId: string): Promise<RunStepRow[]> {
+  return toolStepsOfRun(db).execute({ runId });
 }
 
 export interface OpenedMessage {
@@ -80,39 +83,33 @@ const openedStepValues = () =>
     completedAt: null,
   }) satisfies Partial<RunStepRow>;
 
-// Foreign keys are checked at the end of the statement, so the sibling inserts need no order.
-function insertOpenedMessage(db: Db) {
-  return prepared(db, 'open_message', (name) => {
-    const { placeholder } = sql;
-    const run = {
-      runId: placeholder('runId'),
-      threadId: placeholder('threadId'),
-      assistantId: placeholder('assistantId'),
-    };
-    const insertStep = db.$with('inserted_step').as(
-      db.insert(runSteps).values({
-        ...openedStepValues(),
-        ...run,
-        id: placeholder('stepId'),
-        stepDetails: placeholder('stepDetails'),
-        createdAt: placeholder('now'),
-      }),
-    );
-    return db
-      .with(insertStep)
-      .insert(messages)
-      .values({
-        ...openedMessageValues(),
-        ...run,
-        id: placeholder('messageId'),
-        createdAt: placeholder('now'),
-      })
-      .prepare(name);
-  });
+/** The values of an opened answer message and its step, with placeholders for what varies between turns. */
+function openedPlaceholders() {
+  const { placeholder } = sql;
+  const run = {
+    runId: placeholder('runId'),
+    threadId: placeholder('threadId'),
+    assistantId: placeholder('assistantId'),
+  };
+  return {
+    step: {
+      ...openedStepValues(),
+      ...run,
+      id: placeholder('stepId'),
+      stepDetails: placeholder('stepDetails'),
+      createdAt: placeholder('now'),
+    },
+    message: {
+      ...openedMessageValues(),
+      ...run,
+      id: placeholder('messageId'),
+      createdAt: placeholder('now'),
+    },
+  };
 }
 
-/** Inserts the run's answer message and its message_creation step in one statement; answers the rows as stored. */
-export async function openMessage(db: Db, run: RunRow, now: Date): Promise<OpenedMessage> {
+/** The rows an opened answer stores, with fresh ids. */
+function openedRows(run: RunRow, now: Date): OpenedMessage {
   const ids = { runId: run.id, threadId: run.threadId, assistantId: run.assistantId };
   const message: MessageRow = { ...openedMessageValues(), ...ids, id: newId('message'), createdAt: now };
   const step: RunStepRow = {
@@ -122,14 +119,99 @@ export async function openMessage(db: Db, run: RunRow, now: Date): Promise<Opene
     stepDetails: { type: 'message_creation', message_creation: { message_id: message.id } },
     createdAt: now,
   };
-  await insertOpenedMessage(db).execute({
-    ...ids,
+  return { message, step };
+}
+
+/** The placeholder values of `openedPlaceholders` for `opened`. */
+function openedParams({ message, step }: OpenedMessage) {
+  return {
+    runId: step.runId,
+    threadId: step.threadId,
+    assistantId: step.assistantId,
     messageId: message.id,
     stepId: step.id,
     stepDetails: step.stepDetails,
-    now,
+    now: step.createdAt,
+  };
+}
+
+// Foreign keys are checked at the end of the statement, so the sibling inserts need no order.
+function insertOpenedMessage(db: Db) {
+  return prepared(db, 'open_message', (name) => {
+    const values = openedPlaceholders();
+    const insertStep = db.$with('inserted_step').as(db.insert(runSteps).values(values.step));
+    return db.with(insertStep).insert(messages).values(values.message).prepare(name);
   });
-  return { message, step };
+}
+
+/** Inserts the run's answer message and its message_creation step in one statement; answers the rows as stored. */
+export async function openMessage(db: Db, run: RunRow, now: Date): Promise<OpenedMessage> {
+  const opened = openedRows(run, now);
+  await insertOpenedMessage(db).execute(openedParams(opened));
+  return opened;
+}
+
+/**
+ * The first write of a turn after tool outputs came back: completes the tool step and, in the same statement, opens
+ * the answer as `openMessage` does. Nothing is written, and null answered, when the step was no longer open (another
+ * delivery of the continuation completed it, or the run ended without it).
+ */
+export async function openMessageAfterToolStep(
+  db: Db,
+  run: RunRow,
+  now: Date,
+  toolStep: RunStepRow,
+): Promise<OpenedMessage | null> {
+  const opened = openedRows(run, now);
+  const inserted = await insertOpenedMessageAfterToolStep(db).execute({
+    ...openedParams(opened),
+    toolStepId: toolStep.id,
+    toolStepDetails: toolStep.stepDetails,
+    toolStepCompletedAt: toolStep.completedAt,
+  });
+  return inserted.length === 1 ? opened : null;
+}
+
+function insertOpenedMessageAfterToolStep(db: Db) {
+  return prepared(db, 'open_message_after_tool_step', (name) => {
+    const { placeholder } = sql;
+    const completed = db.$with('completed_tool_step').as(
+      db
+        .update(runSteps)
+        .set({
+          status: 'completed',
+          completedAt: sql`${sql.param(placeholder('toolStepCompletedAt'), runSteps.completedAt)}`,
+          stepDetails: sql`${sql.param(placeholder('toolStepDetails'), runSteps.stepDetails)}`,
+        })
+        .where(and(eq(runSteps.id, placeholder('toolStepId')), eq(runSteps.status, 'in_progress')))
+        .returning({ id: runSteps.id }),
+    );
+    const values = openedPlaceholders();
+    // Both rows are selected from the completed step: no completed step, no rows.
+    const insertStep = db
+      .$with('inserted_step')
+      .as(db.insert(runSteps).select(rowFrom(db, runSteps, values.step, completed)));
+    return db
+      .with(completed, insertStep)
+      .insert(messages)
+      .select(rowFrom(db, messages, values.message, completed))
+      .returning({ id: messages.id })
+      .prepare(name);
+  });
+}
+
+/** A SELECT of one row of `table` (every column, in the table's order) from each row of `source`. */
+function rowFrom<T extends PgTable>(db: Db, table: T, values: Record<string, unknown>, source: Subquery) {
+  const fields = Object.fromEntries(
+    Object.entries(getTableColumns(table)).map(([key, column]) => {
+      const value = values[key];
+      if (value === undefined) throw new Error(`${key}: no value for ${column.name}`);
+      // A null stays literal: the JSON encoder would store it as the JSON value `null`.
+      const expression = value === null ? sql`null` : sql`${sql.param(value, column)}`;
+      return [key, expression.as(column.name)];
+    }),
+  ) as Record<keyof T['_']['columns'], SQL.Aliased>;
+  return db.select(fields).from(source);
 }
 
 /** How a turn closes its answer message and the message_creation step that holds it. */
@@ -384,19 +466,24 @@ export async function setStepCalls(
   return row ?? null;
 }
 
-/** Completes an open tool step; null when it was not open (a duplicate continuation). */
-export async function completeToolStep(
-  db: Pick<Db, 'update'>,
-  stepId: string,
-  calls: StepToolCall[],
-  now: Date,
-): Promise<RunStepRow | null> {
-  const [row] = await db
+/** A tool step whose calls all have their outputs, as completing it stores it. */
+export function completedToolStep(step: RunStepRow, calls: StepToolCall[], now: Date): RunStepRow {
+  return {
+    ...step,
+    status: 'completed',
+    completedAt: now,
+    stepDetails: { type: 'tool_calls', tool_calls: calls },
+  };
+}
+
+/** Stores a completed tool step (as `completedToolStep` made it); false when the step was no longer open. */
+export async function completeToolStep(db: Pick<Db, 'update'>, completed: RunStepRow): Promise<boolean> {
+  const rows = await db
     .update(runSteps)
-    .set({ status: 'completed', completedAt: now, stepDetails: { type: 'tool_calls', tool_calls: calls } })
-    .where(and(eq(runSteps.id, stepId), eq(runSteps.status, 'in_progress')))
-    .returning();
-  return row ?? null;
+    .set({ status: 'completed', completedAt: completed.completedAt, stepDetails: completed.stepDetails })
+    .where(and(eq(runSteps.id, completed.id), eq(runSteps.status, 'in_progress')))
+    .returning({ id: runSteps.id });
+  return rows.length === 1;
 }
 
 export function addUsage(a: Usage | null, b: Usage): Usage {

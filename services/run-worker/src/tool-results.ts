@@ -1,12 +1,5 @@
 // `run.continue`: the built-in tool calls of a step have finished; store their outputs and carry on.
-import {
-  endRunEarly,
-  findRun,
-  PRODUCTS_EVENT,
-  productCardsOf,
-  type ToolJobResult,
-  toRunStepObject,
-} from '@threadwork/shared';
+import { endRunEarly, findRun, PRODUCTS_EVENT, productCardsOf, type ToolJobResult } from '@threadwork/shared';
 import {
   clock,
   type Delivery,
@@ -17,23 +10,35 @@ import {
   type RunLoopDeps,
   requireAction,
 } from './run-loop.js';
-import { completeToolStep, findStep, setStepCalls } from './run-store.js';
+import { completedToolStep, loadThreadMessages, loadToolSteps, setStepCalls } from './run-store.js';
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
 
+/**
+ * Reads the run, its tool steps and the thread's messages at once while the outputs arrive. A step whose calls all
+ * have outputs is completed with the next turn's first write (see `driveModel`).
+ */
 export async function continueAfterTools(
   deps: RunLoopDeps,
   runId: string,
   stepId: string,
-  results: ToolJobResult[],
+  outputs: Promise<ToolJobResult[]>,
   delivery: Delivery,
 ): Promise<void> {
-  const [run, step] = await Promise.all([findRun(deps.db, runId), findStep(deps.db, stepId)]);
+  // Thread messages wait for the run to end, so the history loads now; a failed load is handled where it is used.
+  const history = loadThreadMessages(deps.db, runId);
+  history.catch(() => undefined);
+  const [run, toolSteps, results] = await Promise.all([
+    findRun(deps.db, runId),
+    loadToolSteps(deps.db, runId),
+    outputs,
+  ]);
   if (run?.status === 'cancelling') {
     await endRunEarly(deps, runId, { status: 'cancelled' }, ['cancelling']);
     return;
   }
   if (run?.status !== 'in_progress') return;
+  const step = toolSteps.find((row) => row.id === stepId);
   if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
     await failAbandonedRun(deps, runId, delivery);
     return;
@@ -53,8 +58,10 @@ export async function continueAfterTools(
     if (updated) await requireAction(deps, run, updated, calls, clock(deps));
     return;
   }
-  const completed = await completeToolStep(deps.db, step.id, calls, clock(deps));
-  if (!completed) return;
-  await emit(deps, run, [{ event: 'thread.run.step.completed', data: toRunStepObject(completed) }]);
-  await driveModel(deps, run);
+  const completed = completedToolStep(step, calls, clock(deps));
+  await driveModel(deps, run, {
+    history,
+    toolSteps: toolSteps.map((row) => (row.id === step.id ? completed : row)),
+    completing: completed,
+  });
 }

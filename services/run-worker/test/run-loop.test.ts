@@ -1,83 +1,26 @@
 // The run loop against real Postgres and Redis, with a scripted model: what a turn stores and what it announces.
-import {
-  createLogger,
-  createRuntime,
-  endRunEarly,
-  loadConfig,
-  type Runtime,
-  schema,
-  toMessageObject,
-  toRunObject,
-  toRunStepObject,
-} from '@threadwork/shared';
-import { createTestDatabase, randomPrefix, type TestDatabase } from '@threadwork/testing';
-import { asc, eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CancelSignals } from '../src/cancel-watch.js';
-import { executeRun, type RunLoopDeps } from '../src/run-loop.js';
+import { endRunEarly, toMessageObject, toRunObject, toRunStepObject } from '@threadwork/shared';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executeRun } from '../src/run-loop.js';
+import { eventsOf as eventsIn, type Harness, storedRows as rowsIn, startHarness } from './support/harness.js';
 import { insertQueuedRun } from './support/rows.js';
-import { type ModelStep, scriptedModel } from './support/scripted-model.js';
+import type { ModelStep } from './support/scripted-model.js';
 
-const log = createLogger({ name: 'run-loop-test', level: 'silent', pretty: false });
 const firstDelivery = { isRedelivery: false };
 
-let database: TestDatabase;
-let runtime: Runtime;
-let cancels: CancelSignals;
+let harness: Harness;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const config = loadConfig({
-    DATABASE_URL: database.url,
-    REDIS_URL: inject('redisUrl'),
-    QUEUE_PREFIX: randomPrefix(),
-    DATABASE_POOL_SIZE: '5',
-  });
-  runtime = createRuntime(config, log, 'run-loop-test', 'worker');
-  cancels = await CancelSignals.start(runtime.subscriber, runtime.events);
+  harness = await startHarness('run-loop-test');
 });
 
 afterAll(async () => {
-  await runtime?.close();
-  await database?.drop();
+  await harness?.close();
 });
 
-function depsFor(steps: ModelStep[]): RunLoopDeps {
-  return {
-    db: runtime.db,
-    events: runtime.events,
-    queues: runtime.queues,
-    cancels,
-    providers: scriptedModel(steps),
-    config: loadConfig({}),
-    log,
-    estimateCostUsd: (_model, promptTokens, completionTokens) => (promptTokens + completionTokens) / 1000,
-  };
-}
-
-async function eventsOf(runId: string) {
-  const events = await runtime.events.read(runId);
-  const names = events.map((item) => item.event).filter((name) => name !== 'thread.message.delta');
-  const data = (name: string) => events.find((item) => item.event === name)?.data;
-  return { names, data };
-}
-
-async function storedRows(runId: string) {
-  const { db } = runtime;
-  const [run] = await db.select().from(schema.runs).where(eq(schema.runs.id, runId));
-  const [message] = await db.select().from(schema.messages).where(eq(schema.messages.runId, runId));
-  const steps = await db
-    .select()
-    .from(schema.runSteps)
-    .where(eq(schema.runSteps.runId, runId))
-    .orderBy(asc(schema.runSteps.id));
-  const usageLogs = await db.select().from(schema.usageLogs).where(eq(schema.usageLogs.runId, runId));
-  const [thread] = await db
-    .select()
-    .from(schema.threads)
-    .where(eq(schema.threads.id, run?.threadId ?? ''));
-  return { run, message, steps, usageLogs, thread };
-}
+const depsFor = (steps: ModelStep[]) => harness.depsFor(steps);
+const eventsOf = (runId: string) => eventsIn(harness.runtime, runId);
+const storedRows = (runId: string) => rowsIn(harness.runtime, runId);
 
 const answer: ModelStep[] = [
   { type: 'text', delta: 'Hello' },
@@ -88,7 +31,7 @@ const answer: ModelStep[] = [
 
 describe('executeRun', () => {
   it('completes a plain run and announces the rows exactly as they were stored', async () => {
-    const { runId, ownerId } = await insertQueuedRun(runtime.db);
+    const { runId, ownerId } = await insertQueuedRun(harness.runtime.db);
     await executeRun(depsFor(answer), runId, firstDelivery);
 
     const { run, message, steps, usageLogs, thread } = await storedRows(runId);
@@ -138,7 +81,7 @@ describe('executeRun', () => {
   });
 
   it('ends a run cut at max_completion_tokens as incomplete, its message too', async () => {
-    const { runId } = await insertQueuedRun(runtime.db);
+    const { runId } = await insertQueuedRun(harness.runtime.db);
     await executeRun(
       depsFor([...answer.slice(0, 3), { type: 'finish', reason: 'length' }]),
       runId,
@@ -167,12 +110,12 @@ describe('executeRun', () => {
   });
 
   it('stores nothing of the turn when another actor moved the run first, and does not complete it', async () => {
-    const { runId, threadId } = await insertQueuedRun(runtime.db);
-    const [before] = await runtime.db.select().from(schema.threads).where(eq(schema.threads.id, threadId));
+    const { runId } = await insertQueuedRun(harness.runtime.db);
+    const { thread: before } = await storedRows(runId);
     const lastError = { code: 'server_error' as const, message: 'failed by another actor' };
     const movedMidAnswer: ModelStep[] = [
       { type: 'text', delta: 'Hello' },
-      () => endRunEarly(runtime, runId, { status: 'failed', error: lastError }),
+      () => endRunEarly(harness.runtime, runId, { status: 'failed', error: lastError }),
       ...answer.slice(2),
     ];
     await executeRun(depsFor(movedMidAnswer), runId, firstDelivery);
@@ -197,7 +140,7 @@ describe('executeRun', () => {
   });
 
   it('closes the answer and opens the tool step of a turn that calls a function, then requires action', async () => {
-    const { runId } = await insertQueuedRun(runtime.db, {
+    const { runId } = await insertQueuedRun(harness.runtime.db, {
       tools: [{ type: 'function', function: { name: 'book_table', parameters: { type: 'object' } } }],
     });
     const callingTurn: ModelStep[] = [

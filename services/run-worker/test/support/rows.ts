@@ -1,5 +1,5 @@
-// Row factories: a queued run on a new thread that holds one user message.
-import { type Db, newId, schema } from '@threadwork/shared';
+// Row factories: a queued run on a new thread that holds one user message, and a tool step of a run.
+import { type Db, newId, type StepToolCall, schema } from '@threadwork/shared';
 
 type NewRun = typeof schema.runs.$inferInsert;
 
@@ -7,6 +7,7 @@ export interface QueuedRun {
   runId: string;
   threadId: string;
   ownerId: string;
+  assistantId: string;
 }
 
 export async function insertQueuedRun(db: Db, overrides: Partial<NewRun> = {}): Promise<QueuedRun> {
@@ -24,11 +25,12 @@ export async function insertQueuedRun(db: Db, overrides: Partial<NewRun> = {}): 
     status: 'completed',
   });
   const runId = newId('run');
+  const assistantId = newId('assistant');
   await db.insert(schema.runs).values({
     id: runId,
     threadId,
     ownerId,
-    assistantId: newId('assistant'),
+    assistantId,
     status: 'queued',
     model: 'offline',
     instructions: '',
@@ -37,5 +39,20 @@ export async function insertQueuedRun(db: Db, overrides: Partial<NewRun> = {}): 
     responseFormat: 'auto',
     ...overrides,
   });
-  return { runId, threadId, ownerId };
+  return { runId, threadId, ownerId, assistantId };
+}
+
+/** An open tool_calls step of `run` whose calls have no output yet. */
+export async function insertToolStep(db: Db, run: QueuedRun, calls: StepToolCall[]): Promise<string> {
+  const stepId = newId('step');
+  await db.insert(schema.runSteps).values({
+    id: stepId,
+    runId: run.runId,
+    threadId: run.threadId,
+    assistantId: run.assistantId,
+    type: 'tool_calls',
+    status: 'in_progress',
+    stepDetails: { type: 'tool_calls', tool_calls: calls },
+  });
+  return stepId;
 }
