@@ -26,9 +26,12 @@ const listTablesSql = `
   limit ${MAX_TABLES + 1}`;
 
 export async function listTables(deps: SqlToolDeps, args: ToolArgs<'list_tables'>) {
-  const result = await deps.pool.query<TableSummary & { estimated_rows: string | null }>(listTablesSql, [
-    args.schema ?? null,
-  ]);
+  // Named, so each connection parses and plans it once.
+  const result = await deps.pool.query<TableSummary & { estimated_rows: string | null }>({
+    name: 'list_tables',
+    text: listTablesSql,
+    values: [args.schema ?? null],
+  });
   const tables = result.rows.slice(0, MAX_TABLES).map((row) => ({
     ...row,
     estimated_rows: row.estimated_rows === null ? null : Number(row.estimated_rows),
