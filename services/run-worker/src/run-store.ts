@@ -5,16 +5,17 @@ import {
   type Db,
   type MessageRow,
   newId,
+  prepared,
   type RunPatch,
   type RunRow,
   type RunStepRow,
   type StepToolCall,
   schema,
+  slotted,
   type Usage,
 } from '@threadwork/shared';
 import { and, asc, eq, exists, getTableColumns, inArray, type SQL, type Subquery, sql } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
-import { prepared, slotted } from './prepared-statements.js';
+import type { PgTable, PgUpdateSetSource } from 'drizzle-orm/pg-core';
 
 const { messages, runSteps, runs, usageLogs, threads } = schema;
 
@@ -36,6 +37,21 @@ function threadMessagesOfRun(db: Db) {
 /** The messages of a run's thread, oldest first; by run id, so it can load while the run is being claimed. */
 export function loadThreadMessages(db: Db, runId: string): Promise<MessageRow[]> {
   return threadMessagesOfRun(db).execute({ runId });
+}
+
+function runById(db: Db) {
+  return prepared(db, 'run', (name) =>
+    db
+      .select()
+      .from(runs)
+      .where(eq(runs.id, sql.placeholder('runId')))
+      .prepare(name),
+  );
+}
+
+export async function loadRun(db: Db, runId: string): Promise<RunRow | null> {
+  const [row] = await runById(db).execute({ runId });
+  return row ?? null;
 }
 
 function toolStepsOfRun(db: Db) {
@@ -234,12 +250,24 @@ function stepPatch({ stepUsage, now }: MessageClosing): Partial<RunStepRow> {
   return { status: 'completed', completedAt: now, usage: stepUsage };
 }
 
-function closingWrite(closing: MessageClosing): ClosingWrite {
+/** A closing as a prepared statement takes it: the writes with placeholders, their values, and their shape. */
+function slottedClosing(closing: MessageClosing) {
+  const message = slotted(messages, 'message', messagePatch(closing));
+  const step = slotted(runSteps, 'step', stepPatch(closing));
   return {
-    messageId: closing.opened.message.id,
-    stepId: closing.opened.step.id,
-    message: messagePatch(closing),
-    step: stepPatch(closing),
+    write: {
+      messageId: slot('messageId'),
+      stepId: slot('stepId'),
+      message: message.columns,
+      step: step.columns,
+    },
+    values: {
+      ...message.values,
+      ...step.values,
+      messageId: closing.opened.message.id,
+      stepId: closing.opened.step.id,
+    },
+    shape: `${message.shape} ${step.shape}`,
   };
 }
 
@@ -251,10 +279,10 @@ export function closedRows(closing: MessageClosing): OpenedMessage {
   };
 }
 
-/** What closing a message writes: the two rows' ids and patches (values, or a prepared statement's slots). */
+/** What closing a message writes: the two rows' ids and patches, as a prepared statement's slots. */
 interface ClosingWrite {
-  messageId: SQL | string;
-  stepId: SQL | string;
+  messageId: SQL;
+  stepId: SQL;
   message: Record<string, unknown>;
   step: Record<string, unknown>;
 }
@@ -312,27 +340,47 @@ export interface ToolTurn {
  * the run's usage so far and the new tool_calls step (which also carries the turn's usage); answers that step.
  */
 export async function openToolTurn(db: Db, turn: ToolTurn): Promise<RunStepRow> {
-  const writes = [
-    db.$with('usage_log').as(db.insert(usageLogs).values(usageLogValues(turn.usageLog))),
-    ...(turn.closing ? closeMessageWrites(db, closingWrite(turn.closing)) : []),
-    db.$with('run_usage').as(db.update(runs).set({ usage: turn.run.usage }).where(eq(runs.id, turn.run.id))),
-  ];
-  const [step] = await db
-    .with(...writes)
-    .insert(runSteps)
-    .values({
-      id: newId('step'),
-      runId: turn.run.id,
-      threadId: turn.run.threadId,
-      assistantId: turn.run.assistantId,
-      type: 'tool_calls',
-      status: 'in_progress',
-      stepDetails: { type: 'tool_calls', tool_calls: turn.calls },
-      usage: turn.usageLog.usage,
-    })
-    .returning();
-  if (!step) throw new Error('insert returned no row');
-  return step;
+  const usageLog = slotted(usageLogs, 'usage_log', usageLogValues(turn.usageLog));
+  const closing = turn.closing && slottedClosing(turn.closing);
+  const runUsage = slotted(runs, 'run', { usage: turn.run.usage });
+  const step = slotted(runSteps, 'tool_step', {
+    id: newId('step'),
+    runId: turn.run.id,
+    threadId: turn.run.threadId,
+    assistantId: turn.run.assistantId,
+    type: 'tool_calls',
+    status: 'in_progress',
+    stepDetails: { type: 'tool_calls', tool_calls: turn.calls },
+    usage: turn.usageLog.usage,
+  });
+  const shape = [usageLog.shape, closing?.shape, runUsage.shape, step.shape];
+  const statement = prepared(db, `open_tool_turn ${shape.join(' ')}`, (name) => {
+    const writes = [
+      db.$with('usage_log').as(db.insert(usageLogs).values(usageLog.columns)),
+      ...(closing ? closeMessageWrites(db, closing.write) : []),
+      db.$with('run_usage').as(
+        db
+          .update(runs)
+          .set(runUsage.columns as PgUpdateSetSource<typeof runs>)
+          .where(eq(runs.id, slot('runId'))),
+      ),
+    ];
+    return db
+      .with(...writes)
+      .insert(runSteps)
+      .values(step.columns)
+      .returning()
+      .prepare(name);
+  });
+  const [row] = await statement.execute({
+    ...usageLog.values,
+    ...closing?.values,
+    ...runUsage.values,
+    ...step.values,
+    runId: turn.run.id,
+  });
+  if (!row) throw new Error('insert returned no row');
+  return row;
 }
 
 export interface TurnEnding {
@@ -353,40 +401,23 @@ export interface TurnEnding {
  */
 export async function endRunAfterTurn(db: Db, ending: TurnEnding): Promise<RunRow | null> {
   const run = slotted(runs, 'run', { ...ending.patch, status: ending.status });
-  const closing = ending.closing && {
-    message: slotted(messages, 'message', messagePatch(ending.closing)),
-    step: slotted(runSteps, 'step', stepPatch(ending.closing)),
-  };
+  const closing = ending.closing && slottedClosing(ending.closing);
   const usageLog = ending.usageLog && usageLogValues(ending.usageLog);
-  const shape = [
-    ending.status,
-    run.shape,
-    closing?.message.shape,
-    closing?.step.shape,
-    usageLog && 'usage_log',
-  ];
+  const shape = [ending.status, run.shape, closing?.shape, usageLog && 'usage_log'];
   const statement = prepared(db, `end_turn ${shape.join(' ')}`, (name) =>
     endTurnStatement(db, {
       status: ending.status,
-      run: run.set,
-      closing: closing && {
-        messageId: slot('messageId'),
-        stepId: slot('stepId'),
-        message: closing.message.set,
-        step: closing.step.set,
-      },
+      run: run.columns,
+      closing: closing?.write ?? null,
       hasUsageLog: usageLog !== null,
     }).prepare(name),
   );
   const [ended] = await statement.execute({
     ...usageLog,
     ...run.values,
-    ...closing?.message.values,
-    ...closing?.step.values,
+    ...closing?.values,
     runId: ending.run.id,
     threadId: ending.run.threadId,
-    messageId: ending.closing?.opened.message.id,
-    stepId: ending.closing?.opened.step.id,
     now: ending.now,
   });
   return ended ?? null;

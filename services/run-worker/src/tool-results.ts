@@ -1,5 +1,5 @@
 // `run.continue`: the built-in tool calls of a step have finished; store their outputs and carry on.
-import { endRunEarly, findRun, PRODUCTS_EVENT, productCardsOf, type ToolJobResult } from '@threadwork/shared';
+import { endRunEarly, PRODUCTS_EVENT, productCardsOf, type ToolJobResult } from '@threadwork/shared';
 import {
   clock,
   type Delivery,
@@ -10,7 +10,7 @@ import {
   type RunLoopDeps,
   requireAction,
 } from './run-loop.js';
-import { completedToolStep, loadThreadMessages, loadToolSteps, setStepCalls } from './run-store.js';
+import { completedToolStep, loadRun, loadThreadMessages, loadToolSteps, setStepCalls } from './run-store.js';
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
 
@@ -29,7 +29,7 @@ export async function continueAfterTools(
   const history = loadThreadMessages(deps.db, runId);
   history.catch(() => undefined);
   const [run, toolSteps, results] = await Promise.all([
-    findRun(deps.db, runId),
+    loadRun(deps.db, runId),
     loadToolSteps(deps.db, runId),
     outputs,
   ]);
