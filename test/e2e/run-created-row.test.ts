@@ -19,7 +19,11 @@ afterAll(async () => {
 
 const lookup = {
   type: 'function' as const,
-  function: { name: 'lookup', description: 'Looks a word up', parameters: { type: 'object', properties: {} } },
+  function: {
+    name: 'lookup',
+    description: 'Looks a word up',
+    parameters: { type: 'object', properties: {} },
+  },
 };
 
 describe('a created run as answered', () => {
