@@ -85,6 +85,8 @@ export const envSchema = z.object({
   SSE_MAX_LIFETIME_MS: positiveInt.default(30 * 60_000),
   POLL_AFTER_MS: positiveInt.default(100),
   REQUEST_BODY_LIMIT: z.string().default('1mb'),
+  /** How long the API keeps an idle keep-alive connection open (above a load balancer's idle timeout). */
+  HTTP_KEEP_ALIVE_MS: positiveInt.default(65_000),
   MAX_MESSAGE_CHARS: positiveInt.default(256_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   /** How long a verified API key is trusted without a lookup (0: never); revocations reach every API at once. */

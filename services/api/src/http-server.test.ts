@@ -1,7 +1,8 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serverFor } from './http-server.js';
+import { listen, serverFor } from './http-server.js';
 
 const app = express();
 app.get('/hello', (req, res) => {
@@ -26,5 +27,25 @@ describe('serverFor', () => {
       expect(await response.json()).toEqual({ path: '/hello', hasApp: true });
     }
     expect(arrivedWith).toEqual([app.request, app.request]);
+  });
+});
+
+describe('listen', () => {
+  it('keeps idle connections open as long as configured, and says so', async () => {
+    const configured = await listen(express(), 0, 65_000);
+    const { port } = configured.address() as AddressInfo;
+    const agent = new http.Agent({ keepAlive: true });
+    const header = await new Promise<unknown>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/', agent }, (response) => {
+          response.resume();
+          resolve(response.headers['keep-alive']);
+        })
+        .on('error', reject);
+    });
+    agent.destroy();
+    configured.close();
+    expect(header).toBe('timeout=65');
+    expect(configured.headersTimeout).toBeGreaterThan(configured.keepAliveTimeout);
   });
 });

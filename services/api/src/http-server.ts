@@ -18,8 +18,15 @@ export function serverFor(app: Express): Server {
   return createServer({ IncomingMessage: AppRequest, ServerResponse: AppResponse }, app);
 }
 
-export function listen(app: Express, port: number): Promise<Server> {
+/**
+ * Listens on `port`. Idle keep-alive connections stay open `keepAliveMs`: longer than a load balancer's idle timeout
+ * (60 s is common), so the API never closes a connection that a proxy or client is about to reuse (Node's 5 s
+ * default makes such a request fail with a reset). Headers must arrive within it plus a second.
+ */
+export function listen(app: Express, port: number, keepAliveMs: number): Promise<Server> {
   const server = serverFor(app);
+  server.keepAliveTimeout = keepAliveMs;
+  server.headersTimeout = keepAliveMs + 1000;
   return new Promise((resolve) => {
     server.listen(port, '0.0.0.0', () => resolve(server));
   });

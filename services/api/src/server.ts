@@ -42,7 +42,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   trackQueueDepth(metrics, [queues.runs, queues.tools]);
   const deps: AppDeps = { db, queues, events, feed, keys, config, log, metrics, redis, checkReady };
   const app = createApp(deps);
-  const server = await listen(app, config.PORT);
+  const server = await listen(app, config.PORT, config.HTTP_KEEP_ALIVE_MS);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ port }, 'api listening');
