@@ -5,8 +5,19 @@ export { Redis } from 'ioredis';
 
 export type RedisProfile = 'producer' | 'worker';
 
-export function createRedis(url: string, profile: RedisProfile, name: string): Redis {
+export interface RedisOptions {
+  /** Commands issued in one tick share one socket write (never for BullMQ's connections). */
+  autoPipelining?: boolean;
+}
+
+export function createRedis(
+  url: string,
+  profile: RedisProfile,
+  name: string,
+  options: RedisOptions = {},
+): Redis {
   return new Redis(url, {
+    enableAutoPipelining: options.autoPipelining ?? false,
     connectionName: name,
     lazyConnect: false,
     maxRetriesPerRequest: profile === 'worker' ? null : 2,

@@ -30,7 +30,13 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
     createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`),
   );
   const queues = createQueues(redis, config.QUEUE_PREFIX);
-  const events = new EventBus(redis, {
+  // A worker's concurrent runs append events in the same ticks: on a connection of its own (BullMQ's must not
+  // auto-pipeline), those appends share socket writes.
+  const eventsRedis =
+    profile === 'worker'
+      ? createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-events`, { autoPipelining: true })
+      : redis;
+  const events = new EventBus(eventsRedis, {
     prefix: config.QUEUE_PREFIX,
     maxLength: config.EVENT_STREAM_MAX_LENGTH,
     ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
@@ -45,6 +51,7 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
       await closeQueues(queues);
       await subscriber.close();
       redis.disconnect();
+      if (eventsRedis !== redis) eventsRedis.disconnect();
       await db.$client.end();
     },
   };
