@@ -13,20 +13,17 @@ import type { AppDeps } from '../deps.js';
 export const NO_RETRY = { 'x-should-retry': 'false' } as const;
 
 /**
- * Appends the events (or awaits their append, already under way) and then enqueues the job, so the worker's events
- * always follow them; answers the seq of the first event (where a stream of the change starts). A run that cannot
- * be announced or enqueued is failed, so it never sits queued with nobody to run it.
+ * Appends the events and enqueues the job; answers the seq of the first event (where a stream of the change
+ * starts). A run that cannot be announced or enqueued is failed, so it never sits queued with nobody to run it.
  */
 export async function announceAndEnqueue(
   deps: AppDeps,
   run: RunRow,
-  events: NewRunEvent[] | Promise<number>,
+  events: NewRunEvent[],
   job: RunJob,
 ): Promise<number> {
   try {
-    const firstSeq = await (Array.isArray(events)
-      ? deps.events.append(run.id, run.threadId, events)
-      : events);
+    const firstSeq = await deps.events.append(run.id, run.threadId, events);
     await enqueueRun(deps.queues, job);
     return firstSeq;
   } catch (error) {

@@ -120,20 +120,15 @@ function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
   ];
 }
 
-/**
- * Writes the run and appends its first events at the same time, then enqueues it. Events of a run whose insert
- * fails name a run nobody can look up, and expire with their stream.
- */
+/** Writes the run, then (persisted first, published after) announces and enqueues it. */
 async function insertAndAnnounce(
   deps: AppDeps,
   run: RunRow,
   insert: () => Promise<void>,
   thread?: ThreadRow,
 ): Promise<CreatedRun> {
-  const appended = deps.events.append(run.id, run.threadId, announcement(run, thread));
-  appended.catch(() => undefined);
   await insert();
-  const firstSeq = await announceAndEnqueue(deps, run, appended, {
+  const firstSeq = await announceAndEnqueue(deps, run, announcement(run, thread), {
     name: 'run.execute',
     data: { runId: run.id },
   });
