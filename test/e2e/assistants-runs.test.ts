@@ -422,6 +422,9 @@ describe('function tools', () => {
       tool_outputs: [{ tool_call_id: call.id, output: '{"temp":21}' }],
     });
     expect(done).toMatchObject({ id: run.id, status: 'completed', required_action: null, expires_at: null });
+    // Claimed again after the outputs, the run keeps the time it first started.
+    expect(run.started_at).not.toBeNull();
+    expect(done.started_at).toBe(run.started_at);
     const [answer] = (await alice.beta.threads.messages.list(thread.id, { run_id: run.id })).data;
     expect(textOf(answer)).toContain('{"temp":21}');
     const steps = await alice.beta.threads.runs.steps.list(run.id, { thread_id: thread.id, order: 'asc' });

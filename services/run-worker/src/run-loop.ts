@@ -16,7 +16,6 @@ import {
   type RunRow,
   type RunStepRow,
   type StepToolCall,
-  startedAtOnce,
   terminalPatch,
   toMessageObject,
   toRunObject,
@@ -31,6 +30,7 @@ import type { ProviderRegistry } from './providers/index.js';
 import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
 import {
   addUsage,
+  claimRun,
   closedRows,
   completeToolStep,
   endRunAfterTurn,
@@ -100,9 +100,7 @@ export async function failAbandonedRun(deps: RunLoopDeps, runId: string, deliver
 }
 
 async function claim(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<RunRow | null> {
-  const run = await transitionRun(deps.db, runId, 'in_progress', { startedAt: startedAtOnce(clock(deps)) }, [
-    'queued',
-  ]);
+  const run = await claimRun(deps.db, runId, clock(deps));
   if (!run) {
     if (!(await endIfCancelling(deps, runId))) await failAbandonedRun(deps, runId, delivery);
     return null;

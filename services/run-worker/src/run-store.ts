@@ -54,6 +54,27 @@ export async function loadRun(db: Db, runId: string): Promise<RunRow | null> {
   return row ?? null;
 }
 
+function claimOfQueuedRun(db: Db) {
+  return prepared(db, 'claim_run', (name) =>
+    db
+      .update(runs)
+      .set({
+        status: 'in_progress',
+        // A run claimed again after tool outputs keeps the time it first started.
+        startedAt: sql`coalesce(${runs.startedAt}, ${sql.param(sql.placeholder('now'), runs.startedAt)})`,
+      })
+      .where(and(eq(runs.id, sql.placeholder('runId')), eq(runs.status, 'queued')))
+      .returning()
+      .prepare(name),
+  );
+}
+
+/** Moves a queued run to in_progress; null when it was not queued (another actor had it). */
+export async function claimRun(db: Db, runId: string, now: Date): Promise<RunRow | null> {
+  const [row] = await claimOfQueuedRun(db).execute({ runId, now });
+  return row ?? null;
+}
+
 function toolStepsOfRun(db: Db) {
   return prepared(db, 'tool_steps', (name) =>
     db

@@ -1,5 +1,5 @@
 // Compare-and-set moves of a run's status: when two actors race, exactly one wins and the other learns it.
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { runs } from '../db/schema.js';
 import type { RunRow } from '../objects.js';
@@ -9,11 +9,6 @@ type PatchableRun = Omit<RunRow, 'id' | 'status' | 'threadId' | 'ownerId' | 'cre
 
 /** New values for a run's columns; a column may also take an SQL expression over its current values. */
 export type RunPatch = { [K in keyof PatchableRun]?: PatchableRun[K] | SQL };
-
-/** `started_at` keeps its first value: a run claimed again after tool outputs started earlier. */
-export function startedAtOnce(now: Date): SQL {
-  return sql`coalesce(${runs.startedAt}, ${now})`;
-}
 
 /** Moves a run to `to` if its current status allows it; answers the updated row or null when another actor won. */
 export async function transitionRun(
