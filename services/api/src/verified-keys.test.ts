@@ -1,14 +1,13 @@
-import { createRedis, type Redis, waitForRedis } from '@threadwork/shared';
-import { randomPrefix } from '@threadwork/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Redis } from '@threadwork/shared';
+import { connectTestRedis, randomPrefix } from '@threadwork/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from './auth.js';
 import { VerifiedKeys } from './verified-keys.js';
 
 let redis: Redis;
 
 beforeAll(async () => {
-  redis = createRedis(inject('redisUrl'), 'producer', 'verified-keys-test');
-  await waitForRedis(redis);
+  redis = await connectTestRedis('verified-keys-test');
 });
 
 afterAll(() => {

@@ -1,14 +1,13 @@
-import { createRedis, loadConfig, type Redis, waitForRedis } from '@threadwork/shared';
-import { randomPrefix } from '@threadwork/testing';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadConfig, type Redis } from '@threadwork/shared';
+import { connectTestRedis, randomPrefix } from '@threadwork/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createToolRateLimiter } from '../src/rate-limit.js';
 import { toolPolicies } from '../src/tool-policy.js';
 
 let redis: Redis;
 
 beforeAll(async () => {
-  redis = createRedis(inject('redisUrl'), 'producer', 'rate-limit-budgets-test');
-  await waitForRedis(redis);
+  redis = await connectTestRedis('rate-limit-budgets-test');
 });
 
 afterAll(() => {
