@@ -101,10 +101,12 @@ const children: ChildProcess[] = services.map((name) =>
 );
 
 let stopping = false;
+/** Signals the services still running (a service told twice exits at once, as on a second Ctrl+C). */
 function stopAll(signal: NodeJS.Signals) {
-  if (stopping) return;
   stopping = true;
-  for (const child of children) child.kill(signal);
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  }
 }
 for (const child of children) {
   child.on('exit', (code) => {
