@@ -25,26 +25,26 @@ import {
 } from '@threadwork/shared';
 import type { CancelSignals } from './cancel-watch.js';
 import { DeltaStream } from './delta-stream.js';
+import {
+  closedRows,
+  type MessageClosing,
+  type OpenedMessage,
+  openMessage,
+  openMessageAfterToolStep,
+} from './message-writes.js';
 import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
 import {
   addUsage,
   claimRun,
-  closedRows,
   completeToolStep,
-  endRunAfterTurn,
   loadThreadMessages,
   loadToolSteps,
-  type MessageClosing,
-  type OpenedMessage,
-  openMessage,
-  openMessageAfterToolStep,
-  openToolTurn,
   saveMessageText,
-  type UsageRecord,
 } from './run-store.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
+import { endRunAfterTurn, openToolTurn, type UsageRecord } from './turn-writes.js';
 
 export interface RunLoopDeps {
   db: Db;

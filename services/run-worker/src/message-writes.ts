@@ -1,0 +1,256 @@
+// Writes of a turn's answer message: opened with its step in one statement, closed as part of the turn's last one.
+
+import {
+  type Db,
+  type MessageRow,
+  newId,
+  prepared,
+  type RunRow,
+  type RunStepRow,
+  schema,
+  slotted,
+  type Usage,
+} from '@threadwork/shared';
+import { and, eq, getTableColumns, type SQL, type Subquery, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+
+const { messages, runSteps } = schema;
+
+/** A placeholder in a prepared statement's SQL. */
+export const slot = (name: string) => sql`${sql.placeholder(name)}`;
+
+export interface OpenedMessage {
+  message: MessageRow;
+  step: RunStepRow;
+}
+
+/** What an opened answer message and its step hold besides ids and time (fresh objects: rows are handed out). */
+const openedMessageValues = () =>
+  ({
+    role: 'assistant',
+    content: [],
+    status: 'in_progress',
+    attachments: [],
+    metadata: {},
+    incompleteDetails: null,
+    completedAt: null,
+    incompleteAt: null,
+  }) satisfies Partial<MessageRow>;
+
+const openedStepValues = () =>
+  ({
+    type: 'message_creation',
+    status: 'in_progress',
+    lastError: null,
+    usage: null,
+    expiredAt: null,
+    cancelledAt: null,
+    failedAt: null,
+    completedAt: null,
+  }) satisfies Partial<RunStepRow>;
+
+/** The values of an opened answer message and its step, with placeholders for what varies between turns. */
+function openedPlaceholders() {
+  const { placeholder } = sql;
+  const run = {
+    runId: placeholder('runId'),
+    threadId: placeholder('threadId'),
+    assistantId: placeholder('assistantId'),
+  };
+  return {
+    step: {
+      ...openedStepValues(),
+      ...run,
+      id: placeholder('stepId'),
+      stepDetails: placeholder('stepDetails'),
+      createdAt: placeholder('now'),
+    },
+    message: {
+      ...openedMessageValues(),
+      ...run,
+      id: placeholder('messageId'),
+      createdAt: placeholder('now'),
+    },
+  };
+}
+
+/** The rows an opened answer stores, with fresh ids. */
+function openedRows(run: RunRow, now: Date): OpenedMessage {
+  const ids = { runId: run.id, threadId: run.threadId, assistantId: run.assistantId };
+  const message: MessageRow = { ...openedMessageValues(), ...ids, id: newId('message'), createdAt: now };
+  const step: RunStepRow = {
+    ...openedStepValues(),
+    ...ids,
+    id: newId('step'),
+    stepDetails: { type: 'message_creation', message_creation: { message_id: message.id } },
+    createdAt: now,
+  };
+  return { message, step };
+}
+
+/** The placeholder values of `openedPlaceholders` for `opened`. */
+function openedParams({ message, step }: OpenedMessage) {
+  return {
+    runId: step.runId,
+    threadId: step.threadId,
+    assistantId: step.assistantId,
+    messageId: message.id,
+    stepId: step.id,
+    stepDetails: step.stepDetails,
+    now: step.createdAt,
+  };
+}
+
+// Foreign keys are checked at the end of the statement, so the sibling inserts need no order.
+function insertOpenedMessage(db: Db) {
+  return prepared(db, 'open_message', (name) => {
+    const values = openedPlaceholders();
+    const insertStep = db.$with('inserted_step').as(db.insert(runSteps).values(values.step));
+    return db.with(insertStep).insert(messages).values(values.message).prepare(name);
+  });
+}
+
+/** Inserts the run's answer message and its message_creation step in one statement; answers the rows as stored. */
+export async function openMessage(db: Db, run: RunRow, now: Date): Promise<OpenedMessage> {
+  const opened = openedRows(run, now);
+  await insertOpenedMessage(db).execute(openedParams(opened));
+  return opened;
+}
+
+/**
+ * The first write of a turn after tool outputs came back: completes the tool step and, in the same statement, opens
+ * the answer as `openMessage` does. Nothing is written, and null answered, when the step was no longer open (another
+ * delivery of the continuation completed it, or the run ended without it).
+ */
+export async function openMessageAfterToolStep(
+  db: Db,
+  run: RunRow,
+  now: Date,
+  toolStep: RunStepRow,
+): Promise<OpenedMessage | null> {
+  const opened = openedRows(run, now);
+  const inserted = await insertOpenedMessageAfterToolStep(db).execute({
+    ...openedParams(opened),
+    toolStepId: toolStep.id,
+    toolStepDetails: toolStep.stepDetails,
+    toolStepCompletedAt: toolStep.completedAt,
+  });
+  return inserted.length === 1 ? opened : null;
+}
+
+function insertOpenedMessageAfterToolStep(db: Db) {
+  return prepared(db, 'open_message_after_tool_step', (name) => {
+    const { placeholder } = sql;
+    const completed = db.$with('completed_tool_step').as(
+      db
+        .update(runSteps)
+        .set({
+          status: 'completed',
+          completedAt: sql`${sql.param(placeholder('toolStepCompletedAt'), runSteps.completedAt)}`,
+          stepDetails: sql`${sql.param(placeholder('toolStepDetails'), runSteps.stepDetails)}`,
+        })
+        .where(and(eq(runSteps.id, placeholder('toolStepId')), eq(runSteps.status, 'in_progress')))
+        .returning({ id: runSteps.id }),
+    );
+    const values = openedPlaceholders();
+    // Both rows are selected from the completed step: no completed step, no rows.
+    const insertStep = db
+      .$with('inserted_step')
+      .as(db.insert(runSteps).select(rowFrom(db, runSteps, values.step, completed)));
+    return db
+      .with(completed, insertStep)
+      .insert(messages)
+      .select(rowFrom(db, messages, values.message, completed))
+      .returning({ id: messages.id })
+      .prepare(name);
+  });
+}
+
+/** A SELECT of one row of `table` (every column, in the table's order) from each row of `source`. */
+function rowFrom<T extends PgTable>(db: Db, table: T, values: Record<string, unknown>, source: Subquery) {
+  const fields = Object.fromEntries(
+    Object.entries(getTableColumns(table)).map(([key, column]) => {
+      const value = values[key];
+      if (value === undefined) throw new Error(`${key}: no value for ${column.name}`);
+      // A null stays literal: the JSON encoder would store it as the JSON value `null`.
+      const expression = value === null ? sql`null` : sql`${sql.param(value, column)}`;
+      return [key, expression.as(column.name)];
+    }),
+  ) as Record<keyof T['_']['columns'], SQL.Aliased>;
+  return db.select(fields).from(source);
+}
+
+/** How a turn closes its answer message and the message_creation step that holds it. */
+export interface MessageClosing {
+  opened: OpenedMessage;
+  text: string;
+  outcome: 'completed' | 'incomplete';
+  stepUsage: Usage | null;
+  now: Date;
+}
+
+function messagePatch({ text, outcome, now }: MessageClosing): Partial<MessageRow> {
+  const content = [{ type: 'text' as const, text: { value: text, annotations: [] } }];
+  return outcome === 'completed'
+    ? { status: 'completed', content, completedAt: now }
+    : { status: 'incomplete', content, incompleteAt: now, incompleteDetails: { reason: 'max_tokens' } };
+}
+
+function stepPatch({ stepUsage, now }: MessageClosing): Partial<RunStepRow> {
+  return { status: 'completed', completedAt: now, usage: stepUsage };
+}
+
+/** A closing as a prepared statement takes it: the writes with placeholders, their values, and their shape. */
+export function slottedClosing(closing: MessageClosing) {
+  const message = slotted(messages, 'message', messagePatch(closing));
+  const step = slotted(runSteps, 'step', stepPatch(closing));
+  return {
+    write: {
+      messageId: slot('messageId'),
+      stepId: slot('stepId'),
+      message: message.columns,
+      step: step.columns,
+    },
+    values: {
+      ...message.values,
+      ...step.values,
+      messageId: closing.opened.message.id,
+      stepId: closing.opened.step.id,
+    },
+    shape: `${message.shape} ${step.shape}`,
+  };
+}
+
+/** The closed rows as the closing statement stores them (the opened rows are what was inserted). */
+export function closedRows(closing: MessageClosing): OpenedMessage {
+  return {
+    message: { ...closing.opened.message, ...messagePatch(closing) },
+    step: { ...closing.opened.step, ...stepPatch(closing) },
+  };
+}
+
+/** What closing a message writes: the two rows' ids and patches, as a prepared statement's slots. */
+export interface ClosingWrite {
+  messageId: SQL;
+  stepId: SQL;
+  message: Record<string, unknown>;
+  step: Record<string, unknown>;
+}
+
+/** The closing as two CTEs of a larger statement; `gate`, when given, must hold for them to write. */
+export function closeMessageWrites(db: Db, closing: ClosingWrite, gate?: SQL) {
+  return [
+    db.$with('closed_message').as(
+      db
+        .update(messages)
+        .set(closing.message)
+        .where(and(eq(messages.id, closing.messageId), gate)),
+    ),
+    db.$with('closed_step').as(
+      db
+        .update(runSteps)
+        .set(closing.step)
+        .where(and(eq(runSteps.id, closing.stepId), gate)),
+    ),
+  ];
+}
