@@ -17,10 +17,10 @@ export function threadsOwnedBy(principal: {
 }
 
 /** What a statement needs to write through a CTE: the client or a transaction. */
-export type Writer = Pick<Db, 'insert' | 'with' | '$with'>;
+type Writer = Pick<Db, 'insert' | 'with' | '$with'>;
 
 /** The CTE that inserts messages along with the statement it is attached to (foreign keys hold at its end). */
-export function insertingMessages(db: Writer, rows: NewMessage[]) {
+function insertingMessages(db: Writer, rows: NewMessage[]) {
   return db.$with('inserted_messages').as(db.insert(messages).values(rows).returning({ id: messages.id }));
 }
 

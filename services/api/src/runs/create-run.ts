@@ -29,7 +29,7 @@ export interface CreatedRun {
   firstSeq: number;
 }
 
-export function activeRunError(threadId: string, runId: string): ApiError {
+function activeRunError(threadId: string, runId: string): ApiError {
   return new ApiError(400, `Thread ${threadId} already has an active run ${runId}.`);
 }
 
@@ -60,7 +60,7 @@ export async function loadAssistantForRun(
 }
 
 /** The assistant a run uses, checked before anything is written: visible to the caller, and a model that routes. */
-export async function resolveRunAssistant(
+async function resolveRunAssistant(
   deps: AppDeps,
   principal: Principal,
   input: Pick<RunSettingsInput, 'assistant_id' | 'model'>,
