@@ -58,7 +58,3 @@ export class ApiError extends Error {
 export function notFound(kind: string, id: string): ApiError {
   return new ApiError(404, `No ${kind} found with id '${id}'.`);
 }
-
-export function badRequest(message: string, options: ApiErrorOptions = {}): ApiError {
-  return new ApiError(400, message, options);
-}

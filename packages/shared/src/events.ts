@@ -43,10 +43,6 @@ export const finalRunEvents = new Set([
   'thread.run.expired',
 ]);
 
-export const terminalRunEvents = new Set(
-  [...finalRunEvents].filter((name) => name !== 'thread.run.requires_action'),
-);
-
 // KEYS: stream, seq counter. ARGV: channel, maxlen, ttl, run_id, thread_id, then (event, data) pairs.
 const appendScript = `
 local first = 0

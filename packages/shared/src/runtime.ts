@@ -1,6 +1,6 @@
 // The connections every service holds: Postgres, Redis (commands and a subscriber), the queues and the event bus.
 import type { Config } from './config.js';
-import { createDb, type Db } from './db/client.js';
+import { closeDb, createDb, type Db } from './db/client.js';
 import { EventBus } from './events.js';
 import type { Logger } from './logger.js';
 import { closeQueues, createQueues, type Queues } from './queues.js';
@@ -52,7 +52,7 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
       await subscriber.close();
       redis.disconnect();
       if (eventsRedis !== redis) eventsRedis.disconnect();
-      await db.$client.end();
+      await closeDb(db);
     },
   };
 }

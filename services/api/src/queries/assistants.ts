@@ -9,7 +9,10 @@ const { assistants } = schema;
 
 export type NewAssistant = typeof assistants.$inferInsert;
 
-function visibleTo(principal: { role: Principal['role']; keyId: string | Placeholder }): SQL | undefined {
+export function assistantsVisibleTo(principal: {
+  role: Principal['role'];
+  keyId: string | Placeholder;
+}): SQL | undefined {
   if (principal.role === 'admin') return undefined;
   return or(eq(assistants.ownerId, principal.keyId), isNull(assistants.ownerId));
 }
@@ -32,7 +35,10 @@ function assistantVisibleTo(db: Db, role: Principal['role']) {
       .select()
       .from(assistants)
       .where(
-        and(eq(assistants.id, sql.placeholder('id')), visibleTo({ role, keyId: sql.placeholder('keyId') })),
+        and(
+          eq(assistants.id, sql.placeholder('id')),
+          assistantsVisibleTo({ role, keyId: sql.placeholder('keyId') }),
+        ),
       )
       .prepare(name),
   );
@@ -63,8 +69,4 @@ export async function deleteAssistant(db: Db, principal: Principal, id: string):
     .where(and(eq(assistants.id, id), ownedBy(principal)))
     .returning({ id: assistants.id });
   return rows.length > 0;
-}
-
-export function assistantsVisibleTo(principal: Principal): SQL | undefined {
-  return visibleTo(principal);
 }

@@ -258,8 +258,6 @@ export async function streamSimpleRun(
   const early = waiting;
   waiting = null;
   stream = open;
-  // A client that left while the run was being followed closed the response before openSse could see it.
-  if (res.closed) open.end();
   if (afterSeq > 0) open.write(simpleFrame(null, threadIdEvent(run)));
   for (const event of early) send(open, event);
 }
