@@ -54,5 +54,10 @@ async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
  */
 export async function loadChatView(db: Db, runId: string): Promise<ChatRunView | null> {
   const run = await findRun(db, runId);
-  return run ? toChatView(await loadRunRecords(db, run)) : null;
+  return run ? chatViewOf(db, run) : null;
+}
+
+/** The chat view of a run the caller has just read (its row is not read again). */
+export async function chatViewOf(db: Db, run: RunRow): Promise<ChatRunView> {
+  return toChatView(await loadRunRecords(db, run));
 }

@@ -1,6 +1,15 @@
 // Data access for threads and their messages: a user sees only its own threads.
 
-import { type Db, type MessageRow, prepared, schema, type ThreadRow } from '@threadwork/shared';
+import {
+  ApiError,
+  activeStatuses,
+  type Db,
+  type MessageRow,
+  notFound,
+  prepared,
+  schema,
+  type ThreadRow,
+} from '@threadwork/shared';
 import { and, eq, inArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 
@@ -52,6 +61,18 @@ export async function findThread(db: Db, principal: Principal, id: string): Prom
   return row ?? null;
 }
 
+/** The caller's thread; another user's answers 404 as if it did not exist. */
+export async function ownedThread(
+  db: Db,
+  principal: Principal,
+  threadId: string,
+  param: string | null = null,
+): Promise<ThreadRow> {
+  const thread = await findThread(db, principal, threadId);
+  if (!thread) throw new ApiError(404, notFound('thread', threadId).message, { param });
+  return thread;
+}
+
 export async function updateThread(db: Db, id: string, patch: Partial<NewThread>): Promise<ThreadRow | null> {
   const [row] = await db.update(threads).set(patch).where(eq(threads.id, id)).returning();
   return row ?? null;
@@ -65,21 +86,11 @@ export async function touchThread(db: Pick<Db, 'update'>, id: string): Promise<v
   await db.update(threads).set({ lastActivityAt: new Date() }).where(eq(threads.id, id));
 }
 
-/** Serialises writers of one thread (new messages, new runs) until the transaction ends. */
-export async function lockThread(db: Pick<Db, 'select'>, threadId: string): Promise<void> {
-  await db.select({ id: threads.id }).from(threads).where(eq(threads.id, threadId)).for('update');
-}
-
 export async function activeRunId(db: Pick<Db, 'select'>, threadId: string): Promise<string | null> {
   const [row] = await db
     .select({ id: runs.id })
     .from(runs)
-    .where(
-      and(
-        eq(runs.threadId, threadId),
-        inArray(runs.status, ['queued', 'in_progress', 'requires_action', 'cancelling']),
-      ),
-    );
+    .where(and(eq(runs.threadId, threadId), inArray(runs.status, activeStatuses)));
   return row?.id ?? null;
 }
 

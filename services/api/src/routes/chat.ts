@@ -5,13 +5,14 @@ import { type Request, type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
 import { answerChat } from '../chat/answer-chat.js';
 import { listChatMessages } from '../chat/history.js';
-import { findOwnedRun, loadChatView } from '../chat/run-records.js';
+import { chatViewOf, findOwnedRun } from '../chat/run-records.js';
 import { chatInputSchema, cursorListSchema, resumeSchema, threadInputSchema } from '../chat/schemas.js';
-import { ownedThread, startChat } from '../chat/start-chat.js';
+import { startChat } from '../chat/start-chat.js';
 import { deleteChatThread, openChatThread } from '../chat/thread-actions.js';
 import { listChatThreads } from '../chat/threads.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
+import { ownedThread } from '../queries/threads.js';
 import { listQuerySchema } from '../schemas/common.js';
 import { streamSimpleRun } from '../sse/simple.js';
 
@@ -62,9 +63,7 @@ export function chatRouter(deps: AppDeps): Router {
 
   router.get('/runs/:runId', async (req, res) => {
     const run = await ownRun(res, req.params.runId);
-    const view = await loadChatView(deps.db, run.id);
-    if (!view) throw notFound('run', run.id);
-    res.json(view);
+    res.json(await chatViewOf(deps.db, run));
   });
 
   router.get('/runs/:runId/events', async (req, res) => {
@@ -86,12 +85,12 @@ export function chatRouter(deps: AppDeps): Router {
 
   router.get('/threads/:threadId/messages', async (req, res) => {
     const query = parseInput(listQuerySchema, req.query);
-    const thread = await ownedThread(deps, principalOf(res), req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     res.json(await listChatMessages(deps.db, thread.id, query));
   });
 
   router.delete('/threads/:threadId', async (req, res) => {
-    const thread = await ownedThread(deps, principalOf(res), req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     await deleteChatThread(deps, thread.id);
     res.json({ id: thread.id, object: 'chat.thread.deleted', deleted: true });
   });

@@ -7,7 +7,7 @@ import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
 import { listRows } from '../pagination.js';
-import { findThread } from '../queries/threads.js';
+import { ownedThread } from '../queries/threads.js';
 import { NO_RETRY } from '../runs/announce.js';
 import { cancelRun } from '../runs/cancel-run.js';
 import { createRun, createThreadAndRun } from '../runs/create-run.js';
@@ -30,14 +30,8 @@ export function runsRouter(deps: AppDeps): Router {
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
   };
 
-  async function ownThread(res: Response, threadId: string) {
-    const thread = await findThread(deps.db, principalOf(res), threadId);
-    if (!thread) throw notFound('thread', threadId);
-    return thread;
-  }
-
   async function ownRun(res: Response, threadId: string, runId: string): Promise<RunRow> {
-    const thread = await ownThread(res, threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), threadId);
     const [run] = await deps.db
       .select()
       .from(schema.runs)
@@ -77,7 +71,7 @@ export function runsRouter(deps: AppDeps): Router {
 
   router.post('/threads/:threadId/runs', async (req, res) => {
     const input = parseInput(runSchema, req.body);
-    const thread = ownThread(res, req.params.threadId);
+    const thread = ownedThread(deps.db, principalOf(res), req.params.threadId);
     const { run, firstSeq } = await createRun(deps, principalOf(res), thread, input, {
       additionalMessages: input.additional_messages,
     });
@@ -86,7 +80,7 @@ export function runsRouter(deps: AppDeps): Router {
 
   router.get('/threads/:threadId/runs', async (req, res) => {
     const query = parseInput(listQuerySchema, req.query);
-    const thread = await ownThread(res, req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     const scope = eq(schema.runs.threadId, thread.id);
     res.json(await listRows(deps.db, schema.runs, query, scope, toRunObject));
   });

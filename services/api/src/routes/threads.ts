@@ -22,11 +22,10 @@ import {
   activeRunId,
   deleteThread,
   findMessage,
-  findThread,
   insertMessages,
   insertThread,
-  lockThread,
   type NewMessage,
+  ownedThread,
   touchThread,
   updateThread,
 } from '../queries/threads.js';
@@ -85,12 +84,6 @@ export function threadsRouter(deps: AppDeps): Router {
   const messageSchema = createMessageSchema(deps.config.MAX_MESSAGE_CHARS);
   const threadSchema = createThreadSchema(deps.config.MAX_MESSAGE_CHARS);
 
-  async function ownThread(res: Parameters<typeof principalOf>[0], threadId: string) {
-    const thread = await findThread(deps.db, principalOf(res), threadId);
-    if (!thread) throw notFound('thread', threadId);
-    return thread;
-  }
-
   router.post('/threads', async (req, res) => {
     const input = parseInput(threadSchema, req.body ?? {});
     const thread = await createThread(deps, principalOf(res).keyId, input);
@@ -98,12 +91,12 @@ export function threadsRouter(deps: AppDeps): Router {
   });
 
   router.get('/threads/:threadId', async (req, res) => {
-    res.json(toThreadObject(await ownThread(res, req.params.threadId)));
+    res.json(toThreadObject(await ownedThread(deps.db, principalOf(res), req.params.threadId)));
   });
 
   router.post('/threads/:threadId', async (req, res) => {
     const input = parseInput(modifyThreadSchema, req.body ?? {});
-    const thread = await ownThread(res, req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     const patch = definedOnly({
       metadata: input.metadata === null ? {} : input.metadata,
       toolResources: input.tool_resources === null ? {} : input.tool_resources,
@@ -114,20 +107,20 @@ export function threadsRouter(deps: AppDeps): Router {
   });
 
   router.delete('/threads/:threadId', async (req, res) => {
-    await ownThread(res, req.params.threadId);
+    await ownedThread(deps.db, principalOf(res), req.params.threadId);
     await deleteThread(deps.db, req.params.threadId);
     res.json({ id: req.params.threadId, object: 'thread.deleted', deleted: true });
   });
 
   router.post('/threads/:threadId/messages', async (req, res) => {
     const input = parseInput(messageSchema, req.body);
-    const thread = await ownThread(res, req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     const row = await deps.db.transaction(async (tx) => {
-      await lockThread(tx, thread.id);
+      // The update's row lock serialises writers of the thread (new messages, new runs) until the commit.
+      await touchThread(tx, thread.id);
       const active = await activeRunId(tx, thread.id);
       if (active) throw activeRunMessage(thread.id, active);
       const [inserted] = await insertMessages(tx, [newUserMessage(thread.id, input)]);
-      await touchThread(tx, thread.id);
       return inserted;
     });
     if (!row) throw new Error('insert returned no row');
@@ -136,7 +129,7 @@ export function threadsRouter(deps: AppDeps): Router {
 
   router.get('/threads/:threadId/messages', async (req, res) => {
     const query = parseInput(listMessagesSchema, req.query);
-    const thread = await ownThread(res, req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     const scope = and(
       eq(schema.messages.threadId, thread.id),
       query.run_id ? eq(schema.messages.runId, query.run_id) : undefined,
@@ -145,7 +138,7 @@ export function threadsRouter(deps: AppDeps): Router {
   });
 
   router.get('/threads/:threadId/messages/:messageId', async (req, res) => {
-    const thread = await ownThread(res, req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     const row = await findMessage(deps.db, thread.id, req.params.messageId);
     if (!row) throw notFound('message', req.params.messageId);
     res.json(toMessageObject(row));
@@ -153,7 +146,7 @@ export function threadsRouter(deps: AppDeps): Router {
 
   router.post('/threads/:threadId/messages/:messageId', async (req, res) => {
     const input = parseInput(modifyMessageSchema, req.body ?? {});
-    const thread = await ownThread(res, req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     const row =
       input.metadata === undefined
         ? await findMessage(deps.db, thread.id, req.params.messageId)
@@ -171,7 +164,7 @@ export function threadsRouter(deps: AppDeps): Router {
   });
 
   router.delete('/threads/:threadId/messages/:messageId', async (req, res) => {
-    const thread = await ownThread(res, req.params.threadId);
+    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
     const rows = await deps.db
       .delete(schema.messages)
       .where(and(eq(schema.messages.id, req.params.messageId), eq(schema.messages.threadId, thread.id)))

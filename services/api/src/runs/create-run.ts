@@ -59,13 +59,17 @@ export async function loadAssistantForRun(
   return assistant;
 }
 
-/** The assistant a run uses, checked before anything is written: visible to the caller, and a model that routes. */
+/**
+ * The assistant a run uses, checked before anything is written: visible to the caller (read here unless the caller
+ * already loaded it), and a model that routes.
+ */
 async function resolveRunAssistant(
   deps: AppDeps,
   principal: Principal,
   input: Pick<RunSettingsInput, 'assistant_id' | 'model'>,
+  loaded?: AssistantRow,
 ): Promise<AssistantRow> {
-  const assistant = await loadAssistantForRun(deps, principal, input.assistant_id);
+  const assistant = loaded ?? (await loadAssistantForRun(deps, principal, input.assistant_id));
   checkModel(deps, input.model ?? assistant.model);
   return assistant;
 }
@@ -113,10 +117,11 @@ function newRunRow(
 }
 
 function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
+  const data = toRunObject(run);
   return [
     ...(thread ? [{ event: 'thread.created', data: toThreadObject(thread) }] : []),
-    { event: 'thread.run.created', data: toRunObject(run) },
-    { event: 'thread.run.queued', data: toRunObject(run) },
+    { event: 'thread.run.created', data },
+    { event: 'thread.run.queued', data },
   ];
 }
 
@@ -145,12 +150,16 @@ export async function createRun(
   principal: Principal,
   threadLookup: ThreadRow | Promise<ThreadRow>,
   input: RunSettingsInput,
-  options: { additionalMessages?: CreateMessageInput[] | null } = {},
+  options: {
+    additionalMessages?: CreateMessageInput[] | null;
+    /** The assistant of `input.assistant_id`, when the caller has read it already: its model is still checked. */
+    assistant?: AssistantRow;
+  } = {},
 ): Promise<CreatedRun> {
   // The assistant is read while the thread is (a missing thread is still the error a caller sees first).
   const [thread, assistant] = await settledInOrder(
     Promise.resolve(threadLookup),
-    resolveRunAssistant(deps, principal, input),
+    resolveRunAssistant(deps, principal, input, options.assistant),
   );
   const now = new Date();
   const extra = (options.additionalMessages ?? []).map((message) => newUserMessage(thread.id, message, now));
