@@ -1,5 +1,7 @@
 // Expiry through the official SDK: a run left in requires_action past expires_at becomes expired and refuses
 // outputs; one answered in time keeps its expires_at and is left alone by the expiry job.
+
+import { waitFor } from '@threadwork/testing';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
@@ -39,14 +41,15 @@ async function runWaitingForTools() {
 
 /** Waits until the run's delayed expiry job has been processed by the worker. */
 async function waitForExpiryJob(runId: string, stepId: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await stack.api.deps.queues.runs.getJob(`${runId}-expire-${stepId}`);
-    const state = job ? await job.getState() : 'missing';
-    if (state === 'completed') return;
-    if (Date.now() > deadline) throw new Error(`the expiry job is ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  let state = 'missing';
+  await waitFor(
+    async () => {
+      const job = await stack.api.deps.queues.runs.getJob(`${runId}-expire-${stepId}`);
+      state = job ? await job.getState() : 'missing';
+      return state === 'completed';
+    },
+    { timeoutMs, intervalMs: 20, what: () => `the expiry job to complete (it is ${state})` },
+  );
 }
 
 describe('run expiry', () => {

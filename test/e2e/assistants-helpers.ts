@@ -1,5 +1,6 @@
 // Helpers for the Assistants API end-to-end tests: waiting on a run's status, reading text, asserting SDK errors.
 
+import { waitFor } from '@threadwork/testing';
 import type OpenAI from 'openai';
 import type { APIError } from 'openai';
 import type { Message } from 'openai/resources/beta/threads/messages';
@@ -17,13 +18,15 @@ export async function waitForRunStatus(
   statuses: RunStatus[],
   timeoutMs = 10_000,
 ): Promise<Run> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await client.beta.threads.runs.retrieve(runId, { thread_id: threadId });
-    if (statuses.includes(run.status)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${runId} is ${run.status}, not ${statuses.join('|')}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  let last = 'unknown';
+  return waitFor(
+    async () => {
+      const run = await client.beta.threads.runs.retrieve(runId, { thread_id: threadId });
+      last = run.status;
+      return statuses.includes(run.status) && run;
+    },
+    { timeoutMs, intervalMs: 10, what: () => `run ${runId} to be ${statuses.join('|')} (it is ${last})` },
+  );
 }
 
 export function textOf(message: Message | undefined): string {

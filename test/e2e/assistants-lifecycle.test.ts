@@ -1,5 +1,7 @@
 // The run state machine through the official SDK: cancel from queued, in_progress and requires_action, and races
 // that the database decides (a submit against a cancel, two runs on one thread).
+
+import { waitFor } from '@threadwork/testing';
 import OpenAI from 'openai';
 import type { AssistantStreamEvent } from 'openai/resources/beta/assistants';
 import pg from 'pg';
@@ -210,16 +212,18 @@ describe('races decided by the database', () => {
 
 /** Waits until `count` other sessions of this database wait on a lock (the racing requests' updates). */
 async function waitForLockWaiters(client: pg.Client, count: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    // Statistics are snapshotted once per transaction, and the holder is inside one: drop the snapshot each time.
-    await client.query('select pg_stat_clear_snapshot()');
-    const { rows } = await client.query<{ waiting: number }>(
-      `select count(*)::int as waiting from pg_stat_activity
-        where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
-    );
-    if ((rows[0]?.waiting ?? 0) >= count) return;
-    if (Date.now() > deadline) throw new Error(`only ${rows[0]?.waiting} sessions wait on the run's row`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  let waiting = 0;
+  await waitFor(
+    async () => {
+      // Statistics are snapshotted once per transaction, and the holder is inside one: drop the snapshot each time.
+      await client.query('select pg_stat_clear_snapshot()');
+      const { rows } = await client.query<{ waiting: number }>(
+        `select count(*)::int as waiting from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and pid <> pg_backend_pid()`,
+      );
+      waiting = rows[0]?.waiting ?? 0;
+      return waiting >= count;
+    },
+    { timeoutMs, intervalMs: 10, what: () => `${count} sessions to wait on the run's row (${waiting} do)` },
+  );
 }

@@ -14,7 +14,7 @@ import {
   toolCallsReply,
 } from '../../services/run-worker/test/support/openai-server.js';
 import { type Stack, startStack } from '../support/stack.js';
-import { waitForRunStatus } from './assistants-helpers.js';
+import { textOf, waitForRunStatus } from './assistants-helpers.js';
 
 const MODEL = 'openai/gpt-4.1-mini';
 const UPSTREAM_MODEL = 'gpt-4.1-mini';
@@ -182,10 +182,6 @@ describe.each(['responses', 'chat'] as const)('the openai provider in %s mode, e
 
   async function messagesOf(threadId: string) {
     return (await client.beta.threads.messages.list(threadId, { order: 'asc' })).data;
-  }
-
-  function textOf(message: OpenAI.Beta.Threads.Message | undefined): string {
-    return (message?.content ?? []).map((part) => (part.type === 'text' ? part.text.value : '')).join('');
   }
 
   /** The requests that arrived since `before`, waiting for `count` of them. */

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { waitFor } from '@threadwork/testing';
 import type OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,16 +32,6 @@ async function startToolWorkerProcess(): Promise<ChildProcess> {
   const child = await startServiceProcess(stack, 'tool-worker');
   children.push(child);
   return child;
-}
-
-async function waitFor<T>(read: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function importCatalog(body: string, contentType: string, key = ADMIN_KEY) {
@@ -153,13 +144,16 @@ describe('built-in tools through the official SDK', () => {
       assistant_id: assistant.id,
       tool_choice: { type: 'function', function: { name: 'run_sql' } },
     });
-    const callId = await waitFor(async () => {
-      const found = await db.query<{ call_id: string }>(
-        "select call_id from tool_executions where run_id = $1 and status = 'running'",
-        [created.id],
-      );
-      return found.rows[0]?.call_id;
-    }, 'the tool call to start');
+    const callId = await waitFor(
+      async () => {
+        const found = await db.query<{ call_id: string }>(
+          "select call_id from tool_executions where run_id = $1 and status = 'running'",
+          [created.id],
+        );
+        return found.rows[0]?.call_id;
+      },
+      { what: 'the tool call to start', timeoutMs: 20_000, intervalMs: 25 },
+    );
     const victim = children.at(-1);
     const exited = new Promise((resolve) => victim?.once('exit', resolve));
     victim?.kill('SIGKILL');

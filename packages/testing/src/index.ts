@@ -5,3 +5,4 @@ export * from './database.js';
 export * from './per-file.js';
 export * from './rows.js';
 export * from './services.js';
+export * from './wait.js';
