@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '@threadwork/testing';
 import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serverFor } from '../http-server.js';
@@ -21,14 +22,6 @@ afterAll(() => {
   server.close();
 });
 
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('openSse', () => {
   it('sends the headers at once, beats, and ends the stream after its maximum lifetime', async () => {
     const response = await fetch(`${await listening}/stream/long/150`);
@@ -45,6 +38,10 @@ describe('openSse', () => {
     const reader = response.body?.getReader();
     await reader?.read();
     leaving.abort();
-    await until(() => closed.includes('left'));
+    await waitFor(async () => closed.includes('left'), {
+      timeoutMs: 5_000,
+      intervalMs: 10,
+      what: 'the stream to close',
+    });
   });
 });
