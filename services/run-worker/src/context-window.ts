@@ -82,6 +82,17 @@ function latestUserUnit(units: ModelMessage[][]): number {
  * after it are always kept, even when they alone exceed the budget.
  */
 export function fitToContext(messages: ModelMessage[], options: FitOptions): ModelMessage[] {
+  return fitPrompt(messages, options).messages;
+}
+
+/** The messages `fitToContext` keeps, with the prompt tokens they and the instructions come to. */
+export interface FittedPrompt {
+  messages: ModelMessage[];
+  promptTokens: number;
+}
+
+/** `fitToContext`, also answering the prompt's token count it computed to cut (so the caller need not count again). */
+export function fitPrompt(messages: ModelMessage[], options: FitOptions): FittedPrompt {
   const { truncation } = options;
   let units = toUnits(messages);
   const latestUser = latestUserUnit(units);
@@ -108,5 +119,5 @@ export function fitToContext(messages: ModelMessage[], options: FitOptions): Mod
     total -= unitTokens[dropped] ?? 0;
     dropped += 1;
   }
-  return units.slice(dropped).flat();
+  return { messages: units.slice(dropped).flat(), promptTokens: total };
 }

@@ -13,6 +13,7 @@ import {
 } from '@threadwork/shared';
 import { and, eq, getTableColumns, type SQL, type Subquery, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { textContent, toolStepCompletion, toolStepCompletionParams } from './run-store.js';
 
 const { messages, runSteps } = schema;
 
@@ -131,27 +132,14 @@ export async function openMessageAfterToolStep(
   const opened = openedRows(run, now);
   const inserted = await insertOpenedMessageAfterToolStep(db).execute({
     ...openedParams(opened),
-    toolStepId: toolStep.id,
-    toolStepDetails: toolStep.stepDetails,
-    toolStepCompletedAt: toolStep.completedAt,
+    ...toolStepCompletionParams(toolStep),
   });
   return inserted.length === 1 ? opened : null;
 }
 
 function insertOpenedMessageAfterToolStep(db: Db) {
   return prepared(db, 'open_message_after_tool_step', (name) => {
-    const { placeholder } = sql;
-    const completed = db.$with('completed_tool_step').as(
-      db
-        .update(runSteps)
-        .set({
-          status: 'completed',
-          completedAt: sql`${sql.param(placeholder('toolStepCompletedAt'), runSteps.completedAt)}`,
-          stepDetails: sql`${sql.param(placeholder('toolStepDetails'), runSteps.stepDetails)}`,
-        })
-        .where(and(eq(runSteps.id, placeholder('toolStepId')), eq(runSteps.status, 'in_progress')))
-        .returning({ id: runSteps.id }),
-    );
+    const completed = db.$with('completed_tool_step').as(toolStepCompletion(db));
     const values = openedPlaceholders();
     // Both rows are selected from the completed step: no completed step, no rows.
     const insertStep = db
@@ -190,7 +178,7 @@ export interface MessageClosing {
 }
 
 function messagePatch({ text, outcome, now }: MessageClosing): Partial<MessageRow> {
-  const content = [{ type: 'text' as const, text: { value: text, annotations: [] } }];
+  const content = textContent(text);
   return outcome === 'completed'
     ? { status: 'completed', content, completedAt: now }
     : { status: 'incomplete', content, incompleteAt: now, incompleteDetails: { reason: 'max_tokens' } };

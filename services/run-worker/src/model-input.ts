@@ -1,8 +1,7 @@
 // What the model sees: the thread's messages and this run's tool calls with their outputs, in creation order.
 import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
 import { assertNever, modelFunctions } from '@threadwork/shared';
-import { contextTokensFor, fitToContext } from './context-window.js';
-import { estimatePromptTokens, tokenCounterFor } from './providers/tokens.js';
+import { contextTokensFor, fitPrompt } from './context-window.js';
 import type { ModelMessage, ModelRequest } from './providers/types.js';
 
 export function messageText(row: Pick<MessageRow, 'content'>): string {
@@ -67,17 +66,23 @@ export function remainingCompletionTokens(run: RunRow): number | null {
   return Math.max(0, run.maxCompletionTokens - (run.usage?.completion_tokens ?? 0));
 }
 
+/** A request's prompt tokens (instructions and messages, as `estimatePromptTokens` counts them). */
+export interface Prompted {
+  promptTokens: number;
+}
+
 /**
- * The request for one model call. History is cut by the run's truncation strategy, then to the smaller of the
- * model's context budget (`contextTokens`, MODEL_CONTEXT_TOKENS over the defaults) and max_prompt_tokens.
+ * The request for one model call, with its prompt tokens as counted to cut it. History is cut by the run's
+ * truncation strategy, then to the smaller of the model's context budget (`contextTokens`, MODEL_CONTEXT_TOKENS
+ * over the defaults) and max_prompt_tokens.
  */
 export function buildModelRequest(
   run: RunRow,
   history: ModelMessage[],
   model: string,
   contextOverrides: Readonly<Record<string, number>> = {},
-): ModelRequest {
-  const messages = fitToContext(history, {
+): ModelRequest & Prompted {
+  const { messages, promptTokens } = fitPrompt(history, {
     model: run.model,
     instructions: run.instructions,
     contextTokens: contextTokensFor(run.model, contextOverrides),
@@ -95,15 +100,11 @@ export function buildModelRequest(
     topP: run.topP,
     maxOutputTokens: remainingCompletionTokens(run),
     responseFormat: run.responseFormat,
+    promptTokens,
   };
 }
 
 /** Whether the prompt, already cut as far as it may be, is still over the run's max_prompt_tokens. */
-export function exceedsPromptLimit(
-  run: Pick<RunRow, 'model' | 'maxPromptTokens'>,
-  request: ModelRequest,
-): boolean {
-  if (run.maxPromptTokens === null) return false;
-  const tokens = estimatePromptTokens(request.instructions, request.messages, tokenCounterFor(run.model));
-  return tokens > run.maxPromptTokens;
+export function exceedsPromptLimit(run: Pick<RunRow, 'maxPromptTokens'>, prompt: Prompted): boolean {
+  return run.maxPromptTokens !== null && prompt.promptTokens > run.maxPromptTokens;
 }

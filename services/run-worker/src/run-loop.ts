@@ -39,9 +39,9 @@ import {
   addUsage,
   claimRun,
   completeToolStep,
-  loadThreadMessages,
   loadToolSteps,
   saveMessageText,
+  startLoadingThreadMessages,
 } from './run-store.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
 import { endRunAfterTurn, openToolTurn, type UsageRecord } from './turn-writes.js';
@@ -76,10 +76,7 @@ export interface Delivery {
 
 /** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
 export async function executeRun(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<void> {
-  // New messages wait for a thread's active run to end, so its history loads while the run is claimed; a failed
-  // load is handled where the model call awaits it.
-  const history = loadThreadMessages(deps.db, runId);
-  history.catch(() => undefined);
+  const history = startLoadingThreadMessages(deps.db, runId);
   const run = await claim(deps, runId, delivery);
   if (run) await driveModel(deps, run, { history });
 }
@@ -211,13 +208,13 @@ async function callModel(
     input.toolSteps ?? (run.usage === null ? [] : loadToolSteps(deps.db, run.id)),
   ]);
   const { provider, model } = deps.providers.resolve(run.model);
-  const request = buildModelRequest(
+  const { promptTokens, ...request } = buildModelRequest(
     run,
     toModelMessages(messages, toolSteps),
     model,
     deps.config.MODEL_CONTEXT_TOKENS,
   );
-  if (exceedsPromptLimit(run, request)) {
+  if (exceedsPromptLimit(run, { promptTokens })) {
     result.finish = 'prompt_limit';
     return;
   }
@@ -326,12 +323,11 @@ async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Pro
     await openToolCalls(deps, { ...run, usage }, turn, now);
     return;
   }
-  const outcome = ending.status;
-  const closing = closingOf(turn, outcome, turn.usage, now);
+  const closing = closingOf(turn, ending.status, turn.usage, now);
   const ended = await endRunAfterTurn(deps.db, {
     run,
-    status: outcome,
-    patch: { ...terminalPatch(outcome, now), usage, incompleteDetails: ending.reason },
+    status: ending.status,
+    patch: { ...terminalPatch(ending.status, now), usage, incompleteDetails: ending.reason },
     usageLog: turn.finish === 'prompt_limit' ? null : turnUsageLog(deps, run, turn),
     closing,
     now,
@@ -339,7 +335,7 @@ async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Pro
   if (!ended) throw new Error('run was moved by another actor');
   await emit(deps, run, [
     ...closedEvents(closing),
-    { event: `thread.run.${outcome}`, data: toRunObject(ended) },
+    { event: `thread.run.${ending.status}`, data: toRunObject(ended) },
   ]);
 }
 
@@ -380,10 +376,11 @@ async function openToolCalls(deps: RunLoopDeps, run: RunRow, turn: TurnResult, n
   }));
   const closing = closingOf(turn, 'completed', null, now);
   const step = await openToolTurn(deps.db, { run, calls, usageLog: turnUsageLog(deps, run, turn), closing });
+  const announced = emptyToolStep(step);
   await emit(deps, run, [
     ...closedEvents(closing),
-    { event: 'thread.run.step.created', data: emptyToolStep(step) },
-    { event: 'thread.run.step.in_progress', data: emptyToolStep(step) },
+    { event: 'thread.run.step.created', data: announced },
+    { event: 'thread.run.step.in_progress', data: announced },
     ...calls.map((call, index) => ({
       event: 'thread.run.step.delta',
       data: {
@@ -419,8 +416,8 @@ export async function requireAction(
   now: Date,
 ): Promise<void> {
   const pending = calls.filter((call) => call.function.output === null);
+  // The run's usage is already stored: by the tool turn's statement, or before the run was read (tool results).
   const moved = await transitionRun(deps.db, run.id, 'requires_action', {
-    usage: run.usage,
     requiredAction: {
       type: 'submit_tool_outputs',
       submit_tool_outputs: {

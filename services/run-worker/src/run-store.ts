@@ -1,4 +1,4 @@
-// Data access for the run loop: the run, its history and tool steps, the claim, and small step updates.
+// Data access for the run loop: its history and tool steps, the claim, and small step and message updates.
 
 import {
   type Db,
@@ -29,24 +29,15 @@ function threadMessagesOfRun(db: Db) {
   });
 }
 
-/** The messages of a run's thread, oldest first; by run id, so it can load while the run is being claimed. */
-export function loadThreadMessages(db: Db, runId: string): Promise<MessageRow[]> {
-  return threadMessagesOfRun(db).execute({ runId });
-}
-
-function runById(db: Db) {
-  return prepared(db, 'run', (name) =>
-    db
-      .select()
-      .from(runs)
-      .where(eq(runs.id, sql.placeholder('runId')))
-      .prepare(name),
-  );
-}
-
-export async function loadRun(db: Db, runId: string): Promise<RunRow | null> {
-  const [row] = await runById(db).execute({ runId });
-  return row ?? null;
+/**
+ * Starts loading the messages of a run's thread, oldest first; by run id, so they load while the run is read or
+ * claimed. New messages wait for a thread's active run to end, so loading early reads the same history. A failed
+ * load is handled where the history is awaited, not as an unhandled rejection.
+ */
+export function startLoadingThreadMessages(db: Db, runId: string): Promise<MessageRow[]> {
+  const history = threadMessagesOfRun(db).execute({ runId });
+  history.catch(() => undefined);
+  return history;
 }
 
 function claimOfQueuedRun(db: Db) {
@@ -108,13 +99,36 @@ export function completedToolStep(step: RunStepRow, calls: StepToolCall[], now: 
   };
 }
 
-/** Stores a completed tool step (as `completedToolStep` made it); false when the step was no longer open. */
-export async function completeToolStep(db: Pick<Db, 'update'>, completed: RunStepRow): Promise<boolean> {
-  const rows = await db
+/**
+ * Completes an open tool step, taking its completion time and details from placeholders (`toolStepId`,
+ * `toolStepCompletedAt`, `toolStepDetails`); returns the step's id, so no row means it was no longer open.
+ */
+export function toolStepCompletion(db: Db) {
+  const { placeholder } = sql;
+  return db
     .update(runSteps)
-    .set({ status: 'completed', completedAt: completed.completedAt, stepDetails: completed.stepDetails })
-    .where(and(eq(runSteps.id, completed.id), eq(runSteps.status, 'in_progress')))
+    .set({
+      status: 'completed',
+      completedAt: sql`${sql.param(placeholder('toolStepCompletedAt'), runSteps.completedAt)}`,
+      stepDetails: sql`${sql.param(placeholder('toolStepDetails'), runSteps.stepDetails)}`,
+    })
+    .where(and(eq(runSteps.id, placeholder('toolStepId')), eq(runSteps.status, 'in_progress')))
     .returning({ id: runSteps.id });
+}
+
+/** The placeholder values of `toolStepCompletion` for a completed tool step (as `completedToolStep` made it). */
+export function toolStepCompletionParams(completed: RunStepRow) {
+  return {
+    toolStepId: completed.id,
+    toolStepDetails: completed.stepDetails,
+    toolStepCompletedAt: completed.completedAt,
+  };
+}
+
+/** Stores a completed tool step (as `completedToolStep` made it); false when the step was no longer open. */
+export async function completeToolStep(db: Db, completed: RunStepRow): Promise<boolean> {
+  const statement = prepared(db, 'complete_tool_step', (name) => toolStepCompletion(db).prepare(name));
+  const rows = await statement.execute(toolStepCompletionParams(completed));
   return rows.length === 1;
 }
 
@@ -126,12 +140,19 @@ export function addUsage(a: Usage | null, b: Usage): Usage {
   };
 }
 
+/** A message's content when it is the text of an answer. */
+export function textContent(text: string) {
+  return [{ type: 'text' as const, text: { value: text, annotations: [] } }];
+}
+
 /** Keeps the text streamed so far on a message the run is about to end early. */
 export async function saveMessageText(
   db: Pick<Db, 'update'>,
   messageId: string,
   text: string,
 ): Promise<void> {
-  const content = [{ type: 'text' as const, text: { value: text, annotations: [] } }];
-  await db.update(messages).set({ content }).where(eq(messages.id, messageId));
+  await db
+    .update(messages)
+    .set({ content: textContent(text) })
+    .where(eq(messages.id, messageId));
 }

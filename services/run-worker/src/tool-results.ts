@@ -1,5 +1,5 @@
 // `run.continue`: the built-in tool calls of a step have finished; store their outputs and carry on.
-import { endRunEarly, PRODUCTS_EVENT, productCardsOf, type ToolJobResult } from '@threadwork/shared';
+import { endRunEarly, findRun, PRODUCTS_EVENT, productCardsOf, type ToolJobResult } from '@threadwork/shared';
 import {
   clock,
   type Delivery,
@@ -10,7 +10,7 @@ import {
   type RunLoopDeps,
   requireAction,
 } from './run-loop.js';
-import { completedToolStep, loadRun, loadThreadMessages, loadToolSteps, setStepCalls } from './run-store.js';
+import { completedToolStep, loadToolSteps, setStepCalls, startLoadingThreadMessages } from './run-store.js';
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
 
@@ -25,11 +25,9 @@ export async function continueAfterTools(
   outputs: Promise<ToolJobResult[]>,
   delivery: Delivery,
 ): Promise<void> {
-  // Thread messages wait for the run to end, so the history loads now; a failed load is handled where it is used.
-  const history = loadThreadMessages(deps.db, runId);
-  history.catch(() => undefined);
+  const history = startLoadingThreadMessages(deps.db, runId);
   const [run, toolSteps, results] = await Promise.all([
-    loadRun(deps.db, runId),
+    findRun(deps.db, runId),
     loadToolSteps(deps.db, runId),
     outputs,
   ]);

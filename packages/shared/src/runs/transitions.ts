@@ -1,6 +1,7 @@
 // Compare-and-set moves of a run's status: when two actors race, exactly one wins and the other learns it.
-import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
+import { prepared } from '../db/prepared.js';
 import { runs } from '../db/schema.js';
 import type { RunRow } from '../objects.js';
 import { allowedFrom, type RunStatus } from '../run-status.js';
@@ -26,8 +27,18 @@ export async function transitionRun(
   return row ?? null;
 }
 
-export async function findRun(db: Pick<Db, 'select'>, runId: string): Promise<RunRow | null> {
-  const [row] = await db.select().from(runs).where(eq(runs.id, runId));
+function runById(db: Db) {
+  return prepared(db, 'run', (name) =>
+    db
+      .select()
+      .from(runs)
+      .where(eq(runs.id, sql.placeholder('runId')))
+      .prepare(name),
+  );
+}
+
+export async function findRun(db: Db, runId: string): Promise<RunRow | null> {
+  const [row] = await runById(db).execute({ runId });
   return row ?? null;
 }
 
