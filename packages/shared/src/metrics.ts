@@ -14,7 +14,8 @@ export interface Metrics {
   costUsd: Counter<'model'>;
 }
 
-const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+/** Histogram buckets, in seconds, for every latency the services record. */
+export const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export function createMetrics(service: string): Metrics {
   const registry = new Registry();

@@ -122,12 +122,20 @@ export function isBuiltinToolType(type: string): type is BuiltinToolType {
   return (builtinToolTypes as string[]).includes(type);
 }
 
+// Built once: every model call advertises them, and no reader changes them.
+const builtinFunctionDefinitions = Object.fromEntries(
+  builtinToolTypes.map((type): [BuiltinToolType, FunctionDefinition] => [
+    type,
+    {
+      name: type,
+      description: builtinToolDescriptions[type],
+      parameters: z.toJSONSchema(builtinToolParameters[type], { io: 'input' }) as Record<string, unknown>,
+    },
+  ]),
+) as Record<BuiltinToolType, FunctionDefinition>;
+
 export function builtinFunctionDefinition(type: BuiltinToolType): FunctionDefinition {
-  return {
-    name: type,
-    description: builtinToolDescriptions[type],
-    parameters: z.toJSONSchema(builtinToolParameters[type], { io: 'input' }) as Record<string, unknown>,
-  };
+  return builtinFunctionDefinitions[type];
 }
 
 /** The functions the model may call for a list of declared tools (built-ins expanded, function tools as given). */

@@ -136,16 +136,12 @@ export async function finishExecution(
   await statement.execute({ ...patch.values, callId });
 }
 
-/** Settles a row left `running` by an attempt that never finished; undefined when it was settled meanwhile. */
-export async function markInterrupted(
-  db: Db,
-  callId: string,
-  outcome: Outcome,
-): Promise<Execution | undefined> {
-  const [row] = await db
+/** Settles a row left `running` by an attempt that never finished; false when it was settled meanwhile. */
+export async function markInterrupted(db: Db, callId: string, outcome: Outcome): Promise<boolean> {
+  const rows = await db
     .update(toolExecutions)
     .set(settlement(outcome, sql`(extract(epoch from now() - ${toolExecutions.startedAt}) * 1000)::int`))
     .where(and(eq(toolExecutions.callId, callId), eq(toolExecutions.status, 'running')))
-    .returning();
-  return row;
+    .returning({ callId: toolExecutions.callId });
+  return rows.length === 1;
 }

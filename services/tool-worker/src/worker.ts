@@ -8,6 +8,7 @@ import {
   createRedis,
   type Db,
   type Logger,
+  latencyBuckets,
   type Metrics,
   observeWorker,
   orderedShutdown,
@@ -122,7 +123,7 @@ function startWorker(config: Config, log: Logger, { connections, policies, metri
     name: 'threadwork_tool_duration_seconds',
     help: 'Time a built-in tool call took to execute, by tool and outcome',
     labelNames: ['tool', 'outcome'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    buckets: latencyBuckets,
     registers: [metrics.registry],
   });
   const processor = createToolInvokeProcessor({
