@@ -12,7 +12,7 @@ import {
   type Usage,
 } from '@threadwork/shared';
 import { and, eq, getTableColumns, type SQL, type Subquery, sql } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import type { PgInsertValue, PgTable } from 'drizzle-orm/pg-core';
 import { textContent, toolStepCompletion, toolStepCompletionParams } from './run-store.js';
 
 const { messages, runSteps } = schema;
@@ -50,31 +50,6 @@ const openedStepValues = () =>
     completedAt: null,
   }) satisfies Partial<RunStepRow>;
 
-/** The values of an opened answer message and its step, with placeholders for what varies between turns. */
-function openedPlaceholders() {
-  const { placeholder } = sql;
-  const run = {
-    runId: placeholder('runId'),
-    threadId: placeholder('threadId'),
-    assistantId: placeholder('assistantId'),
-  };
-  return {
-    step: {
-      ...openedStepValues(),
-      ...run,
-      id: placeholder('stepId'),
-      stepDetails: placeholder('stepDetails'),
-      createdAt: placeholder('now'),
-    },
-    message: {
-      ...openedMessageValues(),
-      ...run,
-      id: placeholder('messageId'),
-      createdAt: placeholder('now'),
-    },
-  };
-}
-
 /** The rows an opened answer stores, with fresh ids. */
 function openedRows(run: RunRow, now: Date): OpenedMessage {
   const ids = { runId: run.id, threadId: run.threadId, assistantId: run.assistantId };
@@ -89,32 +64,31 @@ function openedRows(run: RunRow, now: Date): OpenedMessage {
   return { message, step };
 }
 
-/** The placeholder values of `openedPlaceholders` for `opened`. */
-function openedParams({ message, step }: OpenedMessage) {
+/** An opened answer as prepared statements take it: its rows with placeholders, their values, and their shape. */
+function slottedOpened({ message, step }: OpenedMessage) {
+  const slottedMessage = slotted(messages, 'message', message);
+  const slottedStep = slotted(runSteps, 'step', step);
   return {
-    runId: step.runId,
-    threadId: step.threadId,
-    assistantId: step.assistantId,
-    messageId: message.id,
-    stepId: step.id,
-    stepDetails: step.stepDetails,
-    now: step.createdAt,
+    message: slottedMessage.columns,
+    step: slottedStep.columns,
+    values: { ...slottedMessage.values, ...slottedStep.values },
+    shape: `${slottedMessage.shape} ${slottedStep.shape}`,
   };
 }
 
 // Foreign keys are checked at the end of the statement, so the sibling inserts need no order.
-function insertOpenedMessage(db: Db) {
-  return prepared(db, 'open_message', (name) => {
-    const values = openedPlaceholders();
-    const insertStep = db.$with('inserted_step').as(db.insert(runSteps).values(values.step));
-    return db.with(insertStep).insert(messages).values(values.message).prepare(name);
+function insertOpenedMessage(db: Db, rows: ReturnType<typeof slottedOpened>) {
+  return prepared(db, `open_message ${rows.shape}`, (name) => {
+    const insertStep = db.$with('inserted_step').as(db.insert(runSteps).values(rows.step));
+    return db.with(insertStep).insert(messages).values(rows.message).prepare(name);
   });
 }
 
 /** Inserts the run's answer message and its message_creation step in one statement; answers the rows as stored. */
 export async function openMessage(db: Db, run: RunRow, now: Date): Promise<OpenedMessage> {
   const opened = openedRows(run, now);
-  await insertOpenedMessage(db).execute(openedParams(opened));
+  const rows = slottedOpened(opened);
+  await insertOpenedMessage(db, rows).execute(rows.values);
   return opened;
 }
 
@@ -130,39 +104,39 @@ export async function openMessageAfterToolStep(
   toolStep: RunStepRow,
 ): Promise<OpenedMessage | null> {
   const opened = openedRows(run, now);
-  const inserted = await insertOpenedMessageAfterToolStep(db).execute({
-    ...openedParams(opened),
+  const rows = slottedOpened(opened);
+  const inserted = await insertOpenedMessageAfterToolStep(db, rows).execute({
+    ...rows.values,
     ...toolStepCompletionParams(toolStep),
   });
   return inserted.length === 1 ? opened : null;
 }
 
-function insertOpenedMessageAfterToolStep(db: Db) {
-  return prepared(db, 'open_message_after_tool_step', (name) => {
+function insertOpenedMessageAfterToolStep(db: Db, rows: ReturnType<typeof slottedOpened>) {
+  return prepared(db, `open_message_after_tool_step ${rows.shape}`, (name) => {
     const completed = db.$with('completed_tool_step').as(toolStepCompletion(db));
-    const values = openedPlaceholders();
     // Both rows are selected from the completed step: no completed step, no rows.
     const insertStep = db
       .$with('inserted_step')
-      .as(db.insert(runSteps).select(rowFrom(db, runSteps, values.step, completed)));
+      .as(db.insert(runSteps).select(rowFrom(db, runSteps, rows.step, completed)));
     return db
       .with(completed, insertStep)
       .insert(messages)
-      .select(rowFrom(db, messages, values.message, completed))
+      .select(rowFrom(db, messages, rows.message, completed))
       .returning({ id: messages.id })
       .prepare(name);
   });
 }
 
-/** A SELECT of one row of `table` (every column, in the table's order) from each row of `source`. */
-function rowFrom<T extends PgTable>(db: Db, table: T, values: Record<string, unknown>, source: Subquery) {
+/** A SELECT of one row of `table` (every column, in the table's order, as slotted) from each row of `source`. */
+function rowFrom<T extends PgTable>(db: Db, table: T, columns: PgInsertValue<T>, source: Subquery) {
+  const slots = columns as Record<string, SQL | null | undefined>;
   const fields = Object.fromEntries(
     Object.entries(getTableColumns(table)).map(([key, column]) => {
-      const value = values[key];
+      const value = slots[key];
       if (value === undefined) throw new Error(`${key}: no value for ${column.name}`);
       // A null stays literal: the JSON encoder would store it as the JSON value `null`.
-      const expression = value === null ? sql`null` : sql`${sql.param(value, column)}`;
-      return [key, expression.as(column.name)];
+      return [key, (value ?? sql`null`).as(column.name)];
     }),
   ) as Record<keyof T['_']['columns'], SQL.Aliased>;
   return db.select(fields).from(source);
