@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { schema, type ToolJobResult } from '@threadwork/shared';
+import { waitFor } from '@threadwork/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startToolWorker, type ToolWorker } from '../src/worker.js';
 import { createEnvironment, silentLog, type TestEnvironment } from './support/environment.js';
 import { createToolQueue, type ToolQueue } from './support/queue.js';
 import { insertToolCalls } from './support/rows.js';
-import { waitFor } from './support/wait.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainModule = fileURLToPath(new URL('../src/main.ts', import.meta.url));

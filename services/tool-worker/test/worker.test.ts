@@ -1,12 +1,12 @@
 import { schema } from '@threadwork/shared';
 import { importCatalog } from '@threadwork/shared/catalog';
+import { waitFor } from '@threadwork/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startToolWorker, type ToolWorker } from '../src/worker.js';
 import { createEnvironment, silentLog, type TestEnvironment } from './support/environment.js';
 import { createToolQueue, type ToolQueue } from './support/queue.js';
 import { type CallSpec, insertToolCalls } from './support/rows.js';
-import { waitFor } from './support/wait.js';
 
 let env: TestEnvironment;
 let worker: ToolWorker;
