@@ -13,8 +13,10 @@ import type { AppDeps } from '../deps.js';
 export const NO_RETRY = { 'x-should-retry': 'false' } as const;
 
 /**
- * Appends the events and enqueues the job; answers the seq of the first event (where a stream of the change
- * starts). A run that cannot be announced or enqueued is failed, so it never sits queued with nobody to run it.
+ * Appends the events and enqueues the job in one round trip; answers the seq of the first event (where a stream of
+ * the change starts). Both go on the API's one Redis connection, the events first, so Redis has them before any
+ * worker can take the job. A run that cannot be announced or enqueued is failed, so it never sits queued with nobody
+ * to run it.
  */
 export async function announceAndEnqueue(
   deps: AppDeps,
@@ -23,8 +25,10 @@ export async function announceAndEnqueue(
   job: RunJob,
 ): Promise<number> {
   try {
-    const firstSeq = await deps.events.append(run.id, run.threadId, events);
-    await enqueueRun(deps.queues, job);
+    const [firstSeq] = await Promise.all([
+      deps.events.append(run.id, run.threadId, events),
+      enqueueRun(deps.queues, job),
+    ]);
     return firstSeq;
   } catch (error) {
     deps.log.error({ err: error, runId: run.id }, 'could not enqueue run');
