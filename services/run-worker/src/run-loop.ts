@@ -77,8 +77,8 @@ export interface Delivery {
 /** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
 export async function executeRun(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<void> {
   const history = startLoadingThreadMessages(deps.db, runId);
-  const run = await claim(deps, runId, delivery);
-  if (run) await driveModel(deps, run, { history });
+  const claimed = await claim(deps, runId, delivery);
+  if (claimed) await driveModel(deps, claimed.run, { history, announcing: claimed.announcing });
 }
 
 const WORKER_LOST: LastError = {
@@ -96,14 +96,23 @@ export async function failAbandonedRun(deps: RunLoopDeps, runId: string, deliver
   if (ended) deps.log.warn({ runId }, 'run abandoned by a stopped worker: failed');
 }
 
-async function claim(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<RunRow | null> {
+/**
+ * The claimed run, and its in_progress event on its way: the model is called meanwhile, and the run's later events
+ * follow it on the same connection. A failed append is handled where `announcing` is awaited.
+ */
+async function claim(
+  deps: RunLoopDeps,
+  runId: string,
+  delivery: Delivery,
+): Promise<{ run: RunRow; announcing: Promise<unknown> } | null> {
   const run = await claimRun(deps.db, runId, clock(deps));
   if (!run) {
     if (!(await endIfCancelling(deps, runId))) await failAbandonedRun(deps, runId, delivery);
     return null;
   }
-  await emit(deps, run, [{ event: 'thread.run.in_progress', data: toRunObject(run) }]);
-  return run;
+  const announcing = emit(deps, run, [{ event: 'thread.run.in_progress', data: toRunObject(run) }]);
+  announcing.catch(() => undefined);
+  return { run, announcing };
 }
 
 async function endIfCancelling(deps: RunLoopDeps, runId: string): Promise<boolean> {
@@ -121,6 +130,8 @@ export interface TurnInput {
   toolSteps?: RunStepRow[];
   /** A tool step whose outputs came back, as completed: stored with the turn's first write. */
   completing?: RunStepRow;
+  /** Events of the run appended before the turn and still on their way (awaited before the turn ends). */
+  announcing?: Promise<unknown>;
 }
 
 /** The tool step a turn was to complete is no longer open: another delivery or another actor has the run. */
@@ -220,7 +231,7 @@ async function callModel(
   }
   const started = performance.now();
   let deltas: DeltaStream | null = null;
-  let announced: Promise<unknown> = Promise.resolve();
+  let announced: Promise<unknown> = input.announcing ?? Promise.resolve();
   for await (const event of provider.stream(request, signal)) {
     switch (event.type) {
       case 'text':
@@ -229,7 +240,9 @@ async function callModel(
           const completing = result.completing;
           const opened = await openAnswer(deps, run, result);
           result.opened = opened;
-          announced = announceMessage(deps, run, opened, completing);
+          announced = Promise.all([announced, announceMessage(deps, run, opened, completing)]);
+          // Awaited when the answer ends; a model failure before that ends the run on its own path.
+          announced.catch(() => undefined);
           deltas = new DeltaStream(
             (text) =>
               emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(opened.message.id, text) }]),
