@@ -1,25 +1,21 @@
-// Per-key request rate limits (Redis-backed, shared by every API replica): over the limit answers 429 with Retry-After.
+// Per-key request rate limits (counted in Redis, shared by every API replica): over the limit answers 429 with
+// Retry-After.
 
 import { ApiError, type Redis } from '@threadwork/shared';
 import type { RequestHandler } from 'express';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { principalOf } from './auth.js';
+import { BudgetSpent, RequestBudgets } from './request-budgets.js';
 
 export function limitRequests(redis: Redis, keyPrefix: string, perMinute: number): RequestHandler {
-  const limiter = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: `${keyPrefix}:requests`,
-    points: perMinute,
-    duration: 60,
-  });
+  const budgets = new RequestBudgets(redis, `${keyPrefix}:requests`, perMinute);
   return async (_req, res, next) => {
     const { keyId } = principalOf(res);
     try {
-      const state = await limiter.consume(keyId);
+      const left = await budgets.take(keyId);
       res.set('x-ratelimit-limit-requests', String(perMinute));
-      res.set('x-ratelimit-remaining-requests', String(state.remainingPoints));
+      res.set('x-ratelimit-remaining-requests', String(left));
     } catch (error) {
-      if (!(error instanceof RateLimiterRes)) throw error;
+      if (!(error instanceof BudgetSpent)) throw error;
       const seconds = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
       throw new ApiError(
         429,
