@@ -8,11 +8,24 @@ import { type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
 let alice: OpenAI;
+let bob: OpenAI;
 
 beforeAll(async () => {
   stack = await startStack({}, { runWorker: false });
   alice = (await stack.newUser('alice')).client;
+  bob = (await stack.newUser('bob')).client;
 });
+
+async function queryOne<T>(text: string, values: unknown[]): Promise<T> {
+  const client = new pg.Client({ connectionString: stack.database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query(text, values);
+    return rows[0] as T;
+  } finally {
+    await client.end();
+  }
+}
 
 afterAll(async () => {
   await stack?.close();
@@ -64,15 +77,12 @@ describe('a created run as answered', () => {
       started_at: null,
     });
     // Absent values are SQL NULLs, not the JSON value null.
-    const client = new pg.Client({ connectionString: stack.database.url });
-    await client.connect();
-    const { rows } = await client.query(
+    const row = await queryOne(
       `select required_action is null and last_error is null and usage is null and incomplete_details is null
          as all_null from runs where id = $1`,
       [created.id],
     );
-    await client.end();
-    expect(rows).toEqual([{ all_null: true }]);
+    expect(row).toEqual({ all_null: true });
   });
 
   it('publishes nothing for a run that was refused (persisted first, published after)', async () => {
@@ -115,5 +125,86 @@ describe('a created run as answered', () => {
     expect(messages.data.map((message) => message.content)).toEqual([
       [{ type: 'text', text: { value: 'Hello', annotations: [] } }],
     ]);
+  });
+});
+
+describe('the assistant a run is made from (remembered by the API, checked by the run statement)', () => {
+  it('is the assistant as it is now, right after an update', async () => {
+    const assistant = await alice.beta.assistants.create({ model: 'offline', instructions: 'First.' });
+    const first = await alice.beta.threads.createAndRun({ assistant_id: assistant.id });
+    expect(first.instructions).toBe('First.');
+    await alice.beta.assistants.update(assistant.id, { instructions: 'Second.', temperature: 0.2 });
+    const second = await alice.beta.threads.createAndRun({ assistant_id: assistant.id });
+    expect(second).toMatchObject({ instructions: 'Second.', temperature: 0.2 });
+    const thread = await alice.beta.threads.create();
+    await alice.beta.assistants.update(assistant.id, { instructions: 'Third.' });
+    const third = await alice.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    expect(third.instructions).toBe('Third.');
+    expect(await alice.beta.threads.runs.retrieve(third.id, { thread_id: thread.id })).toEqual(third);
+  });
+
+  it('is never run once deleted, though it was remembered', async () => {
+    const assistant = await alice.beta.assistants.create({ model: 'offline' });
+    await alice.beta.threads.createAndRun({ assistant_id: assistant.id });
+    await alice.beta.assistants.delete(assistant.id);
+    const thread = await alice.beta.threads.create();
+    await expect(
+      alice.beta.threads.runs.create(thread.id, { assistant_id: assistant.id }),
+    ).rejects.toMatchObject({
+      status: 404,
+      error: { param: 'assistant_id' },
+    });
+    await expect(alice.beta.threads.createAndRun({ assistant_id: assistant.id })).rejects.toMatchObject({
+      status: 404,
+    });
+    expect((await alice.beta.threads.messages.list(thread.id)).data).toEqual([]);
+  });
+
+  it("is not another user's to run, though the API remembers it from its owner's run", async () => {
+    const alices = await alice.beta.assistants.create({ model: 'offline', instructions: 'Secret.' });
+    await alice.beta.threads.createAndRun({ assistant_id: alices.id });
+    const bobsThread = await bob.beta.threads.create();
+    await expect(
+      bob.beta.threads.runs.create(bobsThread.id, { assistant_id: alices.id }),
+    ).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(bob.beta.threads.createAndRun({ assistant_id: alices.id })).rejects.toMatchObject({
+      status: 404,
+    });
+  });
+});
+
+describe('the thread a run is written on (checked by the same statement)', () => {
+  it("refuses another user's thread as missing, and writes none of the run's messages there", async () => {
+    const bobs = await bob.beta.assistants.create({ model: 'offline' });
+    await bob.beta.threads.createAndRun({ assistant_id: bobs.id });
+    const alicesThread = await alice.beta.threads.create();
+    await expect(
+      bob.beta.threads.runs.create(alicesThread.id, {
+        assistant_id: bobs.id,
+        additional_messages: [{ role: 'user', content: 'Injected' }],
+      }),
+    ).rejects.toMatchObject({ status: 404, message: expect.stringContaining(alicesThread.id) });
+    expect((await alice.beta.threads.messages.list(alicesThread.id)).data).toEqual([]);
+    expect((await alice.beta.threads.runs.list(alicesThread.id)).data).toEqual([]);
+  });
+
+  it('answers the missing thread first when the assistant is missing too', async () => {
+    await expect(
+      alice.beta.threads.runs.create('thread_missing', { assistant_id: 'asst_missing' }),
+    ).rejects.toMatchObject({ status: 404, message: expect.stringContaining('thread_missing') });
+  });
+
+  it("gives an admin's run on a user's thread to the thread's owner", async () => {
+    const assistant = await alice.beta.assistants.create({ model: 'offline' });
+    const thread = await alice.beta.threads.create();
+    const run = await stack.admin.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    const owners = await queryOne<{ run: string; thread: string }>(
+      'select r.owner_id as run, t.owner_id as thread from runs r join threads t on t.id = r.thread_id where r.id = $1',
+      [run.id],
+    );
+    expect(owners.run).toBe(owners.thread);
+    expect(await alice.beta.threads.runs.retrieve(run.id, { thread_id: thread.id })).toEqual(run);
   });
 });

@@ -15,6 +15,7 @@ import { registerAdminKey } from './auth.js';
 import { ensureDefaultAssistant } from './chat/default-assistant.js';
 import type { AppDeps } from './deps.js';
 import { listen } from './http-server.js';
+import { AssistantSnapshots } from './runs/assistant-snapshots.js';
 import { RunFeed } from './sse/run-feed.js';
 import { VerifiedKeys } from './verified-keys.js';
 
@@ -40,7 +41,20 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   await ensureDefaultAssistant(db, config);
   const metrics = createMetrics('api');
   trackQueueDepth(metrics, [queues.runs, queues.tools]);
-  const deps: AppDeps = { db, queues, events, feed, keys, config, log, metrics, redis, checkReady };
+  const assistants = new AssistantSnapshots();
+  const deps: AppDeps = {
+    db,
+    queues,
+    events,
+    feed,
+    keys,
+    assistants,
+    config,
+    log,
+    metrics,
+    redis,
+    checkReady,
+  };
   const app = createApp(deps);
   const server = await listen(app, config.PORT, config.HTTP_KEEP_ALIVE_MS);
   const address = server.address();

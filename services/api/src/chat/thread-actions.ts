@@ -14,7 +14,7 @@ export async function openChatThread(
   principal: Principal,
   input: ThreadInput,
 ): Promise<{ thread: ChatThread; isNew: boolean }> {
-  const assistant = await resolveAssistant(deps, principal, input.assistant_id);
+  const assistant = (await resolveAssistant(deps, principal, input.assistant_id)).row;
   const metadata = input.metadata ?? {};
   const opened = input.reuse
     ? await reuseThread(deps.db, principal.keyId, assistant.id, metadata)

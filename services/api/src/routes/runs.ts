@@ -71,8 +71,7 @@ export function runsRouter(deps: AppDeps): Router {
 
   router.post('/threads/:threadId/runs', async (req, res) => {
     const input = parseInput(runSchema, req.body);
-    const thread = ownedThread(deps.db, principalOf(res), req.params.threadId);
-    const { run, firstSeq } = await createRun(deps, principalOf(res), thread, input, {
+    const { run, firstSeq } = await createRun(deps, principalOf(res), req.params.threadId, input, {
       additionalMessages: input.additional_messages,
     });
     await answer(res, run, firstSeq, input.stream);

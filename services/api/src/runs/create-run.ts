@@ -10,17 +10,17 @@ import {
   toRunObject,
   toThreadObject,
 } from '@threadwork/shared';
-import type { Principal } from '../auth.js';
+import { isAdmin, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { newUserMessage } from '../messages.js';
-import { findAssistant } from '../queries/assistants.js';
-import { activeRunId } from '../queries/threads.js';
+import { findAssistantSnapshot } from '../queries/assistants.js';
+import { activeRunId, ownedThread } from '../queries/threads.js';
 import { checkModel } from '../routes/assistants.js';
 import { type CreateThreadInput, initialMessages, newThreadRow } from '../routes/threads.js';
 import type { CreateMessageInput } from '../schemas/common.js';
 import type { RunSettingsInput } from '../schemas/runs.js';
-import { settledInOrder } from '../settled-in-order.js';
 import { announceAndEnqueue } from './announce.js';
+import type { AssistantSnapshot } from './assistant-snapshots.js';
 import { insertRun } from './insert-run.js';
 
 export interface CreatedRun {
@@ -33,10 +33,26 @@ function activeRunError(threadId: string, runId: string): ApiError {
   return new ApiError(400, `Thread ${threadId} already has an active run ${runId}.`);
 }
 
+interface PgError {
+  code?: string;
+  constraint?: string;
+  column?: string;
+}
+
+/** The Postgres error behind a failed statement (drizzle wraps it as the cause). */
+function pgErrorOf(error: unknown): PgError {
+  return (error as { cause?: PgError }).cause ?? (error as PgError);
+}
+
 function isActiveRunConflict(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string; constraint?: string } }).cause ?? error;
-  const pgError = cause as { code?: string; constraint?: string };
+  const pgError = pgErrorOf(error);
   return pgError.code === '23505' && pgError.constraint === 'runs_one_active_per_thread_idx';
+}
+
+/** Which column a statement left null against its NOT NULL constraint, if that is why it failed. */
+function nullColumn(error: unknown): string | null {
+  const pgError = pgErrorOf(error);
+  return pgError.code === '23502' ? (pgError.column ?? null) : null;
 }
 
 function effectiveInstructions(input: RunSettingsInput, assistant: AssistantRow): string {
@@ -46,32 +62,77 @@ function effectiveInstructions(input: RunSettingsInput, assistant: AssistantRow)
   return base.length > 0 ? `${base}\n\n${extra}` : extra;
 }
 
-export async function loadAssistantForRun(
+/**
+ * The assistant a run is made from. With a version (a snapshot, possibly remembered from an earlier run), the run's
+ * statement checks it; without one the row was read for this request.
+ */
+export type RunAssistant = AssistantSnapshot | { row: AssistantRow; version: null };
+
+/**
+ * The assistant as it is now (and remembered for later runs): for a caller that writes something before the run's
+ * statement checks the assistant, such as a new chat thread.
+ */
+export async function readAssistantForRun(
   deps: AppDeps,
   principal: Principal,
   assistantId: string,
-): Promise<AssistantRow> {
-  const assistant = await findAssistant(deps.db, principal, assistantId);
-  if (!assistant) {
+): Promise<AssistantSnapshot> {
+  const snapshot = await findAssistantSnapshot(deps.db, principal, assistantId);
+  if (!snapshot) {
     const error = notFound('assistant', assistantId);
     throw new ApiError(404, error.message, { param: 'assistant_id' });
   }
-  return assistant;
+  deps.assistants.remember(snapshot);
+  return snapshot;
 }
 
-/**
- * The assistant a run uses, checked before anything is written: visible to the caller (read here unless the caller
- * already loaded it), and a model that routes.
- */
-async function resolveRunAssistant(
+/** The assistant as remembered, else as read now: for a run whose statement is its first write. */
+function loadAssistantForRun(
   deps: AppDeps,
   principal: Principal,
-  input: Pick<RunSettingsInput, 'assistant_id' | 'model'>,
-  loaded?: AssistantRow,
-): Promise<AssistantRow> {
-  const assistant = loaded ?? (await loadAssistantForRun(deps, principal, input.assistant_id));
-  checkModel(deps, input.model ?? assistant.model);
-  return assistant;
+  assistantId: string,
+): Promise<AssistantSnapshot> {
+  const remembered = deps.assistants.visible(principal, assistantId);
+  return remembered ? Promise.resolve(remembered) : readAssistantForRun(deps, principal, assistantId);
+}
+
+/** A run checks its assistant's model routes before anything is written. */
+function checkRunModel(deps: AppDeps, input: Pick<RunSettingsInput, 'model'>, assistant: RunAssistant): void {
+  checkModel(deps, input.model ?? assistant.row.model);
+}
+
+/** A run's assistant changed since it was read: how many times the run is made again from a fresh read. */
+const ASSISTANT_REREADS = 3;
+
+/**
+ * Writes a run made from its assistant; when the assistant's row changed since it was read (the statement fails on
+ * runs.assistant_id), forgets it, reads it again and makes the run again. Other failures go to `onFailure`, which
+ * throws the error the caller should see or answers to try again.
+ */
+async function writeFromAssistant(
+  deps: AppDeps,
+  principal: Principal,
+  input: RunSettingsInput,
+  first: RunAssistant | undefined,
+  write: (assistant: RunAssistant) => Promise<RunRow>,
+  onFailure: (error: unknown) => Promise<void> = (error) => Promise.reject(error),
+): Promise<RunRow> {
+  let assistant = first;
+  for (let attempt = 1; ; attempt += 1) {
+    assistant ??= await loadAssistantForRun(deps, principal, input.assistant_id);
+    checkRunModel(deps, input, assistant);
+    try {
+      return await write(assistant);
+    } catch (error) {
+      if (attempt === ASSISTANT_REREADS) throw error;
+      if (nullColumn(error) === 'assistant_id') {
+        deps.assistants.forget(input.assistant_id);
+        assistant = undefined;
+      } else {
+        await onFailure(error);
+      }
+    }
+  }
 }
 
 /** The run a request asks for, as it will be stored: the request's settings over the assistant's, then defaults. */
@@ -125,14 +186,8 @@ function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
   ];
 }
 
-/** Writes the run, then (persisted first, published after) announces and enqueues it. */
-async function insertAndAnnounce(
-  deps: AppDeps,
-  run: RunRow,
-  insert: () => Promise<void>,
-  thread?: ThreadRow,
-): Promise<CreatedRun> {
-  await insert();
+/** After the run is written (persisted first, published after): announces and enqueues it. */
+async function announceCreated(deps: AppDeps, run: RunRow, thread?: ThreadRow): Promise<CreatedRun> {
   const firstSeq = await announceAndEnqueue(deps, run, announcement(run, thread), {
     name: 'run.execute',
     data: { runId: run.id },
@@ -141,35 +196,54 @@ async function insertAndAnnounce(
 }
 
 /**
- * A run on an existing thread (or its lookup, still under way), in one statement: the thread's row is touched first
- * (its row lock keeps a message from slipping in), then its messages and the run go in; the partial unique index
- * refuses a second active run.
+ * A run on an existing thread, in one statement: the thread's row is touched first (its row lock keeps a message
+ * from slipping in, and a thread that is missing or someone else's fails the statement), then its messages and the
+ * run go in; the partial unique index refuses a second active run.
  */
 export async function createRun(
   deps: AppDeps,
   principal: Principal,
-  threadLookup: ThreadRow | Promise<ThreadRow>,
+  threadId: string,
   input: RunSettingsInput,
   options: {
     additionalMessages?: CreateMessageInput[] | null;
-    /** The assistant of `input.assistant_id`, when the caller has read it already: its model is still checked. */
-    assistant?: AssistantRow;
+    /** The assistant of `input.assistant_id`, when the caller has it already: its model is still checked. */
+    assistant?: RunAssistant;
   } = {},
 ): Promise<CreatedRun> {
-  // The assistant is read while the thread is (a missing thread is still the error a caller sees first).
-  const [thread, assistant] = await settledInOrder(
-    Promise.resolve(threadLookup),
-    resolveRunAssistant(deps, principal, input, options.assistant),
+  // A missing thread is the error a caller sees first, also when the assistant is missing too.
+  const assistant =
+    options.assistant ??
+    (await loadAssistantForRun(deps, principal, input.assistant_id).catch(async (error: unknown) => {
+      await ownedThread(deps.db, principal, threadId);
+      throw error;
+    }));
+  const owner = isAdmin(principal) ? null : principal.keyId;
+  const run = await writeFromAssistant(
+    deps,
+    principal,
+    input,
+    assistant,
+    async (from) => {
+      const now = new Date();
+      const extra = (options.additionalMessages ?? []).map((message) =>
+        newUserMessage(threadId, message, now),
+      );
+      // The run's owner is its thread's, which the statement reads from the row it touches.
+      const made = newRunRow(deps, { id: threadId, ownerId: principal.keyId }, from.row, input, now);
+      const touch = { id: threadId, now, owner };
+      return { ...made, ownerId: await insertRun(deps.db, made, { touch }, extra, from.version) };
+    },
+    async (error) => {
+      if (isActiveRunConflict(error)) {
+        throw activeRunError(threadId, (await activeRunId(deps.db, threadId)) ?? 'unknown');
+      }
+      // No thread to touch: the 404 of a thread that is missing or someone else's.
+      if (nullColumn(error) === 'thread_id') await ownedThread(deps.db, principal, threadId);
+      throw error;
+    },
   );
-  const now = new Date();
-  const extra = (options.additionalMessages ?? []).map((message) => newUserMessage(thread.id, message, now));
-  const run = newRunRow(deps, thread, assistant, input, now);
-  return insertAndAnnounce(deps, run, () =>
-    insertRun(deps.db, run, { touch: { id: thread.id, now } }, extra).catch(async (error: unknown) => {
-      if (!isActiveRunConflict(error)) throw error;
-      throw activeRunError(thread.id, (await activeRunId(deps.db, thread.id)) ?? 'unknown');
-    }),
-  );
+  return announceCreated(deps, run);
 }
 
 /** Create-thread-and-run: the thread, its messages and the run in one statement (nobody else sees the thread yet). */
@@ -179,9 +253,12 @@ export async function createThreadAndRun(
   threadInput: CreateThreadInput,
   input: RunSettingsInput,
 ): Promise<CreatedRun> {
-  const assistant = await resolveRunAssistant(deps, principal, input);
   const thread = newThreadRow(principal.keyId, threadInput, new Date());
   const initial = initialMessages(thread, threadInput);
-  const run = newRunRow(deps, thread, assistant, input, thread.createdAt);
-  return insertAndAnnounce(deps, run, () => insertRun(deps.db, run, { insert: thread }, initial), thread);
+  const run = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
+    const made = newRunRow(deps, thread, from.row, input, thread.createdAt);
+    await insertRun(deps.db, made, { insert: thread }, initial, from.version);
+    return made;
+  });
+  return announceCreated(deps, run, thread);
 }
