@@ -30,8 +30,8 @@ function send(stream: SseStream, event: RunEvent): void {
 
 /**
  * Streams a run's events after `afterSeq` until a final run event, then `done`. Following the run (the step that
- * can fail) happens before the 200 goes out, so a failure is still a JSON error; events that arrive meanwhile wait,
- * and the list they waited in is let go once they are sent.
+ * can fail) happens before the 200 goes out, so a failure is still a JSON error; the feed holds the events until
+ * the stream is open.
  */
 export async function streamAssistantsRun(
   res: Response,
@@ -40,15 +40,7 @@ export async function streamAssistantsRun(
   afterSeq: number,
   options: SseOptions,
 ): Promise<void> {
-  let waiting: RunEvent[] | null = [];
-  let stream: SseStream | null = null;
-  const stop = await feed.follow(runId, afterSeq, (event) => {
-    if (stream) send(stream, event);
-    else waiting?.push(event);
-  });
-  const open = openSse(res, options, stop);
-  const early = waiting;
-  waiting = null;
-  stream = open;
-  for (const event of early) send(open, event);
+  const followed = await feed.hold(runId, afterSeq);
+  const stream = openSse(res, options, () => followed.stop());
+  followed.start((event) => send(stream, event));
 }

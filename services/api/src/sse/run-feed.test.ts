@@ -44,6 +44,52 @@ describe('RunFeed', () => {
     expect(events.seen).toEqual([2, 3, 4, 5]);
   });
 
+  it('holds the history and every event published before start, then delivers them in order, once, and follows on', async () => {
+    const runId = newId('run');
+    const threadId = newId('thread');
+    await bus.append(runId, threadId, [delta(1), delta(2), delta(3)]);
+    const held = collect(6);
+    const followed = await feed.hold(runId, 1);
+    // A started follower on the same subscriber sees each message in the same dispatch as the held one.
+    const witness = collect(5);
+    const stopWitness = await feed.follow(runId, 0, witness.onEvent);
+    await bus.append(runId, threadId, [delta(4), delta(5)]);
+    await witness.done;
+    expect(held.seen).toEqual([]);
+    followed.start(held.onEvent);
+    expect(held.seen).toEqual([2, 3, 4, 5]);
+    await bus.append(runId, threadId, [delta(6)]);
+    await held.done;
+    followed.stop();
+    stopWitness();
+    expect(held.seen).toEqual([2, 3, 4, 5, 6]);
+  });
+
+  it('sends nothing held once stopped before start, and lets the subscription go', async () => {
+    const runId = newId('run');
+    await bus.append(runId, newId('thread'), [delta(1)]);
+    const channels = subscriber.channelCount;
+    const followed = await feed.hold(runId, 0);
+    expect(subscriber.channelCount).toBe(channels + 1);
+    followed.stop();
+    const held = collect(1);
+    followed.start(held.onEvent);
+    expect(held.seen).toEqual([]);
+    expect(subscriber.channelCount).toBe(channels);
+  });
+
+  it('rejects when the history cannot be read, leaving no subscription behind', async () => {
+    const closed = createRedis(redisUrl, 'producer', 'run-feed-test-closed');
+    closed.disconnect();
+    const unreadable = new RunFeed(
+      new EventBus(closed, { prefix: randomPrefix(), maxLength: 100, ttlSeconds: 60 }),
+      subscriber,
+    );
+    const channels = subscriber.channelCount;
+    await expect(unreadable.hold(newId('run'), 0)).rejects.toThrow();
+    expect(subscriber.channelCount).toBe(channels);
+  });
+
   it('lets two followers of one run go independently, and unsubscribes when the last one stops', async () => {
     const runId = newId('run');
     const threadId = newId('thread');

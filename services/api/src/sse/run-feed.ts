@@ -3,31 +3,64 @@ import { type ChannelSubscriber, type EventBus, parseEnvelope, type RunEvent } f
 
 export type RunEventListener = (event: RunEvent) => void;
 
-/** One follower's order: live events wait while the history is read, then each seq after `last` goes out once. */
-class RunFollower {
-  private buffered: RunEvent[] | null = [];
+/**
+ * A run that is followed (subscribed, history read) but whose events are held until `start`, so a caller can do
+ * its fallible steps first and lose nothing meanwhile.
+ */
+export interface HeldRun {
+  /** Sends the held events, lets go of the list they waited in, and sends later ones as they come. */
+  start(onEvent: RunEventListener): void;
+  /** Unsubscribes; nothing is sent after this, held or live. */
+  stop(): void;
+}
 
-  constructor(
-    private last: number,
-    private readonly onEvent: RunEventListener,
-  ) {}
+function bySeq(a: RunEvent, b: RunEvent): number {
+  return a.seq - b.seq;
+}
 
-  receive(event: RunEvent): void {
-    if (this.buffered) this.buffered.push(event);
-    else this.deliver(event);
+/**
+ * One follower's order: the history and the live events that arrive around it are held as they come, then put in
+ * order at `start`, and each seq after `last` goes out once. Thousands are open at once, so this one object is
+ * all a follower keeps.
+ */
+class RunFollower implements HeldRun {
+  private held: RunEvent[] | null = [];
+  private onEvent: RunEventListener | null = null;
+  private unsubscribe: (() => Promise<void>) | null = null;
+
+  constructor(private last: number) {}
+
+  async subscribe(subscriber: ChannelSubscriber, channel: string): Promise<void> {
+    this.unsubscribe = await subscriber.subscribe(channel, (raw) => this.receive(parseEnvelope(raw)));
   }
 
-  catchUp(history: RunEvent[]): void {
-    for (const event of history) this.deliver(event);
-    const pending = this.buffered ?? [];
-    this.buffered = null;
-    for (const event of pending.sort((a, b) => a.seq - b.seq)) this.deliver(event);
+  holdHistory(history: RunEvent[]): void {
+    if (this.held) this.held = history.concat(this.held);
+  }
+
+  start(onEvent: RunEventListener): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    this.onEvent = onEvent;
+    for (const event of held.sort(bySeq)) this.deliver(event);
+  }
+
+  stop(): void {
+    this.held = null;
+    this.onEvent = null;
+    void this.unsubscribe?.();
+  }
+
+  private receive(event: RunEvent): void {
+    if (this.held) this.held.push(event);
+    else this.deliver(event);
   }
 
   private deliver(event: RunEvent): void {
     if (event.seq <= this.last) return;
     this.last = event.seq;
-    this.onEvent(event);
+    this.onEvent?.(event);
   }
 }
 
@@ -37,18 +70,26 @@ export class RunFeed {
     private readonly subscriber: ChannelSubscriber,
   ) {}
 
-  /** Delivers every event with seq > afterSeq exactly once and in order; answers a function that stops it. */
-  async follow(runId: string, afterSeq: number, onEvent: RunEventListener): Promise<() => void> {
-    const follower = new RunFollower(afterSeq, onEvent);
-    const unsubscribe = await this.subscriber.subscribe(this.events.channel(runId), (raw) =>
-      follower.receive(parseEnvelope(raw)),
-    );
+  /**
+   * Subscribes and reads the history, so a failure surfaces here (with the subscription released), and holds
+   * every event with seq > afterSeq until `start`, which delivers each exactly once and in order.
+   */
+  async hold(runId: string, afterSeq: number): Promise<HeldRun> {
+    const follower = new RunFollower(afterSeq);
+    await follower.subscribe(this.subscriber, this.events.channel(runId));
     try {
-      follower.catchUp(await this.events.read(runId, afterSeq));
+      follower.holdHistory(await this.events.read(runId, afterSeq));
     } catch (error) {
-      void unsubscribe();
+      follower.stop();
       throw error;
     }
-    return () => void unsubscribe();
+    return follower;
+  }
+
+  /** Delivers every event with seq > afterSeq exactly once and in order; answers a function that stops it. */
+  async follow(runId: string, afterSeq: number, onEvent: RunEventListener): Promise<() => void> {
+    const run = await this.hold(runId, afterSeq);
+    run.start(onEvent);
+    return () => run.stop();
   }
 }

@@ -18,7 +18,7 @@ import { z } from 'zod';
 
 import { loadChatView } from '../chat/run-records.js';
 import { type ChatRunView, hasStopped } from '../chat/run-view.js';
-import type { RunFeed } from './run-feed.js';
+import type { HeldRun, RunEventListener, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
 export interface DoneData {
@@ -198,18 +198,24 @@ function replayFrames(run: RunRow, view: ChatRunView, lastSeq: number): string {
  * Relays followed run events to a stream: thread_id before the first one (unless resumed), simple events after,
  * and at the final event the ending told from Postgres (or from the event when Postgres cannot be read).
  */
-function simpleRelay(deps: SimpleStreamDeps, run: RunRow, afterSeq: number, stop: () => void) {
+function simpleRelay(
+  deps: SimpleStreamDeps,
+  run: RunRow,
+  afterSeq: number,
+  followed: HeldRun,
+  stream: SseStream,
+): RunEventListener {
   let hasSentThreadId = afterSeq > 0;
   let isEnding = false;
-  const finish = async (open: SseStream, final: RunEvent, frames: string[]) => {
+  const finish = async (final: RunEvent, frames: string[]) => {
     isEnding = true;
-    stop();
+    followed.stop();
     const view = await loadChatView(deps.db, run.id).catch(() => null);
     const ending = view ? endingEvents(view) : [{ event: 'done' as const, data: doneFromEvent(run, final) }];
-    open.write([...frames, ...ending.map((event) => simpleFrame(final.seq, event))].join(''));
-    open.end();
+    stream.write([...frames, ...ending.map((event) => simpleFrame(final.seq, event))].join(''));
+    stream.end();
   };
-  return (open: SseStream, event: RunEvent) => {
+  return (event) => {
     if (isEnding) return;
     const frames: string[] = [];
     if (!hasSentThreadId) {
@@ -217,11 +223,11 @@ function simpleRelay(deps: SimpleStreamDeps, run: RunRow, afterSeq: number, stop
       frames.push(simpleFrame(event.event === 'thread.run.created' ? event.seq : null, threadIdEvent(run)));
     }
     if (finalRunEvents.has(event.event)) {
-      void finish(open, event, frames);
+      void finish(event, frames);
       return;
     }
     frames.push(...toSimpleEvents(event).map((simple) => simpleFrame(event.seq, simple)));
-    if (frames.length > 0) open.write(frames.join(''));
+    if (frames.length > 0) stream.write(frames.join(''));
   };
 }
 
@@ -246,18 +252,8 @@ export async function streamSimpleRun(
     stream.end();
     return;
   }
-  let waiting: RunEvent[] | null = [];
-  let stream: SseStream | null = null;
-  let stop: () => void = () => {};
-  const send = simpleRelay(deps, run, afterSeq, () => stop());
-  stop = await deps.feed.follow(run.id, afterSeq, (event) => {
-    if (stream) send(stream, event);
-    else waiting?.push(event);
-  });
-  const open = openSse(res, options, stop);
-  const early = waiting;
-  waiting = null;
-  stream = open;
-  if (afterSeq > 0) open.write(simpleFrame(null, threadIdEvent(run)));
-  for (const event of early) send(open, event);
+  const followed = await deps.feed.hold(run.id, afterSeq);
+  const stream = openSse(res, options, () => followed.stop());
+  if (afterSeq > 0) stream.write(simpleFrame(null, threadIdEvent(run)));
+  followed.start(simpleRelay(deps, run, afterSeq, followed, stream));
 }
