@@ -1,5 +1,4 @@
-// Writes of a turn's answer message: opened with its step in one statement, closed as part of the turn's last one;
-// an answer that arrived whole is written only by the turn's last statement, already closed.
+// Writes of a turn's answer message: opened with its step in one statement, closed as part of the turn's last one.
 
 import {
   type Db,
@@ -51,8 +50,8 @@ const openedStepValues = () =>
     completedAt: null,
   }) satisfies Partial<RunStepRow>;
 
-/** The rows of a new answer, as opened, with fresh ids (not yet written). */
-export function openedRows(run: RunRow, now: Date): OpenedMessage {
+/** The rows an opened answer stores, with fresh ids. */
+function openedRows(run: RunRow, now: Date): OpenedMessage {
   const ids = { runId: run.id, threadId: run.threadId, assistantId: run.assistantId };
   const message: MessageRow = { ...openedMessageValues(), ...ids, id: newId('message'), createdAt: now };
   const step: RunStepRow = {
@@ -85,10 +84,12 @@ function insertOpenedMessage(db: Db, rows: ReturnType<typeof slottedOpened>) {
   });
 }
 
-/** Inserts the run's answer message and its message_creation step (as `openedRows` made them) in one statement. */
-export async function openMessage(db: Db, opened: OpenedMessage): Promise<void> {
+/** Inserts the run's answer message and its message_creation step in one statement; answers the rows as stored. */
+export async function openMessage(db: Db, run: RunRow, now: Date): Promise<OpenedMessage> {
+  const opened = openedRows(run, now);
   const rows = slottedOpened(opened);
   await insertOpenedMessage(db, rows).execute(rows.values);
+  return opened;
 }
 
 /**
@@ -98,15 +99,17 @@ export async function openMessage(db: Db, opened: OpenedMessage): Promise<void> 
  */
 export async function openMessageAfterToolStep(
   db: Db,
-  opened: OpenedMessage,
+  run: RunRow,
+  now: Date,
   toolStep: RunStepRow,
-): Promise<boolean> {
+): Promise<OpenedMessage | null> {
+  const opened = openedRows(run, now);
   const rows = slottedOpened(opened);
   const inserted = await insertOpenedMessageAfterToolStep(db, rows).execute({
     ...rows.values,
     ...toolStepCompletionParams(toolStep),
   });
-  return inserted.length === 1;
+  return inserted.length === 1 ? opened : null;
 }
 
 function insertOpenedMessageAfterToolStep(db: Db, rows: ReturnType<typeof slottedOpened>) {
@@ -142,8 +145,6 @@ function rowFrom<T extends PgTable>(db: Db, table: T, columns: PgInsertValue<T>,
 /** How a turn closes its answer message and the message_creation step that holds it. */
 export interface MessageClosing {
   opened: OpenedMessage;
-  /** Whether the opened rows were written (false: the answer arrived whole, and is written closed). */
-  written: boolean;
   text: string;
   outcome: 'completed' | 'incomplete';
   stepUsage: Usage | null;
@@ -162,26 +163,11 @@ function stepPatch({ stepUsage, now }: MessageClosing): Partial<RunStepRow> {
 }
 
 /** A closing as a prepared statement takes it: the writes with placeholders, their values, and their shape. */
-export function slottedClosing(closing: MessageClosing): {
-  write: ClosingWrite;
-  values: Record<string, unknown>;
-  shape: string;
-} {
-  if (!closing.written) {
-    const closed = closedRows(closing);
-    const message = slotted(messages, 'message', closed.message);
-    const step = slotted(runSteps, 'step', closed.step);
-    return {
-      write: { kind: 'insert', message: message.columns, step: step.columns },
-      values: { ...message.values, ...step.values },
-      shape: `insert ${message.shape} ${step.shape}`,
-    };
-  }
+export function slottedClosing(closing: MessageClosing) {
   const message = slotted(messages, 'message', messagePatch(closing));
   const step = slotted(runSteps, 'step', stepPatch(closing));
   return {
     write: {
-      kind: 'update',
       messageId: slot('messageId'),
       stepId: slot('stepId'),
       message: message.columns,
@@ -193,7 +179,7 @@ export function slottedClosing(closing: MessageClosing): {
       messageId: closing.opened.message.id,
       stepId: closing.opened.step.id,
     },
-    shape: `update ${message.shape} ${step.shape}`,
+    shape: `${message.shape} ${step.shape}`,
   };
 }
 
@@ -205,55 +191,28 @@ export function closedRows(closing: MessageClosing): OpenedMessage {
   };
 }
 
-/** What closing a message writes, as a prepared statement's slots: the two rows' patches, or the rows themselves. */
-export type ClosingWrite =
-  | {
-      kind: 'update';
-      messageId: SQL;
-      stepId: SQL;
-      message: Record<string, unknown>;
-      step: Record<string, unknown>;
-    }
-  | { kind: 'insert'; message: PgInsertValue<typeof messages>; step: PgInsertValue<typeof runSteps> };
-
-/** A condition the closing writes wait on: `holds` as SQL, and a CTE with one row when it holds. */
-export interface ClosingGate {
-  holds: SQL;
-  row: Subquery;
+/** What closing a message writes: the two rows' ids and patches, as a prepared statement's slots. */
+export interface ClosingWrite {
+  messageId: SQL;
+  stepId: SQL;
+  message: Record<string, unknown>;
+  step: Record<string, unknown>;
 }
 
 /** The closing as two CTEs of a larger statement; `gate`, when given, must hold for them to write. */
-export function closeMessageWrites(db: Db, closing: ClosingWrite, gate?: ClosingGate) {
-  if (closing.kind === 'insert') {
-    return [
-      db
-        .$with('closed_message')
-        .as(
-          gate
-            ? db.insert(messages).select(rowFrom(db, messages, closing.message, gate.row))
-            : db.insert(messages).values(closing.message),
-        ),
-      db
-        .$with('closed_step')
-        .as(
-          gate
-            ? db.insert(runSteps).select(rowFrom(db, runSteps, closing.step, gate.row))
-            : db.insert(runSteps).values(closing.step),
-        ),
-    ];
-  }
+export function closeMessageWrites(db: Db, closing: ClosingWrite, gate?: SQL) {
   return [
     db.$with('closed_message').as(
       db
         .update(messages)
         .set(closing.message)
-        .where(and(eq(messages.id, closing.messageId), gate?.holds)),
+        .where(and(eq(messages.id, closing.messageId), gate)),
     ),
     db.$with('closed_step').as(
       db
         .update(runSteps)
         .set(closing.step)
-        .where(and(eq(runSteps.id, closing.stepId), gate?.holds)),
+        .where(and(eq(runSteps.id, closing.stepId), gate)),
     ),
   ];
 }

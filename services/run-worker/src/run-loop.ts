@@ -29,7 +29,6 @@ import {
   closedRows,
   type MessageClosing,
   type OpenedMessage,
-  openedRows,
   openMessage,
   openMessageAfterToolStep,
 } from './message-writes.js';
@@ -142,11 +141,7 @@ interface TurnResult {
   /** The tool step still to be stored as completed, until a write of the turn has stored it. */
   completing: RunStepRow | null;
   text: string;
-  /** The answer's rows from its first text on; `deltas` once they are written and announced. */
   opened: OpenedMessage | null;
-  deltas: DeltaStream | null;
-  /** Text deltas that arrived before the answer was written, in order. */
-  held: string[];
   calls: ModelToolCall[];
   usage: Usage;
   /** `prompt_limit`: the model was not called, the prompt is over max_prompt_tokens even when cut. */
@@ -160,8 +155,6 @@ function emptyTurn(completing: RunStepRow | null): TurnResult {
     completing,
     text: '',
     opened: null,
-    deltas: null,
-    held: [],
     calls: [],
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     finish: 'stop',
@@ -193,7 +186,7 @@ export async function driveModel(deps: RunLoopDeps, run: RunRow, input: TurnInpu
   } catch (error) {
     if (error instanceof ToolStepClosed) return;
     // What was streamed stays on the message, which the ending marks incomplete.
-    if (turn.opened && turn.deltas) await saveMessageText(deps.db, turn.opened.message.id, turn.text);
+    if (turn.opened) await saveMessageText(deps.db, turn.opened.message.id, turn.text);
     // The tool outputs are kept whatever became of the turn.
     if (!(await completeToolStepAlone(deps, run, turn))) return;
     if (watch.signal.aborted) {
@@ -237,94 +230,58 @@ async function callModel(
     return;
   }
   const started = performance.now();
+  let deltas: DeltaStream | null = null;
   let announced: Promise<unknown> = input.announcing ?? Promise.resolve();
-  const events = provider.stream(request, signal)[Symbol.asyncIterator]();
-  try {
-    for (let next = events.next(); ; next = events.next()) {
-      // The answer is opened (written, announced, streamed) once its next event is not there yet. An answer that
-      // arrives whole is written once, already closed, by the turn's last statement.
-      if (result.opened && !result.deltas && !(await settlesNow(next))) {
-        const { announcing } = await openAnswer(deps, run, result.opened, result);
-        announced = Promise.all([announced, announcing]);
-        // Awaited when the answer ends; a model failure before that ends the run on its own path.
-        announced.catch(() => undefined);
-      }
-      const item = await next;
-      if (item.done) break;
-      const event = item.value;
-      switch (event.type) {
-        case 'text':
-          if (!result.opened) {
-            result.firstTokenMs = performance.now() - started;
-            result.opened = openedRows(run, clock(deps));
-          }
-          result.text += event.delta;
-          if (result.deltas) result.deltas.push(event.delta);
-          else result.held.push(event.delta);
-          break;
-        case 'tool_call':
-          result.firstTokenMs ??= performance.now() - started;
-          // parallel_tool_calls: false allows one call per turn, whatever the model sent.
-          if (run.parallelToolCalls || result.calls.length === 0) result.calls.push(event.call);
-          break;
-        case 'usage':
-          result.usage = {
-            prompt_tokens: event.promptTokens,
-            completion_tokens: event.completionTokens,
-            total_tokens: event.promptTokens + event.completionTokens,
-          };
-          break;
-        case 'finish':
-          result.finish = event.reason;
-          break;
-      }
+  for await (const event of provider.stream(request, signal)) {
+    switch (event.type) {
+      case 'text':
+        if (!result.opened) {
+          result.firstTokenMs = performance.now() - started;
+          const completing = result.completing;
+          const opened = await openAnswer(deps, run, result);
+          result.opened = opened;
+          announced = Promise.all([announced, announceMessage(deps, run, opened, completing)]);
+          // Awaited when the answer ends; a model failure before that ends the run on its own path.
+          announced.catch(() => undefined);
+          deltas = new DeltaStream(
+            (text) =>
+              emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(opened.message.id, text) }]),
+            deps.config.COALESCE_DELTAS,
+          );
+        }
+        result.text += event.delta;
+        deltas?.push(event.delta);
+        break;
+      case 'tool_call':
+        result.firstTokenMs ??= performance.now() - started;
+        // parallel_tool_calls: false allows one call per turn, whatever the model sent.
+        if (run.parallelToolCalls || result.calls.length === 0) result.calls.push(event.call);
+        break;
+      case 'usage':
+        result.usage = {
+          prompt_tokens: event.promptTokens,
+          completion_tokens: event.completionTokens,
+          total_tokens: event.promptTokens + event.completionTokens,
+        };
+        break;
+      case 'finish':
+        result.finish = event.reason;
+        break;
     }
-  } catch (error) {
-    // Lets the provider close its stream (an event may still be on its way when a write failed).
-    events.return?.(undefined).catch(() => undefined);
-    throw error;
   }
   await announced;
-  await result.deltas?.flush();
+  await deltas?.flush();
   result.latencyMs = performance.now() - started;
 }
 
-/** True when the promise has settled before the event loop's next turn (what it waits for has arrived). */
-function settlesNow(promise: Promise<unknown>): Promise<boolean> {
-  const settled = promise.then(
-    () => true,
-    () => true,
-  );
-  return Promise.race([settled, new Promise<boolean>((resolve) => setImmediate(resolve, false))]);
-}
-
-/**
- * Writes the answer's rows (completing the turn's tool step in the same statement when there is one), then
- * announces them and streams the text so far; answers the announcement, on its way.
- */
-async function openAnswer(
-  deps: RunLoopDeps,
-  run: RunRow,
-  opened: OpenedMessage,
-  turn: TurnResult,
-): Promise<{ announcing: Promise<unknown> }> {
-  const completing = turn.completing;
-  if (!completing) {
-    await openMessage(deps.db, opened);
-  } else {
-    if (!(await openMessageAfterToolStep(deps.db, opened, completing))) {
-      throw new ToolStepClosed(`tool step ${completing.id} is no longer open`);
-    }
-    turn.completing = null;
-  }
-  const announcing = announceMessage(deps, run, opened, completing);
-  turn.deltas = new DeltaStream(
-    (text) => emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(opened.message.id, text) }]),
-    deps.config.COALESCE_DELTAS,
-  );
-  for (const text of turn.held) turn.deltas.push(text);
-  turn.held = [];
-  return { announcing };
+/** Opens the answer message, completing the turn's tool step in the same statement when there is one. */
+async function openAnswer(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<OpenedMessage> {
+  const toolStep = turn.completing;
+  if (!toolStep) return openMessage(deps.db, run, clock(deps));
+  const opened = await openMessageAfterToolStep(deps.db, run, clock(deps), toolStep);
+  if (!opened) throw new ToolStepClosed(`tool step ${toolStep.id} is no longer open`);
+  turn.completing = null;
+  return opened;
 }
 
 /**
@@ -351,21 +308,15 @@ function announceMessage(
   opened: OpenedMessage,
   completedToolStep: RunStepRow | null,
 ) {
-  return emit(deps, run, [
-    ...(completedToolStep ? [stepCompleted(completedToolStep)] : []),
-    ...openedEvents(opened),
-  ]);
-}
-
-function openedEvents(opened: OpenedMessage): NewRunEvent[] {
   const step = toRunStepObject(opened.step);
   const message = toMessageObject(opened.message);
-  return [
+  return emit(deps, run, [
+    ...(completedToolStep ? [stepCompleted(completedToolStep)] : []),
     { event: 'thread.run.step.created', data: step },
     { event: 'thread.run.step.in_progress', data: step },
     { event: 'thread.message.created', data: message },
     { event: 'thread.message.in_progress', data: message },
-  ];
+  ]);
 }
 
 function textDelta(messageId: string, value: string) {
@@ -396,7 +347,7 @@ async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Pro
   });
   if (!ended) throw new Error('run was moved by another actor');
   await emit(deps, run, [
-    ...closedEvents(deps, turn, closing),
+    ...closedEvents(closing),
     { event: `thread.run.${ending.status}`, data: toRunObject(ended) },
   ]);
 }
@@ -407,27 +358,13 @@ function closingOf(
   stepUsage: Usage | null,
   now: Date,
 ): MessageClosing | null {
-  const written = turn.deltas !== null;
-  return turn.opened && { opened: turn.opened, written, text: turn.text, outcome, stepUsage, now };
+  return turn.opened && { opened: turn.opened, text: turn.text, outcome, stepUsage, now };
 }
 
-/**
- * The closing's events; an answer that arrived whole is announced with them, its text as one delta (or as the
- * deltas that came, when they are not coalesced).
- */
-function closedEvents(deps: RunLoopDeps, turn: TurnResult, closing: MessageClosing | null): NewRunEvent[] {
+function closedEvents(closing: MessageClosing | null): NewRunEvent[] {
   if (!closing) return [];
   const closed = closedRows(closing);
-  const { message } = closing.opened;
-  const deltas = deps.config.COALESCE_DELTAS ? [closing.text].filter(Boolean) : turn.held;
-  const whole: NewRunEvent[] = closing.written
-    ? []
-    : [
-        ...openedEvents(closing.opened),
-        ...deltas.map((text) => ({ event: 'thread.message.delta', data: textDelta(message.id, text) })),
-      ];
   return [
-    ...whole,
     { event: `thread.message.${closing.outcome}`, data: toMessageObject(closed.message) },
     stepCompleted(closed.step),
   ];
@@ -454,7 +391,7 @@ async function openToolCalls(deps: RunLoopDeps, run: RunRow, turn: TurnResult, n
   const step = await openToolTurn(deps.db, { run, calls, usageLog: turnUsageLog(deps, run, turn), closing });
   const announced = emptyToolStep(step);
   await emit(deps, run, [
-    ...closedEvents(deps, turn, closing),
+    ...closedEvents(closing),
     { event: 'thread.run.step.created', data: announced },
     { event: 'thread.run.step.in_progress', data: announced },
     ...calls.map((call, index) => ({

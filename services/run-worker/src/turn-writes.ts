@@ -157,7 +157,7 @@ function endTurnStatement(db: Db, shape: EndTurnShape) {
     ...(shape.hasUsageLog
       ? [db.$with('usage_log').as(db.insert(usageLogs).select(usageLogOf(db, ended)))]
       : []),
-    ...(shape.closing ? closeMessageWrites(db, shape.closing, { holds: hasEnded, row: ended }) : []),
+    ...(shape.closing ? closeMessageWrites(db, shape.closing, hasEnded) : []),
     db.$with('touched_thread').as(
       db
         .update(threads)

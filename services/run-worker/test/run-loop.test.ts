@@ -1,6 +1,5 @@
 // The run loop against real Postgres and Redis, with a scripted model: what a turn stores and what it announces.
 import { endRunEarly, toMessageObject, toRunObject, toRunStepObject } from '@threadwork/shared';
-import { waitFor } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../src/run-loop.js';
 import { eventsOf as eventsIn, type Harness, storedRows as rowsIn, startHarness } from './support/harness.js';
@@ -79,56 +78,6 @@ describe('executeRun', () => {
       }),
     ]);
     expect(thread?.lastActivityAt).toEqual(run.completedAt);
-  });
-
-  it('writes, announces and streams an answer as soon as the model pauses in it', async () => {
-    const { runId } = await insertQueuedRun(harness.runtime.db);
-    const streamedBeforeTheRest = async () => {
-      // The model goes on only once the first text is stored and out: the answer did not wait for the rest.
-      await waitFor(async () => {
-        const [event] = (await harness.runtime.events.read(runId)).filter(
-          (item) => item.event === 'thread.message.delta',
-        );
-        return event ? event : null;
-      });
-      const { message } = await storedRows(runId);
-      expect(message).toMatchObject({ status: 'in_progress', content: [] });
-    };
-    await executeRun(
-      depsFor([answer[0] as ModelStep, streamedBeforeTheRest, ...answer.slice(1)]),
-      runId,
-      firstDelivery,
-    );
-
-    const { message } = await storedRows(runId);
-    expect(message).toMatchObject({ status: 'completed', content: [{ text: { value: 'Hello there' } }] });
-    const deltas = (await harness.runtime.events.read(runId)).filter(
-      (item) => item.event === 'thread.message.delta',
-    );
-    expect(deltas.map((item) => item.data)).toMatchObject([
-      { delta: { content: [{ text: { value: 'Hello' } }] } },
-      { delta: { content: [{ text: { value: ' there' } }] } },
-    ]);
-  });
-
-  it('announces an answer that arrived whole with its text, in the order a streamed one has', async () => {
-    const { runId } = await insertQueuedRun(harness.runtime.db);
-    await executeRun(depsFor(answer), runId, firstDelivery);
-
-    const events = await harness.runtime.events.read(runId);
-    expect(events.map((item) => item.event)).toEqual([
-      'thread.run.in_progress',
-      'thread.run.step.created',
-      'thread.run.step.in_progress',
-      'thread.message.created',
-      'thread.message.in_progress',
-      'thread.message.delta',
-      'thread.message.completed',
-      'thread.run.step.completed',
-      'thread.run.completed',
-    ]);
-    const delta = events.find((item) => item.event === 'thread.message.delta');
-    expect(delta?.data).toMatchObject({ delta: { content: [{ index: 0, text: { value: 'Hello there' } }] } });
   });
 
   it('ends a run cut at max_completion_tokens as incomplete, its message too', async () => {
