@@ -1,5 +1,6 @@
 // The run loop against real Postgres and Redis, with a scripted model: what a turn stores and what it announces.
 import { endRunEarly, toMessageObject, toRunObject, toRunStepObject } from '@threadwork/shared';
+import { waitFor } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../src/run-loop.js';
 import { eventsOf as eventsIn, type Harness, storedRows as rowsIn, startHarness } from './support/harness.js';
@@ -78,6 +79,33 @@ describe('executeRun', () => {
       }),
     ]);
     expect(thread?.lastActivityAt).toEqual(run.completedAt);
+  });
+
+  it('writes, announces and streams an answer at its first text, while the model goes on', async () => {
+    const { runId } = await insertQueuedRun(harness.runtime.db);
+    const streamedBeforeTheRest = async () => {
+      // The model goes on only once its first text is stored and out.
+      await waitFor(async () =>
+        (await harness.runtime.events.read(runId)).find((item) => item.event === 'thread.message.delta'),
+      );
+      const { message } = await storedRows(runId);
+      expect(message).toMatchObject({ status: 'in_progress', content: [] });
+    };
+    await executeRun(
+      depsFor([answer[0] as ModelStep, streamedBeforeTheRest, ...answer.slice(1)]),
+      runId,
+      firstDelivery,
+    );
+
+    const { message } = await storedRows(runId);
+    expect(message).toMatchObject({ status: 'completed', content: [{ text: { value: 'Hello there' } }] });
+    const deltas = (await harness.runtime.events.read(runId)).filter(
+      (item) => item.event === 'thread.message.delta',
+    );
+    expect(deltas.map((item) => item.data)).toMatchObject([
+      { delta: { content: [{ text: { value: 'Hello' } }] } },
+      { delta: { content: [{ text: { value: ' there' } }] } },
+    ]);
   });
 
   it('ends a run cut at max_completion_tokens as incomplete, its message too', async () => {
