@@ -9,11 +9,11 @@ import { timeStreamedRun } from '../streamed-run.js';
 export interface FirstTokenResult {
   runs: number;
   providerDelayMs: number;
-  /** Client-observed first text delta (from the POST) minus the provider's fixed delay. */
+  /** Client-observed first text delta (from the POST) minus the provider's own time (request in → first token out). */
   added: LatencySummary;
-  /** POST → the provider receives the model request (API, queue, claim, history, request building). */
+  /** POST → the provider has the model request (API, queue, claim, history, request building). */
   beforeProvider: LatencySummary;
-  /** The provider's first token is due → the client has it (provider stream parsing, event bus, SSE). */
+  /** The provider wrote its first token → the client has it (provider stream parsing, event bus, SSE). */
   afterProvider: LatencySummary;
 }
 
@@ -37,19 +37,30 @@ export async function measureFirstToken(
     server.script(
       textReply('Hello from a provider with a fixed first-token latency.', { firstTokenDelayMs: delayMs }),
     );
-    const arrived = server.waitForRequests(server.requests.length + 1).then(() => performance.now());
+    const request = server.waitForRequests(server.requests.length + 1).then((all) => all[all.length - 1]);
+    let firstDeltaAt = Number.NaN;
     const started = performance.now();
-    const run = await timeStreamedRun(v1, `/threads/${threadId}/runs`, { assistant_id: assistantId });
+    const run = await timeStreamedRun(
+      v1,
+      `/threads/${threadId}/runs`,
+      { assistant_id: assistantId },
+      (at) => {
+        firstDeltaAt = at;
+      },
+    );
     if (run.status !== 'completed' || run.firstDeltaMs === null) {
       throw new Error(
         `a first-token run ended ${run.status}${run.firstDeltaMs === null ? ' without text' : ''}`,
       );
     }
+    const { receivedAt, firstTokenAt } = (await request) ?? { receivedAt: Number.NaN, firstTokenAt: null };
+    if (firstTokenAt === null) throw new Error('the provider never sent its first token');
     if (index < WARM_UP_RUNS) continue;
-    const providerMs = (await arrived) - started;
-    added.push(run.firstDeltaMs - delayMs);
-    before.push(providerMs);
-    after.push(run.firstDeltaMs - providerMs - delayMs);
+    // The provider's own time (its scripted delay, and the timer's lateness) is not Threadwork's.
+    const providerMs = firstTokenAt - receivedAt;
+    added.push(firstDeltaAt - started - providerMs);
+    before.push(receivedAt - started);
+    after.push(firstDeltaAt - firstTokenAt);
   }
   return {
     runs: added.length,

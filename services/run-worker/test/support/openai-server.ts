@@ -100,6 +100,10 @@ export interface RecordedRequest {
   body: Record<string, unknown>;
   /** Resolves when the connection for this request is over. */
   outcome: Promise<ReplyOutcome>;
+  /** performance.now() when the request's body had arrived. */
+  receivedAt: number;
+  /** performance.now() when the reply's first text or tool call was written (after the scripted delay). */
+  firstTokenAt: number | null;
 }
 
 export interface OpenAITestServer {
@@ -128,6 +132,7 @@ class FrameWriter {
   constructor(
     private readonly res: http.ServerResponse,
     private readonly reply: StreamReply,
+    private readonly request: RecordedRequest,
   ) {
     this.clientGone = new Promise((resolve) => res.once('close', () => resolve()));
   }
@@ -152,13 +157,15 @@ class FrameWriter {
     return true;
   }
 
-  /** The scripted first-token delay, cut short if the client leaves. */
+  /** The scripted first-token delay, cut short if the client leaves; notes when the first token goes out. */
   async delay(): Promise<boolean> {
     const ms = this.reply.firstTokenDelayMs ?? 0;
-    if (ms <= 0) return !this.res.destroyed;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), this.clientGone]);
-    clearTimeout(timer);
+    if (ms > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, ms))), this.clientGone]);
+      clearTimeout(timer);
+    }
+    this.request.firstTokenAt = performance.now();
     return !this.res.destroyed;
   }
 }
@@ -336,7 +343,8 @@ export async function startOpenAIServer(): Promise<OpenAITestServer> {
   const waiters: Array<() => void> = [];
   const writers = new WeakMap<http.ServerResponse, FrameWriter>();
 
-  async function serve(req: http.IncomingMessage, res: http.ServerResponse, body: Record<string, unknown>) {
+  async function serve(req: http.IncomingMessage, res: http.ServerResponse, request: RecordedRequest) {
+    const { body } = request;
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (!ROUTES.includes(path) || req.method !== 'POST') {
       sendError(res, errorReply(404, { message: `openai-server: no route ${req.method} ${path}` }));
@@ -356,7 +364,7 @@ export async function startOpenAIServer(): Promise<OpenAITestServer> {
       'cache-control': 'no-cache',
       connection: 'keep-alive',
     });
-    const writer = new FrameWriter(res, reply);
+    const writer = new FrameWriter(res, reply, request);
     writers.set(res, writer);
     const model = String(body.model ?? 'scripted-model');
     const includeUsage =
@@ -377,9 +385,18 @@ export async function startOpenAIServer(): Promise<OpenAITestServer> {
     });
     readJson(req)
       .then((body) => {
-        requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, outcome });
+        const request: RecordedRequest = {
+          method: req.method ?? '',
+          path: req.url ?? '',
+          headers: req.headers,
+          body,
+          outcome,
+          receivedAt: performance.now(),
+          firstTokenAt: null,
+        };
+        requests.push(request);
         for (const wake of waiters.splice(0)) wake();
-        return serve(req, res, body);
+        return serve(req, res, request);
       })
       .catch((error: unknown) => {
         if (!res.headersSent) sendError(res, errorReply(400, { message: `openai-server: ${String(error)}` }));
