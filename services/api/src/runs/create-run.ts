@@ -107,7 +107,7 @@ const ASSISTANT_REREADS = 3;
 /**
  * Writes a run made from its assistant; when the assistant's row changed since it was read (the statement fails on
  * runs.assistant_id), forgets it, reads it again and makes the run again. Other failures go to `onFailure`, which
- * throws the error the caller should see or answers to try again.
+ * throws the error the caller should see.
  */
 async function writeFromAssistant(
   deps: AppDeps,
@@ -115,7 +115,7 @@ async function writeFromAssistant(
   input: RunSettingsInput,
   first: RunAssistant | undefined,
   write: (assistant: RunAssistant) => Promise<RunRow>,
-  onFailure: (error: unknown) => Promise<void> = (error) => Promise.reject(error),
+  onFailure: (error: unknown) => Promise<never> = (error) => Promise.reject(error),
 ): Promise<RunRow> {
   let assistant = first;
   for (let attempt = 1; ; attempt += 1) {
@@ -125,12 +125,9 @@ async function writeFromAssistant(
       return await write(assistant);
     } catch (error) {
       if (attempt === ASSISTANT_REREADS) throw error;
-      if (nullColumn(error) === 'assistant_id') {
-        deps.assistants.forget(input.assistant_id);
-        assistant = undefined;
-      } else {
-        await onFailure(error);
-      }
+      if (nullColumn(error) !== 'assistant_id') await onFailure(error);
+      deps.assistants.forget(input.assistant_id);
+      assistant = undefined;
     }
   }
 }
