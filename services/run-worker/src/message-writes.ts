@@ -69,8 +69,12 @@ function slottedOpened({ message, step }: OpenedMessage) {
   const slottedMessage = slotted(messages, 'message', message);
   const slottedStep = slotted(runSteps, 'step', step);
   return {
-    message: slottedMessage.columns,
-    step: slottedStep.columns,
+    get message() {
+      return slottedMessage.columns;
+    },
+    get step() {
+      return slottedStep.columns;
+    },
     values: { ...slottedMessage.values, ...slottedStep.values },
     shape: `${slottedMessage.shape} ${slottedStep.shape}`,
   };
@@ -167,11 +171,13 @@ export function slottedClosing(closing: MessageClosing) {
   const message = slotted(messages, 'message', messagePatch(closing));
   const step = slotted(runSteps, 'step', stepPatch(closing));
   return {
-    write: {
-      messageId: slot('messageId'),
-      stepId: slot('stepId'),
-      message: message.columns,
-      step: step.columns,
+    get write(): ClosingWrite {
+      return {
+        messageId: slot('messageId'),
+        stepId: slot('stepId'),
+        message: message.columns,
+        step: step.columns,
+      };
     },
     values: {
       ...message.values,

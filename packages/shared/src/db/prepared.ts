@@ -1,6 +1,6 @@
 // Statements run on every request or turn, built once per database client: drizzle renders their SQL once and
 // Postgres parses and plans it once per connection; what varies is passed as placeholder values.
-import { getTableColumns, is, SQL, sql } from 'drizzle-orm';
+import { getTableColumns, SQL, sql } from 'drizzle-orm';
 import type { PgInsertValue, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
 
@@ -21,11 +21,30 @@ export function prepared<T>(db: Db, key: string, build: (name: string) => T): T 
 
 /** Values as a prepared statement takes them: the SQL per column, the placeholder values, and their shape. */
 export interface SlottedValues<T extends PgTable> {
-  /** A row for `insert().values()` (or a patch for `update().set()`) whose values are placeholders or nulls. */
-  columns: PgInsertValue<T>;
+  /**
+   * A row for `insert().values()` (or a patch for `update().set()`) whose values are placeholders or nulls: built when
+   * read, which only a statement's first preparation does.
+   */
+  readonly columns: PgInsertValue<T>;
   values: Record<string, unknown>;
   /** Which columns are given and which of them are null: statements of one shape are one prepared statement. */
   shape: string;
+}
+
+const placeholderName = (name: string, column: string) => `${name}_${column}`;
+
+/** The row's columns as placeholders filled through their columns' encoders, nulls as literals. */
+function slotColumns<T extends PgTable>(table: T, name: string, row: object): PgInsertValue<T> {
+  const tableColumns = getTableColumns(table);
+  const columns: Record<string, SQL | null> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (value === undefined) continue;
+    columns[column] =
+      value === null
+        ? null
+        : sql`${sql.param(sql.placeholder(placeholderName(name, column)), tableColumns[column])}`;
+  }
+  return columns as PgInsertValue<T>;
 }
 
 /**
@@ -33,22 +52,23 @@ export interface SlottedValues<T extends PgTable> {
  * encoder would store null as the JSON value `null` in a JSON column), so they are part of the shape.
  */
 export function slotted<T extends PgTable>(table: T, name: string, row: object): SlottedValues<T> {
-  const tableColumns = getTableColumns(table);
-  const columns: Record<string, SQL | null> = {};
   const values: Record<string, unknown> = {};
   const shape: string[] = [];
   for (const [column, value] of Object.entries(row)) {
     if (value === undefined) continue;
-    if (is(value, SQL)) throw new Error(`${name}.${column}: an SQL expression cannot be a placeholder`);
     if (value === null) {
-      columns[column] = null;
       shape.push(`${column}=null`);
       continue;
     }
-    const placeholder = `${name}_${column}`;
-    columns[column] = sql`${sql.param(sql.placeholder(placeholder), tableColumns[column])}`;
-    values[placeholder] = value;
+    if (value instanceof SQL) throw new Error(`${name}.${column}: an SQL expression cannot be a placeholder`);
+    values[placeholderName(name, column)] = value;
     shape.push(column);
   }
-  return { columns: columns as PgInsertValue<T>, values, shape: `${name}(${shape.join(',')})` };
+  return {
+    get columns() {
+      return slotColumns(table, name, row);
+    },
+    values,
+    shape: `${name}(${shape.join(',')})`,
+  };
 }
