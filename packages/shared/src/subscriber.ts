@@ -19,10 +19,20 @@ export class ChannelSubscriber {
     });
   }
 
+  /**
+   * Resolves once the connection is ready. ioredis writes a SUBSCRIBE as soon as the socket is connected, before its
+   * ready check; the check then fails in subscriber mode and the connection is dropped with the subscription.
+   */
+  private ready(): Promise<void> {
+    if (this.redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => this.redis.once('ready', () => resolve()));
+  }
+
   /** Listens on every channel matching a glob pattern, for as long as the process runs (one listener a pattern). */
   async subscribePattern(pattern: string, listener: PatternListener): Promise<void> {
     if (this.patterns.has(pattern)) throw new Error(`pattern ${pattern} already has a listener`);
     this.patterns.set(pattern, listener);
+    await this.ready();
     await this.redis.psubscribe(pattern);
   }
 
@@ -38,7 +48,13 @@ export class ChannelSubscriber {
     }
     set.add(listener);
     const unsubscribe = () => this.unsubscribe(channel, listener);
-    if (set.size === 1) this.pending.set(channel, this.redis.subscribe(channel));
+    if (set.size === 1) {
+      // Not sent when every listener left while the connection was getting ready.
+      const subscribed = this.ready().then(
+        () => this.listeners.has(channel) && this.redis.subscribe(channel),
+      );
+      this.pending.set(channel, subscribed);
+    }
     const confirmation = this.pending.get(channel);
     try {
       await confirmation;
