@@ -22,6 +22,7 @@ export class ChannelSubscriber {
   /**
    * Resolves once the connection is ready. ioredis writes a SUBSCRIBE as soon as the socket is connected, before its
    * ready check; the check then fails in subscriber mode and the connection is dropped with the subscription.
+   * Unlike `waitForRedis` (start-up), this waits as long as Redis takes to come back, as a worker connection does.
    */
   private ready(): Promise<void> {
     if (this.redis.status === 'ready') return Promise.resolve();

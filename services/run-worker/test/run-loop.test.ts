@@ -3,7 +3,13 @@ import { endRunEarly, toMessageObject, toRunObject, toRunStepObject } from '@thr
 import { waitFor } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../src/run-loop.js';
-import { eventsOf as eventsIn, type Harness, storedRows as rowsIn, startHarness } from './support/harness.js';
+import {
+  answerEvents,
+  eventsOf as eventsIn,
+  type Harness,
+  storedRows as rowsIn,
+  startHarness,
+} from './support/harness.js';
 import { insertQueuedRun } from './support/rows.js';
 import type { ModelStep } from './support/scripted-model.js';
 
@@ -37,16 +43,7 @@ describe('executeRun', () => {
 
     const { run, message, steps, usageLogs, thread } = await storedRows(runId);
     const events = await eventsOf(runId);
-    expect(events.names).toEqual([
-      'thread.run.in_progress',
-      'thread.run.step.created',
-      'thread.run.step.in_progress',
-      'thread.message.created',
-      'thread.message.in_progress',
-      'thread.message.completed',
-      'thread.run.step.completed',
-      'thread.run.completed',
-    ]);
+    expect(events.names).toEqual(['thread.run.in_progress', ...answerEvents, 'thread.run.completed']);
     expect(run).toMatchObject({
       status: 'completed',
       usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9 },
@@ -183,12 +180,7 @@ describe('executeRun', () => {
     const events = await eventsOf(runId);
     expect(events.names).toEqual([
       'thread.run.in_progress',
-      'thread.run.step.created',
-      'thread.run.step.in_progress',
-      'thread.message.created',
-      'thread.message.in_progress',
-      'thread.message.completed',
-      'thread.run.step.completed',
+      ...answerEvents,
       'thread.run.step.created',
       'thread.run.step.in_progress',
       'thread.run.step.delta',

@@ -4,6 +4,7 @@ import { ApiError, notFound, type RunRow, schema, toRunObject, toRunStepObject }
 import { and, eq } from 'drizzle-orm';
 import { type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
+import { findOwnedRun } from '../chat/run-records.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
 import { listRows } from '../pagination.js';
@@ -30,14 +31,13 @@ export function runsRouter(deps: AppDeps): Router {
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
   };
 
+  /** The caller's run on the caller's thread in one read; the thread is looked up only to answer its own 404. */
   async function ownRun(res: Response, threadId: string, runId: string): Promise<RunRow> {
-    const thread = await ownedThread(deps.db, principalOf(res), threadId);
-    const [run] = await deps.db
-      .select()
-      .from(schema.runs)
-      .where(and(eq(schema.runs.id, runId), eq(schema.runs.threadId, thread.id)));
-    if (!run) throw notFound('run', runId);
-    return run;
+    const principal = principalOf(res);
+    const run = await findOwnedRun(deps.db, principal, runId);
+    if (run?.threadId === threadId) return run;
+    await ownedThread(deps.db, principal, threadId);
+    throw notFound('run', runId);
   }
 
   /** Answers a committed change of a run: its JSON, or its events from `firstSeq` on. Never worth a retry now. */
