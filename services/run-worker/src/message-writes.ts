@@ -50,22 +50,31 @@ const openedStepValues = () =>
     completedAt: null,
   }) satisfies Partial<RunStepRow>;
 
-/** The rows an opened answer stores, with fresh ids. */
-function openedRows(run: RunRow, now: Date): OpenedMessage {
-  const ids = { runId: run.id, threadId: run.threadId, assistantId: run.assistantId };
-  const message: MessageRow = { ...openedMessageValues(), ...ids, id: newId('message'), createdAt: now };
-  const step: RunStepRow = {
-    ...openedStepValues(),
-    ...ids,
-    id: newId('step'),
-    stepDetails: { type: 'message_creation', message_creation: { message_id: message.id } },
-    createdAt: now,
-  };
-  return { message, step };
+/** What an opened answer stores besides its run's ids: fresh ids for the message and its step, and the time. */
+export function newAnswer(now: Date) {
+  const messageId = newId('message');
+  return {
+    message: { ...openedMessageValues(), id: messageId, createdAt: now },
+    step: {
+      ...openedStepValues(),
+      id: newId('step'),
+      stepDetails: { type: 'message_creation', message_creation: { message_id: messageId } },
+      createdAt: now,
+    },
+  } satisfies { message: Partial<MessageRow>; step: Partial<RunStepRow> };
 }
 
-/** An opened answer as prepared statements take it: its rows with placeholders, their values, and their shape. */
-function slottedOpened({ message, step }: OpenedMessage) {
+/** The rows an opened answer stores for `run` (with fresh ids unless given). */
+export function openedRows(run: RunRow, now: Date, answer = newAnswer(now)): OpenedMessage {
+  const ids = { runId: run.id, threadId: run.threadId, assistantId: run.assistantId };
+  return { message: { ...answer.message, ...ids }, step: { ...answer.step, ...ids } };
+}
+
+/**
+ * An opened answer as prepared statements take it: its rows (or the part of them not taken from elsewhere) with
+ * placeholders, their values, and their shape.
+ */
+export function slottedOpened({ message, step }: { message: object; step: object }) {
   const slottedMessage = slotted(messages, 'message', message);
   const slottedStep = slotted(runSteps, 'step', step);
   return {
@@ -94,6 +103,25 @@ export async function openMessage(db: Db, run: RunRow, now: Date): Promise<Opene
   const rows = slottedOpened(opened);
   await insertOpenedMessage(db, rows).execute(rows.values);
   return opened;
+}
+
+/** Deletes an opened answer that was never announced, with its step (both only while still in progress). */
+export async function discardAnswer(db: Db, { message, step }: OpenedMessage): Promise<void> {
+  const statement = prepared(db, 'discard_answer', (name) => {
+    const droppedStep = db
+      .$with('dropped_step')
+      .as(
+        db
+          .delete(runSteps)
+          .where(and(eq(runSteps.id, sql.placeholder('stepId')), eq(runSteps.status, 'in_progress'))),
+      );
+    return db
+      .with(droppedStep)
+      .delete(messages)
+      .where(and(eq(messages.id, sql.placeholder('messageId')), eq(messages.status, 'in_progress')))
+      .prepare(name);
+  });
+  await statement.execute({ messageId: message.id, stepId: step.id });
 }
 
 /**
@@ -133,7 +161,7 @@ function insertOpenedMessageAfterToolStep(db: Db, rows: ReturnType<typeof slotte
 }
 
 /** A SELECT of one row of `table` (every column, in the table's order, as slotted) from each row of `source`. */
-function rowFrom<T extends PgTable>(db: Db, table: T, columns: PgInsertValue<T>, source: Subquery) {
+export function rowFrom<T extends PgTable>(db: Db, table: T, columns: PgInsertValue<T>, source: Subquery) {
   const slots = columns as Record<string, SQL | null | undefined>;
   const fields = Object.fromEntries(
     Object.entries(getTableColumns(table)).map(([key, column]) => {

@@ -24,9 +24,11 @@ import {
   type Usage,
 } from '@threadwork/shared';
 import type { CancelSignals } from './cancel-watch.js';
+import { type ClaimedRun, claimRun } from './claim-writes.js';
 import { DeltaStream } from './delta-stream.js';
 import {
   closedRows,
+  discardAnswer,
   type MessageClosing,
   type OpenedMessage,
   openMessage,
@@ -37,7 +39,6 @@ import type { ProviderRegistry } from './providers/index.js';
 import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
 import {
   addUsage,
-  claimRun,
   completeToolStep,
   loadToolSteps,
   saveMessageText,
@@ -78,7 +79,9 @@ export interface Delivery {
 export async function executeRun(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<void> {
   const history = startLoadingThreadMessages(deps.db, runId);
   const claimed = await claim(deps, runId, delivery);
-  if (claimed) await driveModel(deps, claimed.run, { history, announcing: claimed.announcing });
+  if (!claimed) return;
+  const { run, opened, announcing } = claimed;
+  await driveModel(deps, run, { history, opened, announcing });
 }
 
 const WORKER_LOST: LastError = {
@@ -97,22 +100,25 @@ export async function failAbandonedRun(deps: RunLoopDeps, runId: string, deliver
 }
 
 /**
- * The claimed run, and its in_progress event on its way: the model is called meanwhile, and the run's later events
- * follow it on the same connection. A failed append is handled where `announcing` is awaited.
+ * The claimed run (with its answer opened, when it has no tools), and its in_progress event on its way: the model
+ * is called meanwhile, and the run's later events follow it on the same connection. A failed append is handled
+ * where `announcing` is awaited.
  */
 async function claim(
   deps: RunLoopDeps,
   runId: string,
   delivery: Delivery,
-): Promise<{ run: RunRow; announcing: Promise<unknown> } | null> {
-  const run = await claimRun(deps.db, runId, clock(deps));
-  if (!run) {
+): Promise<(ClaimedRun & { announcing: Promise<unknown> }) | null> {
+  const claimed = await claimRun(deps.db, runId, clock(deps));
+  if (!claimed) {
     if (!(await endIfCancelling(deps, runId))) await failAbandonedRun(deps, runId, delivery);
     return null;
   }
-  const announcing = emit(deps, run, [{ event: 'thread.run.in_progress', data: toRunObject(run) }]);
+  const announcing = emit(deps, claimed.run, [
+    { event: 'thread.run.in_progress', data: toRunObject(claimed.run) },
+  ]);
   announcing.catch(() => undefined);
-  return { run, announcing };
+  return { ...claimed, announcing };
 }
 
 async function endIfCancelling(deps: RunLoopDeps, runId: string): Promise<boolean> {
@@ -130,6 +136,8 @@ export interface TurnInput {
   toolSteps?: RunStepRow[];
   /** A tool step whose outputs came back, as completed: stored with the turn's first write. */
   completing?: RunStepRow;
+  /** The answer message, when the claim opened it: announced with its first text, dropped if none comes. */
+  opened?: OpenedMessage | null;
   /** Events of the run appended before the turn and still on their way (awaited before the turn ends). */
   announcing?: Promise<unknown>;
 }
@@ -150,11 +158,11 @@ interface TurnResult {
   firstTokenMs: number | null;
 }
 
-function emptyTurn(completing: RunStepRow | null): TurnResult {
+function emptyTurn(completing: RunStepRow | null, opened: OpenedMessage | null): TurnResult {
   return {
     completing,
     text: '',
-    opened: null,
+    opened,
     calls: [],
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     finish: 'stop',
@@ -179,12 +187,13 @@ function turnOutcome(finish: TurnResult['finish']) {
 export async function driveModel(deps: RunLoopDeps, run: RunRow, input: TurnInput): Promise<void> {
   const log = deps.log.child({ runId: run.id, threadId: run.threadId });
   const watch = deps.cancels.watch(run.id);
-  const turn = emptyTurn(input.completing ?? null);
+  const turn = emptyTurn(input.completing ?? null, input.opened ?? null);
   try {
     await callModel(deps, run, input, watch.signal, turn);
     await finishTurn(deps, run, turn);
   } catch (error) {
     if (error instanceof ToolStepClosed) return;
+    await dropUnannouncedAnswer(deps, turn);
     // What was streamed stays on the message, which the ending marks incomplete.
     if (turn.opened) await saveMessageText(deps.db, turn.opened.message.id, turn.text);
     // The tool outputs are kept whatever became of the turn.
@@ -235,22 +244,25 @@ async function callModel(
   for await (const event of provider.stream(request, signal)) {
     switch (event.type) {
       case 'text':
-        if (!result.opened) {
+        if (event.delta.length === 0) break;
+        if (!deltas) {
           result.firstTokenMs = performance.now() - started;
           const completing = result.completing;
-          const opened = await openAnswer(deps, run, result);
-          result.opened = opened;
-          announced = Promise.all([announced, announceMessage(deps, run, opened, completing)]);
+          result.opened ??= await openAnswer(deps, run, result);
+          announced = Promise.all([
+            announced,
+            emit(deps, run, answerOpenedEvents(result.opened, completing)),
+          ]);
           // Awaited when the answer ends; a model failure before that ends the run on its own path.
           announced.catch(() => undefined);
+          const messageId = result.opened.message.id;
           deltas = new DeltaStream(
-            (text) =>
-              emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(opened.message.id, text) }]),
+            (text) => emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(messageId, text) }]),
             deps.config.COALESCE_DELTAS,
           );
         }
         result.text += event.delta;
-        deltas?.push(event.delta);
+        deltas.push(event.delta);
         break;
       case 'tool_call':
         result.firstTokenMs ??= performance.now() - started;
@@ -301,22 +313,17 @@ function stepCompleted(step: RunStepRow): NewRunEvent {
   return { event: 'thread.run.step.completed', data: toRunStepObject(step) };
 }
 
-/** Announces an opened answer, after the tool step its statement completed (when it did). */
-function announceMessage(
-  deps: RunLoopDeps,
-  run: RunRow,
-  opened: OpenedMessage,
-  completedToolStep: RunStepRow | null,
-) {
+/** The events of an opened answer, after the tool step its statement completed (when it did). */
+function answerOpenedEvents(opened: OpenedMessage, completedToolStep: RunStepRow | null): NewRunEvent[] {
   const step = toRunStepObject(opened.step);
   const message = toMessageObject(opened.message);
-  return emit(deps, run, [
+  return [
     ...(completedToolStep ? [stepCompleted(completedToolStep)] : []),
     { event: 'thread.run.step.created', data: step },
     { event: 'thread.run.step.in_progress', data: step },
     { event: 'thread.message.created', data: message },
     { event: 'thread.message.in_progress', data: message },
-  ]);
+  ];
 }
 
 function textDelta(messageId: string, value: string) {
@@ -327,7 +334,18 @@ function textDelta(messageId: string, value: string) {
   };
 }
 
+/**
+ * An answer is announced with its first text: one the claim opened that no text reached was never seen, and goes
+ * (the model answered nothing, or failed first), as if it had not been opened.
+ */
+async function dropUnannouncedAnswer(deps: RunLoopDeps, turn: TurnResult): Promise<void> {
+  if (!turn.opened || turn.text.length > 0) return;
+  await discardAnswer(deps.db, turn.opened);
+  turn.opened = null;
+}
+
 async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<void> {
+  await dropUnannouncedAnswer(deps, turn);
   if (!(await completeToolStepAlone(deps, run, turn))) return;
   const now = clock(deps);
   const usage = addUsage(run.usage, turn.usage);

@@ -1,16 +1,15 @@
-// Data access for the run loop: its history and tool steps, the claim, and small step and message updates.
+// Data access for the run loop: its history and tool steps, and small step and message updates.
 
 import {
   type Db,
   type MessageRow,
   prepared,
-  type RunRow,
   type RunStepRow,
   type StepToolCall,
   schema,
   type Usage,
 } from '@threadwork/shared';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, ne, sql } from 'drizzle-orm';
 
 const { messages, runSteps, runs } = schema;
 
@@ -20,10 +19,11 @@ function threadMessagesOfRun(db: Db) {
       .select({ threadId: runs.threadId })
       .from(runs)
       .where(eq(runs.id, sql.placeholder('runId')));
+    // An answer still being written is not history: it is the run's own, opened with its claim.
     return db
       .select()
       .from(messages)
-      .where(eq(messages.threadId, threadOfRun))
+      .where(and(eq(messages.threadId, threadOfRun), ne(messages.status, 'in_progress')))
       .orderBy(asc(messages.id))
       .prepare(name);
   });
@@ -38,27 +38,6 @@ export function startLoadingThreadMessages(db: Db, runId: string): Promise<Messa
   const history = threadMessagesOfRun(db).execute({ runId });
   history.catch(() => undefined);
   return history;
-}
-
-function claimOfQueuedRun(db: Db) {
-  return prepared(db, 'claim_run', (name) =>
-    db
-      .update(runs)
-      .set({
-        status: 'in_progress',
-        // A run claimed again after tool outputs keeps the time it first started.
-        startedAt: sql`coalesce(${runs.startedAt}, ${sql.param(sql.placeholder('now'), runs.startedAt)})`,
-      })
-      .where(and(eq(runs.id, sql.placeholder('runId')), eq(runs.status, 'queued')))
-      .returning()
-      .prepare(name),
-  );
-}
-
-/** Moves a queued run to in_progress; null when it was not queued (another actor had it). */
-export async function claimRun(db: Db, runId: string, now: Date): Promise<RunRow | null> {
-  const [row] = await claimOfQueuedRun(db).execute({ runId, now });
-  return row ?? null;
 }
 
 function toolStepsOfRun(db: Db) {

@@ -1,8 +1,10 @@
-// The claim of a queued run, against real Postgres: one winner, and the first start time kept on a second claim.
+// The claim of a queued run, against real Postgres: one winner, the first start time kept on a second claim, and
+// the answer of a run without tools opened by the same statement.
 import { schema } from '@threadwork/shared';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimRun } from '../src/run-store.js';
+import { claimRun } from '../src/claim-writes.js';
+import { startLoadingThreadMessages } from '../src/run-store.js';
 import { type Harness, startHarness } from './support/harness.js';
 import { insertQueuedRun } from './support/rows.js';
 
@@ -16,22 +18,66 @@ afterAll(async () => {
   await harness?.close();
 });
 
+const LIST_TABLES = [{ type: 'list_tables' as const }];
+
 describe('claimRun', () => {
-  it('moves a queued run to in_progress once; a second claim finds nothing to take', async () => {
+  it('moves a queued run to in_progress once; a second claim finds nothing to take and opens nothing', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
     const claims = await Promise.all([claimRun(db, runId, new Date()), claimRun(db, runId, new Date())]);
-    expect(claims.filter((run) => run !== null)).toHaveLength(1);
-    expect(claims.find((run) => run !== null)?.status).toBe('in_progress');
+    const won = claims.filter((claim) => claim !== null);
+    expect(won).toHaveLength(1);
+    expect(won[0]?.run.status).toBe('in_progress');
+    const answers = await db.select().from(schema.messages).where(eq(schema.messages.runId, runId));
+    expect(answers.map((message) => message.id)).toEqual([won[0]?.opened?.message.id]);
   });
 
   it('keeps the time a run first started when it is claimed again after tool outputs', async () => {
     const { db } = harness.runtime;
-    const { runId } = await insertQueuedRun(db);
+    const { runId } = await insertQueuedRun(db, { tools: LIST_TABLES });
     const first = new Date('2026-11-25T10:00:00.123Z');
-    expect((await claimRun(db, runId, first))?.startedAt).toEqual(first);
+    expect((await claimRun(db, runId, first))?.run.startedAt).toEqual(first);
     await db.update(schema.runs).set({ status: 'queued' }).where(eq(schema.runs.id, runId));
     const again = await claimRun(db, runId, new Date('2026-11-25T10:00:05.456Z'));
-    expect(again?.startedAt).toEqual(first);
+    expect(again?.run.startedAt).toEqual(first);
+  });
+
+  it('opens the answer message and its step of a run without tools, as stored', async () => {
+    const { db } = harness.runtime;
+    const queued = await insertQueuedRun(db);
+    const claimed = await claimRun(db, queued.runId, new Date('2026-11-25T11:00:00.000Z'));
+    const opened = claimed?.opened;
+    expect(opened?.message).toMatchObject({
+      runId: queued.runId,
+      threadId: queued.threadId,
+      assistantId: queued.assistantId,
+      role: 'assistant',
+      status: 'in_progress',
+      content: [],
+    });
+    const [message] = await db.select().from(schema.messages).where(eq(schema.messages.runId, queued.runId));
+    expect(message).toEqual(opened?.message);
+    const [step] = await db.select().from(schema.runSteps).where(eq(schema.runSteps.runId, queued.runId));
+    expect(step).toEqual(opened?.step);
+    expect(step?.stepDetails).toEqual({
+      type: 'message_creation',
+      message_creation: { message_id: message?.id },
+    });
+  });
+
+  it('opens nothing for a run with tools: its first turn may call them instead', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db, { tools: LIST_TABLES });
+    expect((await claimRun(db, runId, new Date()))?.opened).toBeNull();
+    expect(await db.select().from(schema.messages).where(eq(schema.messages.runId, runId))).toEqual([]);
+    expect(await db.select().from(schema.runSteps).where(eq(schema.runSteps.runId, runId))).toEqual([]);
+  });
+
+  it('leaves the opened answer out of the history the model reads', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db);
+    await claimRun(db, runId, new Date());
+    const history = await startLoadingThreadMessages(db, runId);
+    expect(history.map((message) => message.role)).toEqual(['user']);
   });
 });

@@ -200,4 +200,34 @@ describe('executeRun', () => {
       expect.objectContaining({ function: { name: 'book_table', arguments: '{"seats":2}' } }),
     ]);
   });
+
+  it('drops the answer a run without tools opened with its claim when the model answers no text', async () => {
+    const { runId } = await insertQueuedRun(harness.runtime.db);
+    const opened = async () => {
+      // The claim opened the answer before the model was called; nothing announced it.
+      expect((await storedRows(runId)).message).toMatchObject({ status: 'in_progress', content: [] });
+    };
+    await executeRun(depsFor([opened, ...answer.slice(2)]), runId, firstDelivery);
+
+    const { run, messages, steps, usageLogs } = await storedRows(runId);
+    expect(run).toMatchObject({ status: 'completed' });
+    expect(messages).toEqual([]);
+    expect(steps).toEqual([]);
+    expect(usageLogs).toHaveLength(1);
+    expect((await eventsOf(runId)).names).toEqual(['thread.run.in_progress', 'thread.run.completed']);
+  });
+
+  it('drops the unannounced answer of a run without tools whose model fails before any text', async () => {
+    const { runId } = await insertQueuedRun(harness.runtime.db);
+    const failing = async () => {
+      throw new Error('the model is down');
+    };
+    await executeRun(depsFor([failing]), runId, firstDelivery);
+
+    const { run, messages, steps } = await storedRows(runId);
+    expect(run).toMatchObject({ status: 'failed', lastError: { code: 'server_error' } });
+    expect(messages).toEqual([]);
+    expect(steps).toEqual([]);
+    expect((await eventsOf(runId)).names).toEqual(['thread.run.in_progress', 'thread.run.failed']);
+  });
 });

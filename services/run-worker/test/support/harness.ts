@@ -45,7 +45,6 @@ export async function startHarness(name: string): Promise<Harness> {
   };
 }
 
-/** A run's events without the text deltas: their names in order, and the data of the first of a name. */
 /** An answer message's events, from its step's creation to its completion (without deltas, as `eventsOf` lists them). */
 export const answerEvents = [
   'thread.run.step.created',
@@ -56,6 +55,7 @@ export const answerEvents = [
   'thread.run.step.completed',
 ];
 
+/** A run's events without the text deltas: their names in order, and the data of the first of a name. */
 export async function eventsOf(runtime: Runtime, runId: string) {
   const events = await runtime.events.read(runId);
   const names = events.map((item) => item.event).filter((name) => name !== 'thread.message.delta');
