@@ -37,13 +37,7 @@ import {
 import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
-import {
-  addUsage,
-  completeToolStep,
-  loadToolSteps,
-  saveMessageText,
-  startLoadingThreadMessages,
-} from './run-store.js';
+import { addUsage, completeToolStep, loadToolSteps, saveMessageText } from './run-store.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
 import { endRunAfterTurn, openToolTurn, type UsageRecord } from './turn-writes.js';
 
@@ -77,10 +71,9 @@ export interface Delivery {
 
 /** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
 export async function executeRun(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<void> {
-  const history = startLoadingThreadMessages(deps.db, runId);
   const claimed = await claim(deps, runId, delivery);
   if (!claimed) return;
-  const { run, opened, announcing } = claimed;
+  const { run, history, opened, announcing } = claimed;
   await driveModel(deps, run, { history, opened, announcing });
 }
 
@@ -130,8 +123,8 @@ async function endIfCancelling(deps: RunLoopDeps, runId: string): Promise<boolea
 
 /** What a turn starts from. */
 export interface TurnInput {
-  /** The thread's messages, loading. */
-  history: Promise<MessageRow[]>;
+  /** The thread's messages: loaded with the claim, or loading. */
+  history: MessageRow[] | Promise<MessageRow[]>;
   /** The run's tool steps, when the caller holds them already (they load with the history otherwise). */
   toolSteps?: RunStepRow[];
   /** A tool step whose outputs came back, as completed: stored with the turn's first write. */

@@ -9,7 +9,7 @@ import {
   schema,
   type Usage,
 } from '@threadwork/shared';
-import { and, asc, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 
 const { messages, runSteps, runs } = schema;
 
@@ -19,19 +19,18 @@ function threadMessagesOfRun(db: Db) {
       .select({ threadId: runs.threadId })
       .from(runs)
       .where(eq(runs.id, sql.placeholder('runId')));
-    // An answer still being written is not history: it is the run's own, opened with its claim.
     return db
       .select()
       .from(messages)
-      .where(and(eq(messages.threadId, threadOfRun), ne(messages.status, 'in_progress')))
+      .where(eq(messages.threadId, threadOfRun))
       .orderBy(asc(messages.id))
       .prepare(name);
   });
 }
 
 /**
- * Starts loading the messages of a run's thread, oldest first; by run id, so they load while the run is read or
- * claimed. New messages wait for a thread's active run to end, so loading early reads the same history. A failed
+ * Starts loading the messages of a run's thread, oldest first; by run id, so they load while the run and its tool
+ * steps are read (a claim loads them itself). New messages wait for a thread's active run to end, so loading early reads the same history. A failed
  * load is handled where the history is awaited, not as an unhandled rejection.
  */
 export function startLoadingThreadMessages(db: Db, runId: string): Promise<MessageRow[]> {

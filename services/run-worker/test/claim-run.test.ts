@@ -4,7 +4,6 @@ import { schema } from '@threadwork/shared';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimRun } from '../src/claim-writes.js';
-import { startLoadingThreadMessages } from '../src/run-store.js';
 import { type Harness, startHarness } from './support/harness.js';
 import { insertQueuedRun } from './support/rows.js';
 
@@ -73,11 +72,13 @@ describe('claimRun', () => {
     expect(await db.select().from(schema.runSteps).where(eq(schema.runSteps.runId, runId))).toEqual([]);
   });
 
-  it('leaves the opened answer out of the history the model reads', async () => {
+  it('answers the history of the run’s thread as stored, without the answer it opens', async () => {
     const { db } = harness.runtime;
-    const { runId } = await insertQueuedRun(db);
-    await claimRun(db, runId, new Date());
-    const history = await startLoadingThreadMessages(db, runId);
-    expect(history.map((message) => message.role)).toEqual(['user']);
+    const { runId, threadId } = await insertQueuedRun(db);
+    const claimed = await claimRun(db, runId, new Date());
+    const stored = await db.select().from(schema.messages).where(eq(schema.messages.threadId, threadId));
+    expect(stored).toHaveLength(2);
+    expect(claimed?.history).toEqual(stored.filter((message) => message.runId === null));
+    expect(claimed?.history.map((message) => message.role)).toEqual(['user']);
   });
 });
