@@ -1,34 +1,16 @@
-// The claim of a queued run, one statement: the run moves to in_progress, its thread's history comes back with it,
-// and, when it has no tools (its answer can only be text), its answer message and step are opened, so no write
+// The claim of a queued run, one statement: the run moves to in_progress, its tool steps and its thread's history
+// come back with it, and, when it has no tools (its answer can only be text), its answer message and step are opened, so no write
 // stands between the model's first token and its delta.
 
-import { type Db, type MessageRow, prepared, type RunRow, schema } from '@threadwork/shared';
+import { type Db, prepared, type RunRow, schema } from '@threadwork/shared';
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { newAnswer, type OpenedMessage, openedRows, rowFrom, slottedOpened } from './message-writes.js';
+import { type RunContext, runContextFromJson, threadHistoryJson, toolStepsJson } from './run-store.js';
 
 const { messages, runSteps, runs } = schema;
 
-/** A message as `json_agg` gives it: column names, JSON values. */
-type MessageJson = Record<string, unknown>;
-
-/** Messages as `json_agg` gives them, mapped as drizzle maps selected rows. */
-function messagesFromJson(rows: MessageJson[]): MessageRow[] {
-  const columns = Object.entries(getTableColumns(messages));
-  return rows.map(
-    (row) =>
-      Object.fromEntries(
-        columns.map(([key, column]) => {
-          const value = row[column.name];
-          return [key, value === null || value === undefined ? null : column.mapFromDriverValue(value)];
-        }),
-      ) as MessageRow,
-  );
-}
-
-export interface ClaimedRun {
-  run: RunRow;
-  /** The messages of the run's thread, oldest first, as the claim found them. */
-  history: MessageRow[];
+/** The claimed run with its tool steps and its thread's history as the claim found them. */
+export interface ClaimedRun extends RunContext {
   /** The answer opened with the claim, for a run without tools; null when the first text opens it. */
   opened: OpenedMessage | null;
 }
@@ -70,19 +52,22 @@ function claimStatement(db: Db, answer: ReturnType<typeof slottedOpened>) {
           .insert(messages)
           .select(rowFrom(db, messages, { ...answer.message, ...ofRun }, claimed).where(withoutTools)),
       );
-    // The history as the statement found it: the answer it opens is not part of it. (Drizzle leaves a CTE's column
-    // unqualified, which inside this subquery would name the message's own column.)
-    const history = sql<MessageJson[]>`(
-      select coalesce(json_agg(m order by m.id), '[]'::json) from ${messages} m where m.thread_id = claimed.thread_id
-    )`;
     const runFields = Object.fromEntries(
       Object.keys(getTableColumns(runs)).map((key) => [key, claimed[key as keyof RunRow]]),
     ) as { [K in keyof RunRow]: (typeof claimed)[K] };
-    return db
-      .with(claimed, openedStep, openedMessage)
-      .select({ run: runFields, history })
-      .from(claimed)
-      .prepare(name);
+    return (
+      db
+        .with(claimed, openedStep, openedMessage)
+        // What the statement found: the answer it opens is not part of the history. (Drizzle leaves a CTE's columns
+        // unqualified, which inside these subqueries would name the rows' own columns.)
+        .select({
+          run: runFields,
+          toolSteps: toolStepsJson(sql`claimed.id`),
+          history: threadHistoryJson(sql`claimed.thread_id`),
+        })
+        .from(claimed)
+        .prepare(name)
+    );
   });
 }
 
@@ -93,10 +78,9 @@ export async function claimRun(db: Db, runId: string, now: Date): Promise<Claime
   const slots = slottedOpened(answer);
   const [claimed] = await claimStatement(db, slots).execute({ ...slots.values, runId, now });
   if (!claimed) return null;
-  const { run } = claimed;
+  const { run, toolSteps, history } = claimed;
   return {
-    run,
-    history: messagesFromJson(claimed.history),
+    ...runContextFromJson(run, toolSteps, history),
     opened: answersWithText(run) ? openedRows(run, now, answer) : null,
   };
 }

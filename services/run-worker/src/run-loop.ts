@@ -37,7 +37,7 @@ import {
 import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
 import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
-import { addUsage, completeToolStep, loadToolSteps, saveMessageText } from './run-store.js';
+import { addUsage, completeToolStep, saveMessageText } from './run-store.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
 import { endRunAfterTurn, openToolTurn, type UsageRecord } from './turn-writes.js';
 
@@ -73,8 +73,8 @@ export interface Delivery {
 export async function executeRun(deps: RunLoopDeps, runId: string, delivery: Delivery): Promise<void> {
   const claimed = await claim(deps, runId, delivery);
   if (!claimed) return;
-  const { run, history, opened, announcing } = claimed;
-  await driveModel(deps, run, { history, opened, announcing });
+  const { run, history, toolSteps, opened, announcing } = claimed;
+  await driveModel(deps, run, { history, toolSteps, opened, announcing });
 }
 
 const WORKER_LOST: LastError = {
@@ -123,10 +123,10 @@ async function endIfCancelling(deps: RunLoopDeps, runId: string): Promise<boolea
 
 /** What a turn starts from. */
 export interface TurnInput {
-  /** The thread's messages: loaded with the claim, or loading. */
-  history: MessageRow[] | Promise<MessageRow[]>;
-  /** The run's tool steps, when the caller holds them already (they load with the history otherwise). */
-  toolSteps?: RunStepRow[];
+  /** The thread's messages, oldest first. */
+  history: MessageRow[];
+  /** The run's tool steps, oldest first. */
+  toolSteps: RunStepRow[];
   /** A tool step whose outputs came back, as completed: stored with the turn's first write. */
   completing?: RunStepRow;
   /** The answer message, when the claim opened it: announced with its first text, dropped if none comes. */
@@ -215,15 +215,10 @@ async function callModel(
   signal: AbortSignal,
   result: TurnResult,
 ): Promise<void> {
-  const [messages, toolSteps] = await Promise.all([
-    input.history,
-    // A run's first model call has no tool steps yet (usage is recorded from the first call on).
-    input.toolSteps ?? (run.usage === null ? [] : loadToolSteps(deps.db, run.id)),
-  ]);
   const { provider, model } = deps.providers.resolve(run.model);
   const { promptTokens, ...request } = buildModelRequest(
     run,
-    toModelMessages(messages, toolSteps),
+    toModelMessages(input.history, input.toolSteps),
     model,
     deps.config.MODEL_CONTEXT_TOKENS,
   );

@@ -1,57 +1,68 @@
-// Data access for the run loop: its history and tool steps, and small step and message updates.
+// Data access for the run loop: a run with what a turn starts from, and small step and message updates.
 
 import {
   type Db,
+  type JsonRow,
   type MessageRow,
   prepared,
+  type RunRow,
   type RunStepRow,
+  rowsFromJson,
   type StepToolCall,
   schema,
   type Usage,
 } from '@threadwork/shared';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, type SQL, sql } from 'drizzle-orm';
 
 const { messages, runSteps, runs } = schema;
 
-function threadMessagesOfRun(db: Db) {
-  return prepared(db, 'thread_messages', (name) => {
-    const threadOfRun = db
-      .select({ threadId: runs.threadId })
-      .from(runs)
-      .where(eq(runs.id, sql.placeholder('runId')));
-    return db
-      .select()
-      .from(messages)
-      .where(eq(messages.threadId, threadOfRun))
-      .orderBy(asc(messages.id))
-      .prepare(name);
-  });
-}
-
 /**
- * Starts loading the messages of a run's thread, oldest first; by run id, so they load while the run and its tool
- * steps are read (a claim loads them itself). New messages wait for a thread's active run to end, so loading early reads the same history. A failed
- * load is handled where the history is awaited, not as an unhandled rejection.
+ * The messages of a thread, oldest first, as one JSON value of a larger statement (`rowsFromJson` maps them). New
+ * messages wait for a thread's active run to end, so the history read with the run is the one the model answers.
  */
-export function startLoadingThreadMessages(db: Db, runId: string): Promise<MessageRow[]> {
-  const history = threadMessagesOfRun(db).execute({ runId });
-  history.catch(() => undefined);
-  return history;
+export function threadHistoryJson(threadId: SQL) {
+  return sql<JsonRow[]>`(
+    select coalesce(json_agg(m order by m.id), '[]'::json) from ${messages} m where m.thread_id = ${threadId}
+  )`;
 }
 
-function toolStepsOfRun(db: Db) {
-  return prepared(db, 'tool_steps', (name) =>
+/** The tool_calls steps of a run, oldest first, as one JSON value of a larger statement. */
+export function toolStepsJson(runId: SQL) {
+  return sql<JsonRow[]>`(
+    select coalesce(json_agg(s order by s.id), '[]'::json) from ${runSteps} s
+    where s.run_id = ${runId} and s.type = 'tool_calls'
+  )`;
+}
+
+/** What a turn starts from: the run, its tool steps and its thread's history. */
+export interface RunContext {
+  run: RunRow;
+  toolSteps: RunStepRow[];
+  history: MessageRow[];
+}
+
+export function runContextFromJson(run: RunRow, toolSteps: JsonRow[], history: JsonRow[]): RunContext {
+  return { run, toolSteps: rowsFromJson(runSteps, toolSteps), history: rowsFromJson(messages, history) };
+}
+
+function runWithContext(db: Db) {
+  return prepared(db, 'run_context', (name) =>
     db
-      .select()
-      .from(runSteps)
-      .where(and(eq(runSteps.runId, sql.placeholder('runId')), eq(runSteps.type, 'tool_calls')))
-      .orderBy(asc(runSteps.id))
+      .select({
+        run: runs,
+        toolSteps: toolStepsJson(sql`${runs.id}`),
+        history: threadHistoryJson(sql`${runs.threadId}`),
+      })
+      .from(runs)
+      .where(eq(runs.id, sql.placeholder('runId')))
       .prepare(name),
   );
 }
 
-export function loadToolSteps(db: Db, runId: string): Promise<RunStepRow[]> {
-  return toolStepsOfRun(db).execute({ runId });
+/** The run with its tool steps and history, in one statement; null when there is no such run. */
+export async function loadRunContext(db: Db, runId: string): Promise<RunContext | null> {
+  const [row] = await runWithContext(db).execute({ runId });
+  return row ? runContextFromJson(row.run, row.toolSteps, row.history) : null;
 }
 
 export async function setStepCalls(

@@ -1,5 +1,5 @@
 // `run.continue`: the built-in tool calls of a step have finished; store their outputs and carry on.
-import { endRunEarly, findRun, PRODUCTS_EVENT, productCardsOf, type ToolJobResult } from '@threadwork/shared';
+import { endRunEarly, PRODUCTS_EVENT, productCardsOf, type ToolJobResult } from '@threadwork/shared';
 import {
   clock,
   type Delivery,
@@ -10,13 +10,13 @@ import {
   type RunLoopDeps,
   requireAction,
 } from './run-loop.js';
-import { completedToolStep, loadToolSteps, setStepCalls, startLoadingThreadMessages } from './run-store.js';
+import { completedToolStep, loadRunContext, setStepCalls } from './run-store.js';
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
 
 /**
- * Reads the run, its tool steps and the thread's messages at once while the outputs arrive. A step whose calls all
- * have outputs is completed with the next turn's first write (see `driveModel`).
+ * Reads the run, its tool steps and the thread's messages (one statement) while the outputs arrive. A step whose
+ * calls all have outputs is completed with the next turn's first write (see `driveModel`).
  */
 export async function continueAfterTools(
   deps: RunLoopDeps,
@@ -25,17 +25,13 @@ export async function continueAfterTools(
   outputs: Promise<ToolJobResult[]>,
   delivery: Delivery,
 ): Promise<void> {
-  const history = startLoadingThreadMessages(deps.db, runId);
-  const [run, toolSteps, results] = await Promise.all([
-    findRun(deps.db, runId),
-    loadToolSteps(deps.db, runId),
-    outputs,
-  ]);
-  if (run?.status === 'cancelling') {
+  const [context, results] = await Promise.all([loadRunContext(deps.db, runId), outputs]);
+  if (context?.run.status === 'cancelling') {
     await endRunEarly(deps, runId, { status: 'cancelled' }, ['cancelling']);
     return;
   }
-  if (run?.status !== 'in_progress') return;
+  if (context?.run.status !== 'in_progress') return;
+  const { run, toolSteps, history } = context;
   const step = toolSteps.find((row) => row.id === stepId);
   if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
     await failAbandonedRun(deps, runId, delivery);

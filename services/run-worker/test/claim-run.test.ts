@@ -1,11 +1,13 @@
-// The claim of a queued run, against real Postgres: one winner, the first start time kept on a second claim, and
-// the answer of a run without tools opened by the same statement.
+// The claim of a queued run and the read a continuation starts from, against real Postgres: one winner, the first
+// start time kept on a second claim, the answer of a run without tools opened by the same statement, and the rows
+// that come back inside JSON exactly as a plain select reads them.
 import { schema } from '@threadwork/shared';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimRun } from '../src/claim-writes.js';
+import { loadRunContext } from '../src/run-store.js';
 import { type Harness, startHarness } from './support/harness.js';
-import { insertQueuedRun } from './support/rows.js';
+import { insertQueuedRun, insertToolStep } from './support/rows.js';
 
 let harness: Harness;
 
@@ -80,5 +82,43 @@ describe('claimRun', () => {
     expect(stored).toHaveLength(2);
     expect(claimed?.history).toEqual(stored.filter((message) => message.runId === null));
     expect(claimed?.history.map((message) => message.role)).toEqual(['user']);
+  });
+
+  it('answers the run’s tool steps as stored, oldest first, when it is claimed again after tool outputs', async () => {
+    const { db } = harness.runtime;
+    const queued = await insertQueuedRun(db, { tools: LIST_TABLES });
+    const call = {
+      id: 'call_1',
+      type: 'function' as const,
+      function: { name: 'lookup', arguments: '{}', output: 'ok' },
+    };
+    const first = await insertToolStep(db, queued, [call]);
+    const second = await insertToolStep(db, queued, [{ ...call, id: 'call_2' }]);
+    const claimed = await claimRun(db, queued.runId, new Date());
+    const stored = await db.select().from(schema.runSteps).where(eq(schema.runSteps.runId, queued.runId));
+    expect(claimed?.toolSteps.map((step) => step.id)).toEqual([first, second]);
+    expect(claimed?.toolSteps).toEqual([first, second].map((id) => stored.find((step) => step.id === id)));
+  });
+});
+
+describe('loadRunContext', () => {
+  it('reads a run with its tool steps and its thread’s history in one statement', async () => {
+    const { db } = harness.runtime;
+    const queued = await insertQueuedRun(db, { tools: LIST_TABLES });
+    const call = {
+      id: 'call_1',
+      type: 'function' as const,
+      function: { name: 'lookup', arguments: '{}', output: null },
+    };
+    const stepId = await insertToolStep(db, queued, [call]);
+    const context = await loadRunContext(db, queued.runId);
+    const [run] = await db.select().from(schema.runs).where(eq(schema.runs.id, queued.runId));
+    const history = await db
+      .select()
+      .from(schema.messages)
+      .where(eq(schema.messages.threadId, queued.threadId));
+    const steps = await db.select().from(schema.runSteps).where(eq(schema.runSteps.id, stepId));
+    expect(context).toEqual({ run, toolSteps: steps, history });
+    expect(await loadRunContext(db, 'run_missing')).toBeNull();
   });
 });
