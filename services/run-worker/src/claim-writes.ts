@@ -62,7 +62,7 @@ function claimStatement(db: Db, answer: ReturnType<typeof slottedOpened>) {
         // unqualified, which inside these subqueries would name the rows' own columns.)
         .select({
           run: runFields,
-          toolSteps: toolStepsJson(sql`claimed.id`),
+          toolSteps: toolStepsJson({ id: sql`claimed.id`, usage: sql`claimed.usage` }),
           history: threadHistoryJson(sql`claimed.thread_id`),
         })
         .from(claimed)

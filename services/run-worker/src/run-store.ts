@@ -26,11 +26,15 @@ export function threadHistoryJson(threadId: SQL) {
   )`;
 }
 
-/** The tool_calls steps of a run, oldest first, as one JSON value of a larger statement. */
-export function toolStepsJson(runId: SQL) {
+/**
+ * The tool_calls steps of a run, oldest first, as one JSON value of a larger statement. A run without usage has had
+ * no model turn, so no tool step: the test on it alone is decided once, before any row is read, which keeps a plan
+ * cached while the table was small from scanning it for every new run.
+ */
+export function toolStepsJson(run: { id: SQL; usage: SQL }) {
   return sql<JsonRow[]>`(
     select coalesce(json_agg(s order by s.id), '[]'::json) from ${runSteps} s
-    where s.run_id = ${runId} and s.type = 'tool_calls'
+    where ${run.usage} is not null and s.run_id = ${run.id} and s.type = 'tool_calls'
   )`;
 }
 
@@ -50,7 +54,7 @@ function runWithContext(db: Db) {
     db
       .select({
         run: runs,
-        toolSteps: toolStepsJson(sql`${runs.id}`),
+        toolSteps: toolStepsJson({ id: sql`${runs.id}`, usage: sql`${runs.usage}` }),
         history: threadHistoryJson(sql`${runs.threadId}`),
       })
       .from(runs)

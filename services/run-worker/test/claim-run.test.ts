@@ -20,6 +20,11 @@ afterAll(async () => {
 });
 
 const LIST_TABLES = [{ type: 'list_tables' as const }];
+/** A run with tool steps has had a model turn, whose usage it holds. */
+const AFTER_A_TOOL_TURN = {
+  tools: LIST_TABLES,
+  usage: { prompt_tokens: 10, completion_tokens: 2, total_tokens: 12 },
+};
 
 describe('claimRun', () => {
   it('moves a queued run to in_progress once; a second claim finds nothing to take and opens nothing', async () => {
@@ -86,7 +91,7 @@ describe('claimRun', () => {
 
   it('answers the run’s tool steps as stored, oldest first, when it is claimed again after tool outputs', async () => {
     const { db } = harness.runtime;
-    const queued = await insertQueuedRun(db, { tools: LIST_TABLES });
+    const queued = await insertQueuedRun(db, AFTER_A_TOOL_TURN);
     const call = {
       id: 'call_1',
       type: 'function' as const,
@@ -104,7 +109,7 @@ describe('claimRun', () => {
 describe('loadRunContext', () => {
   it('reads a run with its tool steps and its thread’s history in one statement', async () => {
     const { db } = harness.runtime;
-    const queued = await insertQueuedRun(db, { tools: LIST_TABLES });
+    const queued = await insertQueuedRun(db, AFTER_A_TOOL_TURN);
     const call = {
       id: 'call_1',
       type: 'function' as const,
