@@ -28,6 +28,25 @@ describe('DeltaStream', () => {
     expect(sent.join('')).toBe('Hello big world');
   });
 
+  it('sends the waiting text on flush without waiting for the append in flight', async () => {
+    const { sent, sink, releaseNext } = controlledSink();
+    const stream = new DeltaStream(sink, true);
+    stream.push('Hello');
+    stream.push(' world');
+    const flushed = stream.flush();
+    expect(sent).toEqual(['Hello', ' world']);
+    let done = false;
+    void flushed.then(() => {
+      done = true;
+    });
+    releaseNext();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    releaseNext();
+    await flushed;
+    expect(sent).toEqual(['Hello', ' world']);
+  });
+
   it('sends every delta on its own when coalescing is off', async () => {
     const sent: string[] = [];
     const stream = new DeltaStream(async (text) => sent.push(text), false);

@@ -2,10 +2,14 @@
 // so a fast model costs a few Redis round trips per message instead of one per token, and a slow one adds no delay.
 export type DeltaSink = (text: string) => Promise<unknown>;
 
+/**
+ * The sink's appends must reach Redis in the order they are made (one connection does that): `flush` sends the
+ * waiting text without waiting for the append in flight, so the end of an answer costs no extra round trip.
+ */
 export class DeltaStream {
   private waiting = '';
-  private draining: Promise<void> | null = null;
-  private readonly unbatched: Promise<unknown>[] = [];
+  private inFlight: Promise<void> | null = null;
+  private readonly unsettled = new Set<Promise<void>>();
   private failure: unknown = null;
 
   /** `coalesce: false` sends every delta as its own event (one append each). */
@@ -16,31 +20,36 @@ export class DeltaStream {
 
   push(text: string): void {
     if (text.length === 0) return;
-    if (!this.coalesce) {
-      this.unbatched.push(this.sink(text).catch((error: unknown) => this.fail(error)));
-      return;
-    }
     this.waiting += text;
-    this.draining ??= this.drain();
+    if (!this.coalesce || !this.inFlight) this.sendWaiting();
   }
 
-  /** Resolves once every pushed delta has been appended; rejects with the first failure. */
+  /** Sends what is waiting at once; resolves when every delta has been appended, rejects with the first failure. */
   async flush(): Promise<void> {
-    await Promise.all(this.unbatched);
-    while (this.draining) await this.draining;
+    if (this.waiting.length > 0) this.sendWaiting();
+    await Promise.all(this.unsettled);
     if (this.failure) throw this.failure;
   }
 
-  private async drain(): Promise<void> {
-    while (this.waiting.length > 0) {
-      const text = this.waiting;
-      this.waiting = '';
-      await this.sink(text).catch((error: unknown) => this.fail(error));
-    }
-    this.draining = null;
+  private sendWaiting(): void {
+    const text = this.waiting;
+    this.waiting = '';
+    const append: Promise<void> = this.sink(text).then(
+      () => this.afterAppend(append),
+      (error: unknown) => {
+        this.failure ??= error;
+        this.afterAppend(append);
+      },
+    );
+    this.inFlight = append;
+    this.unsettled.add(append);
   }
 
-  private fail(error: unknown): void {
-    this.failure ??= error;
+  /** The latest append came back: what waited for it goes now, as one delta. */
+  private afterAppend(append: Promise<void>): void {
+    this.unsettled.delete(append);
+    if (this.inFlight !== append) return;
+    this.inFlight = null;
+    if (this.waiting.length > 0) this.sendWaiting();
   }
 }

@@ -149,6 +149,11 @@ interface TurnResult {
   finish: FinishReason | 'prompt_limit';
   latencyMs: number;
   firstTokenMs: number | null;
+  /**
+   * The turn's appends still on their way. Later events go out on the same connection, so they follow these
+   * without waiting for them; the turn awaits them once its last events are sent.
+   */
+  appending: Promise<unknown>;
 }
 
 function emptyTurn(completing: RunStepRow | null, opened: OpenedMessage | null): TurnResult {
@@ -161,6 +166,7 @@ function emptyTurn(completing: RunStepRow | null, opened: OpenedMessage | null):
     finish: 'stop',
     latencyMs: 0,
     firstTokenMs: null,
+    appending: Promise.resolve(),
   };
 }
 
@@ -205,6 +211,8 @@ export async function driveModel(deps: RunLoopDeps, run: RunRow, input: TurnInpu
   } finally {
     watch.stop();
   }
+  // A lost event fails the job (and is logged) once the run's state is settled.
+  await turn.appending;
 }
 
 /** Calls the model and fills `result` as the answer streams in (so a failure leaves what had arrived). */
@@ -229,48 +237,57 @@ async function callModel(
   const started = performance.now();
   let deltas: DeltaStream | null = null;
   let announced: Promise<unknown> = input.announcing ?? Promise.resolve();
-  for await (const event of provider.stream(request, signal)) {
-    switch (event.type) {
-      case 'text':
-        if (event.delta.length === 0) break;
-        if (!deltas) {
-          result.firstTokenMs = performance.now() - started;
-          const completing = result.completing;
-          result.opened ??= await openAnswer(deps, run, result);
-          announced = Promise.all([
-            announced,
-            emit(deps, run, answerOpenedEvents(result.opened, completing)),
-          ]);
-          // Awaited when the answer ends; a model failure before that ends the run on its own path.
-          announced.catch(() => undefined);
-          const messageId = result.opened.message.id;
-          deltas = new DeltaStream(
-            (text) => emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(messageId, text) }]),
-            deps.config.COALESCE_DELTAS,
-          );
-        }
-        result.text += event.delta;
-        deltas.push(event.delta);
-        break;
-      case 'tool_call':
-        result.firstTokenMs ??= performance.now() - started;
-        // parallel_tool_calls: false allows one call per turn, whatever the model sent.
-        if (run.parallelToolCalls || result.calls.length === 0) result.calls.push(event.call);
-        break;
-      case 'usage':
-        result.usage = {
-          prompt_tokens: event.promptTokens,
-          completion_tokens: event.completionTokens,
-          total_tokens: event.promptTokens + event.completionTokens,
-        };
-        break;
-      case 'finish':
-        result.finish = event.reason;
-        break;
+  result.appending = announced;
+  try {
+    for await (const event of provider.stream(request, signal)) {
+      switch (event.type) {
+        case 'text':
+          if (event.delta.length === 0) break;
+          if (!deltas) {
+            result.firstTokenMs = performance.now() - started;
+            const completing = result.completing;
+            result.opened ??= await openAnswer(deps, run, result);
+            announced = Promise.all([
+              announced,
+              emit(deps, run, answerOpenedEvents(result.opened, completing)),
+            ]);
+            // Awaited when the turn ends; a model failure before that ends the run on its own path.
+            announced.catch(() => undefined);
+            result.appending = announced;
+            const messageId = result.opened.message.id;
+            deltas = new DeltaStream(
+              (text) =>
+                emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(messageId, text) }]),
+              deps.config.COALESCE_DELTAS,
+            );
+          }
+          result.text += event.delta;
+          deltas.push(event.delta);
+          break;
+        case 'tool_call':
+          result.firstTokenMs ??= performance.now() - started;
+          // parallel_tool_calls: false allows one call per turn, whatever the model sent.
+          if (run.parallelToolCalls || result.calls.length === 0) result.calls.push(event.call);
+          break;
+        case 'usage':
+          result.usage = {
+            prompt_tokens: event.promptTokens,
+            completion_tokens: event.completionTokens,
+            total_tokens: event.promptTokens + event.completionTokens,
+          };
+          break;
+        case 'finish':
+          result.finish = event.reason;
+          break;
+      }
+    }
+  } finally {
+    // What text waits goes now, before any later event of the run (the model may have failed half-way).
+    if (deltas) {
+      result.appending = Promise.all([announced, deltas.flush()]);
+      result.appending.catch(() => undefined);
     }
   }
-  await announced;
-  await deltas?.flush();
   result.latencyMs = performance.now() - started;
 }
 
