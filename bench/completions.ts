@@ -1,8 +1,7 @@
 // Watches the run event bus for run endings: one pattern subscription, so no ending is missed, and no load on the API.
 import { Redis } from 'ioredis';
 
-const endings = new Set(['completed', 'failed', 'cancelled', 'expired', 'incomplete']);
-const eventName = /"event":"thread\.run\.([a-z_]+)"/;
+const endingEvent = /"event":"thread\.run\.(completed|failed|cancelled|expired|incomplete)"/;
 
 interface Waiter {
   resolve: (status: string) => void;
@@ -31,9 +30,9 @@ export class CompletionWatcher {
   }
 
   private onMessage(channel: string, message: string): void {
-    // The event name sits near the start of the envelope; a run's deltas are skipped without parsing JSON.
-    const status = eventName.exec(message.slice(0, 200))?.[1];
-    if (!status || !endings.has(status)) return;
+    // A message is one append's events; an ending is found without parsing JSON.
+    const status = endingEvent.exec(message)?.[1];
+    if (!status) return;
     const runId = channel.slice(this.channelPrefix.length);
     const waiter = this.waiters.get(runId);
     if (!waiter) {

@@ -1,6 +1,6 @@
 // A created run is answered (and announced) from the values the API wrote, not read back: what a client is told
 // must be exactly what a later retrieve returns. No run worker here, so the run stays as it was created.
-import { createRedis } from '@threadwork/shared';
+import { createRedis, parseRunEvents } from '@threadwork/shared';
 import type OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,9 +93,10 @@ describe('a created run as answered', () => {
     const published: Array<{ channel: string; event: string }> = [];
     const cancelled = new Promise<void>((resolve) => {
       subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
-        const { event } = JSON.parse(message) as { event: string };
-        published.push({ channel, event });
-        if (event === 'thread.run.cancelled') resolve();
+        for (const { event } of parseRunEvents(message)) {
+          published.push({ channel, event });
+          if (event === 'thread.run.cancelled') resolve();
+        }
       });
     });
     await subscriber.psubscribe(`${stack.config.QUEUE_PREFIX}:run-events:*`);

@@ -1,5 +1,5 @@
-// The run event bus: each event is appended to a per-run Redis stream and published on the run's channel
-// in one round trip; readers replay the stream and then follow the channel.
+// The run event bus: the events of one append are one entry of a per-run Redis stream and one message on the run's
+// channel, written in one round trip; readers replay the stream and then follow the channel.
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
@@ -43,20 +43,26 @@ export const finalRunEvents = new Set([
   'thread.run.expired',
 ]);
 
-// KEYS: stream, seq counter. ARGV: channel, maxlen, ttl, run_id, thread_id, then (event, data) pairs.
+/**
+ * KEYS: stream, seq counter. ARGV: channel, maxlen, ttl, run_id, thread_id, then (event, data) pairs. The events
+ * become one JSON array of envelopes: one stream entry, whose id is the last seq in it, and one message.
+ */
 const appendScript = `
-local first = 0
+local count = (#ARGV - 5) / 2
+local last = redis.call('INCRBY', KEYS[2], count)
+local seq = last - count
+local envelopes = {}
 for i = 6, #ARGV, 2 do
-  local seq = redis.call('INCR', KEYS[2])
-  if first == 0 then first = seq end
-  local envelope = '{"seq":' .. seq .. ',"run_id":"' .. ARGV[4] .. '","thread_id":"' .. ARGV[5] ..
+  seq = seq + 1
+  envelopes[#envelopes + 1] = '{"seq":' .. seq .. ',"run_id":"' .. ARGV[4] .. '","thread_id":"' .. ARGV[5] ..
     '","event":"' .. ARGV[i] .. '","data":' .. ARGV[i + 1] .. '}'
-  redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'e', envelope)
-  redis.call('PUBLISH', ARGV[1], envelope)
 end
+local batch = '[' .. table.concat(envelopes, ',') .. ']'
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], last .. '-1', 'e', batch)
+redis.call('PUBLISH', ARGV[1], batch)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 redis.call('EXPIRE', KEYS[2], ARGV[3])
-return first
+return last - count + 1
 `;
 
 const safeToken = /^[A-Za-z0-9_.-]+$/;
@@ -85,7 +91,7 @@ export class EventBus {
     return `${this.options.prefix}:run-control:${runId}`;
   }
 
-  /** Appends events in order and publishes each; answers the seq of the first. */
+  /** Appends events in order and publishes them as one message; answers the seq of the first. */
   async append(runId: string, threadId: string, events: NewRunEvent[]): Promise<number> {
     if (events.length === 0) return 0;
     for (const id of [runId, threadId, ...events.map((item) => item.event)]) {
@@ -111,8 +117,11 @@ export class EventBus {
 
   /** The events of a run with seq greater than `afterSeq`, in order. */
   async read(runId: string, afterSeq = 0): Promise<RunEvent[]> {
+    // An entry's id is the last seq it holds: the first entry read may begin at or before afterSeq.
     const entries = await this.redis.xrange(this.streamKey(runId), `${afterSeq + 1}-0`, '+');
-    return entries.map(([, fields]) => parseEnvelope(fields[1] ?? ''));
+    return entries
+      .flatMap(([, fields]) => parseRunEvents(fields[1] ?? ''))
+      .filter((event) => event.seq > afterSeq);
   }
 
   /** The seq of the last event appended for a run (0 when none). */
@@ -126,6 +135,10 @@ export class EventBus {
   }
 }
 
-export function parseEnvelope(raw: string): RunEvent {
-  return runEventSchema.parse(JSON.parse(raw)) as RunEvent;
+const runEventsSchema = z.array(runEventSchema);
+
+/** The events of one stream entry or channel message, in order (an entry of one envelope, as once written, too). */
+export function parseRunEvents(raw: string): RunEvent[] {
+  const parsed: unknown = JSON.parse(raw);
+  return runEventsSchema.parse(Array.isArray(parsed) ? parsed : [parsed]) as RunEvent[];
 }

@@ -1,6 +1,13 @@
 import { randomPrefix } from '@threadwork/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { ChannelSubscriber, createRedis, EventBus, newId, type RunEvent } from '../src/index.js';
+import {
+  ChannelSubscriber,
+  createRedis,
+  EventBus,
+  newId,
+  parseRunEvents,
+  type RunEvent,
+} from '../src/index.js';
 
 const redisUrl = inject('redisUrl');
 const redis = createRedis(redisUrl, 'worker', 'events-test');
@@ -31,13 +38,31 @@ describe('EventBus', () => {
     expect(await bus.lastSeq(runId)).toBe(3);
   });
 
-  it('publishes each appended event on the run channel', async () => {
+  it('replays from inside an append: only the later events of its entry', async () => {
     const runId = newId('run');
-    const received: RunEvent[] = [];
+    const threadId = newId('thread');
+    await bus.append(
+      runId,
+      threadId,
+      ['a', 'b', 'c'].map((text) => ({ event: 'thread.message.delta', data: { text } })),
+    );
+    await bus.append(runId, threadId, [{ event: 'thread.run.completed', data: {} }]);
+    expect((await bus.read(runId, 1)).map((item) => [item.seq, item.data])).toEqual([
+      [2, { text: 'b' }],
+      [3, { text: 'c' }],
+      [4, {}],
+    ]);
+    expect((await bus.read(runId, 3)).map((item) => item.event)).toEqual(['thread.run.completed']);
+    expect(await bus.read(runId, 4)).toEqual([]);
+  });
+
+  it('publishes the events of one append as one message on the run channel', async () => {
+    const runId = newId('run');
+    const received: RunEvent[][] = [];
     const arrived = new Promise<void>((resolve) => {
       void subscriber.subscribe(bus.channel(runId), (message) => {
-        received.push(JSON.parse(message) as RunEvent);
-        if (received.length === 2) resolve();
+        received.push(parseRunEvents(message));
+        resolve();
       });
     });
     await new Promise((resolve) => setImmediate(resolve));
@@ -47,7 +72,24 @@ describe('EventBus', () => {
       { event: 'thread.message.delta', data: { text: 'b' } },
     ]);
     await arrived;
-    expect(received.map((item) => item.data)).toEqual([{ text: 'a "quoted" \n value' }, { text: 'b' }]);
+    expect(received).toHaveLength(1);
+    expect(received[0]?.map((item) => [item.seq, item.data])).toEqual([
+      [1, { text: 'a "quoted" \n value' }],
+      [2, { text: 'b' }],
+    ]);
+  });
+
+  it('reads an entry written as one envelope, as earlier versions wrote them', async () => {
+    const runId = newId('run');
+    const envelope = {
+      seq: 1,
+      run_id: runId,
+      thread_id: newId('thread'),
+      event: 'thread.run.queued',
+      data: {},
+    };
+    await redis.xadd(bus.streamKey(runId), '1-1', 'e', JSON.stringify(envelope));
+    expect(await bus.read(runId)).toEqual([envelope]);
   });
 
   it('refuses event names that could break the envelope', async () => {

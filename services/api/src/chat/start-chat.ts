@@ -3,7 +3,13 @@ import { newId, type ThreadRow } from '@threadwork/shared';
 import type { Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { insertThread, ownedThread } from '../queries/threads.js';
-import { type CreatedRun, createRun, type RunAssistant, readAssistantForRun } from '../runs/create-run.js';
+import {
+  type CreatedRun,
+  createRun,
+  type NewRunOptions,
+  type RunAssistant,
+  readAssistantForRun,
+} from '../runs/create-run.js';
 import { ensureDefaultAssistant } from './default-assistant.js';
 import type { ChatInput } from './schemas.js';
 
@@ -59,7 +65,12 @@ async function turnAssistant(
   return { id: row.id, loaded: { row, version: null } };
 }
 
-export async function startChat(deps: AppDeps, principal: Principal, input: ChatInput): Promise<StartedChat> {
+export async function startChat(
+  deps: AppDeps,
+  principal: Principal,
+  input: ChatInput,
+  options: NewRunOptions = {},
+): Promise<StartedChat> {
   const chat = await chatThread(deps, principal, input);
   const assistant = await turnAssistant(deps, input, chat);
   const created = await createRun(
@@ -72,6 +83,7 @@ export async function startChat(deps: AppDeps, principal: Principal, input: Chat
       metadata: input.metadata ?? {},
     },
     {
+      ...options,
       additionalMessages: [{ role: 'user', content: input.message, metadata: input.metadata ?? {} }],
       assistant: assistant.loaded,
     },

@@ -1,6 +1,6 @@
 // /api: the chat API for web and mobile clients (chat, streaming, polling, threads); see docs/chat-api.md.
 
-import { ApiError, notFound } from '@threadwork/shared';
+import { newId, notFound } from '@threadwork/shared';
 import { type Request, type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
 import { answerChat } from '../chat/answer-chat.js';
@@ -14,7 +14,7 @@ import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
 import { ownedThread } from '../queries/threads.js';
 import { listQuerySchema } from '../schemas/common.js';
-import { streamSimpleRun } from '../sse/simple.js';
+import { streamNewSimpleRun, streamSimpleRun } from '../sse/simple.js';
 
 /** Aborts when the client closes the connection before the answer is sent. */
 function clientGone(res: Response): AbortSignal {
@@ -49,16 +49,18 @@ export function chatRouter(deps: AppDeps): Router {
     if (answer) res.status(answer.status).json(answer.body);
   });
 
+  // The stream listens before the run's first event is appended: every event comes live, none is read back.
   router.post('/chat/stream', async (req, res) => {
     const input = parseInput(chatSchema, req.body);
-    const { run, firstSeq } = await startChat(deps, principalOf(res), input);
-    await streamSimpleRun(res, deps, run, firstSeq - 1, sseOptions).catch((error: unknown) => {
-      deps.log.error({ err: error, runId: run.id }, 'could not stream chat run');
-      throw new ApiError(500, `Run ${run.id} was created but cannot be streamed; poll /api/runs/${run.id}.`, {
-        type: 'server_error',
-        code: 'server_error',
-      });
-    });
+    const runId = newId('run');
+    const { held, listening } = deps.feed.holdNew(runId);
+    const started = await startChat(deps, principalOf(res), input, { runId, listening }).catch(
+      (error: unknown) => {
+        held.stop();
+        throw error;
+      },
+    );
+    streamNewSimpleRun(res, deps, started.run, held, sseOptions);
   });
 
   router.get('/runs/:runId', async (req, res) => {

@@ -1,6 +1,14 @@
 // /v1 runs: create (JSON or SSE), create-thread-and-run, retrieve, modify, list, cancel, submit_tool_outputs, steps.
 
-import { ApiError, notFound, type RunRow, schema, toRunObject, toRunStepObject } from '@threadwork/shared';
+import {
+  ApiError,
+  newId,
+  notFound,
+  type RunRow,
+  schema,
+  toRunObject,
+  toRunStepObject,
+} from '@threadwork/shared';
 import { and, eq } from 'drizzle-orm';
 import { type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
@@ -11,7 +19,7 @@ import { listRows } from '../pagination.js';
 import { ownedThread } from '../queries/threads.js';
 import { NO_RETRY } from '../runs/announce.js';
 import { cancelRun } from '../runs/cancel-run.js';
-import { createRun, createThreadAndRun } from '../runs/create-run.js';
+import { type CreatedRun, createRun, createThreadAndRun, type NewRunOptions } from '../runs/create-run.js';
 import { submitToolOutputs } from '../runs/submit-tool-outputs.js';
 import { listQuerySchema } from '../schemas/common.js';
 import {
@@ -20,7 +28,7 @@ import {
   modifyRunSchema,
   submitToolOutputsSchema,
 } from '../schemas/runs.js';
-import { streamAssistantsRun } from '../sse/assistants.js';
+import { streamAssistantsRun, streamHeldRun } from '../sse/assistants.js';
 
 export function runsRouter(deps: AppDeps): Router {
   const router = Router();
@@ -40,8 +48,13 @@ export function runsRouter(deps: AppDeps): Router {
     throw notFound('run', runId);
   }
 
-  /** Answers a committed change of a run: its JSON, or its events from `firstSeq` on. Never worth a retry now. */
-  async function answer(res: Response, run: RunRow, firstSeq: number, stream: boolean | null | undefined) {
+  /** Answers tool outputs taken by a run: its JSON, or its events from `firstSeq` on. Never worth a retry now. */
+  async function answerSubmitted(
+    res: Response,
+    run: RunRow,
+    firstSeq: number,
+    stream: boolean | null | undefined,
+  ) {
     if (!stream) {
       res.json(toRunObject(run));
       return;
@@ -52,7 +65,7 @@ export function runsRouter(deps: AppDeps): Router {
       deps.log.error({ err: error, runId: run.id }, 'could not stream run');
       throw new ApiError(
         500,
-        `Run ${run.id} was created but its events cannot be streamed; retrieve it instead.`,
+        `Run ${run.id} took the tool outputs but its events cannot be streamed; retrieve it instead.`,
         {
           type: 'server_error',
           code: 'server_error',
@@ -62,19 +75,47 @@ export function runsRouter(deps: AppDeps): Router {
     }
   }
 
+  /**
+   * Answers a new run: its JSON, or its events. A stream listens before the run's first event is appended, so all
+   * of them come live; a run that cannot be made leaves no subscription behind.
+   */
+  async function answerNewRun(
+    res: Response,
+    stream: boolean | null | undefined,
+    create: (options: NewRunOptions) => Promise<CreatedRun>,
+  ): Promise<void> {
+    if (!stream) {
+      res.json(toRunObject((await create({})).run));
+      return;
+    }
+    const runId = newId('run');
+    const { held, listening } = deps.feed.holdNew(runId);
+    try {
+      await create({ runId, listening });
+    } catch (error) {
+      held.stop();
+      throw error;
+    }
+    streamHeldRun(res, held, sseOptions);
+  }
+
   router.post('/threads/runs', async (req, res) => {
     const input = parseInput(threadAndRunSchema, req.body);
     const principal = principalOf(res);
-    const { run, firstSeq } = await createThreadAndRun(deps, principal, input.thread ?? {}, input);
-    await answer(res, run, firstSeq, input.stream);
+    await answerNewRun(res, input.stream, (options) =>
+      createThreadAndRun(deps, principal, input.thread ?? {}, input, options),
+    );
   });
 
   router.post('/threads/:threadId/runs', async (req, res) => {
     const input = parseInput(runSchema, req.body);
-    const { run, firstSeq } = await createRun(deps, principalOf(res), req.params.threadId, input, {
-      additionalMessages: input.additional_messages,
-    });
-    await answer(res, run, firstSeq, input.stream);
+    const principal = principalOf(res);
+    await answerNewRun(res, input.stream, (options) =>
+      createRun(deps, principal, req.params.threadId, input, {
+        ...options,
+        additionalMessages: input.additional_messages,
+      }),
+    );
   });
 
   router.get('/threads/:threadId/runs', async (req, res) => {
@@ -114,7 +155,7 @@ export function runsRouter(deps: AppDeps): Router {
     const input = parseInput(submitToolOutputsSchema, req.body);
     const run = await ownRun(res, req.params.threadId, req.params.runId);
     const submitted = await submitToolOutputs(deps, run, input.tool_outputs);
-    await answer(res, submitted.run, submitted.firstSeq, input.stream);
+    await answerSubmitted(res, submitted.run, submitted.firstSeq, input.stream);
   });
 
   router.get('/threads/:threadId/runs/:runId/steps', async (req, res) => {

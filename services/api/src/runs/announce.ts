@@ -15,16 +15,18 @@ export const NO_RETRY = { 'x-should-retry': 'false' } as const;
 /**
  * Appends the events and enqueues the job in one round trip; answers the seq of the first event (where a stream of
  * the change starts). Both go on the API's one Redis connection, the events first, so Redis has them before any
- * worker can take the job. A run that cannot be announced or enqueued is failed, so it never sits queued with nobody
- * to run it.
+ * worker can take the job. They wait for `listening` (a stream's subscription) when given. A run that cannot be
+ * announced or enqueued is failed, so it never sits queued with nobody to run it.
  */
 export async function announceAndEnqueue(
   deps: AppDeps,
   run: RunRow,
   events: NewRunEvent[],
   job: RunJob,
+  listening?: Promise<void>,
 ): Promise<number> {
   try {
+    await listening;
     const [firstSeq] = await Promise.all([
       deps.events.append(run.id, run.threadId, events),
       enqueueRun(deps.queues, job),

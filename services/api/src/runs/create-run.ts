@@ -139,9 +139,10 @@ function newRunRow(
   assistant: AssistantRow,
   input: RunSettingsInput,
   now: Date,
+  id = newId('run'),
 ): RunRow {
   return {
-    id: newId('run'),
+    id,
     threadId: thread.id,
     ownerId: thread.ownerId,
     assistantId: assistant.id,
@@ -183,12 +184,22 @@ function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
   ];
 }
 
+/** How a new run is made known: its id, when the caller chose it, and a stream's subscription to wait for. */
+export interface NewRunOptions {
+  runId?: string;
+  /** Resolves once a stream of the run listens (`RunFeed.holdNew`): its events are appended only then. */
+  listening?: Promise<void>;
+}
+
 /** After the run is written (persisted first, published after): announces and enqueues it. */
-async function announceCreated(deps: AppDeps, run: RunRow, thread?: ThreadRow): Promise<CreatedRun> {
-  const firstSeq = await announceAndEnqueue(deps, run, announcement(run, thread), {
-    name: 'run.execute',
-    data: { runId: run.id },
-  });
+async function announceCreated(
+  deps: AppDeps,
+  run: RunRow,
+  thread: ThreadRow | undefined,
+  options: NewRunOptions,
+): Promise<CreatedRun> {
+  const job = { name: 'run.execute', data: { runId: run.id } } as const;
+  const firstSeq = await announceAndEnqueue(deps, run, announcement(run, thread), job, options.listening);
   return { run, firstSeq };
 }
 
@@ -202,7 +213,7 @@ export async function createRun(
   principal: Principal,
   threadId: string,
   input: RunSettingsInput,
-  options: {
+  options: NewRunOptions & {
     additionalMessages?: CreateMessageInput[] | null;
     /** The assistant of `input.assistant_id`, when the caller has it already: its model is still checked. */
     assistant?: RunAssistant;
@@ -227,7 +238,8 @@ export async function createRun(
         newUserMessage(threadId, message, now),
       );
       // The run's owner is its thread's, which the statement reads from the row it touches.
-      const made = newRunRow(deps, { id: threadId, ownerId: principal.keyId }, from.row, input, now);
+      const thread = { id: threadId, ownerId: principal.keyId };
+      const made = newRunRow(deps, thread, from.row, input, now, options.runId);
       const touch = { id: threadId, now, owner };
       return { ...made, ownerId: await insertRun(deps.db, made, { touch }, extra, from.version) };
     },
@@ -240,7 +252,7 @@ export async function createRun(
       throw error;
     },
   );
-  return announceCreated(deps, run);
+  return announceCreated(deps, run, undefined, options);
 }
 
 /** Create-thread-and-run: the thread, its messages and the run in one statement (nobody else sees the thread yet). */
@@ -249,13 +261,14 @@ export async function createThreadAndRun(
   principal: Principal,
   threadInput: CreateThreadInput,
   input: RunSettingsInput,
+  options: NewRunOptions = {},
 ): Promise<CreatedRun> {
   const thread = newThreadRow(principal.keyId, threadInput, new Date());
   const initial = initialMessages(thread, threadInput);
   const run = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
-    const made = newRunRow(deps, thread, from.row, input, thread.createdAt);
+    const made = newRunRow(deps, thread, from.row, input, thread.createdAt, options.runId);
     await insertRun(deps.db, made, { insert: thread }, initial, from.version);
     return made;
   });
-  return announceCreated(deps, run, thread);
+  return announceCreated(deps, run, thread, options);
 }

@@ -2,7 +2,7 @@
 
 import { finalRunEvents, PRODUCTS_EVENT, type RunEvent } from '@threadwork/shared';
 import type { Response } from 'express';
-import type { RunFeed } from './run-feed.js';
+import type { HeldRun, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
 /**
@@ -40,7 +40,11 @@ export async function streamAssistantsRun(
   afterSeq: number,
   options: SseOptions,
 ): Promise<void> {
-  const followed = await feed.hold(runId, afterSeq);
+  streamHeldRun(res, await feed.hold(runId, afterSeq), options);
+}
+
+/** Opens the stream of a followed run and sends what its feed held, then the rest as it comes. */
+export function streamHeldRun(res: Response, followed: HeldRun, options: SseOptions): void {
   const stream = openSse(res, options, () => followed.stop());
   followed.start((event) => send(stream, event));
 }

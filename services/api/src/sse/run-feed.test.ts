@@ -90,6 +90,33 @@ describe('RunFeed', () => {
     expect(subscriber.channelCount).toBe(channels);
   });
 
+  it('follows a new run from its first event without reading the stream back', async () => {
+    const runId = newId('run');
+    const { held, listening } = feed.holdNew(runId);
+    await listening;
+    await bus.append(runId, newId('thread'), [delta(1), delta(2)]);
+    // Gone from the stream, so only a live delivery can bring the events.
+    await redis.del(bus.streamKey(runId));
+    const events = collect(3);
+    const witness = collect(3);
+    const stopWitness = await feed.follow(runId, 2, witness.onEvent);
+    await bus.append(runId, newId('thread'), [delta(3)]);
+    await witness.done;
+    held.start(events.onEvent);
+    await events.done;
+    held.stop();
+    stopWitness();
+    expect(events.seen).toEqual([1, 2, 3]);
+  });
+
+  it('leaves no subscription behind when a new run is stopped before its subscription is confirmed', async () => {
+    const channels = subscriber.channelCount;
+    const { held, listening } = feed.holdNew(newId('run'));
+    held.stop();
+    await listening;
+    expect(subscriber.channelCount).toBe(channels);
+  });
+
   it('lets two followers of one run go independently, and unsubscribes when the last one stops', async () => {
     const runId = newId('run');
     const threadId = newId('thread');

@@ -1,5 +1,5 @@
 // Replays a run's events from Redis and then follows them live, over one subscriber connection per process.
-import { type ChannelSubscriber, type EventBus, parseEnvelope, type RunEvent } from '@threadwork/shared';
+import { type ChannelSubscriber, type EventBus, parseRunEvents, type RunEvent } from '@threadwork/shared';
 
 export type RunEventListener = (event: RunEvent) => void;
 
@@ -31,7 +31,12 @@ class RunFollower implements HeldRun {
   constructor(private last: number) {}
 
   async subscribe(subscriber: ChannelSubscriber, channel: string): Promise<void> {
-    this.unsubscribe = await subscriber.subscribe(channel, (raw) => this.receive(parseEnvelope(raw)));
+    const unsubscribe = await subscriber.subscribe(channel, (raw) => {
+      for (const event of parseRunEvents(raw)) this.receive(event);
+    });
+    // Stopped while the subscription was on its way (a run that could not be created).
+    if (this.held === null && this.onEvent === null) void unsubscribe();
+    else this.unsubscribe = unsubscribe;
   }
 
   holdHistory(history: RunEvent[]): void {
@@ -64,6 +69,13 @@ class RunFollower implements HeldRun {
   }
 }
 
+/** A run followed before any event of it is appended. */
+export interface NewRunHold {
+  held: HeldRun;
+  /** Resolves once Redis confirmed the subscription: the run's first events must not be appended before. */
+  listening: Promise<void>;
+}
+
 export class RunFeed {
   constructor(
     private readonly events: EventBus,
@@ -84,6 +96,18 @@ export class RunFeed {
       throw error;
     }
     return follower;
+  }
+
+  /**
+   * Follows a run that is being created: subscribes at once, while the caller writes the run, and holds its events
+   * until `start`. They are appended only after `listening`, so all of them arrive live and none is read back.
+   */
+  holdNew(runId: string): NewRunHold {
+    const follower = new RunFollower(0);
+    const listening = follower.subscribe(this.subscriber, this.events.channel(runId));
+    // Awaited before the run's first events are appended, which reports a failure.
+    listening.catch(() => undefined);
+    return { held: follower, listening };
   }
 
   /** Delivers every event with seq > afterSeq exactly once and in order; answers a function that stops it. */

@@ -257,3 +257,15 @@ export async function streamSimpleRun(
   if (afterSeq > 0) stream.write(simpleFrame(null, threadIdEvent(run)));
   followed.start(simpleRelay(deps, run, afterSeq, followed, stream));
 }
+
+/** Streams a new run followed from before its first event (`RunFeed.holdNew`), from the start. */
+export function streamNewSimpleRun(
+  res: Response,
+  deps: SimpleStreamDeps,
+  run: RunRow,
+  followed: HeldRun,
+  options: SseOptions,
+): void {
+  const stream = openSse(res, options, () => followed.stop());
+  followed.start(simpleRelay(deps, run, 0, followed, stream));
+}

@@ -67,6 +67,7 @@ function tickerFor(intervalMs: number): HeartbeatTicker {
  */
 class SseResponse implements SseStream {
   private closed = false;
+  private corked = false;
   private readonly endsAt: number;
 
   constructor(
@@ -78,8 +79,20 @@ class SseResponse implements SseStream {
     this.endsAt = Date.now() + maxLifetimeMs;
   }
 
+  /** Frames written in one tick (the events of one message) leave in one socket write. */
   write(frame: string): void {
-    if (!this.closed) this.res.write(frame);
+    if (this.closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(uncorkStream, this);
+    }
+    this.res.write(frame);
+  }
+
+  uncork(): void {
+    this.corked = false;
+    this.res.uncork();
   }
 
   end(): void {
@@ -99,6 +112,10 @@ class SseResponse implements SseStream {
     this.ticker.remove(this);
     this.onClose();
   }
+}
+
+function uncorkStream(stream: SseResponse): void {
+  stream.uncork();
 }
 
 /** Sends the SSE headers and keeps the stream alive until it ends, its lifetime passes or the client leaves. */
