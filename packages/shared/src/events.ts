@@ -28,6 +28,11 @@ export interface EventBusOptions {
   prefix: string;
   maxLength: number;
   ttlSeconds: number;
+  /**
+   * Appends made in one turn of the event loop leave in one socket write (for a connection of the bus's own, whose
+   * appends come from many runs at once). None waits for the replies of earlier ones.
+   */
+  shareWrites?: boolean;
 }
 
 /** The internal event that carries product cards shown by `show_products`: `{ step_id, products }`. */
@@ -67,12 +72,33 @@ return last - count + 1
 
 const safeToken = /^[A-Za-z0-9_.-]+$/;
 
+/** Holds a connection's writes until the event loop has run the callbacks at hand, then sends them as one. */
+class TickWrites {
+  private isHeld = false;
+
+  constructor(private readonly redis: Redis) {}
+
+  hold(): void {
+    if (this.isHeld || this.redis.status !== 'ready') return;
+    this.isHeld = true;
+    const socket = this.redis.stream;
+    socket.cork();
+    setImmediate(() => {
+      this.isHeld = false;
+      socket.uncork();
+    });
+  }
+}
+
 export class EventBus {
+  private readonly writes: TickWrites | null;
+
   constructor(
     private readonly redis: Redis,
     private readonly options: EventBusOptions,
   ) {
     redis.defineCommand('twAppendRunEvents', { numberOfKeys: 2, lua: appendScript });
+    this.writes = options.shareWrites ? new TickWrites(redis) : null;
   }
 
   streamKey(runId: string): string {
@@ -102,6 +128,7 @@ export class EventBus {
       this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<number>>
     ).twAppendRunEvents;
     if (!command) throw new Error('twAppendRunEvents is not defined on this connection');
+    this.writes?.hold();
     return command.call(
       this.redis,
       this.streamKey(runId),

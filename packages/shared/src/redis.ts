@@ -5,19 +5,8 @@ export { Redis } from 'ioredis';
 
 export type RedisProfile = 'producer' | 'worker';
 
-export interface RedisOptions {
-  /** Commands issued in one tick share one socket write (never for BullMQ's connections). */
-  autoPipelining?: boolean;
-}
-
-export function createRedis(
-  url: string,
-  profile: RedisProfile,
-  name: string,
-  options: RedisOptions = {},
-): Redis {
+export function createRedis(url: string, profile: RedisProfile, name: string): Redis {
   return new Redis(url, {
-    enableAutoPipelining: options.autoPipelining ?? false,
     connectionName: name,
     lazyConnect: false,
     maxRetriesPerRequest: profile === 'worker' ? null : 2,

@@ -236,7 +236,7 @@ async function callModel(
   }
   const started = performance.now();
   let deltas: DeltaStream | null = null;
-  let announced: Promise<unknown> = input.announcing ?? Promise.resolve();
+  const announced: Promise<unknown> = input.announcing ?? Promise.resolve();
   result.appending = announced;
   try {
     for await (const event of provider.stream(request, signal)) {
@@ -245,21 +245,7 @@ async function callModel(
           if (event.delta.length === 0) break;
           if (!deltas) {
             result.firstTokenMs = performance.now() - started;
-            const completing = result.completing;
-            result.opened ??= await openAnswer(deps, run, result);
-            announced = Promise.all([
-              announced,
-              emit(deps, run, answerOpenedEvents(result.opened, completing)),
-            ]);
-            // Awaited when the turn ends; a model failure before that ends the run on its own path.
-            announced.catch(() => undefined);
-            result.appending = announced;
-            const messageId = result.opened.message.id;
-            deltas = new DeltaStream(
-              (text) =>
-                emit(deps, run, [{ event: 'thread.message.delta', data: textDelta(messageId, text) }]),
-              deps.config.COALESCE_DELTAS,
-            );
+            deltas = await answerStream(deps, run, result);
           }
           result.text += event.delta;
           deltas.push(event.delta);
@@ -289,6 +275,22 @@ async function callModel(
     }
   }
   result.latencyMs = performance.now() - started;
+}
+
+/**
+ * The stream of the answer's text, from its first: the answer is opened (unless the claim did) and announced with
+ * that text, in one append.
+ */
+async function answerStream(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Promise<DeltaStream> {
+  const completing = turn.completing;
+  turn.opened ??= await openAnswer(deps, run, turn);
+  let opening = answerOpenedEvents(turn.opened, completing);
+  const messageId = turn.opened.message.id;
+  return new DeltaStream((text) => {
+    const events = [...opening, { event: 'thread.message.delta', data: textDelta(messageId, text) }];
+    opening = [];
+    return emit(deps, run, events);
+  }, deps.config.COALESCE_DELTAS);
 }
 
 /** Opens the answer message, completing the turn's tool step in the same statement when there is one. */
