@@ -3,19 +3,28 @@
 import { getTableColumns, SQL, sql } from 'drizzle-orm';
 import type { PgInsertValue, PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from './client.js';
+import { leanStatement } from './lean-statement.js';
 
-const preparedByClient = new WeakMap<Db, Map<string, unknown>>();
+interface Statement<R> {
+  execute(values?: Record<string, unknown>): Promise<R>;
+}
 
-/** The statement prepared on `db` for `key` (its name and shape), built by `build` the first time. */
-export function prepared<T>(db: Db, key: string, build: (name: string) => T): T {
+const preparedByClient = new WeakMap<Db, Map<string, Statement<unknown>>>();
+
+/**
+ * The statement prepared on `db` for `key` (its name and shape), built by `build` the first time (a drizzle
+ * prepared query, run by node-postgres directly: see lean-statement.ts).
+ */
+export function prepared<R>(db: Db, key: string, build: (name: string) => Statement<R>): Statement<R> {
   let statements = preparedByClient.get(db);
   if (!statements) {
     statements = new Map();
     preparedByClient.set(db, statements);
   }
-  if (statements.has(key)) return statements.get(key) as T;
-  const statement = build(`tw_${statements.size}_${key.replace(/\W+/g, '_').slice(0, 40)}`);
-  statements.set(key, statement);
+  const known = statements.get(key);
+  if (known) return known as Statement<R>;
+  const statement = leanStatement(build(`tw_${statements.size}_${key.replace(/\W+/g, '_').slice(0, 40)}`));
+  statements.set(key, statement as Statement<unknown>);
   return statement;
 }
 
