@@ -1,12 +1,11 @@
 // Prefixed, time-ordered ids: prefix + 8 base62 chars of milliseconds + 16 chars that increase within a millisecond.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { z } from 'zod';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-const BASE = BigInt(ALPHABET.length);
+const BASE = ALPHABET.length;
 const TIME_CHARS = 8;
 const TAIL_CHARS = 16;
-const TAIL_SPACE = BASE ** BigInt(TAIL_CHARS);
 
 export const idPrefixes = {
   assistant: 'asst_',
@@ -21,33 +20,68 @@ export const idPrefixes = {
 
 export type IdKind = keyof typeof idPrefixes;
 
-function encode(value: bigint, width: number): string {
+/** Fixed-width base62; fixed width and the alphabet's ASCII order make byte order the numeric order. */
+function encode(value: number, width: number): string {
   let rest = value;
   let out = '';
   for (let i = 0; i < width; i += 1) {
-    out = ALPHABET[Number(rest % BASE)] + out;
-    rest /= BASE;
+    out = ALPHABET[rest % BASE] + out;
+    rest = Math.floor(rest / BASE);
   }
   return out;
 }
 
-function randomTail(): bigint {
-  // Leave headroom so increments within one millisecond never overflow the tail.
-  return BigInt(`0x${randomBytes(12).toString('hex')}`) % (TAIL_SPACE / 2n);
+/** Random bytes drawn a block at a time: one call to the system's generator serves many ids. */
+const randomPool = Buffer.alloc(4096);
+let randomOffset = randomPool.length;
+
+function random48(): number {
+  if (randomOffset + 6 > randomPool.length) {
+    randomFillSync(randomPool);
+    randomOffset = 0;
+  }
+  const value = randomPool.readUIntBE(randomOffset, 6);
+  randomOffset += 6;
+  return value;
 }
 
+/** A uniformly random integer below `bound` (at most 2^48): draws past the last whole multiple are drawn again. */
+function randomBelow(bound: number): number {
+  const limit = Math.floor(2 ** 48 / bound) * bound;
+  for (;;) {
+    const value = random48();
+    if (value < limit) return value % bound;
+  }
+}
+
+/** The tail in two halves of HALF_CHARS digits each, so that it counts with plain numbers. */
+const HALF_CHARS = TAIL_CHARS / 2;
+const HALF_SPACE = BASE ** HALF_CHARS;
+
 let lastMillis = 0;
-let lastTail = 0n;
+let tailHigh = 0;
+let tailLow = 0;
 
 /** The next id of a kind. Ids made by one process sort in creation order, also within one millisecond. */
 export function newId(kind: IdKind, now: number = Date.now()): string {
   if (now <= lastMillis) {
-    lastTail += 1n;
+    tailLow += 1;
+    if (tailLow === HALF_SPACE) {
+      tailLow = 0;
+      tailHigh += 1;
+    }
   } else {
     lastMillis = now;
-    lastTail = randomTail();
+    // Headroom in the high half, so increments within one millisecond never overflow the tail.
+    tailHigh = randomBelow(HALF_SPACE / 2);
+    tailLow = randomBelow(HALF_SPACE);
   }
-  return idPrefixes[kind] + encode(BigInt(lastMillis), TIME_CHARS) + encode(lastTail, TAIL_CHARS);
+  return (
+    idPrefixes[kind] +
+    encode(lastMillis, TIME_CHARS) +
+    encode(tailHigh, HALF_CHARS) +
+    encode(tailLow, HALF_CHARS)
+  );
 }
 
 export function isIdOf(kind: IdKind, value: string): boolean {
