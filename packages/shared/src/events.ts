@@ -74,20 +74,29 @@ const safeToken = /^[A-Za-z0-9_.-]+$/;
 
 /** Holds a connection's writes until the event loop has run the callbacks at hand, then sends them as one. */
 class TickWrites {
-  private isHeld = false;
+  private held: Redis['stream'] | null = null;
 
   constructor(private readonly redis: Redis) {}
 
   hold(): void {
-    if (this.isHeld || this.redis.status !== 'ready') return;
-    this.isHeld = true;
+    if (this.held || this.redis.status !== 'ready') return;
     const socket = this.redis.stream;
     socket.cork();
-    setImmediate(() => {
-      this.isHeld = false;
-      socket.uncork();
-    });
+    this.held = socket;
+    setImmediate(() => this.release());
   }
+
+  /** Sends what is held now. */
+  release(): void {
+    const socket = this.held;
+    this.held = null;
+    socket?.uncork();
+  }
+}
+
+export interface AppendOptions {
+  /** Sent at once with what waits before it, not at the end of the event-loop turn (a first token, an ending). */
+  atOnce?: boolean;
 }
 
 export class EventBus {
@@ -118,7 +127,12 @@ export class EventBus {
   }
 
   /** Appends events in order and publishes them as one message; answers the seq of the first. */
-  async append(runId: string, threadId: string, events: NewRunEvent[]): Promise<number> {
+  async append(
+    runId: string,
+    threadId: string,
+    events: NewRunEvent[],
+    options: AppendOptions = {},
+  ): Promise<number> {
     if (events.length === 0) return 0;
     for (const id of [runId, threadId, ...events.map((item) => item.event)]) {
       if (!safeToken.test(id)) throw new Error(`Unsafe token in run event: ${id}`);
@@ -129,7 +143,7 @@ export class EventBus {
     ).twAppendRunEvents;
     if (!command) throw new Error('twAppendRunEvents is not defined on this connection');
     this.writes?.hold();
-    return command.call(
+    const appended = command.call(
       this.redis,
       this.streamKey(runId),
       this.seqKey(runId),
@@ -140,6 +154,8 @@ export class EventBus {
       threadId,
       ...pairs,
     );
+    if (options.atOnce) this.writes?.release();
+    return appended;
   }
 
   /** The events of a run with seq greater than `afterSeq`, in order. */

@@ -92,6 +92,40 @@ describe('EventBus', () => {
     expect(await bus.read(runId)).toEqual([envelope]);
   });
 
+  it('holds the appends of one turn of the event loop for one write, unless one must go at once', async () => {
+    const connection = createRedis(redisUrl, 'worker', 'events-test-shared');
+    await new Promise((resolve) => connection.once('ready', resolve));
+    const direct = new EventBus(connection, { prefix: randomPrefix(), maxLength: 100, ttlSeconds: 60 });
+    const shared = new EventBus(connection, {
+      prefix: randomPrefix(),
+      maxLength: 100,
+      ttlSeconds: 60,
+      shareWrites: true,
+    });
+    try {
+      const runId = newId('run');
+      const threadId = newId('thread');
+      const first = shared.append(runId, threadId, [{ event: 'thread.run.in_progress', data: {} }]);
+      const second = shared.append(runId, threadId, [{ event: 'thread.message.delta', data: { text: 'a' } }]);
+      expect(connection.stream.writableCorked).toBe(1);
+      const third = shared.append(runId, threadId, [{ event: 'thread.run.completed', data: {} }], {
+        atOnce: true,
+      });
+      expect(connection.stream.writableCorked).toBe(0);
+      expect(await Promise.all([first, second, third])).toEqual([1, 2, 3]);
+      expect((await shared.read(runId)).map((item) => item.event)).toEqual([
+        'thread.run.in_progress',
+        'thread.message.delta',
+        'thread.run.completed',
+      ]);
+      const unshared = direct.append(runId, threadId, [{ event: 'thread.message.delta', data: {} }]);
+      expect(connection.stream.writableCorked).toBe(0);
+      await unshared;
+    } finally {
+      connection.disconnect();
+    }
+  });
+
   it('refuses event names that could break the envelope', async () => {
     await expect(bus.append(newId('run'), newId('thread'), [{ event: 'x","y', data: {} }])).rejects.toThrow(
       /Unsafe/,

@@ -1,5 +1,6 @@
 // The run loop: claim the run, call the model, emit and persist what it says, and move the run to its next state.
 import {
+  type AppendOptions,
   type Config,
   type Db,
   type EventBus,
@@ -55,8 +56,13 @@ export interface RunLoopDeps {
 
 export const clock = (deps: RunLoopDeps) => deps.now?.() ?? new Date();
 
-export function emit(deps: RunLoopDeps, run: RunRow, events: NewRunEvent[]): Promise<number> {
-  return deps.events.append(run.id, run.threadId, events);
+export function emit(
+  deps: RunLoopDeps,
+  run: RunRow,
+  events: NewRunEvent[],
+  options?: AppendOptions,
+): Promise<number> {
+  return deps.events.append(run.id, run.threadId, events, options);
 }
 
 /** A tool step as first announced: the SDK builds its calls from the deltas, so the snapshot starts empty. */
@@ -287,9 +293,11 @@ async function answerStream(deps: RunLoopDeps, run: RunRow, turn: TurnResult): P
   let opening = answerOpenedEvents(turn.opened, completing);
   const messageId = turn.opened.message.id;
   return new DeltaStream((text) => {
+    // The first text goes at once: the client is waiting for it.
+    const atOnce = opening.length > 0;
     const events = [...opening, { event: 'thread.message.delta', data: textDelta(messageId, text) }];
     opening = [];
-    return emit(deps, run, events);
+    return emit(deps, run, events, { atOnce });
   }, deps.config.COALESCE_DELTAS);
 }
 
@@ -371,10 +379,12 @@ async function finishTurn(deps: RunLoopDeps, run: RunRow, turn: TurnResult): Pro
     now,
   });
   if (!ended) throw new Error('run was moved by another actor');
-  await emit(deps, run, [
-    ...closedEvents(closing),
-    { event: `thread.run.${ending.status}`, data: toRunObject(ended) },
-  ]);
+  await emit(
+    deps,
+    run,
+    [...closedEvents(closing), { event: `thread.run.${ending.status}`, data: toRunObject(ended) }],
+    { atOnce: true },
+  );
 }
 
 function closingOf(
