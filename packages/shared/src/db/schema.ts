@@ -50,7 +50,7 @@ export const assistants = pgTable(
   'assistants',
   {
     id: id('id').primaryKey(),
-    ownerId: text('owner_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
+    ownerId: id('owner_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
     name: text('name'),
     description: text('description'),
     model: text('model').notNull(),
@@ -75,10 +75,10 @@ export const threads = pgTable(
   'threads',
   {
     id: id('id').primaryKey(),
-    ownerId: text('owner_id')
+    ownerId: id('owner_id')
       .notNull()
       .references(() => apiKeys.id, { onDelete: 'cascade' }),
-    assistantId: text('assistant_id'),
+    assistantId: id('assistant_id'),
     metadata: metadata(),
     toolResources: jsonb('tool_resources').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
@@ -94,14 +94,14 @@ export const messages = pgTable(
   'messages',
   {
     id: id('id').primaryKey(),
-    threadId: text('thread_id')
+    threadId: id('thread_id')
       .notNull()
       .references(() => threads.id, { onDelete: 'cascade' }),
     role: text('role').$type<'user' | 'assistant'>().notNull(),
     content: jsonb('content').$type<MessageContentPart[]>().notNull(),
     status: text('status').$type<'in_progress' | 'incomplete' | 'completed'>().notNull(),
-    assistantId: text('assistant_id'),
-    runId: text('run_id'),
+    assistantId: id('assistant_id'),
+    runId: id('run_id'),
     attachments: jsonb('attachments').$type<unknown[]>().notNull().default([]),
     metadata: metadata(),
     incompleteDetails: jsonb('incomplete_details').$type<{ reason: string }>(),
@@ -119,11 +119,11 @@ export const runs = pgTable(
   'runs',
   {
     id: id('id').primaryKey(),
-    threadId: text('thread_id')
+    threadId: id('thread_id')
       .notNull()
       .references(() => threads.id, { onDelete: 'cascade' }),
-    ownerId: text('owner_id').notNull(),
-    assistantId: text('assistant_id').notNull(),
+    ownerId: id('owner_id').notNull(),
+    assistantId: id('assistant_id').notNull(),
     status: text('status').$type<import('../run-status.js').RunStatus>().notNull(),
     requiredAction: jsonb('required_action').$type<RequiredAction>(),
     lastError: jsonb('last_error').$type<LastError>(),
@@ -164,11 +164,11 @@ export const runSteps = pgTable(
   'run_steps',
   {
     id: id('id').primaryKey(),
-    runId: text('run_id')
+    runId: id('run_id')
       .notNull()
       .references(() => runs.id, { onDelete: 'cascade' }),
-    threadId: text('thread_id').notNull(),
-    assistantId: text('assistant_id').notNull(),
+    threadId: id('thread_id').notNull(),
+    assistantId: id('assistant_id').notNull(),
     type: text('type').$type<'message_creation' | 'tool_calls'>().notNull(),
     status: text('status')
       .$type<'in_progress' | 'cancelled' | 'failed' | 'completed' | 'expired'>()
@@ -189,8 +189,8 @@ export const usageLogs = pgTable(
   'usage_logs',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    runId: text('run_id').notNull(),
-    ownerId: text('owner_id').notNull(),
+    runId: id('run_id').notNull(),
+    ownerId: id('owner_id').notNull(),
     model: text('model').notNull(),
     promptTokens: integer('prompt_tokens').notNull(),
     completionTokens: integer('completion_tokens').notNull(),
@@ -210,8 +210,8 @@ export const toolExecutions = pgTable(
   'tool_executions',
   {
     callId: text('call_id').primaryKey(),
-    runId: text('run_id').notNull(),
-    ownerId: text('owner_id').notNull(),
+    runId: id('run_id').notNull(),
+    ownerId: id('owner_id').notNull(),
     tool: text('tool').notNull(),
     arguments: jsonb('arguments').$type<unknown>().notNull(),
     status: text('status').$type<'running' | 'succeeded' | 'failed'>().notNull(),
@@ -261,10 +261,10 @@ export const messageFeedback = pgTable(
   'message_feedback',
   {
     id: id('id').primaryKey(),
-    messageId: text('message_id')
+    messageId: id('message_id')
       .notNull()
       .references(() => messages.id, { onDelete: 'cascade' }),
-    ownerId: text('owner_id').notNull(),
+    ownerId: id('owner_id').notNull(),
     rating: integer('rating').notNull(),
     comment: text('comment'),
     createdAt: createdAt(),
