@@ -60,6 +60,21 @@ function stamp(): string {
   return `${digits}_${randomBytes(2).toString('hex')}`;
 }
 
+/**
+ * Refreshes the planner's statistics of a bench database, as autovacuum does within about a minute of a table's
+ * growth on a running system. Without it, a plan cached by a connection while the tables were nearly empty (a
+ * sequential scan) is kept for the whole short window the bench measures.
+ */
+export async function analyzeDatabase(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('analyze');
+  } finally {
+    await client.end();
+  }
+}
+
 export async function createEnvironment(serverUrl: string, redisUrl: string): Promise<BenchEnvironment> {
   const id = stamp();
   const name = `threadwork_bench_${id}`;

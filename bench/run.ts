@@ -12,7 +12,7 @@ import { createAssistant, createUserKey } from './api-setup.js';
 import { CompletionWatcher } from './completions.js';
 import { startCounters } from './counters.js';
 import { commandCpuMs, cpuByGroup, processCpuMs } from './cpu.js';
-import { type BenchEnvironment, createEnvironment } from './environment.js';
+import { analyzeDatabase, type BenchEnvironment, createEnvironment } from './environment.js';
 import { measureFloor } from './floor.js';
 import { ApiClient } from './http-client.js';
 import { type BenchOptions, parseOptions, type ScenarioName, usage } from './options.js';
@@ -127,6 +127,7 @@ async function throughputRun(
   work: ThroughputWork = { assistantId: setup.assistantId, message: 'Hello, how fast is this?' },
 ): Promise<ThroughputResult> {
   const { environment } = session;
+  await analyzeDatabase(environment.databaseUrl);
   const watcher = await CompletionWatcher.start(environment.redisUrl, environment.prefix);
   const counters = await startCounters(environment.databaseUrl, environment.redisUrl);
   try {
