@@ -14,6 +14,11 @@ export interface FloorResult {
   flowRoundTrip: LatencySummary;
   /** Context, not a target's floor: one durable single-row INSERT (its own transaction) on the bench database. */
   postgresCommit: LatencySummary;
+  /**
+   * Context, not a target's floor: a streamed run's hops on bare drivers and single-row statements, POST →
+   * run.completed (path-floor.ts); what the latency scenario would measure if Threadwork cost nothing of its own.
+   */
+  pathRoundTrip?: LatencySummary;
 }
 
 export interface FloorOptions {

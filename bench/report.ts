@@ -40,6 +40,10 @@ function floorSection(results: BenchResults): string[] {
     latencyRow('BullMQ add → completed (one job at a time)', floor.roundTrip),
     latencyRow('BullMQ flow: parent + 1 child on another queue', floor.flowRoundTrip),
     latencyRow('Postgres: one durable single-row INSERT (context)', floor.postgresCommit),
+    latencyRow(
+      'A streamed run’s hops on bare drivers: POST → run.completed (context, path-floor.ts)',
+      floor.pathRoundTrip,
+    ),
     '',
   ];
 }

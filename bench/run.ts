@@ -16,6 +16,7 @@ import { analyzeDatabase, type BenchEnvironment, createEnvironment } from './env
 import { measureFloor } from './floor.js';
 import { ApiClient } from './http-client.js';
 import { type BenchOptions, parseOptions, type ScenarioName, usage } from './options.js';
+import { measurePathFloor } from './path-floor.js';
 import { monotonicMicros, summariseMainThread } from './profile.js';
 import { printReport, progress, updateDocument } from './report.js';
 import type { BenchResults } from './results.js';
@@ -267,6 +268,14 @@ async function runAll(session: Session): Promise<void> {
         prefix: `{${environment.subPrefix('floor')}}`,
         jobs: options.floorJobs,
         roundTrips: options.floorRoundTrips,
+        timeoutMs: 120_000,
+      });
+      results.floor.pathRoundTrip = await measurePathFloor({
+        redisUrl: environment.redisUrl,
+        databaseUrl: environment.databaseUrl,
+        prefix: `{${environment.subPrefix('path')}}`,
+        runs: options.floorRoundTrips,
+        logFile: join(session.workDir, 'path-floor.log'),
         timeoutMs: 120_000,
       });
     });

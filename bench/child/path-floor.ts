@@ -1,0 +1,133 @@
+// The floor of a streamed run's path: the same hops as Threadwork's, on bare drivers and single-row statements, with
+// none of Threadwork's own work. `api`: POST → durable INSERT → the first events and a BullMQ job in one Redis round
+// trip → SSE from the run's channel. `worker`: BullMQ job → durable claim → events → durable ending → final event.
+
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+
+export type PathFloorRole = 'api' | 'worker';
+export type FromPathFloor = { type: 'ready'; url: string | null };
+
+const QUEUE = 'path-floor';
+/** One append: the seq, one stream entry, one message, as Threadwork's event bus does. */
+const appendScript = `
+local seq = redis.call('INCR', KEYS[2])
+redis.call('XADD', KEYS[1], seq .. '-1', 'e', ARGV[2])
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+redis.call('EXPIRE', KEYS[1], 600)
+return seq`;
+
+interface Env {
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+}
+
+type Appender = Redis & {
+  pathAppend(stream: string, seq: string, channel: string, frame: string): Promise<number>;
+};
+
+function appender(url: string): Appender {
+  const redis = new Redis(url, { maxRetriesPerRequest: null });
+  redis.defineCommand('pathAppend', { numberOfKeys: 2, lua: appendScript });
+  return redis as Appender;
+}
+
+const channelOf = (env: Env, runId: string) => `${env.prefix}:events:${runId}`;
+
+function append(redis: Appender, env: Env, runId: string, event: string, data: unknown): Promise<number> {
+  const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  return redis.pathAppend(
+    `${env.prefix}:stream:${runId}`,
+    `${env.prefix}:seq:${runId}`,
+    channelOf(env, runId),
+    frame,
+  );
+}
+
+async function startApi(env: Env): Promise<string> {
+  const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 10 });
+  const redis = appender(env.redisUrl);
+  const subscriber = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
+  await new Promise((resolve) => subscriber.once('ready', resolve));
+  const queue = new Queue(QUEUE, { connection: redis, prefix: env.prefix });
+  const streams = new Map<string, http.ServerResponse>();
+  subscriber.on('message', (channel: string, frame: string) => {
+    const res = streams.get(channel);
+    if (!res) return;
+    res.write(frame);
+    if (!frame.startsWith('event: thread.run.completed')) return;
+    streams.delete(channel);
+    res.end();
+    void subscriber.unsubscribe(channel);
+  });
+  const server = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    const runId = `run_${randomBytes(12).toString('hex')}`;
+    const channel = channelOf(env, runId);
+    const listening = subscriber.subscribe(channel);
+    await pool.query({
+      name: 'insert_run',
+      text: `insert into bench_path_runs (id, status, body) values ($1, 'queued', $2)`,
+      values: [runId, body],
+    });
+    await listening;
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    streams.set(channel, res);
+    await Promise.all([
+      append(redis, env, runId, 'thread.run.created', { id: runId, status: 'queued' }),
+      queue.add('run', { runId }, { jobId: runId, removeOnComplete: true }),
+    ]);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+}
+
+async function startWorker(env: Env): Promise<void> {
+  const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 10 });
+  const redis = appender(env.redisUrl);
+  const worker = new Worker<{ runId: string }>(
+    QUEUE,
+    async (job) => {
+      const { runId } = job.data;
+      const claimed = await pool.query({
+        name: 'claim_run',
+        text: `update bench_path_runs set status = 'in_progress' where id = $1 and status = 'queued' returning *`,
+        values: [runId],
+      });
+      if (claimed.rowCount !== 1) return;
+      void append(redis, env, runId, 'thread.run.in_progress', claimed.rows[0]);
+      const text = 'Hello! This answer stands in for the model.';
+      void append(redis, env, runId, 'thread.message.delta', {
+        delta: { content: [{ text: { value: text } }] },
+      });
+      const ended = await pool.query({
+        name: 'end_run',
+        text: `update bench_path_runs set status = 'completed', body = body || $2 where id = $1 and status = 'in_progress' returning *`,
+        values: [runId, JSON.stringify({ answer: text })],
+      });
+      await append(redis, env, runId, 'thread.run.completed', ended.rows[0]);
+    },
+    {
+      connection: new Redis(env.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: env.prefix,
+      concurrency: 50,
+    },
+  );
+  await worker.waitUntilReady();
+}
+
+const role = process.argv[2] as PathFloorRole;
+const env: Env = {
+  databaseUrl: process.env.PATH_FLOOR_DATABASE_URL ?? '',
+  redisUrl: process.env.PATH_FLOOR_REDIS_URL ?? '',
+  prefix: process.env.PATH_FLOOR_PREFIX ?? '',
+};
+const url = role === 'api' ? await startApi(env) : (await startWorker(env), null);
+process.send?.({ type: 'ready', url } satisfies FromPathFloor);
+// The bench stops this process by disconnecting or killing it; nothing here needs a graceful end.
+process.on('disconnect', () => process.exit(0));
