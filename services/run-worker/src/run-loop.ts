@@ -1,6 +1,7 @@
 // The run loop: claim the run, call the model, emit and persist what it says, and move the run to its next state.
 import {
   type AppendOptions,
+  assertNever,
   type Config,
   type Db,
   type EventBus,
@@ -37,7 +38,7 @@ import {
 } from './message-writes.js';
 import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
-import { type FinishReason, type ModelToolCall, ProviderError } from './providers/types.js';
+import { type FinishReason, type ModelEvent, type ModelToolCall, ProviderError } from './providers/types.js';
 import { addUsage, completeToolStep, saveMessageText } from './run-store.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
 import { endRunAfterTurn, openToolTurn, type UsageRecord } from './turn-writes.js';
@@ -241,37 +242,34 @@ async function callModel(
     return;
   }
   const started = performance.now();
+  result.appending = input.announcing ?? Promise.resolve();
+  await readAnswer(deps, run, provider.stream(request, signal), result, started);
+  result.latencyMs = performance.now() - started;
+}
+
+/** Reads the model's events into `result`, streaming the text to the run's clients as it comes. */
+async function readAnswer(
+  deps: RunLoopDeps,
+  run: RunRow,
+  events: AsyncIterable<ModelEvent>,
+  result: TurnResult,
+  started: number,
+): Promise<void> {
+  const announced = result.appending;
   let deltas: DeltaStream | null = null;
-  const announced: Promise<unknown> = input.announcing ?? Promise.resolve();
-  result.appending = announced;
   try {
-    for await (const event of provider.stream(request, signal)) {
-      switch (event.type) {
-        case 'text':
-          if (event.delta.length === 0) break;
-          if (!deltas) {
-            result.firstTokenMs = performance.now() - started;
-            deltas = await answerStream(deps, run, result);
-          }
-          result.text += event.delta;
-          deltas.push(event.delta);
-          break;
-        case 'tool_call':
-          result.firstTokenMs ??= performance.now() - started;
-          // parallel_tool_calls: false allows one call per turn, whatever the model sent.
-          if (run.parallelToolCalls || result.calls.length === 0) result.calls.push(event.call);
-          break;
-        case 'usage':
-          result.usage = {
-            prompt_tokens: event.promptTokens,
-            completion_tokens: event.completionTokens,
-            total_tokens: event.promptTokens + event.completionTokens,
-          };
-          break;
-        case 'finish':
-          result.finish = event.reason;
-          break;
+    for await (const event of events) {
+      if (event.type !== 'text') {
+        takeTurnEvent(run, result, event, started);
+        continue;
       }
+      if (event.delta.length === 0) continue;
+      if (!deltas) {
+        result.firstTokenMs = performance.now() - started;
+        deltas = await answerStream(deps, run, result);
+      }
+      result.text += event.delta;
+      deltas.push(event.delta);
     }
   } finally {
     // What text waits goes now, before any later event of the run (the model may have failed half-way).
@@ -280,7 +278,34 @@ async function callModel(
       result.appending.catch(() => undefined);
     }
   }
-  result.latencyMs = performance.now() - started;
+}
+
+/** What a turn's events other than text say: its tool calls, its usage and why it stopped. */
+function takeTurnEvent(
+  run: RunRow,
+  result: TurnResult,
+  event: Exclude<ModelEvent, { type: 'text' }>,
+  started: number,
+): void {
+  switch (event.type) {
+    case 'tool_call':
+      result.firstTokenMs ??= performance.now() - started;
+      // parallel_tool_calls: false allows one call per turn, whatever the model sent.
+      if (run.parallelToolCalls || result.calls.length === 0) result.calls.push(event.call);
+      break;
+    case 'usage':
+      result.usage = {
+        prompt_tokens: event.promptTokens,
+        completion_tokens: event.completionTokens,
+        total_tokens: event.promptTokens + event.completionTokens,
+      };
+      break;
+    case 'finish':
+      result.finish = event.reason;
+      break;
+    default:
+      assertNever(event);
+  }
 }
 
 /**
