@@ -79,6 +79,7 @@ export const envSchema = z.object({
   OFFLINE_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Join text deltas that arrive while the previous one is still being published (fewer events, no added delay). */
   COALESCE_DELTAS: boolFromEnv.default(true),
+  /** Entries of a run's event stream kept (about: trimmed with `MAXLEN ~`); an entry is one append's events. */
   EVENT_STREAM_MAX_LENGTH: positiveInt.default(10_000),
   EVENT_STREAM_TTL_SECONDS: positiveInt.default(3600),
   SSE_HEARTBEAT_MS: positiveInt.default(15_000),
