@@ -19,6 +19,8 @@ export interface FloorResult {
    * run.completed (path-floor.ts); what the latency scenario would measure if Threadwork cost nothing of its own.
    */
   pathRoundTrip?: LatencySummary;
+  /** The same path with scenario 5's model server: the first token added over the server's own time. */
+  pathFirstTokenAdded?: LatencySummary;
 }
 
 export interface FloorOptions {

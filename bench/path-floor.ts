@@ -4,6 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { type OpenAITestServer, textReply } from '../services/run-worker/test/support/openai-server.js';
 import type { FromPathFloor, PathFloorRole } from './child/path-floor.js';
 import { ApiClient } from './http-client.js';
 import { exited, nextMessage, spawnNode } from './processes.js';
@@ -17,6 +18,15 @@ export interface PathFloorOptions {
   runs: number;
   logFile: string;
   timeoutMs: number;
+  /** Also time the first token over this model server, as scenario 5 does (its scripted first-token delay). */
+  modelServer?: { server: OpenAITestServer; firstTokenDelayMs: number; runs: number };
+}
+
+export interface PathFloorResult {
+  /** POST → thread.run.completed, the answer a constant. */
+  roundTrip: LatencySummary;
+  /** POST → first text delta, less the model server's own time (request in → first token out). */
+  firstTokenAdded: LatencySummary | null;
 }
 
 const entry = fileURLToPath(new URL('./child/path-floor.ts', import.meta.url));
@@ -54,8 +64,40 @@ async function spawnRole(
   return [child, ready.url];
 }
 
-/** POST → `thread.run.completed` on the bare path, one run at a time, after a warm-up. */
-export async function measurePathFloor(options: PathFloorOptions): Promise<LatencySummary> {
+async function timeRoundTrips(client: ApiClient, runs: number, deadline: number): Promise<LatencySummary> {
+  const samples: number[] = [];
+  for (let index = 0; index < runs + WARM_UP && performance.now() < deadline; index += 1) {
+    const run = await timeStreamedRun(client, '/threads/path/runs', { message: 'Hello, how fast is this?' });
+    if (index >= WARM_UP) samples.push(run.finishedMs);
+  }
+  return roundSummary(summarise(samples));
+}
+
+async function timeFirstTokens(
+  client: ApiClient,
+  { server, firstTokenDelayMs, runs }: NonNullable<PathFloorOptions['modelServer']>,
+  deadline: number,
+): Promise<LatencySummary> {
+  const samples: number[] = [];
+  for (let index = 0; index < runs + WARM_UP && performance.now() < deadline; index += 1) {
+    server.script(
+      textReply('Hello from a provider with a fixed first-token latency.', { firstTokenDelayMs }),
+    );
+    const request = server.waitForRequests(server.requests.length + 1).then((all) => all[all.length - 1]);
+    let firstDeltaAt = Number.NaN;
+    const started = performance.now();
+    await timeStreamedRun(client, '/threads/path/runs', { provider: server.url }, (at) => {
+      firstDeltaAt = at;
+    });
+    const { receivedAt, firstTokenAt } = (await request) ?? { receivedAt: Number.NaN, firstTokenAt: null };
+    if (firstTokenAt === null) throw new Error('the model server never sent its first token');
+    if (index >= WARM_UP) samples.push(firstDeltaAt - started - (firstTokenAt - receivedAt));
+  }
+  return roundSummary(summarise(samples));
+}
+
+/** POST → `thread.run.completed` on the bare path (and the first token added), one run at a time, after a warm-up. */
+export async function measurePathFloor(options: PathFloorOptions): Promise<PathFloorResult> {
   await onDatabase(
     options.databaseUrl,
     `create table if not exists bench_path_runs (id text collate "C" primary key, status text not null, body jsonb not null)`,
@@ -68,14 +110,11 @@ export async function measurePathFloor(options: PathFloorOptions): Promise<Laten
     children.push(worker);
     const client = new ApiClient(`${url}/v1`, 'path-floor');
     const deadline = performance.now() + options.timeoutMs;
-    const samples: number[] = [];
-    for (let index = 0; index < options.runs + WARM_UP && performance.now() < deadline; index += 1) {
-      const run = await timeStreamedRun(client, '/threads/path/runs', {
-        message: 'Hello, how fast is this?',
-      });
-      if (index >= WARM_UP) samples.push(run.finishedMs);
-    }
-    return roundSummary(summarise(samples));
+    const roundTrip = await timeRoundTrips(client, options.runs, deadline);
+    const firstTokenAdded = options.modelServer
+      ? await timeFirstTokens(client, options.modelServer, deadline)
+      : null;
+    return { roundTrip, firstTokenAdded };
   } finally {
     for (const child of children) {
       child.disconnect();

@@ -44,6 +44,10 @@ function floorSection(results: BenchResults): string[] {
       'A streamed run’s hops on bare drivers: POST → run.completed (context, path-floor.ts)',
       floor.pathRoundTrip,
     ),
+    latencyRow(
+      'The same path over scenario 5’s model server: first token added (context)',
+      floor.pathFirstTokenAdded,
+    ),
     '',
   ];
 }

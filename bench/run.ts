@@ -270,14 +270,21 @@ async function runAll(session: Session): Promise<void> {
         roundTrips: options.floorRoundTrips,
         timeoutMs: 120_000,
       });
-      results.floor.pathRoundTrip = await measurePathFloor({
+      const path = await measurePathFloor({
         redisUrl: environment.redisUrl,
         databaseUrl: environment.databaseUrl,
         prefix: `{${environment.subPrefix('path')}}`,
         runs: options.floorRoundTrips,
         logFile: join(session.workDir, 'path-floor.log'),
         timeoutMs: 120_000,
+        modelServer: {
+          server: session.openai,
+          firstTokenDelayMs: options.firstTokenDelayMs,
+          runs: options.firstTokenRuns,
+        },
       });
+      results.floor.pathRoundTrip = path.roundTrip;
+      results.floor.pathFirstTokenAdded = path.firstTokenAdded ?? undefined;
     });
   }
   if (options.scenarios.every((name) => name === 'floor')) return;

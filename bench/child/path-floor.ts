@@ -1,6 +1,7 @@
 // The floor of a streamed run's path: the same hops as Threadwork's, on bare drivers and single-row statements, with
 // none of Threadwork's own work. `api`: POST → durable INSERT → the first events and a BullMQ job in one Redis round
-// trip → SSE from the run's channel. `worker`: BullMQ job → durable claim → events → durable ending → final event.
+// trip → SSE from the run's channel. `worker`: BullMQ job → durable claim → events (the answer: a constant, or the
+// stream of a model server named in the POST, its first text appended at once) → durable ending → final event.
 
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
@@ -78,22 +79,58 @@ async function startApi(env: Env): Promise<string> {
     await listening;
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     streams.set(channel, res);
+    const { provider } = JSON.parse(body || '{}') as { provider?: string };
     await Promise.all([
       append(redis, env, runId, 'thread.run.created', { id: runId, status: 'queued' }),
-      queue.add('run', { runId }, { jobId: runId, removeOnComplete: true }),
+      queue.add('run', { runId, provider }, { jobId: runId, removeOnComplete: true }),
     ]);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 }
 
+/**
+ * Asks an OpenAI-compatible server for a streamed answer over a keep-alive connection; `onFirstText` runs when the
+ * first text delta arrives; resolves with the whole body.
+ */
+function callModelServer(agent: http.Agent, baseUrl: string, onFirstText: () => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      `${baseUrl}/responses`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+      },
+      (response) => {
+        let received = '';
+        let hasText = false;
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          received += chunk;
+          if (hasText || !received.includes('response.output_text.delta')) return;
+          hasText = true;
+          onFirstText();
+        });
+        response.on('end', () => resolve(received));
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(
+      JSON.stringify({ model: 'm', stream: true, input: [{ role: 'user', content: 'Say hello.' }] }),
+    );
+  });
+}
+
 async function startWorker(env: Env): Promise<void> {
   const pool = new pg.Pool({ connectionString: env.databaseUrl, max: 10 });
   const redis = appender(env.redisUrl);
-  const worker = new Worker<{ runId: string }>(
+  const agent = new http.Agent({ keepAlive: true });
+  const worker = new Worker<{ runId: string; provider?: string }>(
     QUEUE,
     async (job) => {
-      const { runId } = job.data;
+      const { runId, provider } = job.data;
       const claimed = await pool.query({
         name: 'claim_run',
         text: `update bench_path_runs set status = 'in_progress' where id = $1 and status = 'queued' returning *`,
@@ -102,9 +139,13 @@ async function startWorker(env: Env): Promise<void> {
       if (claimed.rowCount !== 1) return;
       void append(redis, env, runId, 'thread.run.in_progress', claimed.rows[0]);
       const text = 'Hello! This answer stands in for the model.';
-      void append(redis, env, runId, 'thread.message.delta', {
-        delta: { content: [{ text: { value: text } }] },
-      });
+      const firstText = () => {
+        void append(redis, env, runId, 'thread.message.delta', {
+          delta: { content: [{ text: { value: text } }] },
+        });
+      };
+      if (provider) await callModelServer(agent, provider, firstText);
+      else firstText();
       const ended = await pool.query({
         name: 'end_run',
         text: `update bench_path_runs set status = 'completed', body = body || $2 where id = $1 and status = 'in_progress' returning *`,
