@@ -16,6 +16,7 @@ import {
   schema,
 } from '@threadwork/shared';
 import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
+import { apiNodeFlags } from '../services/api/src/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const services = ['api', 'run-worker', 'tool-worker'] as const;
@@ -93,11 +94,15 @@ await seedDemoCatalog(config.DATABASE_URL);
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
 const children: ChildProcess[] = services.map((name) =>
-  spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
-    cwd: root,
-    env: { ...process.env, ADMIN_API_KEY: adminKey },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  }),
+  spawn(
+    process.execPath,
+    [...(name === 'api' ? apiNodeFlags : []), '--import', 'tsx', `services/${name}/src/main.ts`],
+    {
+      cwd: root,
+      env: { ...process.env, ADMIN_API_KEY: adminKey },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  ),
 );
 
 let stopping = false;
