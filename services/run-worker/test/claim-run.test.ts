@@ -20,6 +20,11 @@ afterAll(async () => {
 });
 
 const LIST_TABLES = [{ type: 'list_tables' as const }];
+/** A client function call of a tool step, answered with `output` (null: not yet). */
+function lookupCall(output: string | null) {
+  return { id: 'call_1', type: 'function' as const, function: { name: 'lookup', arguments: '{}', output } };
+}
+
 /** A run with tool steps has had a model turn, whose usage it holds. */
 const AFTER_A_TOOL_TURN = {
   tools: LIST_TABLES,
@@ -92,11 +97,7 @@ describe('claimRun', () => {
   it('answers the run’s tool steps as stored, oldest first, when it is claimed again after tool outputs', async () => {
     const { db } = harness.runtime;
     const queued = await insertQueuedRun(db, AFTER_A_TOOL_TURN);
-    const call = {
-      id: 'call_1',
-      type: 'function' as const,
-      function: { name: 'lookup', arguments: '{}', output: 'ok' },
-    };
+    const call = lookupCall('ok');
     const first = await insertToolStep(db, queued, [call]);
     const second = await insertToolStep(db, queued, [{ ...call, id: 'call_2' }]);
     const claimed = await claimRun(db, queued.runId, new Date());
@@ -110,12 +111,7 @@ describe('loadRunContext', () => {
   it('reads a run with its tool steps and its thread’s history in one statement', async () => {
     const { db } = harness.runtime;
     const queued = await insertQueuedRun(db, AFTER_A_TOOL_TURN);
-    const call = {
-      id: 'call_1',
-      type: 'function' as const,
-      function: { name: 'lookup', arguments: '{}', output: null },
-    };
-    const stepId = await insertToolStep(db, queued, [call]);
+    const stepId = await insertToolStep(db, queued, [lookupCall(null)]);
     const context = await loadRunContext(db, queued.runId);
     const [run] = await db.select().from(schema.runs).where(eq(schema.runs.id, queued.runId));
     const history = await db
