@@ -26,14 +26,19 @@ export function databaseUrlOn(serverUrl: string, name: string): string {
   return url.toString();
 }
 
-async function onServer(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrlOn(serverUrl, 'postgres') });
+/** Runs one statement on the database `url` names, on a connection of its own. */
+export async function onDatabase(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     await client.query(sql);
   } finally {
     await client.end();
   }
+}
+
+function onServer(serverUrl: string, sql: string): Promise<void> {
+  return onDatabase(databaseUrlOn(serverUrl, 'postgres'), sql);
 }
 
 /** Deletes every key containing `prefix`, a few hundred at a time. */
@@ -65,14 +70,8 @@ function stamp(): string {
  * growth on a running system. Without it, a plan cached by a connection while the tables were nearly empty (a
  * sequential scan) is kept for the whole short window the bench measures.
  */
-export async function analyzeDatabase(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query('analyze');
-  } finally {
-    await client.end();
-  }
+export function analyzeDatabase(databaseUrl: string): Promise<void> {
+  return onDatabase(databaseUrl, 'analyze');
 }
 
 export async function createEnvironment(serverUrl: string, redisUrl: string): Promise<BenchEnvironment> {

@@ -3,9 +3,9 @@
 // a durable claim and ending, the events on their way to the client) with nothing else, timed like scenario 2.
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { type OpenAITestServer, textReply } from '../services/run-worker/test/support/openai-server.js';
 import type { FromPathFloor, PathFloorRole } from './child/path-floor.js';
+import { onDatabase } from './environment.js';
 import { ApiClient } from './http-client.js';
 import { exited, nextMessage, spawnNode } from './processes.js';
 import { type LatencySummary, roundSummary, summarise } from './stats.js';
@@ -31,16 +31,6 @@ export interface PathFloorResult {
 
 const entry = fileURLToPath(new URL('./child/path-floor.ts', import.meta.url));
 const WARM_UP = 30;
-
-async function onDatabase(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function spawnRole(
   role: PathFloorRole,

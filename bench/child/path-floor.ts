@@ -168,7 +168,8 @@ const env: Env = {
   redisUrl: process.env.PATH_FLOOR_REDIS_URL ?? '',
   prefix: process.env.PATH_FLOOR_PREFIX ?? '',
 };
-const url = role === 'api' ? await startApi(env) : (await startWorker(env), null);
+if (role === 'worker') await startWorker(env);
+const url = role === 'api' ? await startApi(env) : null;
 process.send?.({ type: 'ready', url } satisfies FromPathFloor);
 // The bench stops this process by disconnecting or killing it; nothing here needs a graceful end.
 process.on('disconnect', () => process.exit(0));

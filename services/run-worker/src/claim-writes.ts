@@ -1,6 +1,6 @@
 // The claim of a queued run, one statement: the run moves to in_progress, its tool steps and its thread's history
-// come back with it, and, when it has no tools (its answer can only be text), its answer message and step are opened, so no write
-// stands between the model's first token and its delta.
+// come back with it, and, when it has no tools (its answer can only be text), its answer message and step are
+// opened, so no write stands between the model's first token and its delta.
 
 import { type Db, prepared, type RunRow, schema } from '@threadwork/shared';
 import { and, eq, getTableColumns, sql } from 'drizzle-orm';

@@ -242,20 +242,22 @@ async function callModel(
     return;
   }
   const started = performance.now();
-  result.appending = input.announcing ?? Promise.resolve();
-  await readAnswer(deps, run, provider.stream(request, signal), result, started);
+  const announced = input.announcing ?? Promise.resolve();
+  await readAnswer(deps, run, provider.stream(request, signal), { result, started, announced });
   result.latencyMs = performance.now() - started;
 }
 
-/** Reads the model's events into `result`, streaming the text to the run's clients as it comes. */
+/**
+ * Reads the model's events into `result`, streaming the text to the run's clients as it comes; `announced` is the
+ * turn's earlier append, still on its way.
+ */
 async function readAnswer(
   deps: RunLoopDeps,
   run: RunRow,
   events: AsyncIterable<ModelEvent>,
-  result: TurnResult,
-  started: number,
+  { result, started, announced }: { result: TurnResult; started: number; announced: Promise<unknown> },
 ): Promise<void> {
-  const announced = result.appending;
+  result.appending = announced;
   let deltas: DeltaStream | null = null;
   try {
     for await (const event of events) {

@@ -1,6 +1,6 @@
 // /api: the chat API for web and mobile clients (chat, streaming, polling, threads); see docs/chat-api.md.
 
-import { newId, notFound } from '@threadwork/shared';
+import { notFound } from '@threadwork/shared';
 import { type Request, type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
 import { answerChat } from '../chat/answer-chat.js';
@@ -52,15 +52,11 @@ export function chatRouter(deps: AppDeps): Router {
   // The stream listens before the run's first event is appended: every event comes live, none is read back.
   router.post('/chat/stream', async (req, res) => {
     const input = parseInput(chatSchema, req.body);
-    const runId = newId('run');
-    const { held, listening } = deps.feed.holdNew(runId);
-    const started = await startChat(deps, principalOf(res), input, { runId, listening }).catch(
-      (error: unknown) => {
-        held.stop();
-        throw error;
-      },
+    const principal = principalOf(res);
+    const { created, held } = await deps.feed.createHeld((stream) =>
+      startChat(deps, principal, input, stream),
     );
-    streamNewSimpleRun(res, deps, started.run, held, sseOptions);
+    streamNewSimpleRun(res, deps, created.run, held, sseOptions);
   });
 
   router.get('/runs/:runId', async (req, res) => {

@@ -1,14 +1,6 @@
 // /v1 runs: create (JSON or SSE), create-thread-and-run, retrieve, modify, list, cancel, submit_tool_outputs, steps.
 
-import {
-  ApiError,
-  newId,
-  notFound,
-  type RunRow,
-  schema,
-  toRunObject,
-  toRunStepObject,
-} from '@threadwork/shared';
+import { ApiError, notFound, type RunRow, schema, toRunObject, toRunStepObject } from '@threadwork/shared';
 import { and, eq } from 'drizzle-orm';
 import { type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
@@ -75,10 +67,7 @@ export function runsRouter(deps: AppDeps): Router {
     }
   }
 
-  /**
-   * Answers a new run: its JSON, or its events. A stream listens before the run's first event is appended, so all
-   * of them come live; a run that cannot be made leaves no subscription behind.
-   */
+  /** Answers a new run: its JSON, or its events from a stream that listens before the first one is appended. */
   async function answerNewRun(
     res: Response,
     stream: boolean | null | undefined,
@@ -88,14 +77,7 @@ export function runsRouter(deps: AppDeps): Router {
       res.json(toRunObject((await create({})).run));
       return;
     }
-    const runId = newId('run');
-    const { held, listening } = deps.feed.holdNew(runId);
-    try {
-      await create({ runId, listening });
-    } catch (error) {
-      held.stop();
-      throw error;
-    }
+    const { held } = await deps.feed.createHeld(create);
     streamHeldRun(res, held, sseOptions);
   }
 

@@ -1,5 +1,11 @@
 // Replays a run's events from Redis and then follows them live, over one subscriber connection per process.
-import { type ChannelSubscriber, type EventBus, parseRunEvents, type RunEvent } from '@threadwork/shared';
+import {
+  type ChannelSubscriber,
+  type EventBus,
+  newId,
+  parseRunEvents,
+  type RunEvent,
+} from '@threadwork/shared';
 
 export type RunEventListener = (event: RunEvent) => void;
 
@@ -108,6 +114,23 @@ export class RunFeed {
     // Awaited before the run's first events are appended, which reports a failure.
     listening.catch(() => undefined);
     return { held: follower, listening };
+  }
+
+  /**
+   * Creates a run whose stream listens from before its first event (`holdNew`): `create` gets the run's id and must
+   * append the first events only once `listening` resolves. A run that cannot be made leaves no subscription behind.
+   */
+  async createHeld<T>(
+    create: (stream: { runId: string; listening: Promise<void> }) => Promise<T>,
+  ): Promise<{ created: T; held: HeldRun }> {
+    const runId = newId('run');
+    const { held, listening } = this.holdNew(runId);
+    try {
+      return { created: await create({ runId, listening }), held };
+    } catch (error) {
+      held.stop();
+      throw error;
+    }
   }
 
   /** Delivers every event with seq > afterSeq exactly once and in order; answers a function that stops it. */
