@@ -128,7 +128,6 @@ async function throughputRun(
   work: ThroughputWork = { assistantId: setup.assistantId, message: 'Hello, how fast is this?' },
 ): Promise<ThroughputResult> {
   const { environment } = session;
-  await analyzeDatabase(environment.databaseUrl);
   const watcher = await CompletionWatcher.start(environment.redisUrl, environment.prefix);
   const counters = await startCounters(environment.databaseUrl, environment.redisUrl);
   try {
@@ -140,6 +139,7 @@ async function throughputRun(
       maxRuns: 200_000,
       message: work.message,
       extraBody: work.extraBody,
+      beforeWindow: () => analyzeDatabase(environment.databaseUrl),
       cpu: () => ({
         ...cpuByGroup({
           api: [setup.stack.api.pid],

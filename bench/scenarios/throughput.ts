@@ -18,6 +18,8 @@ export interface ThroughputOptions {
   cpu?: () => Record<string, number>;
   /** Work counters (commits, rows, Redis commands), read at the window's edges. */
   counters?: CounterSource;
+  /** Done once the warm-up has filled the tables, while the clients go on; the window starts after it. */
+  beforeWindow?: () => Promise<void>;
 }
 
 export interface ThroughputResult {
@@ -44,9 +46,8 @@ export async function measureThroughput(
   assistantId: string,
   options: ThroughputOptions,
 ): Promise<ThroughputResult> {
-  const started = performance.now();
-  const windowStart = started + options.warmUpSeconds * 1000;
-  const windowEnd = windowStart + options.seconds * 1000;
+  let windowStart = Number.POSITIVE_INFINITY;
+  let windowEnd = Number.POSITIVE_INFINITY;
   let created = 0;
   let completed = 0;
   let failed = 0;
@@ -56,16 +57,26 @@ export async function measureThroughput(
   let cpuAtEnd: Record<string, number> = {};
   let countersAtStart: Promise<Counters> = Promise.resolve({});
   let countersAtEnd: Promise<Counters> = Promise.resolve({});
-  const timers = [
-    setTimeout(() => {
-      cpuAtStart = options.cpu?.() ?? {};
-      countersAtStart = options.counters?.read() ?? countersAtStart;
-    }, windowStart - started),
-    setTimeout(() => {
+  let endTimer: NodeJS.Timeout | undefined;
+  const openWindow = async () => {
+    await options.beforeWindow?.();
+    windowStart = performance.now();
+    windowEnd = windowStart + options.seconds * 1000;
+    cpuAtStart = options.cpu?.() ?? {};
+    countersAtStart = options.counters?.read() ?? countersAtStart;
+    endTimer = setTimeout(() => {
       cpuAtEnd = options.cpu?.() ?? {};
       countersAtEnd = options.counters?.read() ?? countersAtEnd;
-    }, windowEnd - started),
-  ];
+    }, options.seconds * 1000);
+  };
+  let windowOpened: Promise<void> = Promise.resolve();
+  let windowError: unknown;
+  const warmUpTimer = setTimeout(() => {
+    windowOpened = openWindow().catch((error) => {
+      windowError = error;
+      windowEnd = 0;
+    });
+  }, options.warmUpSeconds * 1000);
   const client = async () => {
     while (performance.now() < windowEnd && created < options.maxRuns) {
       created += 1;
@@ -93,7 +104,10 @@ export async function measureThroughput(
     }
   };
   await Promise.all(Array.from({ length: options.clients }, client));
-  for (const timer of timers) clearTimeout(timer);
+  await windowOpened;
+  clearTimeout(warmUpTimer);
+  clearTimeout(endTimer);
+  if (windowError) throw windowError;
   const cpuMsPerRun = Object.fromEntries(
     Object.entries(cpuAtEnd).map(([name, ms]) => [
       name,
