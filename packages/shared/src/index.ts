@@ -5,6 +5,7 @@ export * from './db/json-rows.js';
 export * from './db/migrate.js';
 export * from './db/prepared.js';
 export * as schema from './db/schema.js';
+export * from './db/upkeep.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './health-server.js';

@@ -8,6 +8,7 @@ import {
   orderedShutdown,
   runMigrations,
   trackQueueDepth,
+  warnWithoutAutovacuum,
 } from '@threadwork/shared';
 import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
@@ -30,6 +31,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   await runMigrations(config.DATABASE_URL);
   const runtime = createRuntime(config, log, 'api', 'producer');
   const { db, redis, queues, events, subscriber } = runtime;
+  await warnWithoutAutovacuum(db, log);
   const feed = new RunFeed(events, subscriber);
   const keys = new VerifiedKeys(config.AUTH_CACHE_MS, `${config.QUEUE_PREFIX}:api-keys:revoked`);
   await keys.follow(subscriber);
