@@ -1,6 +1,7 @@
 // The floor of a streamed run's path on this machine: bench/child/path-floor.ts makes the same hops as Threadwork (an
 // HTTP POST answered with SSE, a durable insert, the first events and a BullMQ job in one round trip, a BullMQ worker,
-// a durable claim and ending, the events on their way to the client) with nothing else, timed like scenario 2.
+// a durable claim and ending, the events on their way to the client) with nothing else, timed like scenario 2, and
+// counted in runs per second with many clients as scenario 1 does.
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type OpenAITestServer, textReply } from '../services/run-worker/test/support/openai-server.js';
@@ -8,7 +9,7 @@ import type { FromPathFloor, PathFloorRole } from './child/path-floor.js';
 import { onDatabase } from './environment.js';
 import { ApiClient } from './http-client.js';
 import { exited, nextMessage, spawnNode } from './processes.js';
-import { type LatencySummary, roundSummary, summarise } from './stats.js';
+import { type LatencySummary, round, roundSummary, summarise } from './stats.js';
 import { timeStreamedRun } from './streamed-run.js';
 
 export interface PathFloorOptions {
@@ -20,6 +21,8 @@ export interface PathFloorOptions {
   timeoutMs: number;
   /** Also time the first token over this model server, as scenario 5 does (its scripted first-token delay). */
   modelServer?: { server: OpenAITestServer; firstTokenDelayMs: number; runs: number };
+  /** Also count runs per second with this many clients in parallel, each streaming one run after another. */
+  throughput?: { clients: number; seconds: number; warmUpSeconds: number };
 }
 
 export interface PathFloorResult {
@@ -27,6 +30,8 @@ export interface PathFloorResult {
   roundTrip: LatencySummary;
   /** POST → first text delta, less the model server's own time (request in → first token out). */
   firstTokenAdded: LatencySummary | null;
+  /** Runs completed per second inside the window, with the clients of `options.throughput`. */
+  runsPerSecond: number | null;
 }
 
 const entry = fileURLToPath(new URL('./child/path-floor.ts', import.meta.url));
@@ -86,6 +91,28 @@ async function timeFirstTokens(
   return roundSummary(summarise(samples));
 }
 
+async function countRunsPerSecond(
+  client: ApiClient,
+  { clients, seconds, warmUpSeconds }: NonNullable<PathFloorOptions['throughput']>,
+  deadline: number,
+): Promise<number> {
+  const windowStart = performance.now() + warmUpSeconds * 1000;
+  const windowEnd = Math.min(windowStart + seconds * 1000, deadline);
+  let completed = 0;
+  const loop = async () => {
+    while (performance.now() < windowEnd) {
+      const run = await timeStreamedRun(client, '/threads/path/runs', {
+        message: 'Hello, how fast is this?',
+      });
+      const ended = performance.now();
+      if (run.status !== 'completed') throw new Error(`a bare-path run ended ${run.status}`);
+      if (ended >= windowStart && ended <= windowEnd) completed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, loop));
+  return round(completed / ((windowEnd - windowStart) / 1000), 1);
+}
+
 /** POST → `thread.run.completed` on the bare path (and the first token added), one run at a time, after a warm-up. */
 export async function measurePathFloor(options: PathFloorOptions): Promise<PathFloorResult> {
   await onDatabase(
@@ -104,7 +131,10 @@ export async function measurePathFloor(options: PathFloorOptions): Promise<PathF
     const firstTokenAdded = options.modelServer
       ? await timeFirstTokens(client, options.modelServer, deadline)
       : null;
-    return { roundTrip, firstTokenAdded };
+    const runsPerSecond = options.throughput
+      ? await countRunsPerSecond(client, options.throughput, deadline)
+      : null;
+    return { roundTrip, firstTokenAdded, runsPerSecond };
   } finally {
     for (const child of children) {
       child.disconnect();

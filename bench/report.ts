@@ -34,6 +34,11 @@ function floorSection(results: BenchResults): string[] {
     '### Floor (BullMQ alone, same Redis, same job options)',
     '',
     `- no-op jobs, one Worker, concurrency 50, ${floor.noopJobs} jobs added in bulk: **${value(floor.noopJobsPerSecond)} jobs/s**`,
+    ...(floor.pathRunsPerSecond === undefined
+      ? []
+      : [
+          `- context: a streamed run's hops on bare drivers (path-floor.ts), ${results.options.clients} clients in parallel: **${value(floor.pathRunsPerSecond)} runs/s** (${value(floor.pathRunsPerSecond / floor.noopJobsPerSecond)} × the no-op jobs/s)`,
+        ]),
     '',
     '| latency (ms) | n | p50 | p95 | p99 | max |',
     '|---|---:|---:|---:|---:|---:|',

@@ -282,9 +282,15 @@ async function runAll(session: Session): Promise<void> {
           firstTokenDelayMs: options.firstTokenDelayMs,
           runs: options.firstTokenRuns,
         },
+        throughput: {
+          clients: options.clients,
+          seconds: options.throughputSeconds,
+          warmUpSeconds: warmUpSeconds(session),
+        },
       });
       results.floor.pathRoundTrip = path.roundTrip;
       results.floor.pathFirstTokenAdded = path.firstTokenAdded ?? undefined;
+      results.floor.pathRunsPerSecond = path.runsPerSecond ?? undefined;
     });
   }
   if (options.scenarios.every((name) => name === 'floor')) return;
