@@ -21,7 +21,7 @@ export interface FloorResult {
   pathRoundTrip?: LatencySummary;
   /** The same path with scenario 5's model server: the first token added over the server's own time. */
   pathFirstTokenAdded?: LatencySummary;
-  /** The same path's runs per second with scenario 1's clients in parallel, each streaming its runs. */
+  /** The same path's runs per second, counted as scenario 1 counts Threadwork's. */
   pathRunsPerSecond?: number;
 }
 

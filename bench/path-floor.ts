@@ -1,11 +1,12 @@
 // The floor of a streamed run's path on this machine: bench/child/path-floor.ts makes the same hops as Threadwork (an
 // HTTP POST answered with SSE, a durable insert, the first events and a BullMQ job in one round trip, a BullMQ worker,
 // a durable claim and ending, the events on their way to the client) with nothing else, timed like scenario 2, and
-// counted in runs per second with many clients as scenario 1 does.
+// counted in runs per second as scenario 1 counts them.
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type OpenAITestServer, textReply } from '../services/run-worker/test/support/openai-server.js';
 import type { FromPathFloor, PathFloorRole } from './child/path-floor.js';
+import { CompletionWatcher } from './completions.js';
 import { onDatabase } from './environment.js';
 import { ApiClient } from './http-client.js';
 import { exited, nextMessage, spawnNode } from './processes.js';
@@ -21,7 +22,7 @@ export interface PathFloorOptions {
   timeoutMs: number;
   /** Also time the first token over this model server, as scenario 5 does (its scripted first-token delay). */
   modelServer?: { server: OpenAITestServer; firstTokenDelayMs: number; runs: number };
-  /** Also count runs per second with this many clients in parallel, each streaming one run after another. */
+  /** Also count runs per second as scenario 1 does, with this many clients in parallel. */
   throughput?: { clients: number; seconds: number; warmUpSeconds: number };
 }
 
@@ -36,6 +37,7 @@ export interface PathFloorResult {
 
 const entry = fileURLToPath(new URL('./child/path-floor.ts', import.meta.url));
 const WARM_UP = 30;
+const RUN_TIMEOUT_MS = 30_000;
 
 async function spawnRole(
   role: PathFloorRole,
@@ -91,25 +93,31 @@ async function timeFirstTokens(
   return roundSummary(summarise(samples));
 }
 
+/** As scenario 1: clients in a loop POST a run (not streamed) and wait for its ending on the event channels. */
 async function countRunsPerSecond(
   client: ApiClient,
+  options: PathFloorOptions,
   { clients, seconds, warmUpSeconds }: NonNullable<PathFloorOptions['throughput']>,
   deadline: number,
 ): Promise<number> {
+  const watcher = await CompletionWatcher.start(options.redisUrl, options.prefix);
   const windowStart = performance.now() + warmUpSeconds * 1000;
   const windowEnd = Math.min(windowStart + seconds * 1000, deadline);
   let completed = 0;
   const loop = async () => {
     while (performance.now() < windowEnd) {
-      const run = await timeStreamedRun(client, '/threads/path/runs', {
-        message: 'Hello, how fast is this?',
-      });
+      const run = await client.json<{ id: string }>('POST', '/threads/path/runs', { stream: false });
+      const status = await watcher.ending(run.id, RUN_TIMEOUT_MS);
       const ended = performance.now();
-      if (run.status !== 'completed') throw new Error(`a bare-path run ended ${run.status}`);
+      if (status !== 'completed') throw new Error(`a bare-path run ended ${status}`);
       if (ended >= windowStart && ended <= windowEnd) completed += 1;
     }
   };
-  await Promise.all(Array.from({ length: clients }, loop));
+  try {
+    await Promise.all(Array.from({ length: clients }, loop));
+  } finally {
+    watcher.close();
+  }
   return round(completed / ((windowEnd - windowStart) / 1000), 1);
 }
 
@@ -132,7 +140,7 @@ export async function measurePathFloor(options: PathFloorOptions): Promise<PathF
       ? await timeFirstTokens(client, options.modelServer, deadline)
       : null;
     const runsPerSecond = options.throughput
-      ? await countRunsPerSecond(client, options.throughput, deadline)
+      ? await countRunsPerSecond(client, options, options.throughput, deadline)
       : null;
     return { roundTrip, firstTokenAdded, runsPerSecond };
   } finally {

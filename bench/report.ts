@@ -37,7 +37,7 @@ function floorSection(results: BenchResults): string[] {
     ...(floor.pathRunsPerSecond === undefined
       ? []
       : [
-          `- context: a streamed run's hops on bare drivers (path-floor.ts), ${results.options.clients} clients in parallel: **${value(floor.pathRunsPerSecond)} runs/s** (${value(floor.pathRunsPerSecond / floor.noopJobsPerSecond)} × the no-op jobs/s)`,
+          `- context: a run's hops on bare drivers (path-floor.ts), counted as scenario 1 counts runs with ${results.options.clients} clients: **${value(floor.pathRunsPerSecond)} runs/s**, ${value(floor.pathRunsPerSecond / floor.noopJobsPerSecond)} × the no-op jobs/s`,
         ]),
     '',
     '| latency (ms) | n | p50 | p95 | p99 | max |',

@@ -1,6 +1,6 @@
 // The floor of a streamed run's path: the same hops as Threadwork's, on bare drivers and single-row statements, with
 // none of Threadwork's own work. `api`: POST → durable INSERT → the first events and a BullMQ job in one Redis round
-// trip → SSE from the run's channel. `worker`: BullMQ job → durable claim → events (the answer: a constant, or the
+// trip → SSE from the run's channel (or, with `stream: false`, the run's id as JSON). `worker`: BullMQ job → durable claim → events (the answer: a constant, or the
 // stream of a model server named in the POST, its first text appended at once) → durable ending → final event.
 
 import { randomBytes } from 'node:crypto';
@@ -37,15 +37,17 @@ function appender(url: string): Appender {
   return redis as Appender;
 }
 
-const channelOf = (env: Env, runId: string) => `${env.prefix}:events:${runId}`;
+/** The channel Threadwork's event bus publishes a run's appends on (scenario 1's watcher listens to these). */
+const channelOf = (env: Env, runId: string) => `${env.prefix}:run-events:${runId}`;
 
+/** One append, in the event bus's message shape: a JSON array of events. */
 function append(redis: Appender, env: Env, runId: string, event: string, data: unknown): Promise<number> {
-  const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  const message = JSON.stringify([{ event, data }]);
   return redis.pathAppend(
     `${env.prefix}:stream:${runId}`,
     `${env.prefix}:seq:${runId}`,
     channelOf(env, runId),
-    frame,
+    message,
   );
 }
 
@@ -56,11 +58,12 @@ async function startApi(env: Env): Promise<string> {
   await new Promise((resolve) => subscriber.once('ready', resolve));
   const queue = new Queue(QUEUE, { connection: redis, prefix: env.prefix });
   const streams = new Map<string, http.ServerResponse>();
-  subscriber.on('message', (channel: string, frame: string) => {
+  subscriber.on('message', (channel: string, message: string) => {
     const res = streams.get(channel);
     if (!res) return;
-    res.write(frame);
-    if (!frame.startsWith('event: thread.run.completed')) return;
+    const [{ event, data }] = JSON.parse(message) as [{ event: string; data: unknown }];
+    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    if (event !== 'thread.run.completed') return;
     streams.delete(channel);
     res.end();
     void subscriber.unsubscribe(channel);
@@ -70,20 +73,24 @@ async function startApi(env: Env): Promise<string> {
     for await (const chunk of req) body += chunk;
     const runId = `run_${randomBytes(12).toString('hex')}`;
     const channel = channelOf(env, runId);
-    const listening = subscriber.subscribe(channel);
+    const { provider, stream = true } = JSON.parse(body || '{}') as { provider?: string; stream?: boolean };
+    const listening = stream ? subscriber.subscribe(channel) : null;
     await pool.query({
       name: 'insert_run',
       text: `insert into bench_path_runs (id, status, body) values ($1, 'queued', $2)`,
       values: [runId, body],
     });
     await listening;
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    streams.set(channel, res);
-    const { provider } = JSON.parse(body || '{}') as { provider?: string };
+    if (stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      streams.set(channel, res);
+    }
     await Promise.all([
       append(redis, env, runId, 'thread.run.created', { id: runId, status: 'queued' }),
       queue.add('run', { runId, provider }, { jobId: runId, removeOnComplete: true }),
     ]);
+    if (!stream)
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: runId }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as { port: number }).port}`;
