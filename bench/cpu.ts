@@ -7,6 +7,8 @@ const TICK_MS = 10;
 interface ProcStat {
   command: string;
   cpuMs: number;
+  /** CPU of its children that have exited and been waited for (a Postgres server's closed backends). */
+  exitedChildrenCpuMs: number;
 }
 
 function readStat(pid: number | string): ProcStat | null {
@@ -18,6 +20,7 @@ function readStat(pid: number | string): ProcStat | null {
     return {
       command: stat.slice(stat.indexOf('(') + 1, close),
       cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS,
+      exitedChildrenCpuMs: (Number(fields[13]) + Number(fields[14])) * TICK_MS,
     };
   } catch {
     return null;
@@ -29,15 +32,16 @@ export function processCpuMs(pid: number): number {
 }
 
 /**
- * CPU ms of every process with this command name (e.g. all `postgres` backends): the servers are shared, so this
- * counts whatever else uses them at the same time too.
+ * CPU ms of every process with this command name (e.g. all `postgres` backends), and of their children that have
+ * exited: a backend whose connection closes between two readings would otherwise take all its CPU out of the
+ * difference. The servers are shared, so this counts whatever else uses them at the same time too.
  */
 export function commandCpuMs(command: string): number {
   let total = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(entry);
-    if (stat?.command === command) total += stat.cpuMs;
+    if (stat?.command === command) total += stat.cpuMs + stat.exitedChildrenCpuMs;
   }
   return total;
 }
