@@ -10,7 +10,8 @@ import { CompletionWatcher } from './completions.js';
 import { onDatabase } from './environment.js';
 import { ApiClient } from './http-client.js';
 import { exited, nextMessage, spawnNode } from './processes.js';
-import { type LatencySummary, round, roundSummary, summarise } from './stats.js';
+import { measureThroughput } from './scenarios/throughput.js';
+import { type LatencySummary, roundSummary, summarise } from './stats.js';
 import { timeStreamedRun } from './streamed-run.js';
 
 export interface PathFloorOptions {
@@ -37,7 +38,6 @@ export interface PathFloorResult {
 
 const entry = fileURLToPath(new URL('./child/path-floor.ts', import.meta.url));
 const WARM_UP = 30;
-const RUN_TIMEOUT_MS = 30_000;
 
 async function spawnRole(
   role: PathFloorRole,
@@ -93,32 +93,27 @@ async function timeFirstTokens(
   return roundSummary(summarise(samples));
 }
 
-/** As scenario 1: clients in a loop POST a run (not streamed) and wait for its ending on the event channels. */
+/** Scenario 1's own measurement on the bare API: runs not streamed, their endings seen on the event channels. */
 async function countRunsPerSecond(
   client: ApiClient,
   options: PathFloorOptions,
   { clients, seconds, warmUpSeconds }: NonNullable<PathFloorOptions['throughput']>,
-  deadline: number,
 ): Promise<number> {
   const watcher = await CompletionWatcher.start(options.redisUrl, options.prefix);
-  const windowStart = performance.now() + warmUpSeconds * 1000;
-  const windowEnd = Math.min(windowStart + seconds * 1000, deadline);
-  let completed = 0;
-  const loop = async () => {
-    while (performance.now() < windowEnd) {
-      const run = await client.json<{ id: string }>('POST', '/threads/path/runs', { stream: false });
-      const status = await watcher.ending(run.id, RUN_TIMEOUT_MS);
-      const ended = performance.now();
-      if (status !== 'completed') throw new Error(`a bare-path run ended ${status}`);
-      if (ended >= windowStart && ended <= windowEnd) completed += 1;
-    }
-  };
   try {
-    await Promise.all(Array.from({ length: clients }, loop));
+    const result = await measureThroughput(client, watcher, 'path', {
+      clients,
+      seconds,
+      warmUpSeconds,
+      maxRuns: 200_000,
+      message: 'Hello, how fast is this?',
+      extraBody: { stream: false },
+    });
+    if (result.failed > 0) throw new Error(`bare-path runs failed: ${result.firstError}`);
+    return result.runsPerSecond;
   } finally {
     watcher.close();
   }
-  return round(completed / ((windowEnd - windowStart) / 1000), 1);
 }
 
 /** POST → `thread.run.completed` on the bare path (and the first token added), one run at a time, after a warm-up. */
@@ -140,7 +135,7 @@ export async function measurePathFloor(options: PathFloorOptions): Promise<PathF
       ? await timeFirstTokens(client, options.modelServer, deadline)
       : null;
     const runsPerSecond = options.throughput
-      ? await countRunsPerSecond(client, options, options.throughput, deadline)
+      ? await countRunsPerSecond(client, options, options.throughput)
       : null;
     return { roundTrip, firstTokenAdded, runsPerSecond };
   } finally {

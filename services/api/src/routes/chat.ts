@@ -14,7 +14,7 @@ import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
 import { ownedThread } from '../queries/threads.js';
 import { listQuerySchema } from '../schemas/common.js';
-import { streamNewSimpleRun, streamSimpleRun } from '../sse/simple.js';
+import { streamHeldSimpleRun, streamSimpleRun } from '../sse/simple.js';
 
 /** Aborts when the client closes the connection before the answer is sent. */
 function clientGone(res: Response): AbortSignal {
@@ -56,7 +56,7 @@ export function chatRouter(deps: AppDeps): Router {
     const { created, held } = await deps.feed.createHeld((stream) =>
       startChat(deps, principal, input, stream),
     );
-    streamNewSimpleRun(res, deps, created.run, held, sseOptions);
+    streamHeldSimpleRun(res, deps, created.run, { followed: held, afterSeq: 0 }, sseOptions);
   });
 
   router.get('/runs/:runId', async (req, res) => {

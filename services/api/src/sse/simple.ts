@@ -252,20 +252,27 @@ export async function streamSimpleRun(
     stream.end();
     return;
   }
-  const followed = await deps.feed.hold(run.id, afterSeq);
-  const stream = openSse(res, options, () => followed.stop());
-  if (afterSeq > 0) stream.write(simpleFrame(null, threadIdEvent(run)));
-  followed.start(simpleRelay(deps, run, afterSeq, followed, stream));
+  streamHeldSimpleRun(
+    res,
+    deps,
+    run,
+    { followed: await deps.feed.hold(run.id, afterSeq), afterSeq },
+    options,
+  );
 }
 
-/** Streams a new run followed from before its first event (`RunFeed.holdNew`), from the start. */
-export function streamNewSimpleRun(
+/**
+ * Opens the simple stream of a followed run (held from after `afterSeq`, or from before its first event by
+ * `RunFeed.holdNew`) and relays what the feed held, then the rest as it comes.
+ */
+export function streamHeldSimpleRun(
   res: Response,
   deps: SimpleStreamDeps,
   run: RunRow,
-  followed: HeldRun,
+  { followed, afterSeq }: { followed: HeldRun; afterSeq: number },
   options: SseOptions,
 ): void {
   const stream = openSse(res, options, () => followed.stop());
-  followed.start(simpleRelay(deps, run, 0, followed, stream));
+  if (afterSeq > 0) stream.write(simpleFrame(null, threadIdEvent(run)));
+  followed.start(simpleRelay(deps, run, afterSeq, followed, stream));
 }
