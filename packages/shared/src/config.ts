@@ -46,6 +46,12 @@ export const envSchema = z.object({
   RUN_CONCURRENCY: positiveInt.default(50),
   /** How long a run job's lock lasts without renewal: a dead run worker's job is taken over after about this long. */
   RUN_JOB_LOCK_MS: positiveInt.default(30_000),
+  /** How long a worker holds a run without renewing its lease (it renews every third of this). */
+  RUN_LEASE_MS: positiveInt.default(15_000),
+  /** How often the sweeper looks for runs a fault left behind (docs/architecture.md, "Recovery"). */
+  SWEEP_INTERVAL_MS: positiveInt.default(10_000),
+  /** How long a queued run may wait for its job to appear before the sweeper enqueues it again. */
+  SWEEP_QUEUED_GRACE_MS: positiveInt.default(5_000),
   TOOL_CONCURRENCY: positiveInt.default(20),
   // Tool worker (docs/tools.md): which built-in tools run, per-tool timeouts and rate limits ("<default>,<tool>=<value>"),
   // the SQL tools' limits, protected schemas and read-only role.

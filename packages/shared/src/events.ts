@@ -1,121 +1,56 @@
 // The run event bus: the events of one append are one entry of a per-run Redis stream and one message on the run's
-// channel, written in one round trip; readers replay the stream and then follow the channel.
+// channel, written in one round trip; readers replay the stream and then follow the channel. The writer numbers
+// the events (from the run's durable seq in Postgres), so a Redis flush never makes a seq go backwards.
 import type { Redis } from 'ioredis';
-import { z } from 'zod';
-
-export interface RunEvent {
-  seq: number;
-  run_id: string;
-  thread_id: string;
-  event: string;
-  data: unknown;
-}
-
-export const runEventSchema = z.object({
-  seq: z.number().int().positive(),
-  run_id: z.string(),
-  thread_id: z.string(),
-  event: z.string(),
-  data: z.unknown(),
-});
-
-export interface NewRunEvent {
-  event: string;
-  data: unknown;
-}
+import { type NewRunEvent, parseRunEvents, type RunEvent } from './run-events.js';
 
 export interface EventBusOptions {
   prefix: string;
   maxLength: number;
   ttlSeconds: number;
-  /**
-   * Appends made in one turn of the event loop leave in one socket write (for a connection of the bus's own, whose
-   * appends come from many runs at once). None waits for the replies of earlier ones.
-   */
-  shareWrites?: boolean;
 }
 
-/** The internal event that carries product cards shown by `show_products`: `{ step_id, products }`. */
-export const PRODUCTS_EVENT = 'threadwork.products';
-
-/** Events that end one Assistants stream: the SDK treats these run events as final. */
-export const finalRunEvents = new Set([
-  'thread.run.requires_action',
-  'thread.run.completed',
-  'thread.run.incomplete',
-  'thread.run.failed',
-  'thread.run.cancelled',
-  'thread.run.expired',
-]);
+/** The run an append belongs to. */
+export interface EventRun {
+  id: string;
+  threadId: string;
+}
 
 /**
- * KEYS: stream, seq counter. ARGV: channel, maxlen, ttl, run_id, thread_id, then (event, data) pairs. The events
- * become one JSON array of envelopes: one stream entry, whose id is the last seq in it, and one message.
+ * KEYS: stream. ARGV: channel, maxlen, ttl, run_id, thread_id, first seq, then (event, data) pairs. The events
+ * become one JSON array of envelopes: one stream entry, whose id is the last seq in it, and one message. A stream
+ * whose top entry is at or past the first seq refuses the entry (XADD's own check), and nothing is published: a
+ * writer that lost the run cannot interleave its events with the new holder's.
  */
 const appendScript = `
-local count = (#ARGV - 5) / 2
-local last = redis.call('INCRBY', KEYS[2], count)
-local seq = last - count
+local seq = tonumber(ARGV[6]) - 1
 local envelopes = {}
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   seq = seq + 1
   envelopes[#envelopes + 1] = '{"seq":' .. seq .. ',"run_id":"' .. ARGV[4] .. '","thread_id":"' .. ARGV[5] ..
     '","event":"' .. ARGV[i] .. '","data":' .. ARGV[i + 1] .. '}'
 end
 local batch = '[' .. table.concat(envelopes, ',') .. ']'
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], last .. '-1', 'e', batch)
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'e', batch)
 redis.call('PUBLISH', ARGV[1], batch)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-return last - count + 1
+return seq
 `;
 
 const safeToken = /^[A-Za-z0-9_.-]+$/;
 
-/** Holds a connection's writes until the event loop has run the callbacks at hand, then sends them as one. */
-class TickWrites {
-  private held: Redis['stream'] | null = null;
-
-  constructor(private readonly redis: Redis) {}
-
-  hold(): void {
-    if (this.held || this.redis.status !== 'ready') return;
-    const socket = this.redis.stream;
-    socket.cork();
-    this.held = socket;
-    setImmediate(() => this.release());
-  }
-
-  /** Sends what is held now. */
-  release(): void {
-    const socket = this.held;
-    this.held = null;
-    socket?.uncork();
-  }
-}
-
-export interface AppendOptions {
-  /** Sent at once with what waits before it, not at the end of the event-loop turn (a first token, an ending). */
-  atOnce?: boolean;
-}
+type AppendCommand = (...args: (string | number)[]) => Promise<number>;
 
 export class EventBus {
-  private readonly writes: TickWrites | null;
-
   constructor(
     private readonly redis: Redis,
     private readonly options: EventBusOptions,
   ) {
-    redis.defineCommand('twAppendRunEvents', { numberOfKeys: 2, lua: appendScript });
-    this.writes = options.shareWrites ? new TickWrites(redis) : null;
+    redis.defineCommand('twAppendRunEvents', { numberOfKeys: 1, lua: appendScript });
   }
 
   streamKey(runId: string): string {
     return `${this.options.prefix}:run:{${runId}}:events`;
-  }
-
-  private seqKey(runId: string): string {
-    return `${this.options.prefix}:run:{${runId}}:seq`;
   }
 
   channel(runId: string): string {
@@ -126,36 +61,26 @@ export class EventBus {
     return `${this.options.prefix}:run-control:${runId}`;
   }
 
-  /** Appends events in order and publishes them as one message; answers the seq of the first. */
-  async append(
-    runId: string,
-    threadId: string,
-    events: NewRunEvent[],
-    options: AppendOptions = {},
-  ): Promise<number> {
-    if (events.length === 0) return 0;
-    for (const id of [runId, threadId, ...events.map((item) => item.event)]) {
-      if (!safeToken.test(id)) throw new Error(`Unsafe token in run event: ${id}`);
+  /** Appends events numbered from `firstSeq` and publishes them as one message. */
+  async append(run: EventRun, firstSeq: number, events: readonly NewRunEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    for (const token of [run.id, run.threadId]) {
+      if (!safeToken.test(token)) throw new Error(`Unsafe token in run event: ${token}`);
     }
     const pairs = events.flatMap((item) => [item.event, JSON.stringify(item.data)]);
-    const command = (
-      this.redis as unknown as Record<string, (...args: (string | number)[]) => Promise<number>>
-    ).twAppendRunEvents;
+    const command = (this.redis as unknown as Record<string, AppendCommand>).twAppendRunEvents;
     if (!command) throw new Error('twAppendRunEvents is not defined on this connection');
-    this.writes?.hold();
-    const appended = command.call(
+    await command.call(
       this.redis,
-      this.streamKey(runId),
-      this.seqKey(runId),
-      this.channel(runId),
+      this.streamKey(run.id),
+      this.channel(run.id),
       this.options.maxLength,
       this.options.ttlSeconds,
-      runId,
-      threadId,
+      run.id,
+      run.threadId,
+      firstSeq,
       ...pairs,
     );
-    if (options.atOnce) this.writes?.release();
-    return appended;
   }
 
   /** The events of a run with seq greater than `afterSeq`, in order. */
@@ -163,14 +88,34 @@ export class EventBus {
     // An entry's id is the last seq it holds: the first entry read may begin at or before afterSeq.
     const entries = await this.redis.xrange(this.streamKey(runId), `${afterSeq + 1}-0`, '+');
     return entries
-      .flatMap(([, fields]) => parseRunEvents(fields[1] ?? ''))
+      .flatMap(([, fields]) => parseRunEvents(fields[1] ?? '[]'))
       .filter((event) => event.seq > afterSeq);
   }
 
-  /** The seq of the last event appended for a run (0 when none). */
+  /** Whether the run's log exists (it is gone after a Redis flush, or an hour after the run's last event). */
+  async hasLog(runId: string): Promise<boolean> {
+    return (await this.redis.exists(this.streamKey(runId))) === 1;
+  }
+
+  /** The seq of the last event in a run's log (0 when the log is empty or gone). */
   async lastSeq(runId: string): Promise<number> {
-    const value = await this.redis.get(this.seqKey(runId));
-    return value === null ? 0 : Number(value);
+    const [last] = await this.redis.xrevrange(this.streamKey(runId), '+', '-', 'COUNT', 1);
+    return last ? Number(last[0].split('-')[0]) : 0;
+  }
+
+  /**
+   * The text of an answer as the run's clients received it: its deltas in the run's log (the write-ahead record of
+   * an answer whose worker stopped before storing it).
+   */
+  async answerText(runId: string, messageId: string): Promise<string> {
+    const logged = await this.read(runId);
+    return logged
+      .flatMap((event) =>
+        event.event === 'thread.message.delta' && event.data.id === messageId
+          ? event.data.delta.content.map((part) => part.text.value)
+          : [],
+      )
+      .join('');
   }
 
   async publishCancel(runId: string): Promise<void> {
@@ -178,10 +123,30 @@ export class EventBus {
   }
 }
 
-const runEventsSchema = z.array(runEventSchema);
+/**
+ * Numbers the events of a run for the one actor that holds it: it starts after the run's durable seq (as its
+ * holder read or wrote it) and each append takes the next seqs.
+ */
+export class RunEventWriter {
+  constructor(
+    private readonly bus: EventBus,
+    readonly run: EventRun,
+    private last: number,
+  ) {}
 
-/** The events of one stream entry or channel message, in order (an entry of one envelope, as once written, too). */
-export function parseRunEvents(raw: string): RunEvent[] {
-  const parsed: unknown = JSON.parse(raw);
-  return runEventsSchema.parse(Array.isArray(parsed) ? parsed : [parsed]) as RunEvent[];
+  /** The seq of the last event appended (or reserved) by this writer. */
+  get lastSeq(): number {
+    return this.last;
+  }
+
+  /** The seq the last of `events` will have: what a write that publishes them stores as the run's seq. */
+  seqAfter(events: readonly unknown[]): number {
+    return this.last + events.length;
+  }
+
+  append(events: readonly NewRunEvent[]): Promise<void> {
+    const first = this.last + 1;
+    this.last += events.length;
+    return this.bus.append(this.run, first, events);
+  }
 }

@@ -12,6 +12,7 @@ export interface Metrics {
   firstToken: Histogram<'model'>;
   tokens: Counter<'model' | 'kind'>;
   costUsd: Counter<'model'>;
+  sweeperActions: Counter<'action'>;
 }
 
 /** Histogram buckets, in seconds, for every latency the services record. */
@@ -72,6 +73,12 @@ export function createMetrics(service: string): Metrics {
       name: 'threadwork_model_cost_usd_total',
       help: 'Estimated model cost in USD',
       labelNames: ['model'],
+      registers: [registry],
+    }),
+    sweeperActions: new Counter({
+      name: 'threadwork_sweeper_actions_total',
+      help: 'Runs the sweeper settled after a fault, by what it did',
+      labelNames: ['action'],
       registers: [registry],
     }),
   };

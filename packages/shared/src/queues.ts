@@ -11,7 +11,12 @@ export const runJobs = {
   'run.continue': z.object({ runId: runIdSchema, stepId: idSchema('step') }),
   'run.resume': z.object({ runId: runIdSchema, stepId: idSchema('step') }),
   'run.expire': z.object({ runId: runIdSchema, stepId: idSchema('step') }),
+  /** The sweeper's pass: added by a job scheduler (SWEEP_SCHEDULER), never by hand. */
+  'run.sweep': z.object({}),
 } as const;
+
+/** The job scheduler that adds one `run.sweep` job every SWEEP_INTERVAL_MS, whatever the number of run workers. */
+export const SWEEP_SCHEDULER = 'run-sweeper';
 
 export const toolJobs = {
   'tool.invoke': z.object({ runId: runIdSchema, stepId: idSchema('step'), callId: callIdSchema }),
@@ -78,6 +83,8 @@ export function runJobId(job: RunJob): string {
       return `${job.data.runId}-${job.data.stepId}-resume`;
     case 'run.expire':
       return `${job.data.runId}-expire-${job.data.stepId}`;
+    case 'run.sweep':
+      return `sweep-${Date.now()}`;
   }
 }
 

@@ -39,7 +39,7 @@ describe('the run state machine', () => {
 
   it('answers the statuses a compare-and-set may move from', () => {
     expect(allowedFrom('cancelling')).toEqual(['queued', 'in_progress', 'requires_action']);
-    expect(allowedFrom('queued')).toEqual(['requires_action']);
+    expect(allowedFrom('queued')).toEqual(['in_progress', 'requires_action']);
     expect(allowedFrom('expired')).toEqual(['queued', 'in_progress', 'requires_action']);
     expect(allowedFrom('cancelled')).toEqual(['cancelling']);
   });

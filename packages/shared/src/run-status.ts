@@ -15,7 +15,8 @@ export type RunStatus = (typeof runStatuses)[number];
 
 export const nextStatuses: Record<RunStatus, readonly RunStatus[]> = {
   queued: ['in_progress', 'cancelling', 'failed', 'expired'],
-  in_progress: ['requires_action', 'completed', 'incomplete', 'failed', 'cancelling', 'expired'],
+  // in_progress → queued: a run whose worker stopped before anything was streamed starts over.
+  in_progress: ['queued', 'requires_action', 'completed', 'incomplete', 'failed', 'cancelling', 'expired'],
   requires_action: ['queued', 'cancelling', 'expired'],
   cancelling: ['cancelled', 'completed', 'failed', 'incomplete'],
   completed: [],

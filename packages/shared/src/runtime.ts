@@ -30,15 +30,10 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
     createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`),
   );
   const queues = createQueues(redis, config.QUEUE_PREFIX);
-  // A worker's concurrent runs append events in the same ticks: on a connection of its own, those appends share
-  // socket writes. The API's appends share its one connection with BullMQ, in the order they are made.
-  const eventsRedis =
-    profile === 'worker' ? createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-events`) : redis;
-  const events = new EventBus(eventsRedis, {
+  const events = new EventBus(redis, {
     prefix: config.QUEUE_PREFIX,
     maxLength: config.EVENT_STREAM_MAX_LENGTH,
     ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
-    shareWrites: eventsRedis !== redis,
   });
   return {
     db,
@@ -50,7 +45,6 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
       await closeQueues(queues);
       await subscriber.close();
       redis.disconnect();
-      if (eventsRedis !== redis) eventsRedis.disconnect();
       await closeDb(db);
     },
   };

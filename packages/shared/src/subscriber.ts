@@ -9,8 +9,16 @@ export class ChannelSubscriber {
   private readonly pending = new Map<string, Promise<unknown>>();
 
   private readonly patterns = new Map<string, PatternListener>();
+  private readonly reconnectListeners = new Set<() => void>();
+  private wasReady: boolean;
 
   constructor(private readonly redis: Redis) {
+    this.wasReady = redis.status === 'ready';
+    // ioredis subscribes again by itself; what was published in between is lost, which listeners must hear.
+    redis.on('ready', () => {
+      if (this.wasReady) for (const listener of this.reconnectListeners) listener();
+      this.wasReady = true;
+    });
     redis.on('message', (channel: string, message: string) => {
       for (const listener of this.listeners.get(channel) ?? []) listener(message);
     });
@@ -75,6 +83,11 @@ export class ChannelSubscriber {
     this.listeners.delete(channel);
     this.pending.delete(channel);
     await this.redis.unsubscribe(channel);
+  }
+
+  /** Called each time the connection is ready again after it was lost. */
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.add(listener);
   }
 
   get channelCount(): number {

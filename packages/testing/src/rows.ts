@@ -32,6 +32,10 @@ export function runRow(overrides: Partial<RunRow> = {}): RunRow {
     cancelledAt: null,
     failedAt: null,
     completedAt: null,
+    eventSeq: 0,
+    jobId: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
     ...overrides,
   };
 }

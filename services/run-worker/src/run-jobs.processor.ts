@@ -1,9 +1,8 @@
-// The `runs` queue processor: validates each job and hands it to the run loop.
-
-import { type RunJobData, type RunJobName, runJobs, toolJobResult } from '@threadwork/shared';
+// The `runs` queue processor: validates each job and hands it to the domain function that does it.
+import { type RunJobData, type RunJobName, runJobs } from '@threadwork/shared';
 import { type Job, UnrecoverableError } from 'bullmq';
-import { executeRun, expireRun, type RunLoopDeps } from './run-loop.js';
-import { continueAfterTools } from './tool-results.js';
+import { continueRun, executeRun, expireRun, type RunWorkerDeps } from './execute-run.js';
+import { sweepRuns } from './recovery.js';
 
 function parse<N extends RunJobName>(name: N, data: unknown): RunJobData<N> {
   const result = runJobs[name].safeParse(data);
@@ -11,26 +10,22 @@ function parse<N extends RunJobName>(name: N, data: unknown): RunJobData<N> {
   return result.data as RunJobData<N>;
 }
 
-export function processRunJob(deps: RunLoopDeps) {
-  return async (job: Job): Promise<void> => {
-    const delivery = { isRedelivery: job.attemptsStarted > 1 };
+export function processRunJob(deps: RunWorkerDeps) {
+  return async (job: Job): Promise<unknown> => {
     switch (job.name as RunJobName) {
       case 'run.execute':
-        return executeRun(deps, parse('run.execute', job.data).runId, delivery);
+        return executeRun(deps, parse('run.execute', job.data).runId);
       case 'run.resume':
-        return executeRun(deps, parse('run.resume', job.data).runId, delivery);
+        return executeRun(deps, parse('run.resume', job.data).runId);
       case 'run.continue': {
         const data = parse('run.continue', job.data);
-        const outputs = job.getChildrenValues().then((values) =>
-          Object.values(values).flatMap((value) => {
-            const parsed = toolJobResult.safeParse(value);
-            return parsed.success ? [parsed.data] : [];
-          }),
-        );
-        return continueAfterTools(deps, data.runId, data.stepId, outputs, delivery);
+        return continueRun(deps, data.runId, data.stepId);
       }
       case 'run.expire':
         return expireRun(deps, parse('run.expire', job.data).runId);
+      case 'run.sweep':
+        parse('run.sweep', job.data);
+        return sweepRuns(deps);
       default:
         throw new UnrecoverableError(`Unknown job name ${job.name}`);
     }

@@ -8,23 +8,31 @@ import {
   toolJobOptions,
 } from '@threadwork/shared';
 
-export async function dispatchBuiltinTools(
-  queues: Queues,
-  runId: string,
-  stepId: string,
-  callIds: string[],
-): Promise<void> {
+export interface ToolDispatch {
+  runId: string;
+  stepId: string;
+  callIds: string[];
+  /** A dispatch again (the first one's jobs were lost) names its parent, and its children after it. */
+  parentJobId?: string;
+}
+
+/** Dispatches the calls; answers the id of the continuation job, which takes the run once they have all finished. */
+export async function dispatchBuiltinTools(queues: Queues, dispatch: ToolDispatch): Promise<string> {
+  const { runId, stepId, callIds, parentJobId } = dispatch;
   const parent = { name: 'run.continue' as const, data: { runId, stepId } };
+  const jobId = parentJobId ?? runJobId(parent);
   await queues.flows.add({
     name: parent.name,
     queueName: RUNS_QUEUE,
     data: parent.data,
-    opts: { ...runJobOptions, jobId: runJobId(parent) },
+    opts: { ...runJobOptions, jobId },
     children: callIds.map((callId) => ({
       name: 'tool.invoke',
       queueName: TOOLS_QUEUE,
       data: { runId, stepId, callId },
-      opts: { ...toolJobOptions, jobId: callId, ignoreDependencyOnFailure: true },
+      // The first dispatch's child is named after its call, so a call is never queued twice.
+      opts: { ...toolJobOptions, jobId: parentJobId ? `${parentJobId}-${callId}` : callId, ignoreDependencyOnFailure: true },
     })),
   });
+  return jobId;
 }

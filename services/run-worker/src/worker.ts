@@ -8,6 +8,7 @@ import {
   orderedShutdown,
   queuePrefix,
   RUNS_QUEUE,
+  SWEEP_SCHEDULER,
   startHealthServer,
   withTimeout,
 } from '@threadwork/shared';
@@ -16,8 +17,8 @@ import { sql } from 'drizzle-orm';
 import { CancelSignals } from './cancel-watch.js';
 import { createProviderRegistry } from './providers/index.js';
 import { estimateCostUsd } from './providers/pricing.js';
+import type { RunWorkerDeps } from './execute-run.js';
 import { processRunJob } from './run-jobs.processor.js';
-import type { RunLoopDeps } from './run-loop.js';
 
 export interface RunWorkerHandle {
   worker: Worker;
@@ -29,7 +30,8 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
   const { db, redis, queues, events, subscriber } = runtime;
   const cancels = await CancelSignals.start(subscriber, events);
   const providers = createProviderRegistry(config, log);
-  const deps: RunLoopDeps = {
+  const metrics = createMetrics('run-worker');
+  const deps: RunWorkerDeps = {
     db,
     events,
     queues,
@@ -37,6 +39,7 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
     providers,
     config,
     log,
+    metrics,
     estimateCostUsd: (model, promptTokens, completionTokens) =>
       estimateCostUsd(model, promptTokens, completionTokens, providers.prices),
   };
@@ -50,8 +53,13 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
   worker.on('error', (error) => log.error({ err: error }, 'run worker error'));
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'run job failed'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'run job stalled'));
-  const metrics = createMetrics('run-worker');
   observeWorker(metrics, RUNS_QUEUE, worker);
+  // One scheduler across every run worker: upserting it again only restates its interval.
+  await queues.runs.upsertJobScheduler(
+    SWEEP_SCHEDULER,
+    { every: config.SWEEP_INTERVAL_MS },
+    { name: 'run.sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+  );
   const health = await startHealthServer(
     config.RUN_WORKER_PORT,
     { postgres: () => db.execute(sql`select 1`), redis: () => redis.ping() },

@@ -147,11 +147,21 @@ export const runs = pgTable(
     cancelledAt: at('cancelled_at'),
     failedAt: at('failed_at'),
     completedAt: at('completed_at'),
+    /** The seq of the run's last event whose state is stored here: appends continue after it (never backwards). */
+    eventSeq: integer('event_seq').notNull().default(0),
+    /** The job that takes the run while it is queued: the sweeper checks it still exists. */
+    jobId: id('job_id'),
+    /** The worker driving the run, and until when: it renews the lease; past it, the sweeper settles the run. */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: at('lease_expires_at'),
   },
   (table) => [
     index('runs_thread_id_idx').on(table.threadId, table.id),
     uniqueIndex('runs_one_active_per_thread_idx')
       .on(table.threadId)
+      .where(sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling')`),
+    index('runs_active_idx')
+      .on(table.status)
       .where(sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling')`),
     check(
       'runs_status_check',

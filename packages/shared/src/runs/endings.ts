@@ -1,19 +1,12 @@
-// Ending a run early (cancelled, expired, failed): the open message and step end with it, then events go out.
-import { and, eq, inArray } from 'drizzle-orm';
+// Ending a run early (cancelled, expired, failed): persisted by the run repository, then announced.
 import type { Db } from '../db/client.js';
-import { messages, runSteps } from '../db/schema.js';
-import type { EventBus, NewRunEvent } from '../events.js';
+import type { EventBus } from '../events.js';
 import { toMessageObject, toRunObject, toRunStepObject } from '../objects.js';
+import { type NewRunEvent, runStatusEvent, runStepStatusEvent } from '../run-events.js';
 import type { RunStatus } from '../run-status.js';
-import type { LastError } from '../wire.js';
-import { terminalPatch, transitionRun } from './transitions.js';
+import { type EarlyEnded, type EarlyEnding, writeEarlyEnding } from './run-repository.js';
 
-export type EarlyEnding =
-  | { status: 'cancelled' }
-  | { status: 'expired' }
-  | { status: 'failed'; error: LastError };
-
-const messageReasons = { cancelled: 'run_cancelled', expired: 'run_expired', failed: 'run_failed' } as const;
+export type { EarlyEnding } from './run-repository.js';
 
 export interface EndingDeps {
   db: Db;
@@ -21,61 +14,49 @@ export interface EndingDeps {
   now?: () => Date;
 }
 
+/** A cancellation is announced as cancelling first (once the run is cancelling, whoever ends it). */
+function announcesCancelling(ending: EarlyEnding, before: { status: RunStatus }): boolean {
+  return ending.status === 'cancelled' && before.status === 'cancelling';
+}
+
+function endingEvents(ending: EarlyEnding, ended: EarlyEnded): NewRunEvent[] {
+  return [
+    ...(announcesCancelling(ending, ended.before)
+      ? [{ event: 'thread.run.cancelling' as const, data: toRunObject(ended.before) }]
+      : []),
+    ...ended.closedMessages.map((row) => ({
+      event: 'thread.message.incomplete' as const,
+      data: toMessageObject(row),
+    })),
+    ...ended.closedSteps.map((row) => runStepStatusEvent(toRunStepObject(row))),
+    runStatusEvent(toRunObject(ended.run)),
+  ];
+}
+
 /**
- * Ends a run that has not finished normally. Answers false when the run could not move (another actor won).
- * `from` narrows the statuses it may end from (e.g. only `cancelling` for a cancellation).
+ * Ends a run that has not finished normally, then publishes what it closed. Answers the ended run, or null when
+ * the run could not move (another actor won). `from` narrows the statuses it may end from.
  */
 export async function endRunEarly(
   deps: EndingDeps,
   runId: string,
   ending: EarlyEnding,
   from?: readonly RunStatus[],
-): Promise<boolean> {
-  const now = deps.now?.() ?? new Date();
-  const outcome = await deps.db.transaction(async (tx) => {
-    const lastError = ending.status === 'failed' ? ending.error : null;
-    const run = await transitionRun(
-      tx,
-      runId,
-      ending.status,
-      { ...terminalPatch(ending.status, now), lastError },
-      from,
-    );
-    if (!run) return null;
-    const openMessages = await tx
-      .update(messages)
-      .set({
-        status: 'incomplete',
-        incompleteAt: now,
-        incompleteDetails: { reason: messageReasons[ending.status] },
-      })
-      .where(and(eq(messages.runId, runId), eq(messages.status, 'in_progress')))
-      .returning();
-    const stepPatch =
-      ending.status === 'cancelled'
-        ? { status: 'cancelled' as const, cancelledAt: now }
-        : ending.status === 'expired'
-          ? { status: 'expired' as const, expiredAt: now }
-          : { status: 'failed' as const, failedAt: now, lastError };
-    const openSteps = await tx
-      .update(runSteps)
-      .set(stepPatch)
-      .where(and(eq(runSteps.runId, runId), inArray(runSteps.status, ['in_progress'])))
-      .returning();
-    return { run, openMessages, openSteps };
+  options: { onlyIfUnheld?: boolean } = {},
+) {
+  // A holder that died may have published past the stored seq: the log's last seq is the floor.
+  const seqFloor = await deps.events.lastSeq(runId).catch(() => 0);
+  const ended = await writeEarlyEnding(deps.db, runId, ending, {
+    from,
+    onlyIfUnheld: options.onlyIfUnheld,
+    now: deps.now?.() ?? new Date(),
+    seqFloor,
+    streamedText: (messageId) => deps.events.answerText(runId, messageId).catch(() => ''),
+    eventCount: (closed) =>
+      closed.messages + closed.steps + 1 + (announcesCancelling(ending, closed.before) ? 1 : 0),
   });
-  if (!outcome) return false;
-  const events: NewRunEvent[] = [
-    ...outcome.openMessages.map((row) => ({
-      event: 'thread.message.incomplete',
-      data: toMessageObject(row),
-    })),
-    ...outcome.openSteps.map((row) => ({
-      event: `thread.run.step.${row.status}`,
-      data: toRunStepObject(row),
-    })),
-    { event: `thread.run.${ending.status}`, data: toRunObject(outcome.run) },
-  ];
-  await deps.events.append(outcome.run.id, outcome.run.threadId, events);
-  return true;
+  if (!ended) return null;
+  const events = endingEvents(ending, ended);
+  await deps.events.append(ended.run, ended.firstSeq, events);
+  return ended.run;
 }

@@ -1,7 +1,6 @@
 // Compare-and-set moves of a run's status: when two actors race, exactly one wins and the other learns it.
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { prepared } from '../db/prepared.js';
 import { runs } from '../db/schema.js';
 import type { RunRow } from '../objects.js';
 import { allowedFrom, type RunStatus } from '../run-status.js';
@@ -24,21 +23,6 @@ export async function transitionRun(
     .set({ ...patch, status: to })
     .where(and(eq(runs.id, runId), inArray(runs.status, [...from])))
     .returning();
-  return row ?? null;
-}
-
-function runById(db: Db) {
-  return prepared(db, 'run', (name) =>
-    db
-      .select()
-      .from(runs)
-      .where(eq(runs.id, sql.placeholder('runId')))
-      .prepare(name),
-  );
-}
-
-export async function findRun(db: Db, runId: string): Promise<RunRow | null> {
-  const [row] = await runById(db).execute({ runId });
   return row ?? null;
 }
 

@@ -19,7 +19,7 @@ export async function answerChat(
 ): Promise<ChatAnswer> {
   const { run, firstSeq } = await startChat(deps, principal, input);
   if (!input.wait) return { status: 202, body: runLinks(run) };
-  const outcome = await waitForRunStop(deps.feed, run.id, firstSeq - 1, {
+  const outcome = await waitForRunStop(deps.feed, run, firstSeq - 1, {
     timeoutMs: deps.config.CHAT_WAIT_TIMEOUT_MS,
     signal,
     hasStopped: async () => hasStopped((await findRun(deps.db, run.id))?.status ?? 'queued'),

@@ -1,5 +1,5 @@
 // Waiting for a run to stop (ended, or waiting on client tool outputs) by following its events, with a deadline.
-import { finalRunEvents } from '@threadwork/shared';
+import { isFinalRunEvent } from '@threadwork/shared';
 import type { RunFeed } from '../sse/run-feed.js';
 
 export type WaitOutcome = 'stopped' | 'timeout' | 'aborted';
@@ -15,7 +15,7 @@ export interface WaitOptions {
 /** Resolves when a final run event with seq > afterSeq arrives, the deadline passes, or the signal aborts. */
 export async function waitForRunStop(
   feed: RunFeed,
-  runId: string,
+  run: { id: string; eventSeq: number },
   afterSeq: number,
   options: WaitOptions,
 ): Promise<WaitOutcome> {
@@ -25,12 +25,19 @@ export async function waitForRunStop(
     settle = resolve;
   });
   const timer = setTimeout(() => settle('timeout'), options.timeoutMs);
+  const { id: runId, eventSeq: storedSeq } = run;
   const onAbort = () => settle('aborted');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   let stop: (() => void) | null = null;
   try {
-    stop = await feed.follow(runId, afterSeq, (event) => {
-      if (finalRunEvents.has(event.event)) settle('stopped');
+    stop = await feed.follow(runId, afterSeq, storedSeq, {
+      onEvent: (event) => {
+        if (isFinalRunEvent(event)) settle('stopped');
+      },
+      // Its events are gone: whether it stopped is read from Postgres.
+      onBroken: () => {
+        void options.hasStopped?.().then((stopped) => settle(stopped ? 'stopped' : 'timeout'));
+      },
     });
     if (await options.hasStopped?.()) settle('stopped');
     return await outcome;

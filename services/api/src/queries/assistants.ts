@@ -49,7 +49,7 @@ export async function findAssistant(db: Db, principal: Principal, id: string): P
 }
 
 /** The row version a run's statement checks (`assistantVersionIs`): Postgres's xmin, which every update changes. */
-const rowVersion = sql<string>`${assistants}.xmin::text`;
+export const rowVersion = sql<string>`${assistants}.xmin::text`;
 
 function assistantSnapshotVisibleTo(db: Db, role: Principal['role']) {
   return prepared(db, `assistant_snapshot_visible_to_${role}`, (name) =>

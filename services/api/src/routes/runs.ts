@@ -52,7 +52,7 @@ export function runsRouter(deps: AppDeps): Router {
       return;
     }
     try {
-      await streamAssistantsRun(res, deps.feed, run.id, firstSeq - 1, sseOptions);
+      await streamAssistantsRun(res, deps.feed, run, firstSeq - 1, sseOptions);
     } catch (error) {
       deps.log.error({ err: error, runId: run.id }, 'could not stream run');
       throw new ApiError(

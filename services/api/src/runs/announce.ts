@@ -13,10 +13,11 @@ import type { AppDeps } from '../deps.js';
 export const NO_RETRY = { 'x-should-retry': 'false' } as const;
 
 /**
- * Appends the events and enqueues the job in one round trip; answers the seq of the first event (where a stream of
- * the change starts). Both go on the API's one Redis connection, the events first, so Redis has them before any
- * worker can take the job. They wait for `listening` (a stream's subscription) when given. A run that cannot be
- * announced or enqueued is failed, so it never sits queued with nobody to run it.
+ * Appends the events (the last ones up to the run's stored seq) and enqueues the job in one round trip; answers the
+ * seq of the first event (where a stream of the change starts). Both go on the API's one Redis connection, the
+ * events first, so Redis has them before any worker can take the job. They wait for `listening` (a stream's
+ * subscription) when given. A run that cannot be announced or enqueued is failed, so it never sits queued with
+ * nobody to run it.
  */
 export async function announceAndEnqueue(
   deps: AppDeps,
@@ -27,9 +28,10 @@ export async function announceAndEnqueue(
 ): Promise<number> {
   try {
     await listening;
-    const [firstSeq] = await Promise.all([
-      deps.events.append(run.id, run.threadId, events),
-      enqueueRun(deps.queues, job),
+    const firstSeq = run.eventSeq - events.length + 1;
+    await Promise.all([
+      deps.events.append(run, firstSeq, events),
+      enqueueRun(deps.queues, job, run.jobId ? { jobId: run.jobId } : {}),
     ]);
     return firstSeq;
   } catch (error) {

@@ -6,7 +6,6 @@ import {
   isTerminal,
   type RunRow,
   type RunStatus,
-  toRunObject,
   transitionRun,
 } from '@threadwork/shared';
 import type { AppDeps } from '../deps.js';
@@ -26,6 +25,10 @@ export function isWorkerProgress(seen: RunStatus, now: RunStatus): boolean {
   );
 }
 
+function isHeld(run: RunRow): boolean {
+  return run.leaseExpiresAt !== null && run.leaseExpiresAt > new Date();
+}
+
 export async function cancelRun(deps: AppDeps, run: RunRow): Promise<RunRow> {
   if (isTerminal(run.status)) throw cannotCancel(run.status);
   if (run.status === 'cancelling') return run;
@@ -41,10 +44,8 @@ export async function cancelRun(deps: AppDeps, run: RunRow): Promise<RunRow> {
       `Run ${run.id} moved from '${run.status}' to '${current.status}' while it was being cancelled; retrieve it and cancel again if needed.`,
     );
   }
-  await deps.events.append(moved.id, moved.threadId, [
-    { event: 'thread.run.cancelling', data: toRunObject(moved) },
-  ]);
-  if (run.status === 'in_progress') await deps.events.publishCancel(run.id);
-  else await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling']);
+  // The worker holding the run stops its model and ends it; a run nobody holds is ended here.
+  if (isHeld(moved)) await deps.events.publishCancel(run.id);
+  else await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling'], { onlyIfUnheld: true });
   return moved;
 }

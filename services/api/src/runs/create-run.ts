@@ -21,7 +21,7 @@ import type { CreateMessageInput } from '../schemas/common.js';
 import type { RunSettingsInput } from '../schemas/runs.js';
 import { announceAndEnqueue } from './announce.js';
 import type { AssistantSnapshot } from './assistant-snapshots.js';
-import { insertRun } from './insert-run.js';
+import { insertRun, type RunInsert } from './insert-run.js';
 
 export interface CreatedRun {
   run: RunRow;
@@ -47,12 +47,6 @@ function pgErrorOf(error: unknown): PgError {
 function isActiveRunConflict(error: unknown): boolean {
   const pgError = pgErrorOf(error);
   return pgError.code === '23505' && pgError.constraint === 'runs_one_active_per_thread_idx';
-}
-
-/** Which column a statement left null against its NOT NULL constraint, if that is why it failed. */
-function nullColumn(error: unknown): string | null {
-  const pgError = pgErrorOf(error);
-  return pgError.code === '23502' ? (pgError.column ?? null) : null;
 }
 
 function effectiveInstructions(input: RunSettingsInput, assistant: AssistantRow): string {
@@ -105,30 +99,27 @@ function checkRunModel(deps: AppDeps, input: Pick<RunSettingsInput, 'model'>, as
 const ASSISTANT_REREADS = 3;
 
 /**
- * Writes a run made from its assistant; when the assistant's row changed since it was read (the statement fails on
- * runs.assistant_id), forgets it, reads it again and makes the run again. Other failures go to `onFailure`, which
- * throws the error the caller should see.
+ * Writes a run made from its assistant; when the assistant's row changed since it was read, forgets it, reads it
+ * again and makes the run again. A thread that is missing (or someone else's) answers `onThreadMissing`'s error.
  */
 async function writeFromAssistant(
   deps: AppDeps,
   principal: Principal,
   input: RunSettingsInput,
   first: RunAssistant | undefined,
-  write: (assistant: RunAssistant) => Promise<RunRow>,
-  onFailure: (error: unknown) => Promise<never> = (error) => Promise.reject(error),
+  write: (assistant: RunAssistant) => Promise<{ run: RunRow; written: RunInsert }>,
+  onThreadMissing: () => Promise<never> = () => Promise.reject(new Error('thread missing')),
 ): Promise<RunRow> {
   let assistant = first;
   for (let attempt = 1; ; attempt += 1) {
     assistant ??= await loadAssistantForRun(deps, principal, input.assistant_id);
     checkRunModel(deps, input, assistant);
-    try {
-      return await write(assistant);
-    } catch (error) {
-      if (attempt === ASSISTANT_REREADS) throw error;
-      if (nullColumn(error) !== 'assistant_id') await onFailure(error);
-      deps.assistants.forget(input.assistant_id);
-      assistant = undefined;
-    }
+    const { run, written } = await write(assistant);
+    if ('ownerId' in written) return { ...run, ownerId: written.ownerId };
+    if (written.refused === 'thread_not_found') return onThreadMissing();
+    if (attempt === ASSISTANT_REREADS) throw new Error(`assistant ${input.assistant_id} kept changing`);
+    deps.assistants.forget(input.assistant_id);
+    assistant = undefined;
   }
 }
 
@@ -172,16 +163,25 @@ function newRunRow(
     cancelledAt: null,
     failedAt: null,
     completedAt: null,
+    eventSeq: 0,
+    jobId: id,
+    leaseOwner: null,
+    leaseExpiresAt: null,
   };
 }
 
 function announcement(run: RunRow, thread?: ThreadRow): NewRunEvent[] {
   const data = toRunObject(run);
   return [
-    ...(thread ? [{ event: 'thread.created', data: toThreadObject(thread) }] : []),
+    ...(thread ? [{ event: 'thread.created' as const, data: toThreadObject(thread) }] : []),
     { event: 'thread.run.created', data },
     { event: 'thread.run.queued', data },
   ];
+}
+
+/** The run as stored with the seq of the announcement its creation publishes. */
+function withEventSeq(run: RunRow, thread: ThreadRow | undefined): RunRow {
+  return { ...run, eventSeq: announcement(run, thread).length };
 }
 
 /** How a new run is made known: its id, when the caller chose it, and a stream's subscription to wait for. */
@@ -237,20 +237,22 @@ export async function createRun(
       const extra = (options.additionalMessages ?? []).map((message) =>
         newUserMessage(threadId, message, now),
       );
-      // The run's owner is its thread's, which the statement reads from the row it touches.
+      // The run's owner is its thread's, which the transaction reads from the row it touches.
       const thread = { id: threadId, ownerId: principal.keyId };
-      const made = newRunRow(deps, thread, from.row, input, now, options.runId);
+      const made = withEventSeq(newRunRow(deps, thread, from.row, input, now, options.runId), undefined);
       const touch = { id: threadId, now, owner };
-      return { ...made, ownerId: await insertRun(deps.db, made, { touch }, extra, from.version) };
+      const written = await insertRun(deps.db, made, { touch }, extra, from.version).catch(
+        async (error: unknown) => {
+          if (isActiveRunConflict(error)) {
+            throw activeRunError(threadId, (await activeRunId(deps.db, threadId)) ?? 'unknown');
+          }
+          throw error;
+        },
+      );
+      return { run: made, written };
     },
-    async (error) => {
-      if (isActiveRunConflict(error)) {
-        throw activeRunError(threadId, (await activeRunId(deps.db, threadId)) ?? 'unknown');
-      }
-      // No thread to touch: the 404 of a thread that is missing or someone else's.
-      if (nullColumn(error) === 'thread_id') await ownedThread(deps.db, principal, threadId);
-      throw error;
-    },
+    // The 404 of a thread that is missing or someone else's.
+    () => ownedThread(deps.db, principal, threadId).then(() => Promise.reject(notFound('thread', threadId))),
   );
   return announceCreated(deps, run, undefined, options);
 }
@@ -266,9 +268,8 @@ export async function createThreadAndRun(
   const thread = newThreadRow(principal.keyId, threadInput, new Date());
   const initial = initialMessages(thread, threadInput);
   const run = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
-    const made = newRunRow(deps, thread, from.row, input, thread.createdAt, options.runId);
-    await insertRun(deps.db, made, { insert: thread }, initial, from.version);
-    return made;
+    const made = withEventSeq(newRunRow(deps, thread, from.row, input, thread.createdAt, options.runId), thread);
+    return { run: made, written: await insertRun(deps.db, made, { insert: thread }, initial, from.version) };
   });
   return announceCreated(deps, run, thread, options);
 }

@@ -6,13 +6,14 @@ import {
   findRun,
   type RunRow,
   type RunStepRow,
+  runJobId,
   type StepToolCall,
   schema,
   toRunObject,
   toRunStepObject,
   transitionRun,
 } from '@threadwork/shared';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
 import { announceAndEnqueue } from './announce.js';
 
@@ -78,16 +79,27 @@ async function openToolStep(db: Pick<Db, 'select'>, runId: string): Promise<RunS
   return step ?? null;
 }
 
+/** The job that resumes a run after the outputs of its tool step `stepId`. */
+function resumeJobId(runId: string, stepId: string): string {
+  return runJobId({ name: 'run.resume', data: { runId, stepId } });
+}
+
 /**
  * Moves the run requires_action → queued (compare-and-set, so a concurrent cancel or expiry wins or loses as a
  * whole) and completes the tool step with the outputs, in one transaction.
  */
 async function acceptOutputs(deps: AppDeps, run: RunRow, outputs: ToolOutputInput[]) {
   return deps.db.transaction(async (tx) => {
-    const moved = await transitionRun(tx, run.id, 'queued', { requiredAction: null }, ['requires_action']);
-    if (!moved) return null;
     const step = await openToolStep(tx, run.id);
-    if (step?.stepDetails.type !== 'tool_calls') throw new Error(`run ${run.id} has no open tool step`);
+    if (step?.stepDetails.type !== 'tool_calls') return null;
+    const moved = await transitionRun(
+      tx,
+      run.id,
+      'queued',
+      { requiredAction: null, jobId: resumeJobId(run.id, step.id), eventSeq: sql`${schema.runs.eventSeq} + 2` },
+      ['requires_action'],
+    );
+    if (!moved) return null;
     const [completed] = await tx
       .update(schema.runSteps)
       .set({

@@ -1,4 +1,6 @@
-// Replays a run's events from Redis and then follows them live, over one subscriber connection per process.
+// Replays a run's events from Redis and then follows them live, over one subscriber connection per process. A
+// follower that finds a gap in the seqs (the log was flushed, messages were lost while the connection was down) is
+// told its stream cannot continue, so no client waits for events that will never come.
 import {
   type ChannelSubscriber,
   type EventBus,
@@ -9,13 +11,22 @@ import {
 
 export type RunEventListener = (event: RunEvent) => void;
 
+/** Why a followed run's events cannot continue. */
+export type BrokenFeed = 'events_lost';
+
+export interface FeedListener {
+  onEvent: RunEventListener;
+  /** The run's events cannot continue in order: the stream must end (the client may resume later). */
+  onBroken(reason: BrokenFeed): void;
+}
+
 /**
  * A run that is followed (subscribed, history read) but whose events are held until `start`, so a caller can do
  * its fallible steps first and lose nothing meanwhile.
  */
 export interface HeldRun {
   /** Sends the held events, lets go of the list they waited in, and sends later ones as they come. */
-  start(onEvent: RunEventListener): void;
+  start(listener: FeedListener): void;
   /** Unsubscribes; nothing is sent after this, held or live. */
   stop(): void;
 }
@@ -26,22 +37,31 @@ function bySeq(a: RunEvent, b: RunEvent): number {
 
 /**
  * One follower's order: the history and the live events that arrive around it are held as they come, then put in
- * order at `start`, and each seq after `last` goes out once. Thousands are open at once, so this one object is
- * all a follower keeps.
+ * order at `start`, and each seq after `last` goes out once; a seq past the next one is a gap. Thousands are open
+ * at once, so this one object is all a follower keeps.
  */
 class RunFollower implements HeldRun {
   private held: RunEvent[] | null = [];
-  private onEvent: RunEventListener | null = null;
+  private listener: FeedListener | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
+  private isBroken = false;
 
-  constructor(private last: number) {}
+  constructor(
+    readonly runId: string,
+    private last: number,
+    private readonly onStop: (follower: RunFollower) => void,
+  ) {}
+
+  get lastSeq(): number {
+    return this.last;
+  }
 
   async subscribe(subscriber: ChannelSubscriber, channel: string): Promise<void> {
     const unsubscribe = await subscriber.subscribe(channel, (raw) => {
       for (const event of parseRunEvents(raw)) this.receive(event);
     });
     // Stopped while the subscription was on its way (a run that could not be created).
-    if (this.held === null && this.onEvent === null) void unsubscribe();
+    if (this.held === null && this.listener === null) void unsubscribe();
     else this.unsubscribe = unsubscribe;
   }
 
@@ -49,29 +69,45 @@ class RunFollower implements HeldRun {
     if (this.held) this.held = history.concat(this.held);
   }
 
-  start(onEvent: RunEventListener): void {
+  start(listener: FeedListener): void {
     const held = this.held;
     if (!held) return;
     this.held = null;
-    this.onEvent = onEvent;
+    this.listener = listener;
+    if (this.isBroken) {
+      listener.onBroken('events_lost');
+      return;
+    }
     for (const event of held.sort(bySeq)) this.deliver(event);
   }
 
   stop(): void {
     this.held = null;
-    this.onEvent = null;
+    this.listener = null;
+    this.onStop(this);
     void this.unsubscribe?.();
   }
 
-  private receive(event: RunEvent): void {
+  receive(event: RunEvent): void {
     if (this.held) this.held.push(event);
     else this.deliver(event);
   }
 
+  /** The events after `last` cannot all be had any more. */
+  breakOff(): void {
+    if (this.isBroken) return;
+    this.isBroken = true;
+    this.listener?.onBroken('events_lost');
+  }
+
   private deliver(event: RunEvent): void {
-    if (event.seq <= this.last) return;
+    if (this.isBroken || event.seq <= this.last) return;
+    if (event.seq > this.last + 1) {
+      this.breakOff();
+      return;
+    }
     this.last = event.seq;
-    this.onEvent?.(event);
+    this.listener?.onEvent(event);
   }
 }
 
@@ -83,20 +119,38 @@ export interface NewRunHold {
 }
 
 export class RunFeed {
+  private readonly followers = new Set<RunFollower>();
+
   constructor(
     private readonly events: EventBus,
     private readonly subscriber: ChannelSubscriber,
-  ) {}
+  ) {
+    // Messages published while the connection was down are gone: each follower reads what it missed from the log.
+    subscriber.onReconnect(() => {
+      for (const follower of this.followers) void this.catchUp(follower);
+    });
+  }
+
+  private follower(runId: string, afterSeq: number): RunFollower {
+    const follower = new RunFollower(runId, afterSeq, (stopped) => this.followers.delete(stopped));
+    this.followers.add(follower);
+    return follower;
+  }
 
   /**
    * Subscribes and reads the history, so a failure surfaces here (with the subscription released), and holds
-   * every event with seq > afterSeq until `start`, which delivers each exactly once and in order.
+   * every event with seq > afterSeq until `start`, which delivers each exactly once and in order. `storedSeq` is the
+   * run's seq as Postgres has it: a history that does not reach back to afterSeq + 1 while the run had events after
+   * it has lost them.
    */
-  async hold(runId: string, afterSeq: number): Promise<HeldRun> {
-    const follower = new RunFollower(afterSeq);
+  async hold(runId: string, afterSeq: number, storedSeq: number): Promise<HeldRun> {
+    const follower = this.follower(runId, afterSeq);
     await follower.subscribe(this.subscriber, this.events.channel(runId));
     try {
-      follower.holdHistory(await this.events.read(runId, afterSeq));
+      const history = await this.events.read(runId, afterSeq);
+      const first = history[0]?.seq ?? Number.POSITIVE_INFINITY;
+      if (storedSeq > afterSeq && first > afterSeq + 1) follower.breakOff();
+      follower.holdHistory(history);
     } catch (error) {
       follower.stop();
       throw error;
@@ -109,7 +163,7 @@ export class RunFeed {
    * until `start`. They are appended only after `listening`, so all of them arrive live and none is read back.
    */
   holdNew(runId: string): NewRunHold {
-    const follower = new RunFollower(0);
+    const follower = this.follower(runId, 0);
     const listening = follower.subscribe(this.subscriber, this.events.channel(runId));
     // Awaited before the run's first events are appended, which reports a failure.
     listening.catch(() => undefined);
@@ -134,9 +188,31 @@ export class RunFeed {
   }
 
   /** Delivers every event with seq > afterSeq exactly once and in order; answers a function that stops it. */
-  async follow(runId: string, afterSeq: number, onEvent: RunEventListener): Promise<() => void> {
-    const run = await this.hold(runId, afterSeq);
-    run.start(onEvent);
+  async follow(
+    runId: string,
+    afterSeq: number,
+    storedSeq: number,
+    listener: FeedListener,
+  ): Promise<() => void> {
+    const run = await this.hold(runId, afterSeq, storedSeq);
+    run.start(listener);
     return () => run.stop();
+  }
+
+  /** After a reconnection: the events the follower missed, from the log; a log that is gone cannot continue it. */
+  private async catchUp(follower: RunFollower): Promise<void> {
+    try {
+      const [missed, hasLog] = await Promise.all([
+        this.events.read(follower.runId, follower.lastSeq),
+        this.events.hasLog(follower.runId),
+      ]);
+      if (!hasLog && follower.lastSeq > 0) {
+        follower.breakOff();
+        return;
+      }
+      for (const event of missed) follower.receive(event);
+    } catch {
+      follower.breakOff();
+    }
   }
 }

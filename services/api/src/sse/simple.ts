@@ -1,24 +1,24 @@
 // The simple SSE dialect of the chat API: thread_id first, text deltas, tool activity, product cards, done last.
 
 import {
+  assertNever,
   type Db,
   type EventBus,
-  finalRunEvents,
-  PRODUCTS_EVENT,
+  type FinalRunEvent,
+  isFinalRunEvent,
   type ProductCard,
-  productCardsSchema,
   type RunEvent,
   type RunRow,
   type RunStatus,
-  runStatuses,
+  type RunStepDeltaObject,
+  type RunStepObject,
   type Usage,
 } from '@threadwork/shared';
 import type { Response } from 'express';
-import { z } from 'zod';
 
 import { loadChatView } from '../chat/run-records.js';
 import { type ChatRunView, hasStopped } from '../chat/run-view.js';
-import type { HeldRun, RunEventListener, RunFeed } from './run-feed.js';
+import type { FeedListener, HeldRun, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
 export interface DoneData {
@@ -46,57 +46,60 @@ export interface SimpleStreamDeps {
   feed: RunFeed;
 }
 
-const messageDelta = z.object({
-  id: z.string(),
-  delta: z.object({ content: z.array(z.object({ text: z.object({ value: z.string() }).optional() })) }),
-});
+const STREAM_INTERRUPTED: SimpleEvent = {
+  event: 'error',
+  data: {
+    message: "The run's events were interrupted; resume with Last-Event-ID or fetch the run.",
+    code: 'stream_interrupted',
+  },
+};
 
-const toolCalls = z.array(z.object({ id: z.string(), function: z.object({ name: z.string() }) }));
-const stepDelta = z.object({ delta: z.object({ step_details: z.object({ tool_calls: toolCalls }) }) });
-const toolStep = z.object({
-  step_details: z.object({ type: z.literal('tool_calls'), tool_calls: toolCalls }),
-});
-
-const finalRun = z.object({
-  status: z.enum(runStatuses),
-  usage: z
-    .object({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() })
-    .nullable(),
-  model: z.string(),
-});
-
-function toolEvents(calls: z.infer<typeof toolCalls>, status: 'started' | 'completed'): SimpleEvent[] {
-  return calls.map((call) => ({
-    event: 'tool',
-    data: { name: call.function.name, status, call_id: call.id },
-  }));
+function toolEvents(step: RunStepObject | RunStepDeltaObject, status: 'started' | 'completed'): SimpleEvent[] {
+  const details = 'delta' in step ? step.delta.step_details : step.step_details;
+  if (details.type !== 'tool_calls') return [];
+  return details.tool_calls.flatMap((call) =>
+    call.id && call.function.name
+      ? [{ event: 'tool' as const, data: { name: call.function.name, status, call_id: call.id } }]
+      : [],
+  );
 }
 
 /** The simple events one run event becomes (none for most); thread_id and done are decided by the stream. */
 function toSimpleEvents(event: RunEvent): SimpleEvent[] {
   switch (event.event) {
     case 'thread.message.delta': {
-      const parsed = messageDelta.safeParse(event.data);
-      if (!parsed.success) return [];
-      const content = parsed.data.delta.content.map((part) => part.text?.value ?? '').join('');
-      return content ? [{ event: 'text', data: { content, message_id: parsed.data.id } }] : [];
+      const content = event.data.delta.content.map((part) => part.text.value).join('');
+      return content ? [{ event: 'text', data: { content, message_id: event.data.id } }] : [];
     }
-    case 'thread.run.step.delta': {
-      const parsed = stepDelta.safeParse(event.data);
-      return parsed.success ? toolEvents(parsed.data.delta.step_details.tool_calls, 'started') : [];
-    }
-    case 'thread.run.step.completed': {
-      const parsed = toolStep.safeParse(event.data);
-      return parsed.success ? toolEvents(parsed.data.step_details.tool_calls, 'completed') : [];
-    }
-    case PRODUCTS_EVENT: {
-      const parsed = productCardsSchema.safeParse(event.data);
-      return parsed.success && parsed.data.products.length > 0
-        ? [{ event: 'products', data: { products: parsed.data.products } }]
-        : [];
-    }
-    default:
+    case 'thread.run.step.delta':
+      return toolEvents(event.data, 'started');
+    case 'thread.run.step.completed':
+      return toolEvents(event.data, 'completed');
+    case 'threadwork.products':
+      return event.data.products.length > 0 ? [{ event: 'products', data: { products: event.data.products } }] : [];
+    case 'thread.created':
+    case 'thread.run.created':
+    case 'thread.run.queued':
+    case 'thread.run.in_progress':
+    case 'thread.run.requires_action':
+    case 'thread.run.cancelling':
+    case 'thread.run.completed':
+    case 'thread.run.incomplete':
+    case 'thread.run.failed':
+    case 'thread.run.cancelled':
+    case 'thread.run.expired':
+    case 'thread.run.step.created':
+    case 'thread.run.step.in_progress':
+    case 'thread.run.step.failed':
+    case 'thread.run.step.cancelled':
+    case 'thread.run.step.expired':
+    case 'thread.message.created':
+    case 'thread.message.in_progress':
+    case 'thread.message.completed':
+    case 'thread.message.incomplete':
       return [];
+    default:
+      return assertNever(event);
   }
 }
 
@@ -122,15 +125,13 @@ function doneFromView(view: ChatRunView): DoneData {
   };
 }
 
-/** When Postgres cannot be read: what the final event (or the run as first read) says. */
-function doneFromEvent(run: RunRow, final: RunEvent): DoneData {
-  const parsed = finalRun.safeParse(final.data);
-  const known = parsed.success ? parsed.data : { status: run.status, usage: run.usage, model: run.model };
+/** When Postgres cannot be read: what the final event says. */
+function doneFromEvent(run: RunRow, final: FinalRunEvent): DoneData {
   return doneFromView({
     ...emptyView(run),
-    status: known.status,
-    tokens_used: known.usage,
-    model_used: known.model,
+    status: final.data.status,
+    tokens_used: final.data.usage,
+    model_used: final.data.model,
   });
 }
 
@@ -187,11 +188,14 @@ function eventsFromView(view: ChatRunView): SimpleEvent[] {
   ];
 }
 
-/** The frames of a stopped run whose events are all behind the client: told from Postgres. */
-function replayFrames(run: RunRow, view: ChatRunView, lastSeq: number): string {
-  const events = lastSeq === 0 ? eventsFromView(view) : [threadIdEvent(run), ...endingEvents(view)];
-  const doneId = lastSeq > 0 ? lastSeq : null;
-  return events.map((event) => simpleFrame(event.event === 'done' ? doneId : null, event)).join('');
+/**
+ * The frames of a stopped run told from Postgres: only its ending when the client has every event, else (its log
+ * is gone) the whole reply as stored. Done carries the run's last seq, so a resume after it has nothing to add.
+ */
+function replayFrames(run: RunRow, view: ChatRunView, afterSeq: number): string {
+  const hasEverything = afterSeq >= run.eventSeq;
+  const events = hasEverything ? [threadIdEvent(run), ...endingEvents(view)] : eventsFromView(view);
+  return events.map((event) => simpleFrame(event.event === 'done' ? run.eventSeq : null, event)).join('');
 }
 
 /**
@@ -204,10 +208,10 @@ function simpleRelay(
   afterSeq: number,
   followed: HeldRun,
   stream: SseStream,
-): RunEventListener {
+): FeedListener {
   let hasSentThreadId = afterSeq > 0;
   let isEnding = false;
-  const finish = async (final: RunEvent, frames: string[]) => {
+  const finish = async (final: FinalRunEvent, frames: string[]) => {
     isEnding = true;
     followed.stop();
     const view = await loadChatView(deps.db, run.id).catch(() => null);
@@ -215,20 +219,27 @@ function simpleRelay(
     stream.write([...frames, ...ending.map((event) => simpleFrame(final.seq, event))].join(''));
     stream.end();
   };
-  return (event) => {
+  const onEvent = (event: RunEvent) => {
     if (isEnding) return;
     const frames: string[] = [];
     if (!hasSentThreadId) {
       hasSentThreadId = true;
       frames.push(simpleFrame(event.event === 'thread.run.created' ? event.seq : null, threadIdEvent(run)));
     }
-    if (finalRunEvents.has(event.event)) {
+    if (isFinalRunEvent(event)) {
       void finish(event, frames);
       return;
     }
     frames.push(...toSimpleEvents(event).map((simple) => simpleFrame(event.seq, simple)));
     if (frames.length > 0) stream.write(frames.join(''));
   };
+  const onBroken = () => {
+    if (isEnding) return;
+    isEnding = true;
+    stream.write(simpleFrame(null, STREAM_INTERRUPTED));
+    stream.end();
+  };
+  return { onEvent, onBroken };
 }
 
 /**
@@ -244,11 +255,10 @@ export async function streamSimpleRun(
   afterSeq: number,
   options: SseOptions,
 ): Promise<void> {
-  const lastSeq = await deps.events.lastSeq(run.id);
-  if (hasStopped(run.status) && lastSeq <= afterSeq) {
+  if (hasStopped(run.status) && (run.eventSeq <= afterSeq || !(await deps.events.hasLog(run.id)))) {
     const view = (await loadChatView(deps.db, run.id)) ?? emptyView(run);
     const stream = openSse(res, options);
-    stream.write(replayFrames(run, view, lastSeq));
+    stream.write(replayFrames(run, view, afterSeq));
     stream.end();
     return;
   }
@@ -256,7 +266,7 @@ export async function streamSimpleRun(
     res,
     deps,
     run,
-    { followed: await deps.feed.hold(run.id, afterSeq), afterSeq },
+    { followed: await deps.feed.hold(run.id, afterSeq, run.eventSeq), afterSeq },
     options,
   );
 }

@@ -1,0 +1,327 @@
+// The run worker's jobs: take a run, drive one model turn, persist what it came to, then publish it.
+import {
+  addUsage,
+  type Config,
+  claimRun,
+  type Db,
+  type EventBus,
+  endRun,
+  endRunEarly,
+  findRun,
+  findToolResults,
+  isBuiltinToolType,
+  loadTurnContext,
+  type Metrics,
+  type NewRunEvent,
+  newId,
+  productCardsOf,
+  type Queues,
+  type RunRow,
+  type RunStepRow,
+  recordToolCalls,
+  releaseLease,
+  requireAction,
+  runStatusEvent,
+  type StepToolCall,
+  saveAnswerText,
+  saveToolOutputs,
+  completeToolCalls,
+  takeRun,
+  toMessageObject,
+  toRunObject,
+  toRunStepObject,
+  closedAnswer,
+  enqueueRun,
+  runStepStatusEvent,
+} from '@threadwork/shared';
+import { HeldRun, type HoldDeps, newLease } from './held-run.js';
+import { recoverAbandonedRun, type RecoveryDeps } from './recovery.js';
+import { type StreamedAnswer, type TurnDeps, type TurnOutcome, takeTurn } from './run-turn.js';
+import { dispatchBuiltinTools } from './tool-dispatch.js';
+
+export interface RunWorkerDeps extends Omit<TurnDeps, 'config'>, Omit<HoldDeps, 'config'>, RecoveryDeps {
+  db: Db;
+  events: EventBus;
+  queues: Queues;
+  metrics: Metrics;
+  config: Config;
+}
+
+const clock = (deps: Pick<RunWorkerDeps, 'now'>) => deps.now?.() ?? new Date();
+
+/** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
+export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<void> {
+  const run = await claimRun(deps.db, runId, newLease(deps), clock(deps));
+  if (!run) return settleUnclaimed(deps, runId);
+  await driveHeldRun(deps, new HeldRun(deps, run), [runStatusEvent(toRunObject(run))]);
+}
+
+const MISSING_OUTPUT = 'Error: the tool did not return a result.';
+
+/** `run.continue`: the built-in tool calls of a step have finished; their recorded outcomes go to the model. */
+export async function continueRun(deps: RunWorkerDeps, runId: string, stepId: string): Promise<void> {
+  const run = await takeRun(deps.db, runId, newLease(deps), clock(deps));
+  if (!run) return settleUnclaimed(deps, runId);
+  const held = new HeldRun(deps, run);
+  const step = (await loadTurnContext(deps.db, run)).toolSteps.find((row) => row.id === stepId);
+  if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
+    deps.log.info({ runId, stepId }, 'continuation for a step that is no longer open: nothing to do');
+    held.release();
+    await releaseLease(deps.db, runId, newLease(deps).owner, null);
+    return;
+  }
+  const calls = await withToolResults(deps, run, step.stepDetails.tool_calls);
+  const products = productCardsOf(calls);
+  const announced: NewRunEvent[] =
+    products.length > 0 ? [{ event: 'threadwork.products', data: { step_id: step.id, products } }] : [];
+  if (calls.some((call) => call.function.output === null)) {
+    await saveToolOutputs(deps.db, step.id, calls);
+    await held.writer.append(announced);
+    await waitForClientOutputs(deps, held, step, calls);
+    held.release();
+    return;
+  }
+  const completed = await completeToolCalls(deps.db, step.id, calls, clock(deps));
+  if (!completed) {
+    held.release();
+    return;
+  }
+  await driveHeldRun(deps, held, [...announced, runStepStatusEvent(toRunStepObject(completed))]);
+}
+
+/** The step's built-in calls with the outputs their executions recorded; a missing one is an error the model reads. */
+async function withToolResults(deps: RunWorkerDeps, run: RunRow, calls: StepToolCall[]): Promise<StepToolCall[]> {
+  const pending = calls.filter((call) => isBuiltin(run, call.function.name) && call.function.output === null);
+  const results = await findToolResults(
+    deps.db,
+    pending.map((call) => call.id),
+  );
+  return calls.map((call) => {
+    if (!pending.includes(call)) return call;
+    const result = results.get(call.id);
+    if (!result?.output) deps.log.error({ runId: run.id, callId: call.id }, 'tool call has no recorded result');
+    return { ...call, function: { ...call.function, output: result?.output ?? MISSING_OUTPUT } };
+  });
+}
+
+export function isBuiltin(run: Pick<RunRow, 'tools'>, name: string): boolean {
+  return isBuiltinToolType(name) && run.tools.some((tool) => tool.type === name);
+}
+
+/** `run.expire`: a run still waiting for tool outputs past expires_at becomes expired. */
+export async function expireRun(deps: RunWorkerDeps, runId: string): Promise<void> {
+  const ended = await endRunEarly(deps, runId, { status: 'expired' }, ['requires_action']);
+  if (ended) deps.metrics.runsFinished.inc({ status: 'expired' });
+}
+
+/**
+ * A job whose run it could not take: a run missing or settled is logged once and left; a cancelling run nobody
+ * holds is cancelled; an in_progress run whose worker stopped is recovered.
+ */
+async function settleUnclaimed(deps: RunWorkerDeps, runId: string): Promise<void> {
+  const run = await findRun(deps.db, runId);
+  if (!run) {
+    deps.log.info({ runId }, 'job for a run that does not exist: nothing to do');
+    return;
+  }
+  const isHeld = run.leaseExpiresAt !== null && run.leaseExpiresAt > clock(deps);
+  if (run.status === 'cancelling' && !isHeld) {
+    const ended = await endRunEarly(deps, runId, { status: 'cancelled' }, ['cancelling']);
+    if (ended) deps.metrics.runsFinished.inc({ status: 'cancelled' });
+    return;
+  }
+  if (run.status === 'in_progress' && !isHeld && run.leaseOwner !== null) {
+    await recoverAbandonedRun(deps, run);
+    return;
+  }
+  deps.log.info({ runId, status: run.status }, 'job for a run another actor has: nothing to do');
+}
+
+/** Drives one turn of a held run: announce, call the model, persist the outcome, publish it; then let go. */
+async function driveHeldRun(deps: RunWorkerDeps, held: HeldRun, announced: NewRunEvent[]): Promise<void> {
+  try {
+    const announcing = held.writer.append(announced);
+    const context = await loadTurnContext(deps.db, held.run);
+    const outcome = await takeTurn(deps, held, context);
+    await settleTurn(deps, held, outcome);
+    await announcing;
+  } finally {
+    held.release();
+  }
+}
+
+/** Persists a turn's outcome, then publishes it. */
+async function settleTurn(deps: RunWorkerDeps, held: HeldRun, outcome: TurnOutcome): Promise<void> {
+  recordModelMetrics(deps, held.run, outcome);
+  switch (outcome.kind) {
+    case 'answered':
+      return endAfterAnswer(deps, held, outcome);
+    case 'prompt_too_long':
+      return endAfterAnswer(deps, held, {
+        status: 'incomplete',
+        incompleteDetails: { reason: 'max_prompt_tokens' },
+        answer: null,
+        usage: null,
+      });
+    case 'tool_calls':
+      return openToolCalls(deps, held, outcome);
+    case 'stopped':
+      if (outcome.reason === 'lease_lost') return;
+      return endEarly(deps, held, outcome.answer, { status: 'cancelled' });
+    case 'failed':
+      deps.log.error({ err: outcome.cause, runId: held.run.id }, 'run failed');
+      return endEarly(deps, held, outcome.answer, { status: 'failed', error: outcome.error });
+  }
+}
+
+function recordModelMetrics(deps: RunWorkerDeps, run: RunRow, outcome: TurnOutcome): void {
+  if (outcome.kind !== 'answered' && outcome.kind !== 'tool_calls') return;
+  const { usage, costUsd, firstTokenMs } = outcome.usage;
+  const model = run.model;
+  deps.metrics.tokens.inc({ model, kind: 'prompt' }, usage.prompt_tokens);
+  deps.metrics.tokens.inc({ model, kind: 'completion' }, usage.completion_tokens);
+  deps.metrics.costUsd.inc({ model }, costUsd);
+  if (firstTokenMs !== null) deps.metrics.firstToken.observe({ model }, firstTokenMs / 1000);
+}
+
+function closedAnswerEvents(answer: ReturnType<typeof closedAnswer> | null): NewRunEvent[] {
+  if (!answer) return [];
+  const message = toMessageObject(answer.message);
+  return [
+    answer.message.status === 'completed'
+      ? { event: 'thread.message.completed', data: message }
+      : { event: 'thread.message.incomplete', data: message },
+    runStepStatusEvent(toRunStepObject(answer.step)),
+  ];
+}
+
+function closeStreamed(
+  streamed: StreamedAnswer | null,
+  status: 'completed' | 'incomplete',
+  usage: RunRow['usage'],
+  now: Date,
+) {
+  return streamed && closedAnswer({ answer: streamed.answer, text: streamed.text, status, usage }, now);
+}
+
+async function endAfterAnswer(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  outcome: Pick<Extract<TurnOutcome, { kind: 'answered' }>, 'status' | 'incompleteDetails' | 'answer'> & {
+    usage: Extract<TurnOutcome, { kind: 'answered' }>['usage'] | null;
+  },
+): Promise<void> {
+  const now = clock(deps);
+  const turnUsage = outcome.usage?.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now);
+  const closing = closedAnswerEvents(answer);
+  const ended = await endRun(deps.db, held.run, {
+    status: outcome.status,
+    incompleteDetails: outcome.incompleteDetails,
+    usage: addUsage(held.run.usage, turnUsage),
+    usageLog: outcome.usage,
+    answer,
+    eventSeq: held.writer.seqAfter([...closing, 'run']),
+    now,
+  });
+  if (!ended) {
+    deps.log.info({ runId: held.run.id }, 'run was settled by another actor before its turn ended');
+    return;
+  }
+  deps.metrics.runsFinished.inc({ status: ended.status });
+  await held.writer.append([...closing, runStatusEvent(toRunObject(ended))]);
+}
+
+/** A tool step as first announced: the SDK builds its calls from the deltas, so the snapshot starts empty. */
+function toolStepOpenedEvents(step: RunStepRow, calls: StepToolCall[]): NewRunEvent[] {
+  const announced = { ...toRunStepObject(step), step_details: { type: 'tool_calls' as const, tool_calls: [] } };
+  return [
+    { event: 'thread.run.step.created', data: announced },
+    { event: 'thread.run.step.in_progress', data: announced },
+    ...calls.map(
+      (call, index): NewRunEvent => ({
+        event: 'thread.run.step.delta',
+        data: {
+          id: step.id,
+          object: 'thread.run.step.delta',
+          delta: { step_details: { type: 'tool_calls', tool_calls: [{ index, ...call }] } },
+        },
+      }),
+    ),
+  ];
+}
+
+async function openToolCalls(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  outcome: Extract<TurnOutcome, { kind: 'tool_calls' }>,
+): Promise<void> {
+  const now = clock(deps);
+  const calls: StepToolCall[] = outcome.calls.map((call) => ({
+    id: newId('call'),
+    type: 'function',
+    function: { name: call.name, arguments: call.arguments, output: null },
+  }));
+  const answer = closeStreamed(outcome.answer, 'completed', null, now);
+  const closing = closedAnswerEvents(answer);
+  const stepEventCount = 2 + calls.length;
+  const step = await recordToolCalls(deps.db, held.run, {
+    calls,
+    usage: outcome.usage,
+    answer,
+    eventSeq: held.writer.lastSeq + closing.length + stepEventCount,
+    now,
+  });
+  if (!step) {
+    deps.log.info({ runId: held.run.id }, 'run was settled by another actor before its tool calls');
+    return;
+  }
+  await held.writer.append([...closing, ...toolStepOpenedEvents(step, calls)]);
+  const builtins = calls.filter((call) => isBuiltin(held.run, call.function.name));
+  if (builtins.length === 0) {
+    await waitForClientOutputs(deps, held, step, calls);
+    return;
+  }
+  const continuation = await dispatchBuiltinTools(deps.queues, {
+    runId: held.run.id,
+    stepId: step.id,
+    callIds: builtins.map((call) => call.id),
+  });
+  await releaseLease(deps.db, held.run.id, newLease(deps).owner, continuation);
+}
+
+/** Client function calls remain: the run waits for submit_tool_outputs until it expires. */
+async function waitForClientOutputs(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  step: RunStepRow,
+  calls: StepToolCall[],
+): Promise<void> {
+  const pending = calls.filter((call) => call.function.output === null);
+  const moved = await requireAction(deps.db, held.run.id, pending, held.writer.seqAfter(['requires_action']));
+  if (!moved) {
+    deps.log.info({ runId: held.run.id }, 'run was settled by another actor before requires_action');
+    return;
+  }
+  deps.metrics.runsFinished.inc({ status: 'requires_action' });
+  await held.writer.append([runStatusEvent(toRunObject(moved))]);
+  const delay = (moved.expiresAt?.getTime() ?? 0) - clock(deps).getTime();
+  await enqueueRun(
+    deps.queues,
+    { name: 'run.expire', data: { runId: moved.id, stepId: step.id } },
+    { delay: Math.max(0, delay) },
+  );
+}
+
+/** A cancelled or failed turn: the text its clients received stays on the answer, which the ending closes. */
+async function endEarly(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  streamed: StreamedAnswer | null,
+  ending: Parameters<typeof endRunEarly>[2],
+): Promise<void> {
+  if (streamed) await saveAnswerText(deps.db, streamed.answer.message.id, streamed.text);
+  const from = ending.status === 'cancelled' ? (['cancelling', 'in_progress'] as const) : undefined;
+  const ended = await endRunEarly(deps, held.run.id, ending, from);
+  if (ended) deps.metrics.runsFinished.inc({ status: ended.status });
+}

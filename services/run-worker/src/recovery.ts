@@ -1,0 +1,172 @@
+// Settling what a fault left behind: a run whose worker stopped, a run whose job is gone, a run past its expiry.
+// The sweeper (one `run.sweep` job at a time, from a BullMQ job scheduler) looks every SWEEP_INTERVAL_MS.
+import {
+  type Config,
+  type Db,
+  type EventBus,
+  endRunEarly,
+  enqueueRun,
+  findOpenAnswer,
+  findOpenToolStep,
+  findOrphans,
+  findToolResults,
+  type LastError,
+  type Logger,
+  type Metrics,
+  type Queues,
+  type RunRow,
+  type RunStepRow,
+  requeueRun,
+  runStatusEvent,
+  setRunJob,
+  toRunObject,
+} from '@threadwork/shared';
+import { dispatchBuiltinTools } from './tool-dispatch.js';
+
+export interface RecoveryDeps {
+  db: Db;
+  events: EventBus;
+  queues: Queues;
+  log: Logger;
+  metrics: Metrics;
+  config: Pick<Config, 'SWEEP_QUEUED_GRACE_MS'>;
+  now?: () => Date;
+}
+
+/** What the sweeper did to one run. */
+export type SweepAction =
+  | 'expired'
+  | 'cancelled'
+  | 'requeued'
+  | 'failed_keeping_text'
+  | 'tools_redispatched'
+  | 'continued'
+  | 'none';
+
+const WORKER_LOST: LastError = {
+  code: 'server_error',
+  message: 'The worker running this run stopped before it finished.',
+};
+
+const clock = (deps: Pick<RecoveryDeps, 'now'>) => deps.now?.() ?? new Date();
+
+/** Jobs in these states will still take their run. */
+const liveJobStates = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+async function isJobLive(queues: Queues, jobId: string | null): Promise<boolean> {
+  if (!jobId) return false;
+  return liveJobStates.has(await queues.runs.getJobState(jobId));
+}
+
+/** A fresh id for a job the sweeper adds again (the old id may still name a finished job). */
+function againId(runId: string, what: string, now: Date): string {
+  return `${runId}-${what}-${now.getTime()}`;
+}
+
+/**
+ * An in_progress run nobody holds any more: its tools go on; an answer already streamed fails, keeping the text its
+ * clients received; a run that streamed nothing starts over.
+ */
+export async function recoverAbandonedRun(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
+  const toolStep = await findOpenToolStep(deps.db, run.id);
+  if (toolStep) return resumeToolStep(deps, run, toolStep);
+  if (await findOpenAnswer(deps.db, run.id)) {
+    // The ending keeps the text its clients received, from the run's event log.
+    const ended = await endRunEarly(deps, run.id, { status: 'failed', error: WORKER_LOST }, ['in_progress'], {
+      onlyIfUnheld: true,
+    });
+    if (!ended) return 'none';
+    deps.metrics.runsFinished.inc({ status: 'failed' });
+    deps.log.warn({ runId: run.id }, 'run abandoned mid-answer: failed, streamed text kept');
+    return 'failed_keeping_text';
+  }
+  return requeue(deps, run);
+}
+
+async function requeue(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
+  const now = clock(deps);
+  const jobId = againId(run.id, 'requeued', now);
+  const queued = await requeueRun(deps.db, run.id, jobId, now);
+  if (!queued) return 'none';
+  await deps.events.append(queued, queued.eventSeq, [runStatusEvent(toRunObject(queued))]);
+  await enqueueRun(deps.queues, { name: 'run.execute', data: { runId: run.id } }, { jobId });
+  deps.log.warn({ runId: run.id }, 'run abandoned before it streamed anything: queued again');
+  return 'requeued';
+}
+
+/**
+ * A run whose built-in tools were dispatched (or were about to be) and whose continuation is gone: continue it
+ * when every call has its recorded result, else dispatch the calls again (a call that ran is never run twice: its
+ * execution record answers).
+ */
+async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow): Promise<SweepAction> {
+  if (await isJobLive(deps.queues, run.jobId)) return 'none';
+  if (step.stepDetails.type !== 'tool_calls') return 'none';
+  const pending = step.stepDetails.tool_calls.filter((call) => call.function.output === null);
+  const results = await findToolResults(
+    deps.db,
+    pending.map((call) => call.id),
+  );
+  const now = clock(deps);
+  if (pending.every((call) => results.has(call.id))) {
+    const jobId = againId(run.id, 'continue', now);
+    await setRunJob(deps.db, run.id, jobId);
+    await enqueueRun(deps.queues, { name: 'run.continue', data: { runId: run.id, stepId: step.id } }, { jobId });
+    return 'continued';
+  }
+  const jobId = againId(run.id, 'tools', now);
+  await setRunJob(deps.db, run.id, jobId);
+  await dispatchBuiltinTools(deps.queues, {
+    runId: run.id,
+    stepId: step.id,
+    callIds: pending.map((call) => call.id),
+    parentJobId: jobId,
+  });
+  return 'tools_redispatched';
+}
+
+/** One pass of the sweeper; answers how many runs it settled, by what it did. */
+export async function sweepRuns(deps: RecoveryDeps): Promise<Partial<Record<SweepAction, number>>> {
+  const now = clock(deps);
+  const orphans = await findOrphans(deps.db, now, {
+    queuedBefore: new Date(now.getTime() - deps.config.SWEEP_QUEUED_GRACE_MS),
+    limit: 500,
+  });
+  const done: Partial<Record<SweepAction, number>> = {};
+  const note = (action: SweepAction) => {
+    if (action === 'none') return;
+    done[action] = (done[action] ?? 0) + 1;
+    deps.metrics.sweeperActions.inc({ action });
+  };
+  for (const run of orphans.expired) note(await expire(deps, run));
+  for (const run of orphans.queued) note(await enqueueAgainIfJobless(deps, run));
+  for (const run of orphans.unheld) note(await settleUnheld(deps, run));
+  return done;
+}
+
+async function expire(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
+  const ended = await endRunEarly(deps, run.id, { status: 'expired' }, [run.status]);
+  if (!ended) return 'none';
+  deps.metrics.runsFinished.inc({ status: 'expired' });
+  return 'expired';
+}
+
+/** A queued run whose job is gone (a Redis flush, a job that failed all its attempts) is enqueued again. */
+async function enqueueAgainIfJobless(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
+  if (await isJobLive(deps.queues, run.jobId)) return 'none';
+  const jobId = againId(run.id, 'queued', clock(deps));
+  await setRunJob(deps.db, run.id, jobId);
+  await enqueueRun(deps.queues, { name: 'run.execute', data: { runId: run.id } }, { jobId });
+  deps.log.warn({ runId: run.id, lostJob: run.jobId }, 'queued run had no job: enqueued again');
+  return 'requeued';
+}
+
+async function settleUnheld(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
+  if (run.status === 'cancelling') {
+    const ended = await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling'], { onlyIfUnheld: true });
+    if (!ended) return 'none';
+    deps.metrics.runsFinished.inc({ status: 'cancelled' });
+    return 'cancelled';
+  }
+  return recoverAbandonedRun(deps, run);
+}
