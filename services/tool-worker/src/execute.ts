@@ -46,15 +46,18 @@ type ParsedArguments =
   | { kind: 'not_json'; value: string }
   | { kind: 'has_nul'; value: string };
 
-/** In JSON text a NUL is a raw one or a `\u0000` escape whose backslash is not itself escaped. */
-const nulInJsonText = /\u0000|(?<!\\)(?:\\\\)*\\u0000/;
+/**
+ * A NUL in the arguments: a `\u0000` escape whose backslash is not itself escaped. The text comes from the run step's
+ * jsonb, which cannot hold a raw NUL.
+ */
+const nulEscape = /(?<!\\)(?:\\\\)*\\u0000/;
 
 const INTERRUPTED_MESSAGE =
   'An earlier attempt of this call started but never finished (its worker stopped). It is not run again, so that ' +
   'a call never runs twice; call the tool again if the result is still needed.';
 
 function parseArguments(text: string): ParsedArguments {
-  if (nulInJsonText.test(text)) return { kind: 'has_nul', value: text };
+  if (nulEscape.test(text)) return { kind: 'has_nul', value: text };
   try {
     return { kind: 'json', value: JSON.parse(text) as unknown };
   } catch {
