@@ -274,6 +274,16 @@ describe('run_sql', () => {
     expect(result.note).toMatch(/exceeded 65536 bytes; only the first 0 rows are shown/);
   });
 
+  it('answers a query without columns, and refuses one wider than the bound can carry', async () => {
+    const empty = await runSql(env.sqlDeps(), { query: 'select from customers' }, context());
+    expect(empty).toMatchObject({ columns: [], rows: [[], [], [], [], []], row_count: 5 });
+    const columns = Array.from({ length: 1_663 }, (_, index) => `${index}`);
+    const error = await toolError(
+      runSql(env.sqlDeps(), { query: `select ${columns.join(', ')}` }, context()),
+    );
+    expect(error).toMatchObject({ code: 'refused', message: expect.stringMatching(/at most 1662 columns/) });
+  });
+
   it('cancels a query that runs past the statement timeout', async () => {
     const started = Date.now();
     const error = await toolError(

@@ -54,21 +54,20 @@ interface Read {
   isOverBudget: boolean;
 }
 
-function readCursor(
+async function readCursor(
   client: pg.Client,
   text: string,
   count: number,
 ): Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }> {
   const cursor = client.query(new Cursor<unknown[]>(text, [], { rowMode: 'array' }));
-  return new Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }>((resolve, reject) => {
+  const read = await new Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }>((resolve, reject) => {
     cursor.read(count, (error, rows, result) => {
       if (error) reject(error);
       else resolve({ rows, fields: result?.fields ?? [] });
     });
-  }).then(async (read) => {
-    await cursor.close();
-    return read;
   });
+  await cursor.close();
+  return read;
 }
 
 /** Reads a query through boundedStatement, so that neither a huge value nor many rows leave Postgres whole. */
