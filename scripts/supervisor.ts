@@ -82,7 +82,7 @@ export function supervise(names: readonly string[], seams: SupervisorSeams): Sup
   }
 
   async function restart(supervised: Supervised, code: number | null, signal: NodeJS.Signals | null) {
-    const uptimeMs = seams.now() - supervised.startedAt;
+    const uptimeMs = Math.round(seams.now() - supervised.startedAt);
     supervised.crashes = uptimeMs >= policy.resetAfterMs ? 1 : supervised.crashes + 1;
     const delayMs = restartDelay(supervised.crashes, policy);
     seams.log.error(
