@@ -25,15 +25,17 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
     applicationName: `threadwork-${service}`,
     onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
   });
-  const redis = createRedis(config.REDIS_URL, profile, `threadwork-${service}`);
+  const redis = createRedis(config.REDIS_URL, profile, `threadwork-${service}`, log);
   const subscriber = new ChannelSubscriber(
-    createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`),
+    createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`, log),
   );
-  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const queues = createQueues(redis, config.QUEUE_PREFIX, log);
   // A worker's concurrent runs append events in the same ticks: on a connection of its own, those appends share
   // socket writes. The API's appends share its one connection with BullMQ, in the order they are made.
   const eventsRedis =
-    profile === 'worker' ? createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-events`) : redis;
+    profile === 'worker'
+      ? createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-events`, log)
+      : redis;
   const events = new EventBus(eventsRedis, {
     prefix: config.QUEUE_PREFIX,
     maxLength: config.EVENT_STREAM_MAX_LENGTH,
