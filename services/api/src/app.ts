@@ -3,7 +3,6 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
 import { authenticate, requireAdmin } from './auth.js';
-import { webChatPage } from './chat/web-page.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { limitRequests } from './rate-limit.js';
@@ -22,6 +21,7 @@ import {
 } from './routes/ops.js';
 import { runsRouter } from './routes/runs.js';
 import { threadsRouter } from './routes/threads.js';
+import { webChatPage } from './routes/web-page.js';
 
 export function createApp(deps: AppDeps): Express {
   const app = express();

@@ -1,6 +1,6 @@
 // The OpenAPI document, generated from the same zod schemas the API validates with, and a plain docs page.
 import { z } from 'zod';
-import { chatInputSchema, feedbackInputSchema, threadInputSchema } from './chat/schemas.js';
+import { chatInputSchema, feedbackInputSchema, threadInputSchema } from './schemas/chat.js';
 import { createMessageSchema } from './schemas/common.js';
 import {
   createRunSchema,

@@ -14,15 +14,15 @@ import { z } from 'zod';
 import { isAdmin, principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
-import { listRows } from '../pagination.js';
 import {
   assistantsVisibleTo,
   deleteAssistant,
   findAssistant,
   insertAssistant,
   updateAssistant,
-} from '../queries/assistants.js';
-import { definedOnly } from '../queries/patch.js';
+} from '../repositories/assistants.js';
+import { listRows } from '../repositories/pagination.js';
+import { definedOnly } from '../repositories/patch.js';
 import {
   listQuerySchema,
   metadataSchema,

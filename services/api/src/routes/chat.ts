@@ -3,17 +3,17 @@
 import { notFound } from '@threadwork/shared';
 import { type Request, type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
-import { answerChat } from '../chat/answer-chat.js';
-import { listChatMessages } from '../chat/history.js';
-import { chatViewOf, findOwnedRun } from '../chat/run-records.js';
-import { chatInputSchema, cursorListSchema, resumeSchema, threadInputSchema } from '../chat/schemas.js';
-import { startChat } from '../chat/start-chat.js';
-import { deleteChatThread, openChatThread } from '../chat/thread-actions.js';
-import { listChatThreads } from '../chat/threads.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
-import { ownedThread } from '../queries/threads.js';
+import { listChatThreads } from '../repositories/chat-threads.js';
+import { chatViewOf, findOwnedRun } from '../repositories/runs.js';
+import { ownedThread } from '../repositories/threads.js';
+import { chatInputSchema, cursorListSchema, resumeSchema, threadInputSchema } from '../schemas/chat.js';
 import { listQuerySchema } from '../schemas/common.js';
+import { answerChat } from '../services/chat/answer-chat.js';
+import { listChatMessages } from '../services/chat/history.js';
+import { startChat } from '../services/chat/start-chat.js';
+import { deleteChatThread, openChatThread } from '../services/chat/thread-actions.js';
 import { streamHeldSimpleRun, streamSimpleRun } from '../sse/simple.js';
 
 /** Aborts when the client closes the connection before the answer is sent. */

@@ -1,10 +1,10 @@
 // Message feedback: users rate assistant messages under /api; admins list all feedback under /admin.
 import { Router } from 'express';
 import { principalOf, requireAdmin } from '../auth.js';
-import { giveFeedback, listFeedback } from '../chat/feedback.js';
-import { cursorListSchema, feedbackInputSchema } from '../chat/schemas.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
+import { cursorListSchema, feedbackInputSchema } from '../schemas/chat.js';
+import { giveFeedback, listFeedback } from '../services/chat/feedback.js';
 
 export function feedbackRouter(deps: AppDeps): Router {
   const router = Router();

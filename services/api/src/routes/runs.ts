@@ -4,11 +4,11 @@ import { ApiError, notFound, type RunRow, schema, toRunObject, toRunStepObject }
 import { and, eq } from 'drizzle-orm';
 import { type Response, Router } from 'express';
 import { principalOf } from '../auth.js';
-import { findOwnedRun } from '../chat/run-records.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
-import { listRows } from '../pagination.js';
-import { ownedThread } from '../queries/threads.js';
+import { listRows } from '../repositories/pagination.js';
+import { findOwnedRun } from '../repositories/runs.js';
+import { ownedThread } from '../repositories/threads.js';
 import { NO_RETRY } from '../runs/announce.js';
 import { cancelRun } from '../runs/cancel-run.js';
 import { type CreatedRun, createRun, createThreadAndRun, type NewRunOptions } from '../runs/create-run.js';

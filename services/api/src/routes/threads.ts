@@ -15,9 +15,8 @@ import { z } from 'zod';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
-import { newUserMessage } from '../messages.js';
-import { listRows } from '../pagination.js';
-import { definedOnly } from '../queries/patch.js';
+import { listRows } from '../repositories/pagination.js';
+import { definedOnly } from '../repositories/patch.js';
 import {
   activeRunId,
   deleteThread,
@@ -28,13 +27,14 @@ import {
   ownedThread,
   touchThread,
   updateThread,
-} from '../queries/threads.js';
+} from '../repositories/threads.js';
 import {
   createMessageSchema,
   listQuerySchema,
   metadataSchema,
   toolResourcesSchema,
 } from '../schemas/common.js';
+import { newUserMessage } from '../services/messages.js';
 
 export function createThreadSchema(maxChars: number) {
   return z.strictObject({

@@ -12,13 +12,13 @@ import {
 } from '@threadwork/shared';
 import { isAdmin, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { newUserMessage } from '../messages.js';
-import { findAssistantSnapshot } from '../queries/assistants.js';
-import { activeRunId, ownedThread } from '../queries/threads.js';
+import { findAssistantSnapshot } from '../repositories/assistants.js';
+import { activeRunId, ownedThread } from '../repositories/threads.js';
 import { checkModel } from '../routes/assistants.js';
 import { type CreateThreadInput, initialMessages, newThreadRow } from '../routes/threads.js';
 import type { CreateMessageInput } from '../schemas/common.js';
 import type { RunSettingsInput } from '../schemas/runs.js';
+import { newUserMessage } from '../services/messages.js';
 import { announceAndEnqueue } from './announce.js';
 import type { AssistantSnapshot } from './assistant-snapshots.js';
 import { insertRun } from './insert-run.js';

@@ -3,7 +3,7 @@
 import { type Db, findRun, type MessageRow, type RunRow, type RunStepRow, schema } from '@threadwork/shared';
 import { and, asc, eq, sum } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
-import { type ChatRunView, toChatView } from './run-view.js';
+import { type ChatRunView, toChatView } from '../services/chat/run-view.js';
 
 const { messages, runs, runSteps, usageLogs } = schema;
 

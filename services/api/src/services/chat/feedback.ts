@@ -2,11 +2,11 @@
 
 import { ApiError, type Db, newId, notFound, schema, unixSeconds } from '@threadwork/shared';
 import { and, desc, eq } from 'drizzle-orm';
-import type { Principal } from '../auth.js';
-import { threadsOwnedBy } from '../queries/threads.js';
-import { type CursorPage, olderThanCursor, toCursorPage } from './cursor.js';
-import type { CursorListQuery, FeedbackInput } from './schemas.js';
-import { messagePreview } from './threads.js';
+import type { Principal } from '../../auth.js';
+import { messagePreview } from '../../repositories/chat-threads.js';
+import { type CursorPage, olderThanCursor, toCursorPage } from '../../repositories/cursor.js';
+import { threadsOwnedBy } from '../../repositories/threads.js';
+import type { CursorListQuery, FeedbackInput } from '../../schemas/chat.js';
 
 const { messageFeedback, messages, threads } = schema;
 

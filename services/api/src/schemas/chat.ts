@@ -1,6 +1,6 @@
 // Request schemas of the chat API: the chat message, thread lists and reuse, resuming a stream, feedback.
 import { z } from 'zod';
-import { metadataSchema } from '../schemas/common.js';
+import { metadataSchema } from './common.js';
 
 export function chatInputSchema(maxChars: number) {
   return z.strictObject({

@@ -1,13 +1,13 @@
 // Creating (or reusing) and deleting chat threads for the caller.
 
 import { findRun } from '@threadwork/shared';
-import type { Principal } from '../auth.js';
-import type { AppDeps } from '../deps.js';
-import { activeRunId, deleteThread } from '../queries/threads.js';
-import { cancelRun } from '../runs/cancel-run.js';
-import type { ThreadInput } from './schemas.js';
+import type { Principal } from '../../auth.js';
+import type { AppDeps } from '../../deps.js';
+import { type ChatThread, findChatThread, reuseThread } from '../../repositories/chat-threads.js';
+import { activeRunId, deleteThread } from '../../repositories/threads.js';
+import { cancelRun } from '../../runs/cancel-run.js';
+import type { ThreadInput } from '../../schemas/chat.js';
 import { newChatThread, resolveAssistant } from './start-chat.js';
-import { type ChatThread, findChatThread, reuseThread } from './threads.js';
 
 export async function openChatThread(
   deps: AppDeps,

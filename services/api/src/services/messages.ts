@@ -1,7 +1,7 @@
 // Turns request messages into stored message rows (a string becomes one text part).
 import { assertNever, type MessageContentPart, newId } from '@threadwork/shared';
-import type { NewMessage } from './queries/threads.js';
-import type { CreateMessageInput } from './schemas/common.js';
+import type { NewMessage } from '../repositories/threads.js';
+import type { CreateMessageInput } from '../schemas/common.js';
 
 export function toContentParts(content: CreateMessageInput['content']): MessageContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: { value: content, annotations: [] } }];

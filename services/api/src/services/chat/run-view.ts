@@ -11,7 +11,7 @@ import {
   type Usage,
 } from '@threadwork/shared';
 
-import type { RunRecords } from './run-records.js';
+import type { RunRecords } from '../../repositories/runs.js';
 
 export interface ChatToolCall {
   id: string;
