@@ -2,10 +2,9 @@
 import { findRun, notFound } from '@threadwork/shared';
 import type { Principal } from '../../auth.js';
 import type { AppDeps } from '../../deps.js';
-import { loadChatView } from '../../repositories/runs.js';
 import type { ChatInput } from '../../schemas/chat.js';
 import { waitForRunStop } from './await-run.js';
-import { type ChatRunView, hasStopped, type RunLinks, runLinks } from './run-view.js';
+import { type ChatRunView, hasStopped, loadChatView, type RunLinks, runLinks } from './run-view.js';
 import { startChat } from './start-chat.js';
 
 export type ChatAnswer = { status: 200; body: ChatRunView } | { status: 202; body: RunLinks } | null;
