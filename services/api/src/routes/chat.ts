@@ -1,12 +1,8 @@
 // /api: the chat API for web and mobile clients (chat, streaming, polling, threads); see docs/chat-api.md.
-import { notFound } from '@threadwork/shared';
 import type { Request, Response } from 'express';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
-import { listChatThreads } from '../repositories/chat-threads.js';
-import { findOwnedRun } from '../repositories/runs.js';
-import { ownedThread } from '../repositories/threads.js';
 import {
   chatInputSchema,
   chatMessageSchema,
@@ -21,10 +17,15 @@ import {
 import { listQuerySchema } from '../schemas/common.js';
 import { deletedSchema, listPageSchema } from '../schemas/objects.js';
 import { answerChat } from '../services/chat/answer-chat.js';
-import { listChatMessages } from '../services/chat/history.js';
 import { chatViewOf } from '../services/chat/run-view.js';
 import { startChat } from '../services/chat/start-chat.js';
-import { deleteChatThread, openChatThread } from '../services/chat/thread-actions.js';
+import {
+  chatHistory,
+  deleteChatThread,
+  listThreads,
+  openChatThread,
+} from '../services/chat/thread-actions.js';
+import { ownedRunById } from '../services/runs.js';
 import { streamHeldSimpleRun, streamSimpleRun } from '../sse/simple.js';
 import { RouteSet } from './route.js';
 
@@ -52,12 +53,6 @@ export function chatRoutes(deps: AppDeps): RouteSet {
     heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
   };
-
-  async function ownRun(res: Response, runId: string) {
-    const run = await findOwnedRun(deps.db, principalOf(res), runId);
-    if (!run) throw notFound('run', runId);
-    return run;
-  }
 
   routes.route(
     {
@@ -102,7 +97,7 @@ export function chatRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: chatRunViewSchema } },
     },
     async (req, res) => {
-      const run = await ownRun(res, req.params.runId);
+      const run = await ownedRunById(deps, principalOf(res), req.params.runId);
       res.json(await chatViewOf(deps.db, run));
     },
   );
@@ -118,7 +113,7 @@ export function chatRoutes(deps: AppDeps): RouteSet {
     },
     async (req, res, { query }) => {
       const afterSeq = lastEventId(req, query);
-      const run = await ownRun(res, req.params.runId);
+      const run = await ownedRunById(deps, principalOf(res), req.params.runId);
       await streamSimpleRun(res, deps, run, afterSeq, sseOptions);
     },
   );
@@ -133,7 +128,7 @@ export function chatRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: cursorPageSchema(chatThreadSchema) } },
     },
     async (_req, res, { query }) => {
-      res.json(await listChatThreads(deps.db, principalOf(res).keyId, query));
+      res.json(await listThreads(deps, principalOf(res), query));
     },
   );
 
@@ -163,8 +158,7 @@ export function chatRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: listPageSchema(chatMessageSchema) } },
     },
     async (req, res, { query }) => {
-      const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-      res.json(await listChatMessages(deps.db, thread.id, query));
+      res.json(await chatHistory(deps, principalOf(res), req.params.threadId, query));
     },
   );
 
@@ -177,9 +171,8 @@ export function chatRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: deletedSchema('chat.thread.deleted') } },
     },
     async (req, res) => {
-      const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-      await deleteChatThread(deps, thread.id);
-      res.json({ id: thread.id, object: 'chat.thread.deleted', deleted: true });
+      await deleteChatThread(deps, principalOf(res), req.params.threadId);
+      res.json({ id: req.params.threadId, object: 'chat.thread.deleted', deleted: true });
     },
   );
 

@@ -17,6 +17,13 @@ import { ownedThread } from '../repositories/threads.js';
 import type { ListQuery } from '../schemas/common.js';
 import type { ModifyRunInput } from '../schemas/runs.js';
 
+/** The caller's run by its id alone (the chat API's run URLs have no thread). */
+export async function ownedRunById(deps: AppDeps, principal: Principal, runId: string): Promise<RunRow> {
+  const run = await findOwnedRun(deps.db, principal, runId);
+  if (!run) throw notFound('run', runId);
+  return run;
+}
+
 /** The caller's run on the caller's thread in one read; the thread is looked up only to answer its own 404. */
 export async function ownedRun(
   deps: AppDeps,
