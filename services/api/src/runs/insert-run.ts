@@ -2,8 +2,8 @@
 // with the messages that come with it. Prepared once per shape (which columns are null, how many messages).
 import { type Db, prepared, type RunRow, schema, slotted } from '@threadwork/shared';
 import { and, eq, sql } from 'drizzle-orm';
-import { assistantIdAtVersion } from '../queries/assistants.js';
-import type { NewMessage, NewThread } from '../queries/threads.js';
+import { assistantIdAtVersion } from '../repositories/assistants.js';
+import type { NewMessage, NewThread } from '../repositories/threads.js';
 
 const { messages, runs, threads } = schema;
 

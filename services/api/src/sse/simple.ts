@@ -16,8 +16,7 @@ import {
 import type { Response } from 'express';
 import { z } from 'zod';
 
-import { loadChatView } from '../chat/run-records.js';
-import { type ChatRunView, hasStopped } from '../chat/run-view.js';
+import { type ChatRunView, hasStopped, loadChatView } from '../services/chat/run-view.js';
 import type { HeldRun, RunEventListener, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
