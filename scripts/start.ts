@@ -1,6 +1,5 @@
 // `npm start`: checks Postgres and Redis, creates and migrates Threadwork's database, and runs the three services
-// (the tool worker prepares the tools database itself).
-import { type ChildProcess, spawn } from 'node:child_process';
+// under a supervisor that restarts one that crashes (the tool worker prepares the tools database itself).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -17,6 +16,7 @@ import {
 } from '@threadwork/shared';
 import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
 import { apiNodeFlags } from '../services/api/src/node-flags.js';
+import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const services = ['api', 'run-worker', 'tool-worker'] as const;
@@ -93,40 +93,14 @@ await runMigrations(config.DATABASE_URL);
 await seedDemoCatalog(config.DATABASE_URL);
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
-const children: ChildProcess[] = services.map((name) =>
-  spawn(
-    process.execPath,
-    [...(name === 'api' ? apiNodeFlags : []), '--import', 'tsx', `services/${name}/src/main.ts`],
-    {
-      cwd: root,
-      env: { ...process.env, ADMIN_API_KEY: adminKey },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  ),
-);
-
-let stopping = false;
-/** Signals the services still running (a service told twice exits at once, as on a second Ctrl+C). */
-function stopAll(signal: NodeJS.Signals) {
-  stopping = true;
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-  }
-}
-for (const child of children) {
-  child.on('exit', (code) => {
-    if (!stopping) {
-      log.error({ code }, 'a service exited; stopping the others');
-      stopAll('SIGTERM');
-    }
-    if (children.every((each) => each.exitCode !== null || each.signalCode !== null)) process.exit(code ?? 0);
-  });
-}
-// Ctrl+C reaches the whole process group, so the services already have SIGINT; SIGTERM may be for this process alone.
-process.on('SIGINT', () => {
-  stopping = true;
+const serviceCommand = (name: string) => ({
+  args: [...(name === 'api' ? apiNodeFlags : []), '--import', 'tsx', `services/${name}/src/main.ts`],
+  cwd: root,
+  env: { ...process.env, ADMIN_API_KEY: adminKey },
 });
-process.on('SIGTERM', () => stopAll('SIGTERM'));
+const supervisor = supervise(services, processSeams(serviceCommand, log));
+stopOnSignals(supervisor);
+supervisor.stopped.then((code) => process.exit(code));
 
 const baseUrl = `http://localhost:${config.PORT}`;
 process.stdout.write(

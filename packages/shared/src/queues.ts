@@ -2,6 +2,8 @@
 import { type ConnectionOptions, FlowProducer, type JobsOptions, Queue } from 'bullmq';
 import { z } from 'zod';
 import { callIdSchema, idSchema, runIdSchema } from './ids.js';
+import type { Logger } from './logger.js';
+import { logConnectionErrors } from './redis.js';
 
 export const RUNS_QUEUE = 'runs';
 export const TOOLS_QUEUE = 'tools';
@@ -58,14 +60,15 @@ export interface Queues {
   prefix: string;
 }
 
-export function createQueues(connection: ConnectionOptions, prefixName: string): Queues {
+export function createQueues(connection: ConnectionOptions, prefixName: string, log: Logger): Queues {
   const prefix = queuePrefix(prefixName);
-  return {
-    runs: new Queue(RUNS_QUEUE, { connection, prefix, defaultJobOptions: runJobOptions }),
-    tools: new Queue(TOOLS_QUEUE, { connection, prefix, defaultJobOptions: toolJobOptions }),
-    flows: new FlowProducer({ connection, prefix }),
-    prefix,
-  };
+  const runs = new Queue(RUNS_QUEUE, { connection, prefix, defaultJobOptions: runJobOptions });
+  const tools = new Queue(TOOLS_QUEUE, { connection, prefix, defaultJobOptions: toolJobOptions });
+  const flows = new FlowProducer({ connection, prefix });
+  runs.on('error', logConnectionErrors(log, 'runs queue'));
+  tools.on('error', logConnectionErrors(log, 'tools queue'));
+  flows.on('error', logConnectionErrors(log, 'flow producer'));
+  return { runs, tools, flows, prefix };
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {

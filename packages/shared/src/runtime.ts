@@ -25,11 +25,11 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
     applicationName: `threadwork-${service}`,
     onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
   });
-  const redis = createRedis(config.REDIS_URL, profile, `threadwork-${service}`);
+  const redis = createRedis(config.REDIS_URL, profile, `threadwork-${service}`, log);
   const subscriber = new ChannelSubscriber(
-    createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`),
+    createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`, log),
   );
-  const queues = createQueues(redis, config.QUEUE_PREFIX);
+  const queues = createQueues(redis, config.QUEUE_PREFIX, log);
   const events = new EventBus(redis, {
     prefix: config.QUEUE_PREFIX,
     maxLength: config.EVENT_STREAM_MAX_LENGTH,

@@ -3,25 +3,26 @@
 import cors from 'cors';
 import express, { type Express } from 'express';
 import { authenticate, requireAdmin } from './auth.js';
-import { webChatPage } from './chat/web-page.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { limitRequests } from './rate-limit.js';
 import { logRequests } from './request-log.js';
-import { adminRouter, catalogBodyParsers } from './routes/admin.js';
-import { assistantsRouter } from './routes/assistants.js';
-import { chatRouter } from './routes/chat.js';
-import { adminFeedbackRouter, feedbackRouter } from './routes/feedback.js';
-import { healthRouter } from './routes/health.js';
+import { adminRoutes, catalogBodyParsers } from './routes/admin.js';
+import { assistantsRoutes } from './routes/assistants.js';
+import { chatRoutes } from './routes/chat.js';
+import { adminFeedbackRoutes, feedbackRoutes } from './routes/feedback.js';
+import { healthRoutes } from './routes/health.js';
 import {
   askBrowserForKey,
-  opsRouter,
+  opsRoutes,
   QUEUE_DASHBOARD_PATH,
   queueDashboard,
   timeRequests,
 } from './routes/ops.js';
-import { runsRouter } from './routes/runs.js';
-import { threadsRouter } from './routes/threads.js';
+import { RouteCatalog } from './routes/route.js';
+import { runsRoutes } from './routes/runs.js';
+import { threadsRoutes } from './routes/threads.js';
+import { webChatPage } from './routes/web-page.js';
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -39,18 +40,19 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
-  app.use(healthRouter(deps.checkReady));
-  app.use(opsRouter(deps));
+  // Every operation is mounted through the catalog, which the OpenAPI document is generated from.
+  const catalog = new RouteCatalog();
+  catalog.mount(app, '', [], healthRoutes(deps.checkReady), opsRoutes(deps, catalog));
   app.use(webChatPage());
   app.use('/admin/catalog', catalogBodyParsers);
   app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
   const auth = authenticate(deps.db, deps.keys);
   const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);
-  // The runs router first: its POST /threads/runs must not be read as POST /threads/:threadId.
-  app.use('/v1', auth, limit, assistantsRouter(deps), runsRouter(deps), threadsRouter(deps));
+  // The runs routes first: their POST /threads/runs must not be read as POST /threads/:threadId.
+  catalog.mount(app, '/v1', [auth, limit], assistantsRoutes(deps), runsRoutes(deps), threadsRoutes(deps));
   app.use(QUEUE_DASHBOARD_PATH, askBrowserForKey, auth, requireAdmin, queueDashboard(deps));
-  app.use('/api', auth, limit, chatRouter(deps), feedbackRouter(deps));
-  app.use('/admin', auth, adminRouter(deps), adminFeedbackRouter(deps));
+  catalog.mount(app, '/api', [auth, limit], chatRoutes(deps), feedbackRoutes(deps));
+  catalog.mount(app, '/admin', [auth, requireAdmin], adminRoutes(deps), adminFeedbackRoutes(deps));
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
   return app;

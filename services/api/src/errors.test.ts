@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { ApiError, createLogger } from '@threadwork/shared';
+import net, { type AddressInfo } from 'node:net';
+import { ApiError, closeDb, createDb, createLogger, type Db } from '@threadwork/shared';
 import express from 'express';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,12 +89,27 @@ describe('zodToApiError', () => {
   });
 });
 
+/** A port nothing listens on: taken from the OS, then released. */
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 describe('errorHandler through the official SDK', () => {
   let server: Server;
   let attempts = 0;
   const log = createLogger({ name: 'test', level: 'silent', pretty: false });
+  /** A Postgres that is not there: its queries fail as they do while the real one is down. */
+  let missingDb: Db;
 
   beforeAll(async () => {
+    missingDb = createDb({
+      url: `postgres://postgres@127.0.0.1:${await closedPort()}/threadwork`,
+      poolSize: 1,
+    });
     const app = express();
     app.use(express.json());
     app.get('/status/:code', (req) => {
@@ -103,6 +118,9 @@ describe('errorHandler through the official SDK', () => {
     app.post('/once', () => {
       attempts += 1;
       throw new ApiError(503, 'committed, do not retry', { headers: { 'x-should-retry': 'false' } });
+    });
+    app.get('/postgres-down', async () => {
+      await missingDb.execute('select 1');
     });
     app.get('/crash', () => {
       throw new Error('secret internals');
@@ -117,6 +135,7 @@ describe('errorHandler through the official SDK', () => {
 
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve));
+    await closeDb(missingDb);
   });
 
   function client(maxRetries = 0): OpenAI {
@@ -156,6 +175,30 @@ describe('errorHandler through the official SDK', () => {
     attempts = 0;
     await expect(client(2).post('/once')).rejects.toBeInstanceOf(OpenAI.InternalServerError);
     expect(attempts).toBe(1);
+  });
+
+  it('answers 503 with Retry-After, not 500, when a dependency cannot be reached', async () => {
+    const { port } = server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/postgres-down`);
+    expect(response.status).toBe(503);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await response.json()).toEqual({
+      error: {
+        message:
+          'The server is temporarily unable to reach a service it depends on. Please retry after a short wait.',
+        type: 'server_error',
+        param: null,
+        code: 'service_unavailable',
+      },
+    });
+  });
+
+  it('gives every 503 a Retry-After, keeping the headers its error set', async () => {
+    const { port } = server.address() as AddressInfo;
+    const response = await fetch(`http://127.0.0.1:${port}/once`, { method: 'POST' });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('x-should-retry')).toBe('false');
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('hides unexpected errors behind a generic 500', async () => {

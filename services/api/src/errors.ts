@@ -1,6 +1,6 @@
 // The one exit for errors: ApiError and ZodError become OpenAI-shaped JSON bodies with the right status.
 
-import { ApiError, type Logger } from '@threadwork/shared';
+import { ApiError, isConnectionFailure, type Logger } from '@threadwork/shared';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { type core, ZodError } from 'zod';
 
@@ -163,21 +163,40 @@ export const notFoundRoute: RequestHandler = (req) => {
   throw new ApiError(404, `Invalid URL (${req.method} ${req.path})`, { code: 'unknown_url' });
 };
 
+/** What a 503 tells a client to wait before retrying: about as long as Redis's reconnect delay, or a Postgres restart. */
+const RETRY_AFTER_SECONDS = 2;
+
+/** Postgres or Redis could not be reached: the request may succeed a little later, so 503 rather than 500. */
+function dependencyUnavailable(): ApiError {
+  return new ApiError(
+    503,
+    'The server is temporarily unable to reach a service it depends on. Please retry after a short wait.',
+    { type: 'server_error', code: 'service_unavailable' },
+  );
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const apiError = toApiError(error, req.body);
-    if (apiError.status >= 500) log.error({ err: error, path: req.path }, 'request failed');
+    if (apiError.code === 'service_unavailable')
+      log.warn({ err: error, path: req.path }, 'dependency unavailable');
+    else if (apiError.status >= 500) log.error({ err: error, path: req.path }, 'request failed');
     if (res.headersSent) {
       res.end();
       return;
     }
-    res.status(apiError.status).set(apiError.headers).json(apiError.toBody());
+    res.status(apiError.status).set(apiError.headers);
+    // Every 503 says when to come back, whichever code raised it.
+    if (apiError.status === 503 && !res.get('retry-after'))
+      res.set('retry-after', String(RETRY_AFTER_SECONDS));
+    res.json(apiError.toBody());
   };
 }
 
 function toApiError(error: unknown, body: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (error instanceof ZodError) return zodToApiError(error, body);
+  if (isConnectionFailure(error)) return dependencyUnavailable();
   const status = (error as { status?: number; type?: string }).status;
   if ((error as { type?: string }).type === 'entity.parse.failed') {
     return new ApiError(400, 'We could not parse the JSON body of your request.', { code: 'invalid_json' });

@@ -1,182 +1,8 @@
-// The OpenAPI document, generated from the same zod schemas the API validates with, and a plain docs page.
+// The OpenAPI document, generated from the route registrations (routes/route.ts) and the zod schemas they
+// validate with, and a plain docs page.
 import { z } from 'zod';
-import { chatInputSchema, feedbackInputSchema, threadInputSchema } from './chat/schemas.js';
-import { createMessageSchema } from './schemas/common.js';
-import {
-  createRunSchema,
-  createThreadAndRunSchema,
-  modifyRunSchema,
-  submitToolOutputsSchema,
-} from './schemas/runs.js';
-
-type Method = 'get' | 'post' | 'delete';
-
-interface Operation {
-  method: Method;
-  path: string;
-  summary: string;
-  tag: string;
-  body?: z.ZodType;
-  streams?: boolean;
-}
-
-const MAX_CHARS = 256_000;
-
-const operations: Operation[] = [
-  { method: 'post', path: '/v1/assistants', summary: 'Create an assistant', tag: 'Assistants' },
-  { method: 'get', path: '/v1/assistants', summary: 'List assistants', tag: 'Assistants' },
-  {
-    method: 'get',
-    path: '/v1/assistants/{assistant_id}',
-    summary: 'Retrieve an assistant',
-    tag: 'Assistants',
-  },
-  {
-    method: 'post',
-    path: '/v1/assistants/{assistant_id}',
-    summary: 'Modify an assistant',
-    tag: 'Assistants',
-  },
-  {
-    method: 'delete',
-    path: '/v1/assistants/{assistant_id}',
-    summary: 'Delete an assistant',
-    tag: 'Assistants',
-  },
-  { method: 'post', path: '/v1/threads', summary: 'Create a thread', tag: 'Threads' },
-  { method: 'get', path: '/v1/threads/{thread_id}', summary: 'Retrieve a thread', tag: 'Threads' },
-  { method: 'post', path: '/v1/threads/{thread_id}', summary: 'Modify a thread', tag: 'Threads' },
-  { method: 'delete', path: '/v1/threads/{thread_id}', summary: 'Delete a thread', tag: 'Threads' },
-  {
-    method: 'post',
-    path: '/v1/threads/{thread_id}/messages',
-    summary: 'Create a message',
-    tag: 'Messages',
-    body: createMessageSchema(MAX_CHARS),
-  },
-  { method: 'get', path: '/v1/threads/{thread_id}/messages', summary: 'List messages', tag: 'Messages' },
-  {
-    method: 'get',
-    path: '/v1/threads/{thread_id}/messages/{message_id}',
-    summary: 'Retrieve a message',
-    tag: 'Messages',
-  },
-  {
-    method: 'post',
-    path: '/v1/threads/{thread_id}/messages/{message_id}',
-    summary: 'Modify a message',
-    tag: 'Messages',
-  },
-  {
-    method: 'delete',
-    path: '/v1/threads/{thread_id}/messages/{message_id}',
-    summary: 'Delete a message',
-    tag: 'Messages',
-  },
-  {
-    method: 'post',
-    path: '/v1/threads/runs',
-    summary: 'Create a thread and run it (stream: true answers SSE)',
-    tag: 'Runs',
-    body: createThreadAndRunSchema(MAX_CHARS),
-    streams: true,
-  },
-  {
-    method: 'post',
-    path: '/v1/threads/{thread_id}/runs',
-    summary: 'Create a run (stream: true answers SSE)',
-    tag: 'Runs',
-    body: createRunSchema(MAX_CHARS),
-    streams: true,
-  },
-  { method: 'get', path: '/v1/threads/{thread_id}/runs', summary: 'List runs', tag: 'Runs' },
-  { method: 'get', path: '/v1/threads/{thread_id}/runs/{run_id}', summary: 'Retrieve a run', tag: 'Runs' },
-  {
-    method: 'post',
-    path: '/v1/threads/{thread_id}/runs/{run_id}',
-    summary: 'Modify a run',
-    tag: 'Runs',
-    body: modifyRunSchema,
-  },
-  {
-    method: 'post',
-    path: '/v1/threads/{thread_id}/runs/{run_id}/cancel',
-    summary: 'Cancel a run',
-    tag: 'Runs',
-  },
-  {
-    method: 'post',
-    path: '/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs',
-    summary: 'Submit tool outputs (stream: true answers SSE)',
-    tag: 'Runs',
-    body: submitToolOutputsSchema,
-    streams: true,
-  },
-  {
-    method: 'get',
-    path: '/v1/threads/{thread_id}/runs/{run_id}/steps',
-    summary: 'List run steps',
-    tag: 'Runs',
-  },
-  {
-    method: 'get',
-    path: '/v1/threads/{thread_id}/runs/{run_id}/steps/{step_id}',
-    summary: 'Retrieve a run step',
-    tag: 'Runs',
-  },
-  {
-    method: 'post',
-    path: '/api/chat',
-    summary: 'Send a message and wait for the reply (wait: false answers 202 with poll and stream URLs)',
-    tag: 'Chat',
-    body: chatInputSchema(MAX_CHARS),
-  },
-  {
-    method: 'post',
-    path: '/api/chat/stream',
-    summary: 'Send a message and stream the reply (simple SSE dialect)',
-    tag: 'Chat',
-    body: chatInputSchema(MAX_CHARS),
-    streams: true,
-  },
-  { method: 'get', path: '/api/runs/{run_id}', summary: 'Poll a chat run', tag: 'Chat' },
-  {
-    method: 'get',
-    path: '/api/runs/{run_id}/events',
-    summary: 'Stream (or resume with Last-Event-ID) a run in the simple dialect',
-    tag: 'Chat',
-    streams: true,
-  },
-  {
-    method: 'get',
-    path: '/api/threads',
-    summary: "List the caller's threads, newest activity first",
-    tag: 'Chat',
-  },
-  {
-    method: 'post',
-    path: '/api/threads',
-    summary: 'Create a thread, or get the one per user and assistant (reuse: true)',
-    tag: 'Chat',
-    body: threadInputSchema,
-  },
-  { method: 'get', path: '/api/threads/{thread_id}/messages', summary: "A thread's history", tag: 'Chat' },
-  { method: 'delete', path: '/api/threads/{thread_id}', summary: 'Clear (delete) a thread', tag: 'Chat' },
-  {
-    method: 'post',
-    path: '/api/messages/{message_id}/feedback',
-    summary: 'Rate an assistant message',
-    tag: 'Chat',
-    body: feedbackInputSchema,
-  },
-  { method: 'get', path: '/admin/feedback', summary: 'List message feedback (admin)', tag: 'Admin' },
-  { method: 'post', path: '/admin/keys', summary: 'Create an API key (admin)', tag: 'Admin' },
-  { method: 'get', path: '/admin/keys', summary: 'List API keys (admin)', tag: 'Admin' },
-  { method: 'delete', path: '/admin/keys/{key_id}', summary: 'Revoke an API key (admin)', tag: 'Admin' },
-  { method: 'get', path: '/healthz', summary: 'Liveness', tag: 'Operations' },
-  { method: 'get', path: '/readyz', summary: 'Readiness (Postgres and Redis)', tag: 'Operations' },
-  { method: 'get', path: '/metrics', summary: 'Prometheus metrics', tag: 'Operations' },
-];
+import type { Operation, Reply } from './routes/route.js';
+import { responseObjects } from './schemas/objects.js';
 
 const errorSchema = {
   type: 'object',
@@ -195,44 +21,149 @@ const errorSchema = {
   },
 };
 
-function toOperation(operation: Operation) {
-  const parameters = [...operation.path.matchAll(/\{(\w+)\}/g)].map((match) => ({
-    name: match[1],
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  503: 'Unavailable',
+};
+
+const EVENTS: Record<NonNullable<Reply['events']>, string> = {
+  assistants:
+    'with `stream: true`, server-sent events in the Assistants dialect (`thread.run.created` … `done`)',
+  simple:
+    'server-sent events in the simple dialect (`thread_id`, `text`, `tool`, `products`, `done`, `error`; see docs/chat-api.md)',
+};
+
+type JsonSchema = Record<string, unknown>;
+
+const COMPONENTS = '#/components/schemas/';
+
+/** A request schema as clients write it (before defaults and transforms). */
+function requestSchema(schema: z.ZodType): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+  return rest;
+}
+
+/** A response schema whose named objects (`responseObjects`) are references to components.schemas. */
+function responseSchema(schema: z.ZodType): JsonSchema {
+  const converted = z.toJSONSchema(schema, {
+    io: 'output',
+    unrepresentable: 'any',
+    metadata: responseObjects,
+  });
+  const {
+    $schema: _dialect,
+    $defs: _named,
+    ...rest
+  } = JSON.parse(JSON.stringify(converted).replaceAll('"#/$defs/', `"${COMPONENTS}`)) as JsonSchema;
+  return rest;
+}
+
+/** The named response objects, each once. */
+function componentSchemas(): Record<string, JsonSchema> {
+  const { schemas } = z.toJSONSchema(responseObjects, {
+    io: 'output',
+    unrepresentable: 'any',
+    uri: (id) => `${COMPONENTS}${id}`,
+  });
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, { $schema: _dialect, $id: _id, ...schema }]) => [id, schema]),
+  );
+}
+
+/** `/v1/threads/:threadId` → `/v1/threads/{thread_id}`: OpenAPI's template, with the wire's snake_case names. */
+export function toOpenApiPath(expressPath: string): string {
+  return expressPath.replace(/:(\w+)/g, (_match, name: string) => `{${toSnakeCase(name)}}`);
+}
+
+function toSnakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+}
+
+function parametersOf(operation: Operation) {
+  const path = [...operation.path.matchAll(/:(\w+)/g)].map((match) => ({
+    name: toSnakeCase(match[1] ?? ''),
     in: 'path',
     required: true,
     schema: { type: 'string' },
   }));
-  const content: Record<string, unknown> = { 'application/json': {} };
-  if (operation.streams) content['text/event-stream'] = {};
+  if (!operation.query) return path;
+  const query = requestSchema(operation.query) as { properties?: JsonSchema; required?: string[] };
+  return [
+    ...path,
+    ...Object.entries(query.properties ?? {}).map(([name, schema]) => ({
+      name,
+      in: 'query',
+      required: query.required?.includes(name) ?? false,
+      schema,
+    })),
+  ];
+}
+
+function requestBodyOf(operation: Operation) {
+  if (!operation.body) return {};
+  const content: Record<string, { schema: JsonSchema }> = {
+    'application/json': { schema: requestSchema(operation.body) },
+  };
+  for (const mediaType of operation.textBody ?? []) content[mediaType] = { schema: { type: 'string' } };
+  return { requestBody: { required: !operation.isBodyOptional, content } };
+}
+
+function responseOf(status: number, reply: Reply) {
+  const content: Record<string, { schema: JsonSchema }> = {};
+  if (reply.json) content['application/json'] = { schema: responseSchema(reply.json) };
+  if (reply.events) content['text/event-stream'] = { schema: { type: 'string' } };
+  if (reply.text) content[reply.text] = { schema: { type: 'string' } };
+  const description = [STATUS_TEXT[status] ?? String(status), reply.events && EVENTS[reply.events]]
+    .filter(Boolean)
+    .join('; ');
+  return { description, content };
+}
+
+function toOperationObject(operation: Operation) {
+  const responses: Record<string, unknown> = {};
+  for (const [status, reply] of Object.entries(operation.responses)) {
+    responses[status] = responseOf(Number(status), reply);
+  }
   return {
     summary: operation.summary,
     tags: [operation.tag],
-    parameters,
-    ...(operation.body
-      ? {
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: z.toJSONSchema(operation.body, { io: 'input', unrepresentable: 'any' }),
-              },
-            },
-          },
-        }
-      : {}),
+    parameters: parametersOf(operation),
+    ...requestBodyOf(operation),
     responses: {
-      '200': { description: 'OK', content },
-      default: { description: 'Error', content: { 'application/json': { schema: errorSchema } } },
+      ...responses,
+      default: {
+        description: 'Error',
+        content: { 'application/json': { schema: { $ref: `${COMPONENTS}Error` } } },
+      },
     },
   };
 }
 
-export function openApiDocument() {
-  const paths: Record<string, Record<string, unknown>> = {};
+export type OperationObject = ReturnType<typeof toOperationObject>;
+
+// A type, not an interface: it must fit the loose schema below (a type alias has an implicit index signature).
+export type OpenApiDocument = {
+  openapi: string;
+  info: { title: string; version: string; description: string };
+  components: Record<string, unknown>;
+  security: Record<string, string[]>[];
+  paths: Record<string, Record<string, OperationObject>>;
+};
+
+/** The document's own shape, for the operation that serves it. */
+export const openApiDocumentSchema = z.looseObject({
+  openapi: z.string(),
+  info: z.object({ title: z.string(), version: z.string(), description: z.string() }),
+  paths: z.record(z.string(), z.record(z.string(), z.looseObject({ summary: z.string() }))),
+});
+
+export function openApiDocument(operations: readonly Operation[]): OpenApiDocument {
+  const paths: OpenApiDocument['paths'] = {};
   for (const operation of operations) {
-    paths[operation.path] ??= {};
-    const entry = paths[operation.path];
-    if (entry) entry[operation.method] = toOperation(operation);
+    const path = toOpenApiPath(operation.path);
+    paths[path] = { ...paths[path], [operation.method]: toOperationObject(operation) };
   }
   return {
     openapi: '3.1.0',
@@ -241,7 +172,10 @@ export function openApiDocument() {
       version: '0.1.0',
       description: 'A self-hosted, OpenAI-Assistants-compatible assistant runtime.',
     },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: {
+      schemas: { ...componentSchemas(), Error: errorSchema },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+    },
     security: [{ bearer: [] }],
     paths,
   };
@@ -255,10 +189,10 @@ function escapeHtml(text: string): string {
     .replaceAll('"', '&quot;');
 }
 
-export function docsPage(document: ReturnType<typeof openApiDocument>): string {
+export function docsPage(document: OpenApiDocument): string {
   const rows = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => {
-      const summary = (operation as { summary: string }).summary;
+      const summary = operation.summary;
       return `<tr><td><code>${method.toUpperCase()}</code></td><td><code>${escapeHtml(path)}</code></td><td>${escapeHtml(summary)}</td></tr>`;
     }),
   );

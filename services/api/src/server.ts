@@ -13,10 +13,10 @@ import {
 import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
-import { ensureDefaultAssistant } from './chat/default-assistant.js';
 import type { AppDeps } from './deps.js';
 import { listen } from './http-server.js';
 import { AssistantSnapshots } from './runs/assistant-snapshots.js';
+import { ensureDefaultAssistant } from './services/chat/default-assistant.js';
 import { RunFeed } from './sse/run-feed.js';
 import { VerifiedKeys } from './verified-keys.js';
 

@@ -37,17 +37,31 @@ export interface ExecuteDeps {
 /** Lets a call run now (null), refuses it (a ToolError the model reads), or throws to postpone the job. */
 export type Admit = (call: ToolCall, tool: BuiltinToolType) => Promise<ToolError | null>;
 
-type ParsedArguments = { isJson: true; value: unknown } | { isJson: false; value: string };
+/**
+ * The call's arguments as the tool reads them, and `value`, what the audit stores: the JSON value, or the text as the
+ * model wrote it when it is not JSON or holds a NUL (U+0000), which Postgres text and jsonb cannot store.
+ */
+type ParsedArguments =
+  | { kind: 'json'; value: unknown }
+  | { kind: 'not_json'; value: string }
+  | { kind: 'has_nul'; value: string };
+
+/**
+ * A NUL in the arguments: a `\u0000` escape whose backslash is not itself escaped. The text comes from the run step's
+ * jsonb, which cannot hold a raw NUL.
+ */
+const nulEscape = /(?<!\\)(?:\\\\)*\\u0000/;
 
 const INTERRUPTED_MESSAGE =
   'An earlier attempt of this call started but never finished (its worker stopped). It is not run again, so that ' +
   'a call never runs twice; call the tool again if the result is still needed.';
 
 function parseArguments(text: string): ParsedArguments {
+  if (nulEscape.test(text)) return { kind: 'has_nul', value: text };
   try {
-    return { isJson: true, value: JSON.parse(text) as unknown };
+    return { kind: 'json', value: JSON.parse(text) as unknown };
   } catch {
-    return { isJson: false, value: text };
+    return { kind: 'not_json', value: text };
   }
 }
 
@@ -123,7 +137,7 @@ async function runTool(
   args: ParsedArguments,
 ): Promise<Outcome> {
   try {
-    if (!args.isJson) throw new ToolError('invalid_arguments', 'The arguments are not valid JSON.');
+    if (args.kind !== 'json') throw new ToolError('invalid_arguments', 'The arguments are not valid JSON.');
     const parsed = builtinToolParameters[tool].safeParse(args.value);
     if (!parsed.success) throw new ToolError('invalid_arguments', describeIssues(parsed.error));
     // parsed.data was validated by the schema of this very tool; TypeScript cannot correlate the two lookups.
@@ -168,8 +182,16 @@ async function refuse(deps: ExecuteDeps, call: ToolCall, args: ParsedArguments, 
 function refusalBeforeAdmission(
   call: ToolCall,
   tool: BuiltinToolType,
+  args: ParsedArguments,
   policies: ToolPolicies,
 ): ToolError | null {
+  if (args.kind === 'has_nul') {
+    return new ToolError(
+      'invalid_arguments',
+      'The arguments contain a NUL character (\\u0000), which the built-in tools cannot take (Postgres text ' +
+        'cannot hold it); the call was not executed. Call the tool again without it.',
+    );
+  }
   if (call.runStatus === 'cancelling' || isTerminal(call.runStatus)) {
     return new ToolError('run_inactive', `The run is ${call.runStatus}; the tool call was not executed.`);
   }
@@ -198,7 +220,7 @@ export async function executeToolCall(
       new ToolError('refused', `'${tool}' is not a built-in tool of this server.`),
     );
   }
-  const refusal = refusalBeforeAdmission(call, tool, deps.policies) ?? (await admit(call, tool));
+  const refusal = refusalBeforeAdmission(call, tool, args, deps.policies) ?? (await admit(call, tool));
   if (refusal) return refuse(deps, call, args, refusal);
   if (!(await claimExecution(deps.db, call, args.value))) {
     return settleExisting(deps, call.callId);

@@ -151,6 +151,24 @@ function startWorker(config: Config, log: Logger, { connections, policies, metri
   return worker;
 }
 
+/**
+ * One tool call must not end the process. An error nobody awaited (a stray promise, an exception thrown in a
+ * connection's event handler) is logged instead: each call has its own connections and its own timeout, so the call
+ * it came from still ends with an output, and the jobs of other calls go on. Returns the function removing this.
+ */
+function keepServingAfterStrayErrors(log: Logger): () => Promise<void> {
+  const onRejection = (reason: unknown) =>
+    log.error({ err: reason }, 'unhandled rejection; the tool worker keeps serving');
+  const onException = (error: Error) =>
+    log.error({ err: error }, 'uncaught exception; the tool worker keeps serving');
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  return async () => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+  };
+}
+
 export async function startToolWorker(config: Config, log: Logger): Promise<ToolWorker> {
   assertSeparateDatabases(config);
   const policies = toolPolicies(config);
@@ -165,6 +183,7 @@ export async function startToolWorker(config: Config, log: Logger): Promise<Tool
       { postgres: () => connections.db.$client.query('select 1'), redis: () => connections.redis.ping() },
       metrics.registry,
     );
+    const stopGuarding = keepServingAfterStrayErrors(log);
     const worker = startWorker(config, log, { connections, policies, metrics });
     log.info({ port: health.port, concurrency: config.TOOL_CONCURRENCY }, 'tool worker started');
     const close = orderedShutdown(
@@ -172,6 +191,7 @@ export async function startToolWorker(config: Config, log: Logger): Promise<Tool
         () => health.close(),
         () => closeWorker(worker, config.SHUTDOWN_TIMEOUT_MS, log),
         () => connections.close(),
+        stopGuarding,
         async () => log.info('tool worker stopped'),
       ],
       log,

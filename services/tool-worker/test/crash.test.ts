@@ -11,6 +11,7 @@ import { insertToolCalls } from './support/rows.js';
 
 const repositoryRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const mainModule = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+const strayErrors = fileURLToPath(new URL('./support/stray-errors.ts', import.meta.url));
 
 let env: TestEnvironment;
 let tools: ToolQueue;
@@ -42,12 +43,14 @@ interface ChildWorker {
   exited: Promise<number | null>;
 }
 
-function startChildWorker(): ChildWorker {
+/** Starts `src/main.ts` in a child process, with modules to preload (`--import`) besides tsx. */
+function startChildWorker(preload: string[] = []): ChildWorker {
   const processEnv = {
     ...process.env,
     ...env.variables({ ...overrides, LOG_LEVEL: 'info', PRETTY_LOGS: 'false' }),
   };
-  const child = spawn(process.execPath, ['--import', 'tsx', mainModule], {
+  const imports = ['tsx', ...preload].flatMap((module) => ['--import', module]);
+  const child = spawn(process.execPath, [...imports, mainModule], {
     cwd: repositoryRoot,
     env: processEnv,
   });
@@ -137,5 +140,67 @@ describe('a tool worker killed during a tool job', () => {
     expect(executions).toHaveLength(1);
     expect(executions[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/^interrupted: /) });
     expect(await job.getState()).toBe('completed');
+  });
+});
+
+/** Adds a tool.invoke job of one run_sql call and waits for its result. */
+async function runSqlJob(query: string): Promise<ToolJobResult> {
+  const { runId, stepId, callIds } = await insertToolCalls(env.db, [
+    { name: 'run_sql', arguments: { query } },
+  ]);
+  const callId = callIds[0] ?? '';
+  const job = await tools.add({ runId, stepId, callId }, callId);
+  return (await job.waitUntilFinished(tools.events, 60_000)) as ToolJobResult;
+}
+
+async function started(worker: ChildWorker): Promise<void> {
+  await waitFor(async () => worker.output.join('').includes('tool worker started'), {
+    timeoutMs: 30_000,
+    what: `the child worker to start (output: ${worker.output.join('')})`,
+  });
+}
+
+describe('a tool worker given results Node cannot hold', () => {
+  it('answers with values cut in Postgres and keeps serving the next job', async () => {
+    const worker = startChildWorker();
+    await started(worker);
+
+    const huge = await runSqlJob("select repeat('x', 540000000) as huge");
+    expect(huge.isError).toBe(false);
+    expect(JSON.parse(huge.output)).toMatchObject({
+      rows: [[`${'x'.repeat(2000)}… [539998000 more characters]`]],
+      truncated: true,
+      note: expect.stringMatching(/longer than 2000 characters were cut/),
+    });
+
+    const adding = await runSqlJob("select n, repeat('y', 200000000) as big from generate_series(1, 3) n");
+    expect(JSON.parse(adding.output)).toMatchObject({ row_count: 3, truncated: true });
+    expect(adding.output.length).toBeLessThan(10_000);
+
+    const next = await runSqlJob('select 1 as still_serving');
+    expect(JSON.parse(next.output).rows).toEqual([[1]]);
+    expect(worker.child.exitCode).toBeNull();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+  }, 120_000);
+});
+
+describe('a tool worker meeting an error nobody awaited', () => {
+  it('logs it and keeps serving', async () => {
+    const worker = startChildWorker([strayErrors]);
+    await started(worker);
+    worker.child.kill('SIGUSR2');
+    await waitFor(
+      async () => {
+        const output = worker.output.join('');
+        return output.includes('unhandled rejection;') && output.includes('uncaught exception;');
+      },
+      { what: `both stray errors to be logged (output: ${worker.output.join('')})` },
+    );
+    const next = await runSqlJob('select 1 as still_serving');
+    expect(JSON.parse(next.output).rows).toEqual([[1]]);
+    expect(worker.child.exitCode).toBeNull();
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
   });
 });

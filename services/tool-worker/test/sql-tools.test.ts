@@ -209,6 +209,81 @@ describe('run_sql', () => {
     expect(long.note).toMatch(/longer than 2000 characters were cut/);
   });
 
+  it('cuts a value Node could not hold inside Postgres, and says so', async () => {
+    const result = await runSql(
+      env.sqlDeps({ statementTimeoutMs: 20_000 }),
+      { query: "select repeat('x', 540000000) as big, 1 as small;" },
+      context(),
+    );
+    expect(result.columns).toEqual([
+      { name: 'big', type: 'text' },
+      { name: 'small', type: 'integer' },
+    ]);
+    expect(result.rows).toEqual([[`${'x'.repeat(2000)}… [539998000 more characters]`, 1]]);
+    expect(result.truncated).toBe(true);
+    expect(result.note).toMatch(/longer than 2000 characters were cut/);
+  });
+
+  it('cuts a long aggregate and a long value of any type, keeping the others as JSON values', async () => {
+    const result = await runSql(
+      env.sqlDeps({ statementTimeoutMs: 20_000 }),
+      {
+        query:
+          "select string_agg(repeat('é', 1000), ',') as joined, array_agg(n) as numbers, " +
+          "jsonb_build_object('n', count(*)) as counted, 1 as one, 1 as one from generate_series(1, 100000) n",
+      },
+      context(),
+    );
+    expect(result.columns.map((column) => column.name)).toEqual([
+      'joined',
+      'numbers',
+      'counted',
+      'one',
+      'one',
+    ]);
+    const [joined, numbers, counted, ...ones] = result.rows[0] ?? [];
+    expect(joined).toMatch(/^é{1000},é{999}… \[100097999 more characters\]$/);
+    expect(numbers).toMatch(/^\{1,2,3,.*… \[\d+ more characters\]$/);
+    expect(counted).toEqual({ n: 100000 });
+    expect(ones).toEqual([1, 1]);
+  });
+
+  it('stops sending rows of large values once they pass the size cap', async () => {
+    const result = await runSql(
+      env.sqlDeps({ maxResultBytes: 10_000 }),
+      {
+        query: 'select n, repeat(chr(64 + n), 1999) as filler from generate_series(1, 50) n order by n desc',
+      },
+      context(),
+    );
+    expect(result.rows.map((row) => row[0])).toEqual([50, 49, 48, 47]);
+    expect(result.rows[0]?.[1]).toBe(String.fromCharCode(114).repeat(1999));
+    expect(result.truncated).toBe(true);
+    expect(result.note).toMatch(/exceeded 10000 bytes; only the first 4 rows are shown/);
+  });
+
+  it('bounds a wide row of many long values', async () => {
+    const columns = Array.from({ length: 500 }, (_, index) => `repeat('w', 100000) as c${index}`);
+    const result = await runSql(
+      env.sqlDeps({ statementTimeoutMs: 20_000 }),
+      { query: `select ${columns.join(', ')} from generate_series(1, 3)` },
+      context(),
+    );
+    expect(result.columns).toHaveLength(500);
+    expect(result.rows).toEqual([]);
+    expect(result.note).toMatch(/exceeded 65536 bytes; only the first 0 rows are shown/);
+  });
+
+  it('answers a query without columns, and refuses one wider than the bound can carry', async () => {
+    const empty = await runSql(env.sqlDeps(), { query: 'select from customers' }, context());
+    expect(empty).toMatchObject({ columns: [], rows: [[], [], [], [], []], row_count: 5 });
+    const columns = Array.from({ length: 1_663 }, (_, index) => `${index}`);
+    const error = await toolError(
+      runSql(env.sqlDeps(), { query: `select ${columns.join(', ')}` }, context()),
+    );
+    expect(error).toMatchObject({ code: 'refused', message: expect.stringMatching(/at most 1662 columns/) });
+  });
+
   it('cancels a query that runs past the statement timeout', async () => {
     const started = Date.now();
     const error = await toolError(
@@ -337,7 +412,9 @@ describe('run_sql refusals', () => {
     ];
     const limits = env.sqlDeps().limits;
     for (const query of unguarded) {
-      const outcome = await executeReadOnly(env.readerUrl, query, limits, context()).then(
+      // Sent as written (not wrapped as a subquery), so that what refuses it is the database alone.
+      const statement = { text: query, isQuery: false };
+      const outcome = await executeReadOnly(env.readerUrl, statement, limits, context()).then(
         () => 'executed',
         (error: unknown) => (error instanceof Error ? error.message : String(error)),
       );

@@ -99,6 +99,38 @@ describe('tool.invoke jobs', () => {
     expect(notJson.execution?.arguments).toBe('{"schema": ');
   });
 
+  it('refuse arguments holding a NUL in one attempt, recording them as the model wrote them', async () => {
+    const written = '{"query": "select \'a\\u0000b\' as nul"}';
+    const nul = await invokeOne({ name: 'run_sql', arguments: written });
+    expect(nul.output).toEqual({
+      code: 'invalid_arguments',
+      error: expect.stringMatching(/^The arguments contain a NUL character \(\\u0000\).*not executed/),
+    });
+    expect(nul.execution).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^invalid_arguments: /),
+    });
+    // Read in SQL: drizzle would parse a jsonb string that holds JSON text.
+    const stored = await env.db.$client.query(
+      "select jsonb_typeof(arguments) as type, arguments #>> '{}' as text from tool_executions where call_id = $1",
+      [nul.callId],
+    );
+    expect(stored.rows).toEqual([{ type: 'string', text: written }]);
+    const job = await tools.queue.getJob(nul.callId);
+    expect(job?.attemptsStarted).toBe(1);
+    expect(await job?.getState()).toBe('completed');
+
+    const inKey = await invokeOne({ name: 'list_tables', arguments: '{"sch\\u0000ema": "public"}' });
+    expect(inKey.output).toMatchObject({ code: 'invalid_arguments', error: expect.stringMatching(/NUL/) });
+
+    const escapedBackslash = await invokeOne({
+      name: 'run_sql',
+      arguments: { query: "select 'a\\u0000b' as text" },
+    });
+    expect(escapedBackslash.output.rows).toEqual([['a\\u0000b']]);
+    expect(escapedBackslash.execution?.arguments).toEqual({ query: "select 'a\\u0000b' as text" });
+  });
+
   it('turn refused SQL, SQL errors and timeouts into error outputs', async () => {
     const refused = await invokeOne({ name: 'run_sql', arguments: { query: 'delete from customers' } });
     expect(refused.output).toMatchObject({

@@ -1,19 +1,18 @@
-// /admin: API keys (create, list, revoke) and the product catalog import. Admin keys only.
-
-import { newId, notFound, schema } from '@threadwork/shared';
+// /admin: API keys (create, list, revoke) and the product catalog import. Mounted behind `requireAdmin`.
 import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
-import { and, desc, eq, isNull } from 'drizzle-orm';
-import express, { Router } from 'express';
-import { z } from 'zod';
-import { generateKey, hashKey, requireAdmin } from '../auth.js';
+import express from 'express';
 import type { AppDeps } from '../deps.js';
-import { parseInput } from '../errors.js';
+import {
+  apiKeyListSchema,
+  catalogImportResultSchema,
+  createdKeySchema,
+  createKeySchema,
+} from '../schemas/admin.js';
+import { deletedSchema } from '../schemas/objects.js';
+import { createApiKey, listApiKeys, revokeKey } from '../services/api-keys.js';
+import { RouteSet } from './route.js';
 
-const createKeySchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  role: z.enum(['user', 'admin']).default('user'),
-});
-
+const tag = 'Admin';
 const CATALOG_BODY_LIMIT = '20mb';
 
 /** Catalog uploads (JSON, or CSV as text) may be larger than ordinary requests: parsed before the global parser. */
@@ -22,58 +21,64 @@ export const catalogBodyParsers = [
   express.text({ type: ['text/csv', 'text/plain'], limit: CATALOG_BODY_LIMIT }),
 ];
 
-export function adminRouter(deps: AppDeps): Router {
-  const router = Router();
-  router.use(requireAdmin);
+export function adminRoutes(deps: AppDeps): RouteSet {
+  const routes = new RouteSet();
 
-  router.post('/keys', async (req, res) => {
-    const input = parseInput(createKeySchema, req.body);
-    const key = generateKey();
-    const id = newId('apiKey');
-    await deps.db
-      .insert(schema.apiKeys)
-      .values({ id, name: input.name, role: input.role, keyHash: hashKey(key) });
-    res.status(201).json({ id, name: input.name, role: input.role, key });
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/keys',
+      summary: 'Create an API key (admin)',
+      tag,
+      body: createKeySchema,
+      responses: { 201: { json: createdKeySchema } },
+    },
+    async (_req, res, { body }) => {
+      res.status(201).json(await createApiKey(deps, body));
+    },
+  );
 
-  router.post('/catalog', async (req, res) => {
-    const body: unknown = req.body;
-    const input = typeof body === 'string' ? body : parseInput(catalogImportSchema, body);
-    res.json(await importCatalog(deps.db, input));
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/catalog',
+      summary: 'Replace the product catalog (JSON, or CSV as text); an unchanged upload is skipped (admin)',
+      tag,
+      body: catalogImportSchema,
+      textBody: ['text/csv', 'text/plain'],
+      responses: { 200: { json: catalogImportResultSchema } },
+    },
+    async (_req, res, { body }) => {
+      res.json(await importCatalog(deps.db, body));
+    },
+  );
 
-  router.get('/keys', async (_req, res) => {
-    const rows = await deps.db
-      .select({
-        id: schema.apiKeys.id,
-        name: schema.apiKeys.name,
-        role: schema.apiKeys.role,
-        createdAt: schema.apiKeys.createdAt,
-      })
-      .from(schema.apiKeys)
-      .where(isNull(schema.apiKeys.revokedAt))
-      .orderBy(desc(schema.apiKeys.id));
-    res.json({
-      object: 'list',
-      data: rows.map((row) => ({
-        id: row.id,
-        name: row.name,
-        role: row.role,
-        created_at: Math.floor(row.createdAt.getTime() / 1000),
-      })),
-    });
-  });
+  routes.route(
+    {
+      method: 'get',
+      path: '/keys',
+      summary: 'List API keys (admin)',
+      tag,
+      responses: { 200: { json: apiKeyListSchema } },
+    },
+    async (_req, res) => {
+      res.json(await listApiKeys(deps));
+    },
+  );
 
-  router.delete('/keys/:keyId', async (req, res) => {
-    const rows = await deps.db
-      .update(schema.apiKeys)
-      .set({ revokedAt: new Date() })
-      .where(and(eq(schema.apiKeys.id, req.params.keyId), isNull(schema.apiKeys.revokedAt)))
-      .returning({ id: schema.apiKeys.id });
-    if (rows.length === 0) throw notFound('key', req.params.keyId);
-    await deps.keys.revoke(deps.redis, req.params.keyId);
-    res.json({ id: req.params.keyId, object: 'key.deleted', deleted: true });
-  });
+  routes.route(
+    {
+      method: 'delete',
+      path: '/keys/:keyId',
+      summary: 'Revoke an API key (admin)',
+      tag,
+      responses: { 200: { json: deletedSchema('key.deleted') } },
+    },
+    async (req, res) => {
+      await revokeKey(deps, req.params.keyId);
+      res.json({ id: req.params.keyId, object: 'key.deleted', deleted: true });
+    },
+  );
 
-  return router;
+  return routes;
 }

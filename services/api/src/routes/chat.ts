@@ -1,20 +1,35 @@
 // /api: the chat API for web and mobile clients (chat, streaming, polling, threads); see docs/chat-api.md.
-
-import { notFound } from '@threadwork/shared';
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response } from 'express';
 import { principalOf } from '../auth.js';
-import { answerChat } from '../chat/answer-chat.js';
-import { listChatMessages } from '../chat/history.js';
-import { chatViewOf, findOwnedRun } from '../chat/run-records.js';
-import { chatInputSchema, cursorListSchema, resumeSchema, threadInputSchema } from '../chat/schemas.js';
-import { startChat } from '../chat/start-chat.js';
-import { deleteChatThread, openChatThread } from '../chat/thread-actions.js';
-import { listChatThreads } from '../chat/threads.js';
 import type { AppDeps } from '../deps.js';
 import { parseInput } from '../errors.js';
-import { ownedThread } from '../queries/threads.js';
+import {
+  chatInputSchema,
+  chatMessageSchema,
+  chatRunViewSchema,
+  chatThreadSchema,
+  cursorListSchema,
+  cursorPageSchema,
+  resumeSchema,
+  runLinksSchema,
+  threadInputSchema,
+} from '../schemas/chat.js';
 import { listQuerySchema } from '../schemas/common.js';
+import { deletedSchema, listPageSchema } from '../schemas/objects.js';
+import { answerChat } from '../services/chat/answer-chat.js';
+import { chatViewOf } from '../services/chat/run-view.js';
+import { startChat } from '../services/chat/start-chat.js';
+import {
+  chatHistory,
+  deleteChatThread,
+  listThreads,
+  openChatThread,
+} from '../services/chat/thread-actions.js';
+import { ownedRunById } from '../services/runs.js';
 import { streamHeldSimpleRun, streamSimpleRun } from '../sse/simple.js';
+import { RouteSet } from './route.js';
+
+const tag = 'Chat';
 
 /** Aborts when the client closes the connection before the answer is sent. */
 function clientGone(res: Response): AbortSignal {
@@ -24,74 +39,142 @@ function clientGone(res: Response): AbortSignal {
   return controller.signal;
 }
 
-function lastEventId(req: Request): number {
-  const given = req.get('last-event-id') ?? req.query.last_event_id;
-  return parseInput(resumeSchema, { last_event_id: given }).last_event_id;
+/** The resume point: the `Last-Event-ID` header (an EventSource reconnecting), else the query's `last_event_id`. */
+function lastEventId(req: Request, query: { last_event_id: number }): number {
+  const header = req.get('last-event-id');
+  if (header === undefined) return query.last_event_id;
+  return parseInput(resumeSchema, { last_event_id: header }).last_event_id;
 }
 
-export function chatRouter(deps: AppDeps): Router {
-  const router = Router();
+export function chatRoutes(deps: AppDeps): RouteSet {
+  const routes = new RouteSet();
   const chatSchema = chatInputSchema(deps.config.MAX_MESSAGE_CHARS);
   const sseOptions = {
     heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
   };
 
-  async function ownRun(res: Response, runId: string) {
-    const run = await findOwnedRun(deps.db, principalOf(res), runId);
-    if (!run) throw notFound('run', runId);
-    return run;
-  }
-
-  router.post('/chat', async (req, res) => {
-    const input = parseInput(chatSchema, req.body);
-    const answer = await answerChat(deps, principalOf(res), input, clientGone(res));
-    if (answer) res.status(answer.status).json(answer.body);
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/chat',
+      summary: 'Send a message and wait for the reply (wait: false answers 202 with poll and stream URLs)',
+      tag,
+      body: chatSchema,
+      responses: { 200: { json: chatRunViewSchema }, 202: { json: runLinksSchema } },
+    },
+    async (_req, res, { body }) => {
+      const answer = await answerChat(deps, principalOf(res), body, clientGone(res));
+      if (answer) res.status(answer.status).json(answer.body);
+    },
+  );
 
   // The stream listens before the run's first event is appended: every event comes live, none is read back.
-  router.post('/chat/stream', async (req, res) => {
-    const input = parseInput(chatSchema, req.body);
-    const principal = principalOf(res);
-    const { created, held } = await deps.feed.createHeld((stream) =>
-      startChat(deps, principal, input, stream),
-    );
-    streamHeldSimpleRun(res, deps, created.run, { followed: held, afterSeq: 0 }, sseOptions);
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/chat/stream',
+      summary: 'Send a message and stream the reply (simple SSE dialect)',
+      tag,
+      body: chatSchema,
+      responses: { 200: { events: 'simple' } },
+    },
+    async (_req, res, { body }) => {
+      const principal = principalOf(res);
+      const { created, held } = await deps.feed.createHeld((stream) =>
+        startChat(deps, principal, body, stream),
+      );
+      streamHeldSimpleRun(res, deps, created.run, { followed: held, afterSeq: 0 }, sseOptions);
+    },
+  );
 
-  router.get('/runs/:runId', async (req, res) => {
-    const run = await ownRun(res, req.params.runId);
-    res.json(await chatViewOf(deps.db, run));
-  });
+  routes.route(
+    {
+      method: 'get',
+      path: '/runs/:runId',
+      summary: 'Poll a chat run',
+      tag,
+      responses: { 200: { json: chatRunViewSchema } },
+    },
+    async (req, res) => {
+      const run = await ownedRunById(deps, principalOf(res), req.params.runId);
+      res.json(await chatViewOf(deps.db, run));
+    },
+  );
 
-  router.get('/runs/:runId/events', async (req, res) => {
-    const afterSeq = lastEventId(req);
-    const run = await ownRun(res, req.params.runId);
-    await streamSimpleRun(res, deps, run, afterSeq, sseOptions);
-  });
+  routes.route(
+    {
+      method: 'get',
+      path: '/runs/:runId/events',
+      summary: 'Stream (or resume with Last-Event-ID) a run in the simple dialect',
+      tag,
+      query: resumeSchema,
+      responses: { 200: { events: 'simple' } },
+    },
+    async (req, res, { query }) => {
+      const afterSeq = lastEventId(req, query);
+      const run = await ownedRunById(deps, principalOf(res), req.params.runId);
+      await streamSimpleRun(res, deps, run, afterSeq, sseOptions);
+    },
+  );
 
-  router.get('/threads', async (req, res) => {
-    const query = parseInput(cursorListSchema, req.query);
-    res.json(await listChatThreads(deps.db, principalOf(res).keyId, query));
-  });
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads',
+      summary: "List the caller's threads, newest activity first",
+      tag,
+      query: cursorListSchema,
+      responses: { 200: { json: cursorPageSchema(chatThreadSchema) } },
+    },
+    async (_req, res, { query }) => {
+      res.json(await listThreads(deps, principalOf(res), query));
+    },
+  );
 
-  router.post('/threads', async (req, res) => {
-    const input = parseInput(threadInputSchema, req.body ?? {});
-    const { thread, isNew } = await openChatThread(deps, principalOf(res), input);
-    res.status(isNew ? 201 : 200).json(thread);
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads',
+      summary: 'Create a thread, or get the one per user and assistant (reuse: true)',
+      tag,
+      body: threadInputSchema,
+      isBodyOptional: true,
+      responses: { 200: { json: chatThreadSchema }, 201: { json: chatThreadSchema } },
+    },
+    async (_req, res, { body }) => {
+      const { thread, isNew } = await openChatThread(deps, principalOf(res), body);
+      res.status(isNew ? 201 : 200).json(thread);
+    },
+  );
 
-  router.get('/threads/:threadId/messages', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query);
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    res.json(await listChatMessages(deps.db, thread.id, query));
-  });
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId/messages',
+      summary: "A thread's history",
+      tag,
+      query: listQuerySchema,
+      responses: { 200: { json: listPageSchema(chatMessageSchema) } },
+    },
+    async (req, res, { query }) => {
+      res.json(await chatHistory(deps, principalOf(res), req.params.threadId, query));
+    },
+  );
 
-  router.delete('/threads/:threadId', async (req, res) => {
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    await deleteChatThread(deps, thread.id);
-    res.json({ id: thread.id, object: 'chat.thread.deleted', deleted: true });
-  });
+  routes.route(
+    {
+      method: 'delete',
+      path: '/threads/:threadId',
+      summary: 'Clear (delete) a thread',
+      tag,
+      responses: { 200: { json: deletedSchema('chat.thread.deleted') } },
+    },
+    async (req, res) => {
+      await deleteChatThread(deps, principalOf(res), req.params.threadId);
+      res.json({ id: req.params.threadId, object: 'chat.thread.deleted', deleted: true });
+    },
+  );
 
-  return router;
+  return routes;
 }

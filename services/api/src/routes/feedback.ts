@@ -1,25 +1,49 @@
 // Message feedback: users rate assistant messages under /api; admins list all feedback under /admin.
-import { Router } from 'express';
-import { principalOf, requireAdmin } from '../auth.js';
-import { giveFeedback, listFeedback } from '../chat/feedback.js';
-import { cursorListSchema, feedbackInputSchema } from '../chat/schemas.js';
+import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { parseInput } from '../errors.js';
+import {
+  adminFeedbackObjectSchema,
+  cursorListSchema,
+  cursorPageSchema,
+  feedbackInputSchema,
+  feedbackObjectSchema,
+} from '../schemas/chat.js';
+import { giveFeedback, listFeedback } from '../services/chat/feedback.js';
+import { RouteSet } from './route.js';
 
-export function feedbackRouter(deps: AppDeps): Router {
-  const router = Router();
-  router.post('/messages/:messageId/feedback', async (req, res) => {
-    const input = parseInput(feedbackInputSchema, req.body);
-    res.json(await giveFeedback(deps.db, principalOf(res), req.params.messageId, input));
-  });
-  return router;
+export function feedbackRoutes(deps: AppDeps): RouteSet {
+  const routes = new RouteSet();
+  routes.route(
+    {
+      method: 'post',
+      path: '/messages/:messageId/feedback',
+      summary: 'Rate an assistant message',
+      tag: 'Chat',
+      body: feedbackInputSchema,
+      responses: { 200: { json: feedbackObjectSchema } },
+    },
+    async (req, res, { body }) => {
+      res.json(await giveFeedback(deps.db, principalOf(res), req.params.messageId, body));
+    },
+  );
+  return routes;
 }
 
-export function adminFeedbackRouter(deps: AppDeps): Router {
-  const router = Router();
-  router.get('/feedback', requireAdmin, async (req, res) => {
-    const query = parseInput(cursorListSchema, req.query);
-    res.json(await listFeedback(deps.db, query));
-  });
-  return router;
+/** Mounted behind `requireAdmin`. */
+export function adminFeedbackRoutes(deps: AppDeps): RouteSet {
+  const routes = new RouteSet();
+  routes.route(
+    {
+      method: 'get',
+      path: '/feedback',
+      summary: 'List message feedback (admin)',
+      tag: 'Admin',
+      query: cursorListSchema,
+      responses: { 200: { json: cursorPageSchema(adminFeedbackObjectSchema) } },
+    },
+    async (_req, res, { query }) => {
+      res.json(await listFeedback(deps.db, query));
+    },
+  );
+  return routes;
 }

@@ -2,27 +2,63 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import { type RequestHandler, type Response, Router } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { AppDeps } from '../deps.js';
-import { docsPage, openApiDocument } from '../openapi.js';
+import { docsPage, type OpenApiDocument, openApiDocument, openApiDocumentSchema } from '../openapi.js';
+import { type RouteCatalog, RouteSet } from './route.js';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
-export function opsRouter(deps: AppDeps): Router {
-  const router = Router();
-  router.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', deps.metrics.registry.contentType);
-    res.send(await deps.metrics.registry.metrics());
-  });
-  const document = openApiDocument();
-  router.get('/openapi.json', (_req, res) => {
-    res.json(document);
-  });
-  const page = docsPage(document);
-  router.get('/docs', (_req, res) => {
-    res.type('html').send(page);
-  });
-  return router;
+const tag = 'Operations';
+
+/** The OpenAPI document is generated once, on first request, when every route set has been mounted. */
+export function opsRoutes(deps: AppDeps, catalog: RouteCatalog): RouteSet {
+  const routes = new RouteSet();
+  let document: OpenApiDocument | undefined;
+  const generated = () => {
+    document ??= openApiDocument(catalog.operations);
+    return document;
+  };
+  let page: string | undefined;
+  routes.route(
+    {
+      method: 'get',
+      path: '/metrics',
+      summary: 'Prometheus metrics',
+      tag,
+      responses: { 200: { text: 'text/plain' } },
+    },
+    async (_req, res) => {
+      res.set('Content-Type', deps.metrics.registry.contentType);
+      res.send(await deps.metrics.registry.metrics());
+    },
+  );
+  routes.route(
+    {
+      method: 'get',
+      path: '/openapi.json',
+      summary: 'This OpenAPI document',
+      tag,
+      responses: { 200: { json: openApiDocumentSchema } },
+    },
+    (_req, res) => {
+      res.json(generated());
+    },
+  );
+  routes.route(
+    {
+      method: 'get',
+      path: '/docs',
+      summary: 'The API reference as a web page',
+      tag,
+      responses: { 200: { text: 'text/html' } },
+    },
+    (_req, res) => {
+      page ??= docsPage(generated());
+      res.type('html').send(page);
+    },
+  );
+  return routes;
 }
 
 export function queueDashboard(deps: AppDeps): RequestHandler {

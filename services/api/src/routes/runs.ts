@@ -1,48 +1,39 @@
 // /v1 runs: create (JSON or SSE), create-thread-and-run, retrieve, modify, list, cancel, submit_tool_outputs, steps.
-
-import { ApiError, notFound, type RunRow, schema, toRunObject, toRunStepObject } from '@threadwork/shared';
-import { and, eq } from 'drizzle-orm';
-import { type Response, Router } from 'express';
+import { ApiError, type RunObject, type RunRow, toRunObject, toRunStepObject } from '@threadwork/shared';
+import type { Response } from 'express';
 import { principalOf } from '../auth.js';
-import { findOwnedRun } from '../chat/run-records.js';
 import type { AppDeps } from '../deps.js';
-import { parseInput } from '../errors.js';
-import { listRows } from '../pagination.js';
-import { ownedThread } from '../queries/threads.js';
 import { NO_RETRY } from '../runs/announce.js';
 import { cancelRun } from '../runs/cancel-run.js';
 import { type CreatedRun, createRun, createThreadAndRun, type NewRunOptions } from '../runs/create-run.js';
 import { submitToolOutputs } from '../runs/submit-tool-outputs.js';
 import { listQuerySchema } from '../schemas/common.js';
+import { listPageSchema, runObjectSchema, runStepObjectSchema } from '../schemas/objects.js';
 import {
   createRunSchema,
   createThreadAndRunSchema,
   modifyRunSchema,
   submitToolOutputsSchema,
 } from '../schemas/runs.js';
+import { listRunSteps, listRuns, modifyRun, ownedRun, retrieveRunStep } from '../services/runs.js';
 import { streamAssistantsRun, streamHeldRun } from '../sse/assistants.js';
+import { RouteSet } from './route.js';
 
-export function runsRouter(deps: AppDeps): Router {
-  const router = Router();
-  const runSchema = createRunSchema(deps.config.MAX_MESSAGE_CHARS);
-  const threadAndRunSchema = createThreadAndRunSchema(deps.config.MAX_MESSAGE_CHARS);
+const tag = 'Runs';
+/** A run's JSON, or (`stream: true`) its events in the Assistants dialect. */
+const runOrEvents = { 200: { json: runObjectSchema, events: 'assistants' } } as const;
+
+export function runsRoutes(deps: AppDeps): RouteSet {
+  const routes = new RouteSet();
+  const maxChars = deps.config.MAX_MESSAGE_CHARS;
   const sseOptions = {
     heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
   };
 
-  /** The caller's run on the caller's thread in one read; the thread is looked up only to answer its own 404. */
-  async function ownRun(res: Response, threadId: string, runId: string): Promise<RunRow> {
-    const principal = principalOf(res);
-    const run = await findOwnedRun(deps.db, principal, runId);
-    if (run?.threadId === threadId) return run;
-    await ownedThread(deps.db, principal, threadId);
-    throw notFound('run', runId);
-  }
-
   /** Answers tool outputs taken by a run: its JSON, or its events from `firstSeq` on. Never worth a retry now. */
   async function answerSubmitted(
-    res: Response,
+    res: Response<RunObject>,
     run: RunRow,
     firstSeq: number,
     stream: boolean | null | undefined,
@@ -69,7 +60,7 @@ export function runsRouter(deps: AppDeps): Router {
 
   /** Answers a new run: its JSON, or its events from a stream that listens before the first one is appended. */
   async function answerNewRun(
-    res: Response,
+    res: Response<RunObject>,
     stream: boolean | null | undefined,
     create: (options: NewRunOptions) => Promise<CreatedRun>,
   ): Promise<void> {
@@ -81,81 +72,146 @@ export function runsRouter(deps: AppDeps): Router {
     streamHeldRun(res, held, sseOptions);
   }
 
-  router.post('/threads/runs', async (req, res) => {
-    const input = parseInput(threadAndRunSchema, req.body);
-    const principal = principalOf(res);
-    await answerNewRun(res, input.stream, (options) =>
-      createThreadAndRun(deps, principal, input.thread ?? {}, input, options),
-    );
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads/runs',
+      summary: 'Create a thread and run it (stream: true answers SSE)',
+      tag,
+      body: createThreadAndRunSchema(maxChars),
+      responses: runOrEvents,
+    },
+    async (_req, res, { body }) => {
+      const principal = principalOf(res);
+      await answerNewRun(res, body.stream, (options) =>
+        createThreadAndRun(deps, principal, body.thread ?? {}, body, options),
+      );
+    },
+  );
 
-  router.post('/threads/:threadId/runs', async (req, res) => {
-    const input = parseInput(runSchema, req.body);
-    const principal = principalOf(res);
-    await answerNewRun(res, input.stream, (options) =>
-      createRun(deps, principal, req.params.threadId, input, {
-        ...options,
-        additionalMessages: input.additional_messages,
-      }),
-    );
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads/:threadId/runs',
+      summary: 'Create a run (stream: true answers SSE)',
+      tag,
+      body: createRunSchema(maxChars),
+      responses: runOrEvents,
+    },
+    async (req, res, { body }) => {
+      const principal = principalOf(res);
+      await answerNewRun(res, body.stream, (options) =>
+        createRun(deps, principal, req.params.threadId, body, {
+          ...options,
+          additionalMessages: body.additional_messages,
+        }),
+      );
+    },
+  );
 
-  router.get('/threads/:threadId/runs', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query);
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    const scope = eq(schema.runs.threadId, thread.id);
-    res.json(await listRows(deps.db, schema.runs, query, scope, toRunObject));
-  });
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId/runs',
+      summary: 'List runs',
+      tag,
+      query: listQuerySchema,
+      responses: { 200: { json: listPageSchema(runObjectSchema) } },
+    },
+    async (req, res, { query }) => {
+      res.json(await listRuns(deps, principalOf(res), req.params.threadId, query));
+    },
+  );
 
-  router.get('/threads/:threadId/runs/:runId', async (req, res) => {
-    const run = await ownRun(res, req.params.threadId, req.params.runId);
-    res.set('openai-poll-after-ms', String(deps.config.POLL_AFTER_MS));
-    res.json(toRunObject(run));
-  });
-
-  router.post('/threads/:threadId/runs/:runId', async (req, res) => {
-    const input = parseInput(modifyRunSchema, req.body ?? {});
-    const run = await ownRun(res, req.params.threadId, req.params.runId);
-    if (input.metadata === undefined) {
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId/runs/:runId',
+      summary: 'Retrieve a run',
+      tag,
+      responses: { 200: { json: runObjectSchema } },
+    },
+    async (req, res) => {
+      const run = await ownedRun(deps, principalOf(res), req.params.threadId, req.params.runId);
+      res.set('openai-poll-after-ms', String(deps.config.POLL_AFTER_MS));
       res.json(toRunObject(run));
-      return;
-    }
-    const [row] = await deps.db
-      .update(schema.runs)
-      .set({ metadata: input.metadata ?? {} })
-      .where(eq(schema.runs.id, run.id))
-      .returning();
-    res.json(toRunObject(row ?? run));
-  });
+    },
+  );
 
-  router.post('/threads/:threadId/runs/:runId/cancel', async (req, res) => {
-    const run = await ownRun(res, req.params.threadId, req.params.runId);
-    res.json(toRunObject(await cancelRun(deps, run)));
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads/:threadId/runs/:runId',
+      summary: 'Modify a run',
+      tag,
+      body: modifyRunSchema,
+      isBodyOptional: true,
+      responses: { 200: { json: runObjectSchema } },
+    },
+    async (req, res, { body }) => {
+      const { threadId, runId } = req.params;
+      res.json(toRunObject(await modifyRun(deps, principalOf(res), threadId, runId, body)));
+    },
+  );
 
-  router.post('/threads/:threadId/runs/:runId/submit_tool_outputs', async (req, res) => {
-    const input = parseInput(submitToolOutputsSchema, req.body);
-    const run = await ownRun(res, req.params.threadId, req.params.runId);
-    const submitted = await submitToolOutputs(deps, run, input.tool_outputs);
-    await answerSubmitted(res, submitted.run, submitted.firstSeq, input.stream);
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads/:threadId/runs/:runId/cancel',
+      summary: 'Cancel a run',
+      tag,
+      responses: { 200: { json: runObjectSchema } },
+    },
+    async (req, res) => {
+      const run = await ownedRun(deps, principalOf(res), req.params.threadId, req.params.runId);
+      res.json(toRunObject(await cancelRun(deps, run)));
+    },
+  );
 
-  router.get('/threads/:threadId/runs/:runId/steps', async (req, res) => {
-    const query = parseInput(listQuerySchema, req.query);
-    const run = await ownRun(res, req.params.threadId, req.params.runId);
-    const scope = eq(schema.runSteps.runId, run.id);
-    res.json(await listRows(deps.db, schema.runSteps, query, scope, toRunStepObject));
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads/:threadId/runs/:runId/submit_tool_outputs',
+      summary: 'Submit tool outputs (stream: true answers SSE)',
+      tag,
+      body: submitToolOutputsSchema,
+      responses: runOrEvents,
+    },
+    async (req, res, { body }) => {
+      const run = await ownedRun(deps, principalOf(res), req.params.threadId, req.params.runId);
+      const submitted = await submitToolOutputs(deps, run, body.tool_outputs);
+      await answerSubmitted(res, submitted.run, submitted.firstSeq, body.stream);
+    },
+  );
 
-  router.get('/threads/:threadId/runs/:runId/steps/:stepId', async (req, res) => {
-    const run = await ownRun(res, req.params.threadId, req.params.runId);
-    const [step] = await deps.db
-      .select()
-      .from(schema.runSteps)
-      .where(and(eq(schema.runSteps.id, req.params.stepId), eq(schema.runSteps.runId, run.id)));
-    if (!step) throw notFound('step', req.params.stepId);
-    res.json(toRunStepObject(step));
-  });
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId/runs/:runId/steps',
+      summary: 'List run steps',
+      tag,
+      query: listQuerySchema,
+      responses: { 200: { json: listPageSchema(runStepObjectSchema) } },
+    },
+    async (req, res, { query }) => {
+      const { threadId, runId } = req.params;
+      res.json(await listRunSteps(deps, principalOf(res), threadId, runId, query));
+    },
+  );
 
-  return router;
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId/runs/:runId/steps/:stepId',
+      summary: 'Retrieve a run step',
+      tag,
+      responses: { 200: { json: runStepObjectSchema } },
+    },
+    async (req, res) => {
+      const { threadId, runId, stepId } = req.params;
+      res.json(toRunStepObject(await retrieveRunStep(deps, principalOf(res), threadId, runId, stepId)));
+    },
+  );
+
+  return routes;
 }

@@ -1,177 +1,163 @@
 // /v1/threads and their messages: create (with messages), retrieve, modify, delete; messages CRUD and list.
-
-import {
-  ApiError,
-  newId,
-  notFound,
-  schema,
-  type ThreadRow,
-  toMessageObject,
-  toThreadObject,
-} from '@threadwork/shared';
-import { and, eq } from 'drizzle-orm';
-import { Router } from 'express';
-import { z } from 'zod';
+import { toMessageObject, toThreadObject } from '@threadwork/shared';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { parseInput } from '../errors.js';
-import { newUserMessage } from '../messages.js';
-import { listRows } from '../pagination.js';
-import { definedOnly } from '../queries/patch.js';
+import { createMessageSchema } from '../schemas/common.js';
 import {
-  activeRunId,
-  deleteThread,
-  findMessage,
-  insertMessages,
-  insertThread,
-  type NewMessage,
-  ownedThread,
-  touchThread,
-  updateThread,
-} from '../queries/threads.js';
+  deletedSchema,
+  listPageSchema,
+  messageObjectSchema,
+  threadObjectSchema,
+} from '../schemas/objects.js';
 import {
-  createMessageSchema,
-  listQuerySchema,
-  metadataSchema,
-  toolResourcesSchema,
-} from '../schemas/common.js';
+  createThreadSchema,
+  listMessagesSchema,
+  modifyMessageSchema,
+  modifyThreadSchema,
+} from '../schemas/threads.js';
+import {
+  createMessage,
+  listMessages,
+  modifyMessage,
+  removeMessage,
+  retrieveMessage,
+} from '../services/messages.js';
+import { createThread, modifyThread, removeThread, retrieveThread } from '../services/threads.js';
+import { RouteSet } from './route.js';
 
-export function createThreadSchema(maxChars: number) {
-  return z.strictObject({
-    messages: z.array(createMessageSchema(maxChars)).max(32).optional(),
-    tool_resources: toolResourcesSchema,
-    metadata: metadataSchema.nullable().optional(),
-  });
-}
+export function threadsRoutes(deps: AppDeps): RouteSet {
+  const routes = new RouteSet();
+  const maxChars = deps.config.MAX_MESSAGE_CHARS;
 
-const modifyThreadSchema = z.strictObject({
-  metadata: metadataSchema.nullable().optional(),
-  tool_resources: toolResourcesSchema,
-});
-const modifyMessageSchema = z.strictObject({ metadata: metadataSchema.nullable().optional() });
-const listMessagesSchema = listQuerySchema.extend({ run_id: z.string().optional() });
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads',
+      summary: 'Create a thread',
+      tag: 'Threads',
+      body: createThreadSchema(maxChars),
+      isBodyOptional: true,
+      responses: { 200: { json: threadObjectSchema } },
+    },
+    async (_req, res, { body }) => {
+      res.json(toThreadObject(await createThread(deps, principalOf(res).keyId, body)));
+    },
+  );
 
-export type CreateThreadInput = z.infer<ReturnType<typeof createThreadSchema>>;
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId',
+      summary: 'Retrieve a thread',
+      tag: 'Threads',
+      responses: { 200: { json: threadObjectSchema } },
+    },
+    async (req, res) => {
+      res.json(toThreadObject(await retrieveThread(deps, principalOf(res), req.params.threadId)));
+    },
+  );
 
-/** A new thread's row as it will be stored: every column is given, so the row needs no reading back. */
-export function newThreadRow(ownerId: string, input: CreateThreadInput, now: Date): ThreadRow {
-  return {
-    id: newId('thread'),
-    ownerId,
-    assistantId: null,
-    metadata: input.metadata ?? {},
-    toolResources: input.tool_resources ?? {},
-    createdAt: now,
-    lastActivityAt: now,
-  };
-}
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads/:threadId',
+      summary: 'Modify a thread',
+      tag: 'Threads',
+      body: modifyThreadSchema,
+      isBodyOptional: true,
+      responses: { 200: { json: threadObjectSchema } },
+    },
+    async (req, res, { body }) => {
+      res.json(toThreadObject(await modifyThread(deps, principalOf(res), req.params.threadId, body)));
+    },
+  );
 
-export function initialMessages(thread: ThreadRow, input: CreateThreadInput): NewMessage[] {
-  return (input.messages ?? []).map((message) => newUserMessage(thread.id, message, thread.createdAt));
-}
+  routes.route(
+    {
+      method: 'delete',
+      path: '/threads/:threadId',
+      summary: 'Delete a thread',
+      tag: 'Threads',
+      responses: { 200: { json: deletedSchema('thread.deleted') } },
+    },
+    async (req, res) => {
+      await removeThread(deps, principalOf(res), req.params.threadId);
+      res.json({ id: req.params.threadId, object: 'thread.deleted', deleted: true });
+    },
+  );
 
-export function createThread(deps: AppDeps, ownerId: string, input: CreateThreadInput): Promise<ThreadRow> {
-  const thread = newThreadRow(ownerId, input, new Date());
-  return insertThread(deps.db, thread, initialMessages(thread, input));
-}
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads/:threadId/messages',
+      summary: 'Create a message',
+      tag: 'Messages',
+      body: createMessageSchema(maxChars),
+      responses: { 200: { json: messageObjectSchema } },
+    },
+    async (req, res, { body }) => {
+      res.json(toMessageObject(await createMessage(deps, principalOf(res), req.params.threadId, body)));
+    },
+  );
 
-export function activeRunMessage(threadId: string, runId: string): ApiError {
-  return new ApiError(400, `Can't add messages to ${threadId} while a run ${runId} is active.`);
-}
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId/messages',
+      summary: 'List messages',
+      tag: 'Messages',
+      query: listMessagesSchema,
+      responses: { 200: { json: listPageSchema(messageObjectSchema) } },
+    },
+    async (req, res, { query }) => {
+      res.json(await listMessages(deps, principalOf(res), req.params.threadId, query));
+    },
+  );
 
-export function threadsRouter(deps: AppDeps): Router {
-  const router = Router();
-  const messageSchema = createMessageSchema(deps.config.MAX_MESSAGE_CHARS);
-  const threadSchema = createThreadSchema(deps.config.MAX_MESSAGE_CHARS);
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId/messages/:messageId',
+      summary: 'Retrieve a message',
+      tag: 'Messages',
+      responses: { 200: { json: messageObjectSchema } },
+    },
+    async (req, res) => {
+      const { threadId, messageId } = req.params;
+      res.json(toMessageObject(await retrieveMessage(deps, principalOf(res), threadId, messageId)));
+    },
+  );
 
-  router.post('/threads', async (req, res) => {
-    const input = parseInput(threadSchema, req.body ?? {});
-    const thread = await createThread(deps, principalOf(res).keyId, input);
-    res.json(toThreadObject(thread));
-  });
+  routes.route(
+    {
+      method: 'post',
+      path: '/threads/:threadId/messages/:messageId',
+      summary: 'Modify a message',
+      tag: 'Messages',
+      body: modifyMessageSchema,
+      isBodyOptional: true,
+      responses: { 200: { json: messageObjectSchema } },
+    },
+    async (req, res, { body }) => {
+      const { threadId, messageId } = req.params;
+      res.json(toMessageObject(await modifyMessage(deps, principalOf(res), threadId, messageId, body)));
+    },
+  );
 
-  router.get('/threads/:threadId', async (req, res) => {
-    res.json(toThreadObject(await ownedThread(deps.db, principalOf(res), req.params.threadId)));
-  });
+  routes.route(
+    {
+      method: 'delete',
+      path: '/threads/:threadId/messages/:messageId',
+      summary: 'Delete a message',
+      tag: 'Messages',
+      responses: { 200: { json: deletedSchema('thread.message.deleted') } },
+    },
+    async (req, res) => {
+      const { threadId, messageId } = req.params;
+      await removeMessage(deps, principalOf(res), threadId, messageId);
+      res.json({ id: messageId, object: 'thread.message.deleted', deleted: true });
+    },
+  );
 
-  router.post('/threads/:threadId', async (req, res) => {
-    const input = parseInput(modifyThreadSchema, req.body ?? {});
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    const patch = definedOnly({
-      metadata: input.metadata === null ? {} : input.metadata,
-      toolResources: input.tool_resources === null ? {} : input.tool_resources,
-    });
-    const row = patch ? await updateThread(deps.db, thread.id, patch) : thread;
-    if (!row) throw notFound('thread', req.params.threadId);
-    res.json(toThreadObject(row));
-  });
-
-  router.delete('/threads/:threadId', async (req, res) => {
-    await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    await deleteThread(deps.db, req.params.threadId);
-    res.json({ id: req.params.threadId, object: 'thread.deleted', deleted: true });
-  });
-
-  router.post('/threads/:threadId/messages', async (req, res) => {
-    const input = parseInput(messageSchema, req.body);
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    const row = await deps.db.transaction(async (tx) => {
-      // The update's row lock serialises writers of the thread (new messages, new runs) until the commit.
-      await touchThread(tx, thread.id);
-      const active = await activeRunId(tx, thread.id);
-      if (active) throw activeRunMessage(thread.id, active);
-      const [inserted] = await insertMessages(tx, [newUserMessage(thread.id, input)]);
-      return inserted;
-    });
-    if (!row) throw new Error('insert returned no row');
-    res.json(toMessageObject(row));
-  });
-
-  router.get('/threads/:threadId/messages', async (req, res) => {
-    const query = parseInput(listMessagesSchema, req.query);
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    const scope = and(
-      eq(schema.messages.threadId, thread.id),
-      query.run_id ? eq(schema.messages.runId, query.run_id) : undefined,
-    );
-    res.json(await listRows(deps.db, schema.messages, query, scope, toMessageObject));
-  });
-
-  router.get('/threads/:threadId/messages/:messageId', async (req, res) => {
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    const row = await findMessage(deps.db, thread.id, req.params.messageId);
-    if (!row) throw notFound('message', req.params.messageId);
-    res.json(toMessageObject(row));
-  });
-
-  router.post('/threads/:threadId/messages/:messageId', async (req, res) => {
-    const input = parseInput(modifyMessageSchema, req.body ?? {});
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    const row =
-      input.metadata === undefined
-        ? await findMessage(deps.db, thread.id, req.params.messageId)
-        : (
-            await deps.db
-              .update(schema.messages)
-              .set({ metadata: input.metadata ?? {} })
-              .where(
-                and(eq(schema.messages.id, req.params.messageId), eq(schema.messages.threadId, thread.id)),
-              )
-              .returning()
-          )[0];
-    if (!row) throw notFound('message', req.params.messageId);
-    res.json(toMessageObject(row));
-  });
-
-  router.delete('/threads/:threadId/messages/:messageId', async (req, res) => {
-    const thread = await ownedThread(deps.db, principalOf(res), req.params.threadId);
-    const rows = await deps.db
-      .delete(schema.messages)
-      .where(and(eq(schema.messages.id, req.params.messageId), eq(schema.messages.threadId, thread.id)))
-      .returning({ id: schema.messages.id });
-    if (rows.length === 0) throw notFound('message', req.params.messageId);
-    res.json({ id: req.params.messageId, object: 'thread.message.deleted', deleted: true });
-  });
-
-  return router;
+  return routes;
 }

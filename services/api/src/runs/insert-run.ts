@@ -2,8 +2,8 @@
 // the messages that come with it. The one-active-run index refuses a second active run on the thread.
 import { type Db, type RunRow, schema } from '@threadwork/shared';
 import { and, eq, sql } from 'drizzle-orm';
-import { rowVersion } from '../queries/assistants.js';
-import type { NewMessage, NewThread } from '../queries/threads.js';
+import { rowVersion } from '../repositories/assistants.js';
+import type { NewMessage, NewThread } from '../repositories/threads.js';
 
 const { assistants, messages, runs, threads } = schema;
 

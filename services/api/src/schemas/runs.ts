@@ -72,3 +72,5 @@ export const submitToolOutputsSchema = z.strictObject({
 });
 
 export const modifyRunSchema = z.strictObject({ metadata: metadataSchema.nullable().optional() });
+
+export type ModifyRunInput = z.infer<typeof modifyRunSchema>;

@@ -16,8 +16,7 @@ import {
 } from '@threadwork/shared';
 import type { Response } from 'express';
 
-import { loadChatView } from '../chat/run-records.js';
-import { type ChatRunView, hasStopped } from '../chat/run-view.js';
+import { type ChatRunView, hasStopped, loadChatView } from '../services/chat/run-view.js';
 import type { FeedListener, HeldRun, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 

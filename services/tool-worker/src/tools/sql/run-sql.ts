@@ -3,11 +3,16 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import { ToolError } from '../../tool-error.js';
 import type { ToolArgs, ToolCallContext } from '../registry.js';
+import {
+  type BoundedRow,
+  boundedStatement,
+  describeStatement,
+  MAX_CELL_CHARS,
+  MAX_COLUMNS,
+  readBoundedRow,
+} from './bounded-query.js';
 import type { SqlLimits, SqlToolDeps } from './sql-deps.js';
 import { checkReadOnlyQuery } from './sql-guard.js';
-
-/** A single value longer than this is cut, so that one huge cell cannot take the whole result budget. */
-const MAX_CELL_CHARS = 2_000;
 
 /** Types whose JSON form is native (numbers that fit a double, booleans, json); every other value stays as text. */
 const nativeTypeOids = new Set([16, 20, 21, 23, 26, 114, 700, 701, 3802]);
@@ -32,67 +37,117 @@ export interface RunSqlResult {
 
 const connectionErrorCodes = new Set(['28P01', '28000', '3D000', '42501', 'ECONNREFUSED', 'ENOTFOUND']);
 
-function capCell(value: unknown): { value: unknown; cut: boolean } {
+/**
+ * A statement run_sql sends. A query (SELECT, WITH, VALUES, TABLE) is wrapped so that Postgres bounds its result;
+ * EXPLAIN and SHOW cannot be wrapped and are sent as written (their output is a plan or a setting, not data).
+ */
+export interface ReadStatement {
+  text: string;
+  isQuery: boolean;
+}
+
+/** What was read: at most maxRows + 1 rows, each value already cut to MAX_CELL_CHARS. */
+interface Read {
+  fields: pg.FieldDef[];
+  rows: BoundedRow[];
+  /** Whether rows were left out because the result passed maxResultBytes before it was sent. */
+  isOverBudget: boolean;
+}
+
+async function readCursor(
+  client: pg.Client,
+  text: string,
+  count: number,
+): Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }> {
+  const cursor = client.query(new Cursor<unknown[]>(text, [], { rowMode: 'array' }));
+  const read = await new Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }>((resolve, reject) => {
+    cursor.read(count, (error, rows, result) => {
+      if (error) reject(error);
+      else resolve({ rows, fields: result?.fields ?? [] });
+    });
+  });
+  await cursor.close();
+  return read;
+}
+
+/** Reads a query through boundedStatement, so that neither a huge value nor many rows leave Postgres whole. */
+async function readQuery(client: pg.Client, query: string, limits: SqlLimits): Promise<Read> {
+  const { fields } = await readCursor(client, describeStatement(query), 1);
+  if (fields.length === 0) return readAsWritten(client, query, limits);
+  if (fields.length > MAX_COLUMNS) {
+    throw new ToolError(
+      'refused',
+      `run_sql returns at most ${MAX_COLUMNS} columns; the query has ${fields.length}. Select fewer columns.`,
+    );
+  }
+  const bounded = boundedStatement(query, fields.length, limits.maxResultBytes);
+  const { rows: fetched } = await readCursor(client, bounded, limits.maxRows + 1);
+  const rows: BoundedRow[] = [];
+  for (const raw of fetched) {
+    const row = readBoundedRow(raw, fields.length);
+    if (!row) return { fields, rows, isOverBudget: true };
+    rows.push(row);
+  }
+  return { fields, rows, isOverBudget: false };
+}
+
+function capCell(value: unknown): { value: unknown; isCut: boolean } {
   const text =
     typeof value === 'string'
       ? value
       : value !== null && typeof value === 'object'
         ? JSON.stringify(value)
         : null;
-  if (text === null || text.length <= MAX_CELL_CHARS) return { value, cut: false };
+  if (text === null || text.length <= MAX_CELL_CHARS) return { value, isCut: false };
   return {
     value: `${text.slice(0, MAX_CELL_CHARS)}… [${text.length - MAX_CELL_CHARS} more characters]`,
-    cut: true,
+    isCut: true,
   };
 }
 
-/** Keeps rows while they fit the row and byte caps, and says in `note` what was left out. */
-function capRows(fetched: unknown[][], limits: Pick<SqlLimits, 'maxRows' | 'maxResultBytes'>) {
+/** Reads EXPLAIN or SHOW (or a query without columns) as Postgres sends it, cutting long values here. */
+async function readAsWritten(client: pg.Client, text: string, limits: SqlLimits): Promise<Read> {
+  const { rows: fetched, fields } = await readCursor(client, text, limits.maxRows + 1);
+  const rows = fetched.map((raw) => {
+    const cells = raw.map(capCell);
+    return { cells: cells.map((cell) => cell.value), isCut: cells.some((cell) => cell.isCut) };
+  });
+  return { fields, rows, isOverBudget: false };
+}
+
+/** Keeps rows while they fit the row and byte caps (as JSON), and says in `note` what was left out. */
+function capRows(read: Read, limits: Pick<SqlLimits, 'maxRows' | 'maxResultBytes'>) {
   const rows: unknown[][] = [];
   let bytes = 0;
-  let cellsCut = false;
-  let sizeCapped = false;
-  for (const raw of fetched.slice(0, limits.maxRows)) {
-    const cells = raw.map(capCell);
-    cellsCut ||= cells.some((cell) => cell.cut);
-    const row = cells.map((cell) => cell.value);
-    bytes += Buffer.byteLength(JSON.stringify(row)) + 1;
+  let isSizeCapped = read.isOverBudget;
+  let isAnyCut = false;
+  for (const row of read.rows.slice(0, limits.maxRows)) {
+    bytes += Buffer.byteLength(JSON.stringify(row.cells)) + 1;
     if (bytes > limits.maxResultBytes) {
-      sizeCapped = true;
+      isSizeCapped = true;
       break;
     }
-    rows.push(row);
+    rows.push(row.cells);
+    isAnyCut ||= row.isCut;
   }
-  const rowCapped = !sizeCapped && fetched.length > limits.maxRows;
+  const isRowCapped = !isSizeCapped && read.rows.length > limits.maxRows;
   const notes: string[] = [];
-  if (rowCapped)
+  if (isRowCapped)
     notes.push(
       `The query returned more than ${limits.maxRows} rows; only the first ${limits.maxRows} are shown.`,
     );
-  if (sizeCapped) {
+  if (isSizeCapped) {
     notes.push(
       `The result exceeded ${limits.maxResultBytes} bytes; only the first ${rows.length} rows are shown.`,
     );
   }
-  if (cellsCut) notes.push(`Values longer than ${MAX_CELL_CHARS} characters were cut.`);
-  if (rowCapped || sizeCapped) notes.push('Use LIMIT, filters or aggregates to see the rest.');
+  if (isAnyCut) notes.push(`Values longer than ${MAX_CELL_CHARS} characters were cut.`);
+  if (isRowCapped || isSizeCapped) notes.push('Use LIMIT, filters or aggregates to see the rest.');
   return {
     rows,
-    truncated: rowCapped || sizeCapped || cellsCut,
+    truncated: isRowCapped || isSizeCapped || isAnyCut,
     note: notes.length > 0 ? notes.join(' ') : undefined,
   };
-}
-
-function readCursor(
-  cursor: Cursor<unknown[]>,
-  count: number,
-): Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }> {
-  return new Promise((resolve, reject) => {
-    cursor.read(count, (error, rows, result) => {
-      if (error) reject(error);
-      else resolve({ rows, fields: result?.fields ?? [] });
-    });
-  });
 }
 
 function databaseError(error: unknown, limits: SqlLimits): unknown {
@@ -144,12 +199,12 @@ async function columnTypes(client: pg.Client, fields: pg.FieldDef[]): Promise<Ma
 }
 
 /**
- * Executes an already-guarded query as the read-only login: its own connection (so no session state survives),
+ * Executes an already-guarded statement as the read-only login: its own connection (so no session state survives),
  * a READ ONLY transaction with statement and lock timeouts, at most maxRows + 1 rows fetched, always rolled back.
  */
 export async function executeReadOnly(
   readerUrl: string,
-  query: string,
+  statement: ReadStatement,
   limits: SqlLimits,
   context: Pick<ToolCallContext, 'callId' | 'signal'>,
 ): Promise<RunSqlResult> {
@@ -163,13 +218,16 @@ export async function executeReadOnly(
       "select set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
       [`${limits.statementTimeoutMs}ms`, `${limits.lockTimeoutMs}ms`],
     );
-    const cursor = client.query(new Cursor<unknown[]>(query, [], { rowMode: 'array' }));
-    const { rows: fetched, fields } = await readCursor(cursor, limits.maxRows + 1);
-    await cursor.close();
-    const types = await columnTypes(client, fields);
-    const capped = capRows(fetched, limits);
+    const read = statement.isQuery
+      ? await readQuery(client, statement.text, limits)
+      : await readAsWritten(client, statement.text, limits);
+    const types = await columnTypes(client, read.fields);
+    const capped = capRows(read, limits);
     return {
-      columns: fields.map((field) => ({ name: field.name, type: types.get(field.dataTypeID) ?? 'unknown' })),
+      columns: read.fields.map((field) => ({
+        name: field.name,
+        type: types.get(field.dataTypeID) ?? 'unknown',
+      })),
       rows: capped.rows,
       row_count: capped.rows.length,
       truncated: capped.truncated,
@@ -191,5 +249,6 @@ export async function runSql(
 ): Promise<RunSqlResult> {
   const verdict = await checkReadOnlyQuery(args.query);
   if (!verdict.allowed) throw new ToolError('refused', verdict.reason);
-  return executeReadOnly(deps.readerUrl, args.query, deps.limits, context);
+  const statement = { text: verdict.statement, isQuery: verdict.kind === 'select' };
+  return executeReadOnly(deps.readerUrl, statement, deps.limits, context);
 }

@@ -2,7 +2,12 @@
 import { parse } from 'libpg-query';
 
 export type GuardVerdict =
-  | { allowed: true; kind: 'select' | 'explain' | 'show' }
+  | {
+      allowed: true;
+      kind: 'select' | 'explain' | 'show';
+      /** The statement alone: without a terminating semicolon or what surrounds it (comments, blanks). */
+      statement: string;
+    }
   | { allowed: false; reason: string };
 
 const READ_ONLY_RULE = 'run_sql runs one read-only statement (SELECT, WITH, VALUES, EXPLAIN or SHOW)';
@@ -133,8 +138,22 @@ function parseErrorMessage(error: unknown): string {
   return `The query does not parse: ${message}.`;
 }
 
+/** The statement's own text; the parser gives its place in UTF-8 bytes, and a length of 0 means "to the end". */
+function statementText(query: string, location: number | undefined, length: number | undefined): string {
+  const bytes = Buffer.from(query);
+  const start = location ?? 0;
+  return bytes.subarray(start, length ? start + length : bytes.length).toString();
+}
+
 /** Admits `query` when it is exactly one SELECT/WITH/VALUES, EXPLAIN (of a read) or SHOW with nothing that writes. */
 export async function checkReadOnlyQuery(query: string): Promise<GuardVerdict> {
+  // The parser reads a C string: it would stop at a NUL and judge only the text before it.
+  if (query.includes('\u0000')) {
+    return {
+      allowed: false,
+      reason: 'The query contains a NUL character (\\u0000), which Postgres does not accept.',
+    };
+  }
   let tree: Awaited<ReturnType<typeof parse>>;
   try {
     tree = await parse(query);
@@ -146,11 +165,12 @@ export async function checkReadOnlyQuery(query: string): Promise<GuardVerdict> {
     const found = statements.length === 0 ? 'no statement' : `${statements.length} statements`;
     return { allowed: false, reason: `${READ_ONLY_RULE}; the query has ${found}.` };
   }
-  const statement = (statements[0]?.stmt ?? {}) as Record<string, unknown>;
+  const [parsed] = statements;
+  const statement = (parsed?.stmt ?? {}) as Record<string, unknown>;
   const [node, body] = Object.entries(statement)[0] ?? ['', null];
   const kind = topLevelKinds[node];
   if (!kind) return { allowed: false, reason: `${READ_ONLY_RULE}; ${statementName(node)} is not allowed.` };
   const violation = findViolation(body);
   if (violation) return { allowed: false, reason: violation };
-  return { allowed: true, kind };
+  return { allowed: true, kind, statement: statementText(query, parsed?.stmt_location, parsed?.stmt_len) };
 }

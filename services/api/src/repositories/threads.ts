@@ -106,3 +106,26 @@ export async function findMessage(db: Db, threadId: string, id: string): Promise
     .where(and(eq(messages.id, id), eq(messages.threadId, threadId)));
   return row ?? null;
 }
+
+export async function updateMessageMetadata(
+  db: Db,
+  threadId: string,
+  id: string,
+  metadata: Record<string, string>,
+): Promise<MessageRow | null> {
+  const [row] = await db
+    .update(messages)
+    .set({ metadata })
+    .where(and(eq(messages.id, id), eq(messages.threadId, threadId)))
+    .returning();
+  return row ?? null;
+}
+
+/** Answers whether the message was there to delete. */
+export async function deleteMessage(db: Db, threadId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .delete(messages)
+    .where(and(eq(messages.id, id), eq(messages.threadId, threadId)))
+    .returning({ id: messages.id });
+  return rows.length > 0;
+}

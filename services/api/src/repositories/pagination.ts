@@ -4,7 +4,7 @@ import type { Db, schema } from '@threadwork/shared';
 import type { InferSelectModel } from 'drizzle-orm';
 import { and, asc, desc, gt, lt, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { ListQuery } from './schemas/common.js';
+import type { ListQuery } from '../schemas/common.js';
 
 export interface ListPage<T> {
   object: 'list';

@@ -1,7 +1,7 @@
 import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
 import { runRow } from '@threadwork/testing';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor } from '../../repositories/cursor.js';
 import { toChatView } from './run-view.js';
 
 const created = new Date('2026-01-01T00:00:00.000Z');

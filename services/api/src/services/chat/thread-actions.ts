@@ -1,13 +1,24 @@
-// Creating (or reusing) and deleting chat threads for the caller.
+// The caller's chat threads: listing, creating (or reusing), reading the history of and deleting them.
 
 import { findRun } from '@threadwork/shared';
-import type { Principal } from '../auth.js';
-import type { AppDeps } from '../deps.js';
-import { activeRunId, deleteThread } from '../queries/threads.js';
-import { cancelRun } from '../runs/cancel-run.js';
-import type { ThreadInput } from './schemas.js';
+import type { Principal } from '../../auth.js';
+import type { AppDeps } from '../../deps.js';
+import {
+  type ChatThread,
+  findChatThread,
+  listChatThreads,
+  reuseThread,
+} from '../../repositories/chat-threads.js';
+import { activeRunId, deleteThread, ownedThread } from '../../repositories/threads.js';
+import { cancelRun } from '../../runs/cancel-run.js';
+import type { CursorListQuery, ThreadInput } from '../../schemas/chat.js';
+import type { ListQuery } from '../../schemas/common.js';
+import { listChatMessages } from './history.js';
 import { newChatThread, resolveAssistant } from './start-chat.js';
-import { type ChatThread, findChatThread, reuseThread } from './threads.js';
+
+export function listThreads(deps: AppDeps, principal: Principal, query: CursorListQuery) {
+  return listChatThreads(deps.db, principal.keyId, query);
+}
 
 export async function openChatThread(
   deps: AppDeps,
@@ -24,8 +35,14 @@ export async function openChatThread(
   return { thread, isNew: opened.isNew };
 }
 
+export async function chatHistory(deps: AppDeps, principal: Principal, threadId: string, query: ListQuery) {
+  const thread = await ownedThread(deps.db, principal, threadId);
+  return listChatMessages(deps.db, thread.id, query);
+}
+
 /** Deletes an owned thread with its messages and runs; a run still active is cancelled first so no worker keeps it. */
-export async function deleteChatThread(deps: AppDeps, threadId: string): Promise<void> {
+export async function deleteChatThread(deps: AppDeps, principal: Principal, threadId: string): Promise<void> {
+  await ownedThread(deps.db, principal, threadId);
   const active = await activeRunId(deps.db, threadId);
   const run = active ? await findRun(deps.db, active) : null;
   if (run)

@@ -1,14 +1,15 @@
 // Feedback on assistant messages: one per user and message (given again, it replaces the first), listed for admins.
 
-import { ApiError, type Db, newId, notFound, schema, unixSeconds } from '@threadwork/shared';
-import { and, desc, eq } from 'drizzle-orm';
-import type { Principal } from '../auth.js';
-import { threadsOwnedBy } from '../queries/threads.js';
-import { type CursorPage, olderThanCursor, toCursorPage } from './cursor.js';
-import type { CursorListQuery, FeedbackInput } from './schemas.js';
-import { messagePreview } from './threads.js';
-
-const { messageFeedback, messages, threads } = schema;
+import { ApiError, type Db, notFound, unixSeconds } from '@threadwork/shared';
+import type { Principal } from '../../auth.js';
+import { type CursorPage, toCursorPage } from '../../repositories/cursor.js';
+import {
+  type FeedbackRow,
+  findRatedMessage,
+  listFeedbackRows,
+  upsertFeedback,
+} from '../../repositories/feedback.js';
+import type { CursorListQuery, FeedbackInput } from '../../schemas/chat.js';
 
 export interface FeedbackObject {
   id: string;
@@ -26,8 +27,6 @@ export interface AdminFeedbackObject extends FeedbackObject {
   message_preview: string;
 }
 
-type FeedbackRow = typeof messageFeedback.$inferSelect;
-
 function toFeedbackObject(row: FeedbackRow): FeedbackObject {
   return {
     id: row.id,
@@ -37,15 +36,6 @@ function toFeedbackObject(row: FeedbackRow): FeedbackObject {
     comment: row.comment,
     created_at: unixSeconds(row.createdAt),
   };
-}
-
-async function findRatedMessage(db: Db, principal: Principal, messageId: string) {
-  const [row] = await db
-    .select({ id: messages.id, role: messages.role })
-    .from(messages)
-    .innerJoin(threads, eq(threads.id, messages.threadId))
-    .where(and(eq(messages.id, messageId), threadsOwnedBy(principal)));
-  return row ?? null;
 }
 
 /** Stores the caller's rating of an assistant message; a second rating replaces the first and counts as new. */
@@ -60,31 +50,19 @@ export async function giveFeedback(
   if (message.role !== 'assistant') {
     throw new ApiError(400, 'Feedback can only be given on assistant messages.', { code: 'invalid_value' });
   }
-  const now = new Date();
-  const values = { rating: input.rating, comment: input.comment ?? null, createdAt: now };
-  const [row] = await db
-    .insert(messageFeedback)
-    .values({ id: newId('feedback'), messageId, ownerId: principal.keyId, ...values })
-    .onConflictDoUpdate({ target: [messageFeedback.messageId, messageFeedback.ownerId], set: values })
-    .returning();
-  if (!row) throw new Error('upsert returned no row');
+  const row = await upsertFeedback(db, {
+    messageId,
+    ownerId: principal.keyId,
+    rating: input.rating,
+    comment: input.comment ?? null,
+    createdAt: new Date(),
+  });
   return toFeedbackObject(row);
 }
 
 /** All feedback, newest first, with where it was given and what it was about. */
 export async function listFeedback(db: Db, query: CursorListQuery): Promise<CursorPage<AdminFeedbackObject>> {
-  const rows = await db
-    .select({
-      feedback: messageFeedback,
-      threadId: messages.threadId,
-      runId: messages.runId,
-      preview: messagePreview(),
-    })
-    .from(messageFeedback)
-    .innerJoin(messages, eq(messages.id, messageFeedback.messageId))
-    .where(olderThanCursor(messageFeedback.createdAt, messageFeedback.id, query.cursor))
-    .orderBy(desc(messageFeedback.createdAt), desc(messageFeedback.id))
-    .limit(query.limit + 1);
+  const rows = await listFeedbackRows(db, query.cursor, query.limit);
   return toCursorPage(
     rows,
     query.limit,

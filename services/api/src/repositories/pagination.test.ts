@@ -2,8 +2,8 @@ import { schema } from '@threadwork/shared';
 import { eq } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
+import { listQuerySchema } from '../schemas/common.js';
 import { pageQuery, toPage } from './pagination.js';
-import { listQuerySchema } from './schemas/common.js';
 
 const dialect = new PgDialect();
 const { messages } = schema;

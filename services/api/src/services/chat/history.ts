@@ -9,8 +9,8 @@ import {
   unixSeconds,
 } from '@threadwork/shared';
 import { and, eq, inArray } from 'drizzle-orm';
-import { type ListPage, pageQuery, toPage } from '../pagination.js';
-import type { ListQuery } from '../schemas/common.js';
+import { type ListPage, pageQuery, toPage } from '../../repositories/pagination.js';
+import type { ListQuery } from '../../schemas/common.js';
 
 import { messageText } from './run-view.js';
 

@@ -1,9 +1,9 @@
-// Data access for the chat view of a run: the owner in every where.
+// Data access for runs as the API reads them (the run core writes them: packages/shared/src/runs): the owner in
+// every where.
 
-import { type Db, findRun, type MessageRow, type RunRow, type RunStepRow, schema } from '@threadwork/shared';
+import { type Db, type MessageRow, type RunRow, type RunStepRow, schema } from '@threadwork/shared';
 import { and, asc, eq, sum } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
-import { type ChatRunView, toChatView } from './run-view.js';
 
 const { messages, runs, runSteps, usageLogs } = schema;
 
@@ -23,7 +23,25 @@ export async function findOwnedRun(db: Db, principal: Principal, runId: string):
   return row ?? null;
 }
 
-async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
+export async function updateRunMetadata(
+  db: Db,
+  id: string,
+  metadata: Record<string, string>,
+): Promise<RunRow | null> {
+  const [row] = await db.update(runs).set({ metadata }).where(eq(runs.id, id)).returning();
+  return row ?? null;
+}
+
+export async function findRunStep(db: Db, runId: string, id: string): Promise<RunStepRow | null> {
+  const [row] = await db
+    .select()
+    .from(runSteps)
+    .where(and(eq(runSteps.id, id), eq(runSteps.runId, runId)));
+  return row ?? null;
+}
+
+/** What the chat view of a run is built from: its assistant messages, tool steps and cost. */
+export async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
   const [messageRows, toolSteps, [cost]] = await Promise.all([
     db
       .select()
@@ -46,18 +64,4 @@ async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
     toolSteps,
     costUsd: cost?.total === null || cost?.total === undefined ? null : Number(cost.total),
   };
-}
-
-/**
- * The chat view of a run; null when the run is gone (its thread was deleted). Workers publish a run's events after
- * committing them, so a reader woken by an event finds at least what the event says.
- */
-export async function loadChatView(db: Db, runId: string): Promise<ChatRunView | null> {
-  const run = await findRun(db, runId);
-  return run ? chatViewOf(db, run) : null;
-}
-
-/** The chat view of a run the caller has just read (its row is not read again). */
-export async function chatViewOf(db: Db, run: RunRow): Promise<ChatRunView> {
-  return toChatView(await loadRunRecords(db, run));
 }

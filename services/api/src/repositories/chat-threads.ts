@@ -2,9 +2,9 @@
 
 import { type Db, newId, schema, type ThreadRow, unixSeconds } from '@threadwork/shared';
 import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
-import { insertThread } from '../queries/threads.js';
+import type { CursorListQuery } from '../schemas/chat.js';
 import { type CursorPage, olderThanCursor, toCursorPage } from './cursor.js';
-import type { CursorListQuery } from './schemas.js';
+import { insertThread } from './threads.js';
 
 const { threads, messages } = schema;
 

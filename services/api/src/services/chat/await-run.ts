@@ -1,6 +1,6 @@
 // Waiting for a run to stop (ended, or waiting on client tool outputs) by following its events, with a deadline.
 import { isFinalRunEvent } from '@threadwork/shared';
-import type { RunFeed } from '../sse/run-feed.js';
+import type { RunFeed } from '../../sse/run-feed.js';
 
 export type WaitOutcome = 'stopped' | 'timeout' | 'aborted';
 

@@ -1,5 +1,7 @@
 // The chat view of a run, built from Postgres records: the waited answer, the polling view and the `done` event.
 import {
+  type Db,
+  findRun,
   isTerminal,
   type LastError,
   type MessageRow,
@@ -11,7 +13,7 @@ import {
   type Usage,
 } from '@threadwork/shared';
 
-import type { RunRecords } from './run-records.js';
+import { loadRunRecords, type RunRecords } from '../../repositories/runs.js';
 
 export interface ChatToolCall {
   id: string;
@@ -105,4 +107,18 @@ export function runLinks(run: Pick<RunRow, 'id' | 'threadId' | 'status'>): RunLi
     poll_url: `/api/runs/${run.id}`,
     stream_url: `/api/runs/${run.id}/events`,
   };
+}
+
+/**
+ * The chat view of a run; null when the run is gone (its thread was deleted). Workers publish a run's events after
+ * committing them, so a reader woken by an event finds at least what the event says.
+ */
+export async function loadChatView(db: Db, runId: string): Promise<ChatRunView | null> {
+  const run = await findRun(db, runId);
+  return run ? chatViewOf(db, run) : null;
+}
+
+/** The chat view of a run the caller has just read (its row is not read again). */
+export async function chatViewOf(db: Db, run: RunRow): Promise<ChatRunView> {
+  return toChatView(await loadRunRecords(db, run));
 }

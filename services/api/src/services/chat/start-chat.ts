@@ -1,17 +1,17 @@
 // Starting a chat turn: the caller's thread (or a new one), its assistant (or the default), the message and a run.
 import { newId, type ThreadRow } from '@threadwork/shared';
-import type { Principal } from '../auth.js';
-import type { AppDeps } from '../deps.js';
-import { insertThread, ownedThread } from '../queries/threads.js';
+import type { Principal } from '../../auth.js';
+import type { AppDeps } from '../../deps.js';
+import { insertThread, ownedThread } from '../../repositories/threads.js';
 import {
   type CreatedRun,
   createRun,
   type NewRunOptions,
   type RunAssistant,
   readAssistantForRun,
-} from '../runs/create-run.js';
+} from '../../runs/create-run.js';
+import type { ChatInput } from '../../schemas/chat.js';
 import { ensureDefaultAssistant } from './default-assistant.js';
-import type { ChatInput } from './schemas.js';
 
 export interface StartedChat extends CreatedRun {
   thread: ThreadRow;

@@ -1,0 +1,61 @@
+// Threads: a new thread with its first messages, and reading, modifying and deleting the caller's threads.
+import { newId, notFound, type ThreadRow } from '@threadwork/shared';
+import type { Principal } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { definedOnly } from '../repositories/patch.js';
+import {
+  deleteThread,
+  insertThread,
+  type NewMessage,
+  ownedThread,
+  updateThread,
+} from '../repositories/threads.js';
+import type { CreateThreadInput, ModifyThreadInput } from '../schemas/threads.js';
+import { newUserMessage } from './messages.js';
+
+/** A new thread's row as it will be stored: every column is given, so the row needs no reading back. */
+export function newThreadRow(ownerId: string, input: CreateThreadInput, now: Date): ThreadRow {
+  return {
+    id: newId('thread'),
+    ownerId,
+    assistantId: null,
+    metadata: input.metadata ?? {},
+    toolResources: input.tool_resources ?? {},
+    createdAt: now,
+    lastActivityAt: now,
+  };
+}
+
+export function initialMessages(thread: ThreadRow, input: CreateThreadInput): NewMessage[] {
+  return (input.messages ?? []).map((message) => newUserMessage(thread.id, message, thread.createdAt));
+}
+
+export function createThread(deps: AppDeps, ownerId: string, input: CreateThreadInput): Promise<ThreadRow> {
+  const thread = newThreadRow(ownerId, input, new Date());
+  return insertThread(deps.db, thread, initialMessages(thread, input));
+}
+
+export function retrieveThread(deps: AppDeps, principal: Principal, threadId: string): Promise<ThreadRow> {
+  return ownedThread(deps.db, principal, threadId);
+}
+
+export async function modifyThread(
+  deps: AppDeps,
+  principal: Principal,
+  threadId: string,
+  input: ModifyThreadInput,
+): Promise<ThreadRow> {
+  const thread = await ownedThread(deps.db, principal, threadId);
+  const patch = definedOnly({
+    metadata: input.metadata === null ? {} : input.metadata,
+    toolResources: input.tool_resources === null ? {} : input.tool_resources,
+  });
+  const row = patch ? await updateThread(deps.db, thread.id, patch) : thread;
+  if (!row) throw notFound('thread', threadId);
+  return row;
+}
+
+export async function removeThread(deps: AppDeps, principal: Principal, threadId: string): Promise<void> {
+  await ownedThread(deps.db, principal, threadId);
+  await deleteThread(deps.db, threadId);
+}
