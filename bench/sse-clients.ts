@@ -1,14 +1,15 @@
 // The SSE client process of the fan-out scenario: holds N streams on one API process open, then publishes
 // timestamped events to their runs through the real event bus and times each until its frame arrives.
-import { EventBus } from '@threadwork/shared';
+import { EventBus, messageTextDelta } from '@threadwork/shared';
 import { Redis } from 'ioredis';
 import { ApiClient } from './http-client.js';
 import type { FromSseClients, ToSseClients } from './sse-protocol.js';
 import { roundSummary, summarise } from './stats.js';
 
 interface OpenStream {
-  runId: string;
-  threadId: string;
+  run: { id: string; threadId: string };
+  /** The seq the next event appended to the run takes (after its creation's three events). */
+  nextSeq: number;
   close: () => void;
 }
 
@@ -55,7 +56,7 @@ function openOne(timeoutMs: number): Promise<void> {
         if (event === 'thread.message.delta') onDelta(data);
         if (event === 'thread.run.created' && !run && close) {
           run = JSON.parse(data) as RunData;
-          streams.push({ runId: run.id, threadId: run.thread_id, close });
+          streams.push({ run: { id: run.id, threadId: run.thread_id }, nextSeq: 4, close });
           clearTimeout(timer);
           resolve();
         }
@@ -98,14 +99,6 @@ async function openStreams(count: number, concurrency: number, timeoutMs: number
   };
 }
 
-function deltaOf(sentAt: number) {
-  return {
-    id: 'msg_bench',
-    object: 'thread.message.delta',
-    delta: { content: [{ index: 0, type: 'text', text: { value: sentAt.toFixed(3), annotations: [] } }] },
-  };
-}
-
 /** Publishes `rate` events per second, spread over the open streams in turn, for `seconds`; then waits for stragglers. */
 async function measure(rate: number, seconds: number): Promise<FromSseClients> {
   latencies.length = 0;
@@ -123,8 +116,9 @@ async function measure(rate: number, seconds: number): Promise<FromSseClients> {
       sent += 1;
       const sentAt = performance.now();
       publishing.push(
-        bus.append(stream.runId, stream.threadId, [{ event: 'thread.message.delta', data: deltaOf(sentAt) }]),
+        bus.append(stream.run, stream.nextSeq, [messageTextDelta('msg_bench', sentAt.toFixed(3))]),
       );
+      stream.nextSeq += 1;
     }
     const wait = started + (tick + 1) * tickMs - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

@@ -3,10 +3,13 @@ import {
   addUsage,
   type Config,
   claimRun,
+  closedAnswer,
+  completeToolCalls,
   type Db,
   type EventBus,
   endRun,
   endRunEarly,
+  enqueueRun,
   findRun,
   findToolResults,
   isBuiltinToolType,
@@ -22,20 +25,17 @@ import {
   releaseLease,
   requireAction,
   runStatusEvent,
+  runStepStatusEvent,
   type StepToolCall,
   saveAnswerText,
   saveToolOutputs,
-  completeToolCalls,
   takeRun,
   toMessageObject,
   toRunObject,
   toRunStepObject,
-  closedAnswer,
-  enqueueRun,
-  runStepStatusEvent,
 } from '@threadwork/shared';
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
-import { recoverAbandonedRun, type RecoveryDeps } from './recovery.js';
+import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
 import { type StreamedAnswer, type TurnDeps, type TurnOutcome, takeTurn } from './run-turn.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
 
@@ -90,7 +90,11 @@ export async function continueRun(deps: RunWorkerDeps, runId: string, stepId: st
 }
 
 /** The step's built-in calls with the outputs their executions recorded; a missing one is an error the model reads. */
-async function withToolResults(deps: RunWorkerDeps, run: RunRow, calls: StepToolCall[]): Promise<StepToolCall[]> {
+async function withToolResults(
+  deps: RunWorkerDeps,
+  run: RunRow,
+  calls: StepToolCall[],
+): Promise<StepToolCall[]> {
   const pending = calls.filter((call) => isBuiltin(run, call.function.name) && call.function.output === null);
   const results = await findToolResults(
     deps.db,
@@ -99,7 +103,8 @@ async function withToolResults(deps: RunWorkerDeps, run: RunRow, calls: StepTool
   return calls.map((call) => {
     if (!pending.includes(call)) return call;
     const result = results.get(call.id);
-    if (!result?.output) deps.log.error({ runId: run.id, callId: call.id }, 'tool call has no recorded result');
+    if (!result?.output)
+      deps.log.error({ runId: run.id, callId: call.id }, 'tool call has no recorded result');
     return { ...call, function: { ...call.function, output: result?.output ?? MISSING_OUTPUT } };
   });
 }
@@ -234,7 +239,10 @@ async function endAfterAnswer(
 
 /** A tool step as first announced: the SDK builds its calls from the deltas, so the snapshot starts empty. */
 function toolStepOpenedEvents(step: RunStepRow, calls: StepToolCall[]): NewRunEvent[] {
-  const announced = { ...toRunStepObject(step), step_details: { type: 'tool_calls' as const, tool_calls: [] } };
+  const announced = {
+    ...toRunStepObject(step),
+    step_details: { type: 'tool_calls' as const, tool_calls: [] },
+  };
   return [
     { event: 'thread.run.step.created', data: announced },
     { event: 'thread.run.step.in_progress', data: announced },

@@ -7,8 +7,8 @@ import {
   type EventBus,
   type Lease,
   type Logger,
-  type RunRow,
   RunEventWriter,
+  type RunRow,
   renewLease,
 } from '@threadwork/shared';
 import type { CancelSignals } from './cancel-watch.js';
@@ -50,7 +50,10 @@ export class HeldRun {
     this.stopWatching = watch.stop;
     watch.signal.addEventListener('abort', () => this.abort('cancelled'), { once: true });
     if (watch.signal.aborted) this.abort('cancelled');
-    this.renewal = setInterval(() => void this.renew(), Math.max(1, Math.floor(deps.config.RUN_LEASE_MS / 3)));
+    this.renewal = setInterval(
+      () => void this.renew(),
+      Math.max(1, Math.floor(deps.config.RUN_LEASE_MS / 3)),
+    );
   }
 
   get signal(): AbortSignal {

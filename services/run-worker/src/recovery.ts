@@ -111,7 +111,11 @@ async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow)
   if (pending.every((call) => results.has(call.id))) {
     const jobId = againId(run.id, 'continue', now);
     await setRunJob(deps.db, run.id, jobId);
-    await enqueueRun(deps.queues, { name: 'run.continue', data: { runId: run.id, stepId: step.id } }, { jobId });
+    await enqueueRun(
+      deps.queues,
+      { name: 'run.continue', data: { runId: run.id, stepId: step.id } },
+      { jobId },
+    );
     return 'continued';
   }
   const jobId = againId(run.id, 'tools', now);
@@ -163,7 +167,9 @@ async function enqueueAgainIfJobless(deps: RecoveryDeps, run: RunRow): Promise<S
 
 async function settleUnheld(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
   if (run.status === 'cancelling') {
-    const ended = await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling'], { onlyIfUnheld: true });
+    const ended = await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling'], {
+      onlyIfUnheld: true,
+    });
     if (!ended) return 'none';
     deps.metrics.runsFinished.inc({ status: 'cancelled' });
     return 'cancelled';

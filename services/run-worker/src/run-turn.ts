@@ -8,8 +8,8 @@ import {
   type LastError,
   type Logger,
   messageTextDelta,
-  newAnswer,
   type NewRunEvent,
+  newAnswer,
   openAnswer,
   type TurnContext,
   toMessageObject,
@@ -180,7 +180,8 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     // What was streamed before the failure is what the ending keeps.
     await text.flush().catch(() => undefined);
     if (held.abortReason) return { kind: 'stopped', reason: held.abortReason, answer: text.streamed };
-    const lastError = error instanceof ProviderError ? { code: error.code, message: error.message } : INTERNAL_ERROR;
+    const lastError =
+      error instanceof ProviderError ? { code: error.code, message: error.message } : INTERNAL_ERROR;
     return { kind: 'failed', error: lastError, answer: text.streamed, cause: error };
   }
   const usage: UsageRecord = {
@@ -194,6 +195,7 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     const incompleteDetails = { reason: 'max_completion_tokens' as const };
     return { kind: 'answered', status: 'incomplete', incompleteDetails, answer: text.streamed, usage };
   }
-  if (gathered.calls.length > 0) return { kind: 'tool_calls', calls: gathered.calls, answer: text.streamed, usage };
+  if (gathered.calls.length > 0)
+    return { kind: 'tool_calls', calls: gathered.calls, answer: text.streamed, usage };
   return { kind: 'answered', status: 'completed', incompleteDetails: null, answer: text.streamed, usage };
 }

@@ -31,7 +31,11 @@ export async function dispatchBuiltinTools(queues: Queues, dispatch: ToolDispatc
       queueName: TOOLS_QUEUE,
       data: { runId, stepId, callId },
       // The first dispatch's child is named after its call, so a call is never queued twice.
-      opts: { ...toolJobOptions, jobId: parentJobId ? `${parentJobId}-${callId}` : callId, ignoreDependencyOnFailure: true },
+      opts: {
+        ...toolJobOptions,
+        jobId: parentJobId ? `${parentJobId}-${callId}` : callId,
+        ignoreDependencyOnFailure: true,
+      },
     })),
   });
   return jobId;

@@ -15,9 +15,9 @@ import {
 import { Worker } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import { CancelSignals } from './cancel-watch.js';
+import type { RunWorkerDeps } from './execute-run.js';
 import { createProviderRegistry } from './providers/index.js';
 import { estimateCostUsd } from './providers/pricing.js';
-import type { RunWorkerDeps } from './execute-run.js';
 import { processRunJob } from './run-jobs.processor.js';
 
 export interface RunWorkerHandle {

@@ -131,7 +131,9 @@ export function newAnswer(run: RunRow, now: Date): Answer {
 
 /** Stores a new answer and its step, one statement for the two rows (the first text waits for it). */
 export async function openAnswer(db: Db, answer: Answer): Promise<void> {
-  const step = db.$with('answer_step').as(db.insert(runSteps).values(answer.step).returning({ id: runSteps.id }));
+  const step = db
+    .$with('answer_step')
+    .as(db.insert(runSteps).values(answer.step).returning({ id: runSteps.id }));
   await db.with(step).insert(messages).values(answer.message);
 }
 
@@ -232,14 +234,12 @@ export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<Ru
       ? [db.$with('usage_log').as(db.insert(usageLogs).values(usageLogRow(run, ending.usageLog)))]
       : []),
     ...(ending.answer ? answerWrites(db, ending.answer, hasEnded) : []),
-    db
-      .$with('touched_thread')
-      .as(
-        db
-          .update(threads)
-          .set({ lastActivityAt: ending.now })
-          .where(and(eq(threads.id, run.threadId), hasEnded)),
-      ),
+    db.$with('touched_thread').as(
+      db
+        .update(threads)
+        .set({ lastActivityAt: ending.now })
+        .where(and(eq(threads.id, run.threadId), hasEnded)),
+    ),
   ];
   const [row] = await db
     .with(ended, ...writes)
@@ -331,7 +331,12 @@ export async function recordToolCalls(db: Db, run: RunRow, turn: ToolTurn): Prom
  * While built-in tools run nobody holds the run: the continuation job (`jobId`) takes it (`takeRun`), and the
  * sweeper checks that job is still there.
  */
-export async function releaseLease(db: Db, runId: string, owner: string, jobId: string | null): Promise<void> {
+export async function releaseLease(
+  db: Db,
+  runId: string,
+  owner: string,
+  jobId: string | null,
+): Promise<void> {
   await db
     .update(runs)
     .set({ leaseOwner: null, leaseExpiresAt: null, jobId })
@@ -342,7 +347,13 @@ export async function releaseLease(db: Db, runId: string, owner: string, jobId: 
 export async function requeueRun(db: Db, runId: string, jobId: string, now: Date): Promise<RunRow | null> {
   const [row] = await db
     .update(runs)
-    .set({ status: 'queued', jobId, leaseOwner: null, leaseExpiresAt: null, eventSeq: sql`${runs.eventSeq} + 1` })
+    .set({
+      status: 'queued',
+      jobId,
+      leaseOwner: null,
+      leaseExpiresAt: null,
+      eventSeq: sql`${runs.eventSeq} + 1`,
+    })
     .where(and(eq(runs.id, runId), eq(runs.status, 'in_progress'), isFreeAt(now)))
     .returning();
   return row ?? null;
@@ -468,7 +479,9 @@ export async function findOpenToolStep(db: Db, runId: string): Promise<RunStepRo
   const [row] = await db
     .select()
     .from(runSteps)
-    .where(and(eq(runSteps.runId, runId), eq(runSteps.type, 'tool_calls'), eq(runSteps.status, 'in_progress')))
+    .where(
+      and(eq(runSteps.runId, runId), eq(runSteps.type, 'tool_calls'), eq(runSteps.status, 'in_progress')),
+    )
     .orderBy(desc(runSteps.id))
     .limit(1);
   return row ?? null;
@@ -486,7 +499,10 @@ export async function findOpenAnswer(db: Db, runId: string): Promise<MessageRow 
 
 /** Keeps the text streamed so far on an answer the run is about to end early. */
 export async function saveAnswerText(db: Pick<Db, 'update'>, messageId: string, text: string): Promise<void> {
-  await db.update(messages).set({ content: textContent(text) }).where(eq(messages.id, messageId));
+  await db
+    .update(messages)
+    .set({ content: textContent(text) })
+    .where(eq(messages.id, messageId));
 }
 
 /** How a run ends without finishing: the run's error when it failed. */
@@ -574,7 +590,8 @@ export async function writeEarlyEnding(
     const closedMessages: MessageRow[] = [];
     for (const open of openMessages) {
       // An answer its worker did not store keeps what its clients received.
-      const content = open.content.length > 0 ? open.content : textContent(await options.streamedText(open.id));
+      const content =
+        open.content.length > 0 ? open.content : textContent(await options.streamedText(open.id));
       const [closed] = await tx
         .update(messages)
         .set({

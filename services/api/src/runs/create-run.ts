@@ -269,7 +269,10 @@ export async function createThreadAndRun(
   const thread = newThreadRow(principal.keyId, threadInput, new Date());
   const initial = initialMessages(thread, threadInput);
   const run = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
-    const made = withEventSeq(newRunRow(deps, thread, from.row, input, thread.createdAt, options.runId), thread);
+    const made = withEventSeq(
+      newRunRow(deps, thread, from.row, input, thread.createdAt, options.runId),
+      thread,
+    );
     return { run: made, written: await insertRun(deps.db, made, { insert: thread }, initial, from.version) };
   });
   return announceCreated(deps, run, thread, options);

@@ -96,7 +96,11 @@ async function acceptOutputs(deps: AppDeps, run: RunRow, outputs: ToolOutputInpu
       tx,
       run.id,
       'queued',
-      { requiredAction: null, jobId: resumeJobId(run.id, step.id), eventSeq: sql`${schema.runs.eventSeq} + 2` },
+      {
+        requiredAction: null,
+        jobId: resumeJobId(run.id, step.id),
+        eventSeq: sql`${schema.runs.eventSeq} + 2`,
+      },
       ['requires_action'],
     );
     if (!moved) return null;

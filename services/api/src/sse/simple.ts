@@ -53,7 +53,10 @@ const STREAM_INTERRUPTED: SimpleEvent = {
   },
 };
 
-function toolEvents(step: RunStepObject | RunStepDeltaObject, status: 'started' | 'completed'): SimpleEvent[] {
+function toolEvents(
+  step: RunStepObject | RunStepDeltaObject,
+  status: 'started' | 'completed',
+): SimpleEvent[] {
   const details = 'delta' in step ? step.delta.step_details : step.step_details;
   if (details.type !== 'tool_calls') return [];
   return details.tool_calls.flatMap((call) =>
@@ -75,7 +78,9 @@ function toSimpleEvents(event: RunEvent): SimpleEvent[] {
     case 'thread.run.step.completed':
       return toolEvents(event.data, 'completed');
     case 'threadwork.products':
-      return event.data.products.length > 0 ? [{ event: 'products', data: { products: event.data.products } }] : [];
+      return event.data.products.length > 0
+        ? [{ event: 'products', data: { products: event.data.products } }]
+        : [];
     case 'thread.created':
     case 'thread.run.created':
     case 'thread.run.queued':

@@ -1,17 +1,24 @@
 // The run loop's dependencies on a fresh database and BullMQ prefix, with a scripted model; and what a run left.
-import { createLogger, createRuntime, loadConfig, type Runtime, schema } from '@threadwork/shared';
+import {
+  createLogger,
+  createMetrics,
+  createRuntime,
+  loadConfig,
+  type Runtime,
+  schema,
+} from '@threadwork/shared';
 import { createTestDatabase, randomPrefix, type TestDatabase } from '@threadwork/testing';
 import { asc, eq } from 'drizzle-orm';
 import { inject } from 'vitest';
 import { CancelSignals } from '../../src/cancel-watch.js';
+import type { RunWorkerDeps } from '../../src/execute-run.js';
 import type { ModelRequest } from '../../src/providers/types.js';
-import type { RunLoopDeps } from '../../src/run-loop.js';
 import { type ModelStep, scriptedModel } from './scripted-model.js';
 
 export interface Harness {
   runtime: Runtime;
   /** Deps whose model answers `steps`; `requests` receives what it was sent. */
-  depsFor(steps: ModelStep[], requests?: ModelRequest[]): RunLoopDeps;
+  depsFor(steps: ModelStep[], requests?: ModelRequest[]): RunWorkerDeps;
   close(): Promise<void>;
 }
 
@@ -36,6 +43,7 @@ export async function startHarness(name: string): Promise<Harness> {
       providers: scriptedModel(steps, requests),
       config: loadConfig({}),
       log,
+      metrics: createMetrics('run-worker-test'),
       estimateCostUsd: (_model, promptTokens, completionTokens) => (promptTokens + completionTokens) / 1000,
     }),
     async close() {

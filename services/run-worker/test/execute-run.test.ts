@@ -1,8 +1,8 @@
-// The run loop against real Postgres and Redis, with a scripted model: what a turn stores and what it announces.
+// Driving a run against real Postgres and Redis, with a scripted model: what a turn stores and what it announces.
 import { endRunEarly, toMessageObject, toRunObject, toRunStepObject } from '@threadwork/shared';
 import { waitFor } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executeRun } from '../src/run-loop.js';
+import { executeRun } from '../src/execute-run.js';
 import {
   answerEvents,
   eventsOf as eventsIn,
@@ -13,12 +13,10 @@ import {
 import { insertQueuedRun } from './support/rows.js';
 import type { ModelStep } from './support/scripted-model.js';
 
-const firstDelivery = { isRedelivery: false };
-
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness('run-loop-test');
+  harness = await startHarness('execute-run-test');
 });
 
 afterAll(async () => {
@@ -39,7 +37,7 @@ const answer: ModelStep[] = [
 describe('executeRun', () => {
   it('completes a plain run and announces the rows exactly as they were stored', async () => {
     const { runId, ownerId } = await insertQueuedRun(harness.runtime.db);
-    await executeRun(depsFor(answer), runId, firstDelivery);
+    await executeRun(depsFor(answer), runId);
 
     const { run, message, steps, usageLogs, thread } = await storedRows(runId);
     const events = await eventsOf(runId);
@@ -88,11 +86,7 @@ describe('executeRun', () => {
       const { message } = await storedRows(runId);
       expect(message).toMatchObject({ status: 'in_progress', content: [] });
     };
-    await executeRun(
-      depsFor([answer[0] as ModelStep, streamedBeforeTheRest, ...answer.slice(1)]),
-      runId,
-      firstDelivery,
-    );
+    await executeRun(depsFor([answer[0] as ModelStep, streamedBeforeTheRest, ...answer.slice(1)]), runId);
 
     const { message } = await storedRows(runId);
     expect(message).toMatchObject({ status: 'completed', content: [{ text: { value: 'Hello there' } }] });
@@ -107,11 +101,7 @@ describe('executeRun', () => {
 
   it('ends a run cut at max_completion_tokens as incomplete, its message too', async () => {
     const { runId } = await insertQueuedRun(harness.runtime.db);
-    await executeRun(
-      depsFor([...answer.slice(0, 3), { type: 'finish', reason: 'length' }]),
-      runId,
-      firstDelivery,
-    );
+    await executeRun(depsFor([...answer.slice(0, 3), { type: 'finish', reason: 'length' }]), runId);
 
     const { run, message, steps, usageLogs } = await storedRows(runId);
     const events = await eventsOf(runId);
@@ -134,7 +124,7 @@ describe('executeRun', () => {
     expect(events.data('thread.run.incomplete')).toEqual(toRunObject(run));
   });
 
-  it('stores nothing of the turn when another actor moved the run first, and does not complete it', async () => {
+  it("lets another actor's ending stand when it moved the run first: no completion is stored or announced", async () => {
     const { runId } = await insertQueuedRun(harness.runtime.db);
     const { thread: before } = await storedRows(runId);
     const lastError = { code: 'server_error' as const, message: 'failed by another actor' };
@@ -143,12 +133,13 @@ describe('executeRun', () => {
       () => endRunEarly(harness.runtime, runId, { status: 'failed', error: lastError }),
       ...answer.slice(2),
     ];
-    await executeRun(depsFor(movedMidAnswer), runId, firstDelivery);
+    await executeRun(depsFor(movedMidAnswer), runId);
 
     const { run, message, steps, usageLogs, thread } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'failed', lastError, usage: null, completedAt: null });
-    expect(usageLogs).toEqual([]);
-    // The other actor's ending stands; the loop only keeps what was streamed on the message.
+    // The model call's tokens were spent: its usage is logged all the same.
+    expect(usageLogs).toHaveLength(1);
+    // The other actor's ending stands, keeping the text streamed so far (from the run's event log).
     expect(message).toMatchObject({
       status: 'incomplete',
       incompleteDetails: { reason: 'run_failed' },
@@ -174,7 +165,7 @@ describe('executeRun', () => {
       { type: 'usage', promptTokens: 11, completionTokens: 4 },
       { type: 'finish', reason: 'tool_calls' },
     ];
-    await executeRun(depsFor(callingTurn), runId, firstDelivery);
+    await executeRun(depsFor(callingTurn), runId);
 
     const { run, message, steps, usageLogs } = await storedRows(runId);
     const events = await eventsOf(runId);
@@ -201,13 +192,13 @@ describe('executeRun', () => {
     ]);
   });
 
-  it('drops the answer a run without tools opened with its claim when the model answers no text', async () => {
+  it('writes no answer when the model answers no text', async () => {
     const { runId } = await insertQueuedRun(harness.runtime.db);
-    const opened = async () => {
-      // The claim opened the answer before the model was called; nothing announced it.
-      expect((await storedRows(runId)).message).toMatchObject({ status: 'in_progress', content: [] });
+    const beforeAnyText = async () => {
+      // The answer is written at its first text, not before.
+      expect((await storedRows(runId)).messages).toEqual([]);
     };
-    await executeRun(depsFor([opened, ...answer.slice(2)]), runId, firstDelivery);
+    await executeRun(depsFor([beforeAnyText, ...answer.slice(2)]), runId);
 
     const { run, messages, steps, usageLogs } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'completed' });
@@ -217,12 +208,12 @@ describe('executeRun', () => {
     expect((await eventsOf(runId)).names).toEqual(['thread.run.in_progress', 'thread.run.completed']);
   });
 
-  it('drops the unannounced answer of a run without tools whose model fails before any text', async () => {
+  it('fails a run whose model fails before any text, with no answer written', async () => {
     const { runId } = await insertQueuedRun(harness.runtime.db);
     const failing = async () => {
       throw new Error('the model is down');
     };
-    await executeRun(depsFor([failing]), runId, firstDelivery);
+    await executeRun(depsFor([failing]), runId);
 
     const { run, messages, steps } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'failed', lastError: { code: 'server_error' } });

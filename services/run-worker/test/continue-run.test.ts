@@ -1,10 +1,10 @@
-// A continuation after built-in tool calls, against real Postgres and Redis: the step completes with its outputs
-// whatever the next turn does, and is announced just before that turn's first events.
-import { type StepToolCall, schema, toRunStepObject, transitionRun } from '@threadwork/shared';
+// A continuation after built-in tool calls, against real Postgres and Redis: the step completes with the outputs
+// their executions recorded, whatever the next turn does, and is announced before that turn's first events.
+import { newId, type StepToolCall, schema, toRunStepObject, transitionRun } from '@threadwork/shared';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { continueRun } from '../src/execute-run.js';
 import type { ModelRequest } from '../src/providers/types.js';
-import { continueAfterTools } from '../src/tool-results.js';
 import {
   answerEvents,
   eventsOf as eventsIn,
@@ -15,13 +15,12 @@ import {
 import { insertQueuedRun, insertToolStep } from './support/rows.js';
 import { aborted, type ModelStep } from './support/scripted-model.js';
 
-const firstDelivery = { isRedelivery: false };
 const OUTPUT = '{"tables":[],"count":0}';
 
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness('tool-results-test');
+  harness = await startHarness('continue-run-test');
 });
 
 afterAll(async () => {
@@ -46,24 +45,44 @@ async function runWaitingForListTables(status: 'in_progress' | 'cancelling' = 'i
     startedAt: new Date(),
   });
   const call: StepToolCall = {
-    id: 'call_list_tables_1',
+    id: newId('call'),
     type: 'function',
     function: { name: 'list_tables', arguments: '{}', output: null },
   };
   const stepId = await insertToolStep(harness.runtime.db, run, [call]);
-  const outputs = Promise.resolve([{ callId: call.id, output: OUTPUT, isError: false }]);
-  return { ...run, stepId, call, outputs };
+  return { ...run, stepId, call };
+}
+
+/** What the tool worker records when it has run a call. */
+async function recordExecution(run: { runId: string; ownerId: string }, call: StepToolCall, output: string) {
+  await harness.runtime.db.insert(schema.toolExecutions).values({
+    callId: call.id,
+    runId: run.runId,
+    ownerId: run.ownerId,
+    tool: call.function.name,
+    arguments: {},
+    status: 'succeeded',
+    output,
+    finishedAt: new Date(),
+  });
+}
+
+/** A run waiting for list_tables whose call the tool worker has run. */
+async function runWithListTablesDone(status: 'in_progress' | 'cancelling' = 'in_progress') {
+  const waiting = await runWaitingForListTables(status);
+  await recordExecution(waiting, waiting.call, OUTPUT);
+  return waiting;
 }
 
 function withOutput(call: StepToolCall, output: string): StepToolCall {
   return { ...call, function: { ...call.function, output } };
 }
 
-describe('continueAfterTools', () => {
-  it('completes the tool step with the statement that opens the answer, announced right before it', async () => {
-    const { runId, stepId, call, outputs } = await runWaitingForListTables();
+describe('continueRun', () => {
+  it('completes the tool step with the outputs their executions recorded, announced before the answer', async () => {
+    const { runId, stepId, call } = await runWithListTablesDone();
     const requests: ModelRequest[] = [];
-    await continueAfterTools(harness.depsFor(answer, requests), runId, stepId, outputs, firstDelivery);
+    await continueRun(harness.depsFor(answer, requests), runId, stepId);
 
     const { run, steps } = await storedRows(runId);
     const events = await eventsOf(runId);
@@ -87,9 +106,9 @@ describe('continueAfterTools', () => {
   });
 
   it('keeps the outputs on the completed step when the model fails before answering', async () => {
-    const { runId, stepId, call, outputs } = await runWaitingForListTables();
+    const { runId, stepId, call } = await runWithListTablesDone();
     const failing: ModelStep[] = [() => Promise.reject(new Error('connection reset'))];
-    await continueAfterTools(harness.depsFor(failing), runId, stepId, outputs, firstDelivery);
+    await continueRun(harness.depsFor(failing), runId, stepId);
 
     const { run, steps, messages } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'failed', lastError: { code: 'server_error' } });
@@ -108,7 +127,7 @@ describe('continueAfterTools', () => {
   });
 
   it('keeps the outputs on the completed step when the run is cancelled while the model answers', async () => {
-    const { runId, stepId, call, outputs } = await runWaitingForListTables();
+    const { runId, stepId, call } = await runWithListTablesDone();
     const { db, events } = harness.runtime;
     const cancelledMidCall: ModelStep[] = [
       async (signal) => {
@@ -118,7 +137,7 @@ describe('continueAfterTools', () => {
       },
       ...answer,
     ];
-    await continueAfterTools(harness.depsFor(cancelledMidCall), runId, stepId, outputs, firstDelivery);
+    await continueRun(harness.depsFor(cancelledMidCall), runId, stepId);
 
     const { run, steps, messages } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'cancelled' });
@@ -129,49 +148,68 @@ describe('continueAfterTools', () => {
         stepDetails: { type: 'tool_calls', tool_calls: [withOutput(call, OUTPUT)] },
       }),
     ]);
-    expect((await eventsOf(runId)).names).toEqual(['thread.run.step.completed', 'thread.run.cancelled']);
+    expect((await eventsOf(runId)).names).toEqual([
+      'thread.run.step.completed',
+      'thread.run.cancelling',
+      'thread.run.cancelled',
+    ]);
   });
 
   it('ends a run it finds cancelling without calling the model; the tool step is cancelled', async () => {
-    const { runId, stepId, outputs } = await runWaitingForListTables('cancelling');
+    const { runId, stepId } = await runWithListTablesDone('cancelling');
     const requests: ModelRequest[] = [];
-    await continueAfterTools(harness.depsFor(answer, requests), runId, stepId, outputs, firstDelivery);
+    await continueRun(harness.depsFor(answer, requests), runId, stepId);
 
     const { run, steps } = await storedRows(runId);
     expect(requests).toEqual([]);
     expect(run).toMatchObject({ status: 'cancelled' });
     expect(steps.map((step) => step.status)).toEqual(['cancelled']);
-    expect((await eventsOf(runId)).names).toEqual(['thread.run.step.cancelled', 'thread.run.cancelled']);
+    expect((await eventsOf(runId)).names).toEqual([
+      'thread.run.cancelling',
+      'thread.run.step.cancelled',
+      'thread.run.cancelled',
+    ]);
   });
 
-  it('writes and announces nothing when another delivery completed the step before the answer opened', async () => {
-    const { runId, stepId, outputs } = await runWaitingForListTables();
-    const completedElsewhere: ModelStep[] = [
-      () =>
-        harness.runtime.db
-          .update(schema.runSteps)
-          .set({ status: 'completed', completedAt: new Date() })
-          .where(eq(schema.runSteps.id, stepId)),
-      ...answer,
-    ];
-    await continueAfterTools(harness.depsFor(completedElsewhere), runId, stepId, outputs, firstDelivery);
+  it('writes and announces nothing for a step that is no longer open, and lets the run go', async () => {
+    const { runId, stepId } = await runWithListTablesDone();
+    await harness.runtime.db
+      .update(schema.runSteps)
+      .set({ status: 'completed', completedAt: new Date() })
+      .where(eq(schema.runSteps.id, stepId));
+    const requests: ModelRequest[] = [];
+    await continueRun(harness.depsFor(answer, requests), runId, stepId);
 
-    const { run, steps, messages, usageLogs } = await storedRows(runId);
-    expect(run).toMatchObject({ status: 'in_progress' });
+    const { run, messages, usageLogs } = await storedRows(runId);
+    expect(requests).toEqual([]);
+    expect(run).toMatchObject({ status: 'in_progress', leaseOwner: null, leaseExpiresAt: null });
     expect(messages).toEqual([]);
     expect(usageLogs).toEqual([]);
-    expect(steps).toEqual([expect.objectContaining({ id: stepId, status: 'completed' })]);
     expect((await eventsOf(runId)).names).toEqual([]);
   });
 
+  it('gives the model an error for a call whose execution recorded no result', async () => {
+    const { runId, stepId, call } = await runWaitingForListTables();
+    const requests: ModelRequest[] = [];
+    await continueRun(harness.depsFor(answer, requests), runId, stepId);
+
+    expect((await storedRows(runId)).run).toMatchObject({ status: 'completed' });
+    expect(requests[0]?.messages).toContainEqual({
+      role: 'tool',
+      toolCallId: call.id,
+      name: 'list_tables',
+      output: 'Error: the tool did not return a result.',
+    });
+  });
+
   it('completes the tool step on its own, before the next step, when the next turn only calls a tool', async () => {
-    const { runId, stepId, call, outputs } = await runWaitingForListTables();
+    const { runId, stepId, call } = await runWithListTablesDone();
     const callingAgain: ModelStep[] = [
       { type: 'tool_call', call: { id: 'model_call_2', name: 'list_tables', arguments: '{}' } },
       { type: 'usage', promptTokens: 20, completionTokens: 3 },
       { type: 'finish', reason: 'tool_calls' },
     ];
-    await continueAfterTools(harness.depsFor(callingAgain), runId, stepId, outputs, firstDelivery);
+    await continueRun(harness.depsFor(callingAgain), runId, stepId);
 
     const { run, steps } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'in_progress' });

@@ -1,0 +1,178 @@
+// The run repository's operations against real Postgres: one winner per compare-and-set, leases that only their
+// holder renews and that others may take once expired, and endings that keep what the run's clients received.
+import {
+  claimRun,
+  endRun,
+  type Lease,
+  messageTextDelta,
+  newAnswer,
+  openAnswer,
+  renewLease,
+  requeueRun,
+  schema,
+  takeRun,
+  writeEarlyEnding,
+} from '@threadwork/shared';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness, storedRows } from './support/harness.js';
+import { insertQueuedRun } from './support/rows.js';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness('run-repository-test');
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+const now = new Date('2026-12-07T10:00:00.000Z');
+const later = (ms: number) => new Date(now.getTime() + ms);
+const lease = (owner: string, untilMs = 15_000): Lease => ({ owner, until: later(untilMs) });
+
+describe('claimRun', () => {
+  it('moves a queued run to in_progress once, held by the winner', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db, { jobId: 'job-1' });
+    const claims = await Promise.all([
+      claimRun(db, runId, lease('worker-a'), now),
+      claimRun(db, runId, lease('worker-b'), now),
+    ]);
+    const won = claims.filter((claim) => claim !== null);
+    expect(won).toHaveLength(1);
+    expect(won[0]).toMatchObject({
+      status: 'in_progress',
+      startedAt: now,
+      jobId: null,
+      leaseExpiresAt: later(15_000),
+    });
+  });
+
+  it('keeps the time a run first started when it is claimed again after tool outputs', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db, { startedAt: now });
+    expect((await claimRun(db, runId, lease('worker-a'), later(60_000)))?.startedAt).toEqual(now);
+  });
+});
+
+describe('leases', () => {
+  it('renews only for its holder, and records the seq the holder reached (never lowering it)', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db, { eventSeq: 3 });
+    await claimRun(db, runId, lease('worker-a'), now);
+    expect(await renewLease(db, runId, lease('worker-b', 30_000), 9)).toBe(false);
+    expect(await renewLease(db, runId, lease('worker-a', 30_000), 9)).toBe(true);
+    expect(await renewLease(db, runId, lease('worker-a', 30_000), 5)).toBe(true);
+    expect((await storedRows(harness.runtime, runId)).run).toMatchObject({
+      eventSeq: 9,
+      leaseExpiresAt: later(30_000),
+    });
+  });
+
+  it('lets another worker take an in_progress run only once its lease has expired', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db);
+    await claimRun(db, runId, lease('worker-a', 1_000), now);
+    expect(await takeRun(db, runId, lease('worker-b'), later(500))).toBeNull();
+    expect(await takeRun(db, runId, lease('worker-b'), later(1_500))).toMatchObject({
+      leaseOwner: 'worker-b',
+    });
+    expect(await renewLease(db, runId, lease('worker-a'), 0)).toBe(false);
+  });
+
+  it('queues again only a run nobody holds', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db, { eventSeq: 2 });
+    await claimRun(db, runId, lease('worker-a', 1_000), now);
+    expect(await requeueRun(db, runId, 'job-again', later(500))).toBeNull();
+    expect(await requeueRun(db, runId, 'job-again', later(1_500))).toMatchObject({
+      status: 'queued',
+      jobId: 'job-again',
+      leaseOwner: null,
+      eventSeq: 3,
+    });
+  });
+});
+
+describe('endRun', () => {
+  it('closes nothing when another actor ended the run first', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db);
+    const run = await claimRun(db, runId, lease('worker-a'), now);
+    if (!run) throw new Error('not claimed');
+    const answer = newAnswer(run, now);
+    await openAnswer(db, answer);
+    await db.update(schema.runs).set({ status: 'expired' }).where(eq(schema.runs.id, runId));
+    const ended = await endRun(db, run, {
+      status: 'completed',
+      incompleteDetails: null,
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      usageLog: null,
+      answer: { ...answer, message: { ...answer.message, status: 'completed' } },
+      eventSeq: 7,
+      now,
+    });
+    expect(ended).toBeNull();
+    const { run: stored, message } = await storedRows(harness.runtime, runId);
+    expect(stored).toMatchObject({ status: 'expired', eventSeq: 0 });
+    expect(message).toMatchObject({ status: 'in_progress' });
+  });
+});
+
+describe('writeEarlyEnding', () => {
+  it('keeps the text the clients received on an answer its worker never stored, and moves the seq past the log', async () => {
+    const { db, events } = harness.runtime;
+    const { runId } = await insertQueuedRun(db, { eventSeq: 2 });
+    const run = await claimRun(db, runId, lease('worker-a', 1_000), now);
+    if (!run) throw new Error('not claimed');
+    const answer = newAnswer(run, now);
+    await openAnswer(db, answer);
+    // The worker streamed two deltas (seqs 3 and 4), then died before storing anything.
+    await events.append(run, 3, [
+      messageTextDelta(answer.message.id, 'Half an '),
+      messageTextDelta(answer.message.id, 'answer'),
+    ]);
+    const ended = await writeEarlyEnding(
+      db,
+      runId,
+      { status: 'failed', error: { code: 'server_error', message: 'worker lost' } },
+      {
+        from: ['in_progress'],
+        onlyIfUnheld: true,
+        now: later(2_000),
+        seqFloor: await events.lastSeq(runId),
+        streamedText: (messageId) => events.answerText(runId, messageId),
+        eventCount: (closed) => closed.messages + closed.steps + 1,
+      },
+    );
+    expect(ended?.firstSeq).toBe(5);
+    expect(ended?.run).toMatchObject({ status: 'failed', eventSeq: 7, leaseOwner: null });
+    expect(ended?.closedMessages).toEqual([
+      expect.objectContaining({
+        status: 'incomplete',
+        content: [{ type: 'text', text: { value: 'Half an answer', annotations: [] } }],
+      }),
+    ]);
+  });
+
+  it('leaves a run its holder still holds, when asked to end it only unheld', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db);
+    await claimRun(db, runId, lease('worker-a', 60_000), now);
+    const ended = await writeEarlyEnding(
+      db,
+      runId,
+      { status: 'cancelled' },
+      {
+        onlyIfUnheld: true,
+        now: later(1_000),
+        seqFloor: 0,
+        streamedText: async () => '',
+        eventCount: () => 1,
+      },
+    );
+    expect(ended).toBeNull();
+  });
+});
