@@ -4,7 +4,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiNodeFlags } from '../services/api/src/node-flags.js';
 import type { FromChild, MemorySample, ServiceName, ToChild } from './child/messages.js';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -120,15 +119,7 @@ export async function spawnService(name: ServiceName, options: SpawnOptions): Pr
     ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, `${name}-${++spawned}`)}`]
     : [];
   const child = spawnNode(
-    [
-      ...(name === 'api' ? apiNodeFlags : []),
-      '--import',
-      'tsx',
-      '--expose-gc',
-      ...profile,
-      serviceEntry,
-      name,
-    ],
+    ['--import', 'tsx', '--expose-gc', ...profile, serviceEntry, name],
     options.env,
     options.logFile,
   );

@@ -15,7 +15,6 @@ import {
   schema,
 } from '@threadwork/shared';
 import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
-import { apiNodeFlags } from '../services/api/src/node-flags.js';
 import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -94,7 +93,7 @@ await seedDemoCatalog(config.DATABASE_URL);
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
 const serviceCommand = (name: string) => ({
-  args: [...(name === 'api' ? apiNodeFlags : []), '--import', 'tsx', `services/${name}/src/main.ts`],
+  args: ['--import', 'tsx', `services/${name}/src/main.ts`],
   cwd: root,
   env: { ...process.env, ADMIN_API_KEY: adminKey },
 });

@@ -1,9 +1,7 @@
 // The shared package's public surface.
 export * from './config.js';
 export * from './db/client.js';
-export * from './db/json-rows.js';
 export * from './db/migrate.js';
-export * from './db/prepared.js';
 export * as schema from './db/schema.js';
 export * from './db/upkeep.js';
 export * from './errors.js';

@@ -1,9 +1,9 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@threadwork/shared';
 import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serverFor } from './http-server.js';
 import { logRequests } from './request-log.js';
 import { openSse } from './sse/sse-response.js';
 
@@ -34,7 +34,7 @@ app.get('/broken', (_req, res) => {
 app.get('/stream', (_req, res) => {
   openSse(res, { heartbeatMs: 1_000, maxLifetimeMs: 50 });
 });
-const server = serverFor(app);
+const server = createServer(app);
 const listening = new Promise<string>((resolve) => {
   server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
 });

@@ -1,5 +1,5 @@
 // Starts the API: connections, bootstrap admin key, HTTP server; answers a handle that closes it all in order.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import {
   type Config,
   createMetrics,
@@ -14,7 +14,6 @@ import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
 import type { AppDeps } from './deps.js';
-import { listen } from './http-server.js';
 import { AssistantSnapshots } from './runs/assistant-snapshots.js';
 import { ensureDefaultAssistant } from './services/chat/default-assistant.js';
 import { RunFeed } from './sse/run-feed.js';
@@ -58,7 +57,12 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     checkReady,
   };
   const app = createApp(deps);
-  const server = await listen(app, config.PORT, config.HTTP_KEEP_ALIVE_MS);
+  const server = createServer(app);
+  // Idle connections outlive a load balancer's idle timeout (60 s is common): with Node's 5 s default, a request sent
+  // on a connection the API is closing fails with a reset. Headers must arrive within it plus a second.
+  server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_MS;
+  server.headersTimeout = config.HTTP_KEEP_ALIVE_MS + 1000;
+  await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ port }, 'api listening');

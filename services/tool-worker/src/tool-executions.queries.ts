@@ -1,8 +1,6 @@
 // Data access for tool calls: the call as its run step holds it, and the call's tool_executions audit row.
-// The statements of every call are prepared once per connection.
-import { type Db, prepared, type RunStatus, schema, slotted, type ToolJobData } from '@threadwork/shared';
+import { type Db, type RunStatus, schema, type ToolJobData } from '@threadwork/shared';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
-import type { PgUpdateSetSource } from 'drizzle-orm/pg-core';
 
 const { runSteps, runs, toolExecutions } = schema;
 
@@ -32,7 +30,17 @@ export interface Outcome {
 
 /** The call named by a tool job with its execution row (one read), or null when the run, step or call does not exist. */
 export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall | null> {
-  const [row] = await toolCallWithExecution(db).execute(data);
+  const [row] = await db
+    .select({
+      stepDetails: runSteps.stepDetails,
+      ownerId: runs.ownerId,
+      runStatus: runs.status,
+      previous: toolExecutions,
+    })
+    .from(runSteps)
+    .innerJoin(runs, eq(runs.id, runSteps.runId))
+    .leftJoin(toolExecutions, eq(toolExecutions.callId, data.callId))
+    .where(and(eq(runSteps.id, data.stepId), eq(runSteps.runId, data.runId)));
   if (row?.stepDetails.type !== 'tool_calls') return null;
   const call = row.stepDetails.tool_calls.find((item) => item.id === data.callId);
   if (!call) return null;
@@ -44,24 +52,6 @@ export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall 
     arguments: call.function.arguments,
     previous: row.previous,
   };
-}
-
-function toolCallWithExecution(db: Db) {
-  const { placeholder } = sql;
-  return prepared(db, 'tool_call_with_execution', (name) =>
-    db
-      .select({
-        stepDetails: runSteps.stepDetails,
-        ownerId: runs.ownerId,
-        runStatus: runs.status,
-        previous: toolExecutions,
-      })
-      .from(runSteps)
-      .innerJoin(runs, eq(runs.id, runSteps.runId))
-      .leftJoin(toolExecutions, eq(toolExecutions.callId, placeholder('callId')))
-      .where(and(eq(runSteps.id, placeholder('stepId')), eq(runSteps.runId, placeholder('runId'))))
-      .prepare(name),
-  );
 }
 
 export async function findExecution(db: Db, callId: string): Promise<Execution | undefined> {
@@ -87,23 +77,18 @@ async function insertOnce(
   args: unknown,
   state: { status: 'running' } | ReturnType<typeof settlement>,
 ): Promise<boolean> {
-  const row = slotted(toolExecutions, 'execution', {
-    callId: call.callId,
-    runId: call.runId,
-    ownerId: call.ownerId,
-    tool: call.name,
-    arguments: args,
-    ...state,
-  });
-  const statement = prepared(db, `insert_execution ${row.shape}`, (name) =>
-    db
-      .insert(toolExecutions)
-      .values(row.columns)
-      .onConflictDoNothing({ target: toolExecutions.callId })
-      .returning({ callId: toolExecutions.callId })
-      .prepare(name),
-  );
-  const inserted = await statement.execute(row.values);
+  const inserted = await db
+    .insert(toolExecutions)
+    .values({
+      callId: call.callId,
+      runId: call.runId,
+      ownerId: call.ownerId,
+      tool: call.name,
+      arguments: args,
+      ...state,
+    })
+    .onConflictDoNothing({ target: toolExecutions.callId })
+    .returning({ callId: toolExecutions.callId });
   return inserted.length === 1;
 }
 
@@ -124,16 +109,10 @@ export async function finishExecution(
   outcome: Outcome,
   durationMs: number,
 ): Promise<void> {
-  const patch = slotted(toolExecutions, 'settled', settlement(outcome, durationMs));
-  const statement = prepared(db, `finish_execution ${patch.shape}`, (name) =>
-    db
-      .update(toolExecutions)
-      // Slotted columns are SQL or null, which a SET takes as well as a VALUES.
-      .set(patch.columns as PgUpdateSetSource<typeof toolExecutions>)
-      .where(and(eq(toolExecutions.callId, sql.placeholder('callId')), eq(toolExecutions.status, 'running')))
-      .prepare(name),
-  );
-  await statement.execute({ ...patch.values, callId });
+  await db
+    .update(toolExecutions)
+    .set(settlement(outcome, durationMs))
+    .where(and(eq(toolExecutions.callId, callId), eq(toolExecutions.status, 'running')));
 }
 
 /** Settles a row left `running` by an attempt that never finished; false when it was settled meanwhile. */

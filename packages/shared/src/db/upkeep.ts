@@ -1,6 +1,6 @@
 // The upkeep Threadwork leaves to Postgres: autovacuum reclaims the row versions that run updates leave behind, and
-// analyzes tables as they grow, which is also when Postgres plans again the statements a connection has prepared and
-// its foreign-key checks. Without it, plans made while the tables were small (sequential scans) are kept for good.
+// analyzes tables as they grow, which is also when Postgres plans again its foreign-key checks. Without it, plans made
+// while the tables were small (sequential scans) are kept for good.
 import { sql } from 'drizzle-orm';
 import type { Logger } from '../logger.js';
 import type { Db } from './client.js';

@@ -6,11 +6,10 @@ import {
   type Db,
   type MessageRow,
   notFound,
-  prepared,
   schema,
   type ThreadRow,
 } from '@threadwork/shared';
-import { and, eq, inArray, type Placeholder, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 
 const { threads, messages, runs } = schema;
@@ -18,10 +17,7 @@ const { threads, messages, runs } = schema;
 export type NewThread = typeof threads.$inferInsert;
 export type NewMessage = typeof messages.$inferInsert;
 
-export function threadsOwnedBy(principal: {
-  role: Principal['role'];
-  keyId: string | Placeholder;
-}): SQL | undefined {
+export function threadsOwnedBy(principal: Principal): SQL | undefined {
   return principal.role === 'admin' ? undefined : eq(threads.ownerId, principal.keyId);
 }
 
@@ -43,21 +39,11 @@ export async function insertThread(db: Writer, thread: NewThread, initial: NewMe
   return row;
 }
 
-/** One prepared statement per role: an admin sees every thread, a user its own. */
-function threadOwnedBy(db: Db, role: Principal['role']) {
-  return prepared(db, `thread_owned_by_${role}`, (name) =>
-    db
-      .select()
-      .from(threads)
-      .where(
-        and(eq(threads.id, sql.placeholder('id')), threadsOwnedBy({ role, keyId: sql.placeholder('keyId') })),
-      )
-      .prepare(name),
-  );
-}
-
 export async function findThread(db: Db, principal: Principal, id: string): Promise<ThreadRow | null> {
-  const [row] = await threadOwnedBy(db, principal.role).execute({ id, keyId: principal.keyId });
+  const [row] = await db
+    .select()
+    .from(threads)
+    .where(and(eq(threads.id, id), threadsOwnedBy(principal)));
   return row ?? null;
 }
 

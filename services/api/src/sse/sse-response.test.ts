@@ -1,8 +1,8 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitFor } from '@threadwork/testing';
 import express from 'express';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serverFor } from '../http-server.js';
 import { openSse } from './sse-response.js';
 
 const closed: string[] = [];
@@ -13,7 +13,7 @@ app.get('/stream/:name/:lifetimeMs', (req, res) => {
   const stream = openSse(res, { heartbeatMs: 20, maxLifetimeMs }, () => closed.push(name));
   stream.write(`event: hello\ndata: ${name}\n\n`);
 });
-const server = serverFor(app);
+const server = createServer(app);
 const listening = new Promise<string>((resolve) => {
   server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
 });

@@ -8,7 +8,6 @@ import {
   type PriceTable,
   routeModel,
 } from '@threadwork/shared';
-import { createNodeFetch } from './node-fetch.js';
 import { createOfflineProvider } from './offline.js';
 import { createOpenAIProvider } from './openai.js';
 import type { MaxTokensField } from './openai-chat.js';
@@ -44,8 +43,6 @@ function maxTokensFieldFor(baseURL: string): MaxTokensField {
 export function createProviderRegistry(config: Config, log: Logger): ProviderRegistry {
   const offline = createOfflineProvider({ tokenDelayMs: config.OFFLINE_TOKEN_DELAY_MS });
   const servers = new Map<string, ModelProvider>();
-  // One transport, so every provider server shares the process's keep-alive connections.
-  const transport = createNodeFetch();
 
   function serverProvider(route: OpenAIRoute): ModelProvider {
     const existing = servers.get(route.endpoint);
@@ -63,7 +60,6 @@ export function createProviderRegistry(config: Config, log: Logger): ProviderReg
         maxDelayMs: config.MODEL_RETRY_MAX_DELAY_MS,
       },
       log,
-      fetch: transport,
     });
     servers.set(route.endpoint, provider);
     return provider;

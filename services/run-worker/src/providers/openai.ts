@@ -2,7 +2,6 @@
 import type { Logger, OpenAIApiMode } from '@threadwork/shared';
 import OpenAI from 'openai';
 import { type IdleDeadline, startIdleDeadline } from './deadline.js';
-import { createNodeFetch } from './node-fetch.js';
 import { fromChatChunks, type MaxTokensField, toChatParams } from './openai-chat.js';
 import { fromResponsesEvents, toResponsesParams } from './openai-responses.js';
 import { type RetryClock, type RetryPolicy, streamWithRetries } from './retry.js';
@@ -24,8 +23,6 @@ interface OpenAIProviderOptions {
   maxTokensField?: MaxTokensField;
   /** Tests inject these to observe backoff without waiting. */
   clock?: Partial<RetryClock>;
-  /** The transport; the process's keep-alive node:http one (see node-fetch.ts) unless given. */
-  fetch?: typeof fetch;
 }
 
 /** One upstream call in one API mode: open the stream under the deadline, then translate what arrives. */
@@ -59,7 +56,6 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
     maxRetries: 0,
     timeout: options.timeoutMs,
     logger: log,
-    fetch: options.fetch ?? createNodeFetch(),
   });
   const clock: RetryClock = { sleep: abortableSleep, random: Math.random, now: Date.now, ...options.clock };
   const streamMode = modeFor(options.apiMode, options.maxTokensField);
