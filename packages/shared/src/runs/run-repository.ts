@@ -3,7 +3,7 @@
 // is about to publish. Persist here first, then publish.
 import { and, asc, desc, eq, exists, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
-import { messages, runSteps, runs, threads, toolExecutions, usageLogs } from '../db/schema.js';
+import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLogs } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
 import { allowedFrom, type RunStatus } from '../run-status.js';
@@ -25,6 +25,68 @@ export interface Answer {
 export interface TurnContext {
   history: MessageRow[];
   toolSteps: RunStepRow[];
+}
+
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/** An assistant row's version (Postgres's xmin): a run made from a remembered assistant checks it is current. */
+export const assistantRowVersion = sql<string>`${assistants}.xmin::text`;
+
+/** A new thread, or an existing one that must belong to `owner` (null: to anyone, for an admin). */
+export type RunThread =
+  | { insert: typeof threads.$inferInsert }
+  | { touch: { id: string; now: Date; owner: string | null } };
+
+/**
+ * When given, the run is written only while the assistant's row is at this version: otherwise the run must be made
+ * again from the assistant as it is now.
+ */
+export type AssistantVersion = string | null;
+
+/** What the write did: the run's owner (its thread's), or why nothing was written. */
+export type RunInsert = { ownerId: string } | { refused: 'thread_not_found' | 'assistant_changed' };
+
+/**
+ * Writes a new run, in one transaction: with a new thread, or touching (and so locking) an existing one, and with
+ * the messages that come with it. The one-active-run index refuses a second active run on the thread.
+ */
+export async function insertRun(
+  db: Db,
+  run: RunRow,
+  thread: RunThread,
+  withMessages: (typeof messages.$inferInsert)[],
+  assistantVersion: AssistantVersion,
+): Promise<RunInsert> {
+  return db.transaction(async (tx) => {
+    // Checked before anything is written: a refusal commits nothing.
+    if (assistantVersion !== null) {
+      const [current] = await tx
+        .select({ id: assistants.id })
+        .from(assistants)
+        .where(and(eq(assistants.id, run.assistantId), sql`${assistantRowVersion} = ${assistantVersion}`));
+      if (!current) return { refused: 'assistant_changed' } as const;
+    }
+    const ownerId = await writeThread(tx, thread, run.ownerId);
+    if (ownerId === null) return { refused: 'thread_not_found' } as const;
+    if (withMessages.length > 0) await tx.insert(messages).values(withMessages);
+    await tx.insert(runs).values({ ...run, ownerId });
+    return { ownerId };
+  });
+}
+
+/** Inserts the new thread, or touches the existing one (its row lock keeps a message from slipping in). */
+async function writeThread(tx: Tx, thread: RunThread, ownerId: string): Promise<string | null> {
+  if ('insert' in thread) {
+    await tx.insert(threads).values(thread.insert);
+    return ownerId;
+  }
+  const { id, now, owner } = thread.touch;
+  const [touched] = await tx
+    .update(threads)
+    .set({ lastActivityAt: now })
+    .where(and(eq(threads.id, id), owner === null ? undefined : eq(threads.ownerId, owner)))
+    .returning({ ownerId: threads.ownerId });
+  return touched?.ownerId ?? null;
 }
 
 export async function findRun(db: Db, runId: string): Promise<RunRow | null> {
@@ -281,8 +343,6 @@ export interface ToolTurn {
   eventSeq: number;
   now: Date;
 }
-
-type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
 async function closeAnswer(tx: Tx, { message, step }: Answer): Promise<void> {
   await tx

@@ -1,8 +1,8 @@
 // Data access for assistants: the owner (or a shared assistant) in every where.
 // Shared assistants have no owner: admins create and manage them, users see and run them.
 
-import { type AssistantRow, type Db, schema } from '@threadwork/shared';
-import { and, eq, getTableColumns, isNull, or, type SQL, sql } from 'drizzle-orm';
+import { type AssistantRow, assistantRowVersion, type Db, schema } from '@threadwork/shared';
+import { and, eq, getTableColumns, isNull, or, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 import type { AssistantSnapshot } from '../runs/assistant-snapshots.js';
 
@@ -36,7 +36,6 @@ export async function findAssistant(db: Db, principal: Principal, id: string): P
 }
 
 /** The row version a run's statement checks (`assistantVersionIs`): Postgres's xmin, which every update changes. */
-export const rowVersion = sql<string>`${assistants}.xmin::text`;
 
 /** An assistant the caller may see, with its row version. */
 export async function findAssistantSnapshot(
@@ -45,7 +44,7 @@ export async function findAssistantSnapshot(
   id: string,
 ): Promise<AssistantSnapshot | null> {
   const [found] = await db
-    .select({ row: getTableColumns(assistants), version: rowVersion })
+    .select({ row: getTableColumns(assistants), version: assistantRowVersion })
     .from(assistants)
     .where(visibleById(principal, id));
   return found ?? null;

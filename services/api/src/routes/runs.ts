@@ -3,9 +3,14 @@ import { ApiError, type RunObject, type RunRow, toRunObject, toRunStepObject } f
 import type { Response } from 'express';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
-import { NO_RETRY } from '../runs/announce.js';
 import { cancelRun } from '../runs/cancel-run.js';
-import { type CreatedRun, createRun, createThreadAndRun, type NewRunOptions } from '../runs/create-run.js';
+import {
+  type CreatedRun,
+  createRun,
+  createThreadAndRun,
+  type NewRunOptions,
+  NO_RETRY,
+} from '../runs/create-run.js';
 import { submitToolOutputs } from '../runs/submit-tool-outputs.js';
 import { listQuerySchema } from '../schemas/common.js';
 import { listPageSchema, runObjectSchema, runStepObjectSchema } from '../schemas/objects.js';

@@ -15,7 +15,7 @@ import {
 } from '@threadwork/shared';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import type { AppDeps } from '../deps.js';
-import { announceAndEnqueue } from './announce.js';
+import { announceAndEnqueue } from './create-run.js';
 
 export interface SubmittedOutputs {
   run: RunRow;
