@@ -67,7 +67,8 @@ export const chatRunViewSchema = z
     tool_calls: z.array(
       z.object({ id: z.string(), name: z.string(), arguments: z.string(), output: z.string().nullable() }),
     ),
-    tokens_used: usageSchema.nullable(),
+    tokens_used: z.number().int().nullable().describe('Total tokens of the run (usage.total_tokens)'),
+    usage: usageSchema.nullable(),
     model_used: z.string(),
     cost_estimate: z.number().nullable(),
     response_time_ms: z.number().nullable(),
