@@ -89,11 +89,7 @@ export const builtinToolParameters = {
       .optional(),
   }),
   show_products: z.object({
-    product_ids: z
-      .array(productIdSchema)
-      .min(1)
-      .max(20)
-      .describe('Product ids from search_products'),
+    product_ids: z.array(productIdSchema).min(1).max(20).describe('Product ids from search_products'),
   }),
 } as const satisfies Record<BuiltinToolType, z.ZodType>;
 
