@@ -1,9 +1,11 @@
 import { schema } from '@threadwork/shared';
+import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Stack, startStack } from '../support/stack.js';
+import { ADMIN_KEY, type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
 let alice: string;
+let aliceClient: OpenAI;
 
 const catalog = [
   {
@@ -64,7 +66,7 @@ function post(path: string, body: unknown): Promise<Response> {
 
 beforeAll(async () => {
   stack = await startStack();
-  alice = (await stack.newUser('alice')).key;
+  ({ key: alice, client: aliceClient } = await stack.newUser('alice'));
   await stack.api.deps.db.insert(schema.products).values(catalog);
 });
 
@@ -124,5 +126,57 @@ describe('products in the chat API', () => {
       .data;
     expect(answer?.role).toBe('assistant');
     expect(answer?.products.map((card) => card.id).sort()).toEqual(['dog-food-1', 'dog-food-2']);
+  });
+});
+
+// The shop assistant's catalog and function use WooCommerce's integer ids: they must come back as integers.
+describe('integer product ids, as the shop assistant sends them', () => {
+  const wooCatalog = {
+    products: [
+      { id: 101, name: 'Crunchy Dog Food', description: 'Dry dog food', price: 24.5, currency: 'EUR' },
+      {
+        id: 'dog-food-2',
+        name: 'Puppy Dog Food',
+        description: 'Soft dog food',
+        price: 19.9,
+        currency: 'EUR',
+      },
+    ],
+  };
+
+  beforeAll(async () => {
+    const response = await fetch(`${stack.api.url}/admin/catalog`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(wooCatalog),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'imported', count: 2 });
+  });
+
+  it('answers cards whose ids have the type the catalog gave them', async () => {
+    const response = await post('/api/chat', { message: 'show me dog food' });
+    const body = (await response.json()) as { products: { id: unknown }[] };
+    expect(body.products.map((card) => card.id).sort()).toEqual([101, 'dog-food-2']);
+  });
+
+  it('runs show_products with {"product_ids": [101]}', async () => {
+    const assistant = await aliceClient.beta.assistants.create({
+      model: 'offline',
+      tools: [{ type: 'show_products' } as unknown as OpenAI.Beta.AssistantTool],
+    });
+    const thread = await aliceClient.beta.threads.create({
+      messages: [{ role: 'user', content: JSON.stringify({ product_ids: [101] }) }],
+    });
+    const run = await aliceClient.beta.threads.runs.createAndPoll(thread.id, {
+      assistant_id: assistant.id,
+      tool_choice: { type: 'function', function: { name: 'show_products' } },
+    });
+    expect(run.status).toBe('completed');
+    const view = (await (
+      await fetch(`${stack.api.url}/api/runs/${run.id}`, { headers: { authorization: `Bearer ${alice}` } })
+    ).json()) as { products: { id: unknown; name: string }[]; tool_calls: { arguments: string }[] };
+    expect(view.tool_calls.map((call) => JSON.parse(call.arguments))).toEqual([{ product_ids: [101] }]);
+    expect(view.products).toMatchObject([{ id: 101, name: 'Crunchy Dog Food' }]);
   });
 });
