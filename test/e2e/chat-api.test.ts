@@ -59,13 +59,16 @@ describe('POST /api/chat', () => {
     expect(body.message_id).toMatch(/^msg_/);
     expect(body.response).toContain('Hello from the chat API');
     expect(body.response).toContain('offline');
-    const tokens = body.tokens_used as {
+    const usage = body.usage as {
       prompt_tokens: number;
       completion_tokens: number;
       total_tokens: number;
     };
-    expect(tokens.total_tokens).toBe(tokens.prompt_tokens + tokens.completion_tokens);
-    expect(tokens.completion_tokens).toBeGreaterThan(0);
+    expect(usage.total_tokens).toBe(usage.prompt_tokens + usage.completion_tokens);
+    expect(usage.completion_tokens).toBeGreaterThan(0);
+    // The wellness-coach client decodes tokens_used as an integer.
+    expect(Number.isInteger(body.tokens_used)).toBe(true);
+    expect(body.tokens_used).toBe(usage.total_tokens);
     expect(body.cost_estimate).toBeTypeOf('number');
     expect(body.response_time_ms).toBeTypeOf('number');
     expect(body.response_time_ms as number).toBeLessThanOrEqual(Date.now() - started);
@@ -176,6 +179,7 @@ describe('POST /api/chat', () => {
       thread_id: body.thread_id,
     });
     expect(polled.body.response).toContain('do not wait for me');
+    expect(polled.body.tokens_used).toBe((polled.body.usage as { total_tokens: number }).total_tokens);
   });
 
   it('answers validation errors in the OpenAI error shape', async () => {

@@ -141,6 +141,51 @@ describe('POST /api/chat/stream', () => {
   });
 });
 
+/** The shop widget's parser: it reads only the `data:` lines and switches on their `type`. */
+function widgetMessages(raw: string): Record<string, unknown>[] {
+  return raw
+    .split('\n')
+    .filter((line) => line.startsWith('data: '))
+    .map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
+}
+
+function widgetReply(messages: Record<string, unknown>[]): string {
+  return messages
+    .filter((message) => message.type === 'text')
+    .map((message) => String(message.content))
+    .join('');
+}
+
+describe('a client that reads only data: lines', () => {
+  it('finds the type in every event, the reply in text and the thread in done', async () => {
+    const { events, raw } = await readEvents(await postStream({ message: 'Widget, read this' }));
+    const messages = widgetMessages(raw);
+    expect(messages.map((message) => message.type)).toEqual(events.map((event) => event.event));
+    const done = messages.at(-1) ?? {};
+    expect(done).toMatchObject({ type: 'done', thread_id: events[0]?.data.thread_id, status: 'completed' });
+    expect(Number.isInteger(done.tokens_used)).toBe(true);
+    expect(done.tokens_used).toBe((done.usage as { total_tokens: number }).total_tokens);
+    const runId = String(events[0]?.data.run_id);
+    expect(widgetReply(messages)).toBe((await getJson(`/api/runs/${runId}`)).response);
+    // event: and id: lines are unchanged for EventSource-style parsers.
+    expect(events.every((event) => event.id !== null)).toBe(true);
+  });
+
+  it('finds the type in a replayed stream and in one told from Postgres', async () => {
+    const { raw } = await readEvents(await postStream({ message: 'Widget, replay this' }));
+    const runId = String(widgetMessages(raw)[0]?.run_id);
+    const replayed = widgetMessages((await readEvents(await getEvents(runId))).raw);
+    expect(replayed.map((message) => message.type)).toEqual(
+      widgetMessages(raw).map((message) => message.type),
+    );
+    const prefix = stack.config.QUEUE_PREFIX;
+    await stack.api.deps.redis.del(`${prefix}:run:{${runId}}:events`, `${prefix}:run:{${runId}}:seq`);
+    const told = widgetMessages((await readEvents(await getEvents(runId))).raw);
+    expect(told.map((message) => message.type)).toEqual(['thread_id', 'text', 'done']);
+    expect(widgetReply(told)).toBe(widgetReply(replayed));
+  });
+});
+
 describe('GET /api/runs/{run_id}/events', () => {
   it('resumes with Last-Event-ID after a forced disconnect: no gap, no duplicate, and the run went on', async () => {
     const controller = new AbortController();

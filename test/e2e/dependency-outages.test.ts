@@ -116,6 +116,12 @@ describe.skipIf(!canRunOwnServers)('the API while Postgres or Redis is down', ()
       try {
         await expectUnavailable(await createRun());
         expect((await fetch(`${api.url}/readyz`)).status).toBe(503);
+        const health = await fetch(`${api.url}/api/health`);
+        expect(health.status).toBe(503);
+        expect(await health.json()).toMatchObject({
+          status: 'degraded',
+          dependencies: { postgres: { reachable: true }, redis: { configured: true, reachable: false } },
+        });
       } finally {
         await redis.start();
       }

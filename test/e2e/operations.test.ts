@@ -69,6 +69,38 @@ describe('operations endpoints', () => {
     expect(await docs.text()).toContain('/v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs');
   });
 
+  it('answers GET /api/health without a key: status and which dependencies are configured and reachable', async () => {
+    const response = await fetch(`${stack.api.url}/api/health`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      status: 'ok',
+      dependencies: {
+        postgres: { configured: true, reachable: true },
+        redis: { configured: true, reachable: true },
+        openai: { configured: false },
+        model_providers: { configured: [] },
+      },
+      default_model: 'offline',
+    });
+    expect(text).not.toContain(stack.config.DATABASE_URL);
+    expect(text).not.toContain('sk-tw-');
+  });
+
+  it('serves /redoc beside /docs, with ReDoc from the npm package rather than a CDN', async () => {
+    const page = await fetch(`${stack.api.url}/redoc`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('spec-url="/openapi.json"');
+    expect(html).not.toMatch(/https?:\/\//);
+    const script = /<script src="([^"]+)"/.exec(html)?.[1];
+    const bundle = await fetch(`${stack.api.url}${script}`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-type')).toContain('javascript');
+    expect((await bundle.text()).length).toBeGreaterThan(100_000);
+  });
+
   it('opens the queue dashboard for admin keys only', async () => {
     const anonymous = await fetch(`${stack.api.url}/admin/queues`);
     expect(anonymous.status).toBe(401);

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Db } from './db/client.js';
 import { catalogState, products } from './db/schema.js';
 import { ApiError } from './errors.js';
+import { productIdSchema, productIdText } from './product-cards.js';
 
 const MAX_CATALOG_PRODUCTS = 100_000;
 export const catalogCsvColumns = [
@@ -36,12 +37,7 @@ const webUrl = z
   .transform((value) => value ?? null);
 
 export const catalogProductSchema = z.object({
-  id: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
-    .regex(/^[^\p{Cc}]+$/u, 'must not contain control characters'),
+  id: productIdSchema,
   name: text(500).trim().min(1),
   description: text(20_000)
     .nullish()
@@ -70,14 +66,15 @@ export const catalogImportSchema = z.object({
     .superRefine((items, context) => {
       const seen = new Set<string>();
       items.forEach((item, index) => {
-        if (seen.has(item.id)) {
+        const id = productIdText(item.id);
+        if (seen.has(id)) {
           context.addIssue({
             code: 'custom',
             path: [index, 'id'],
-            message: `duplicate product id '${item.id}'`,
+            message: `duplicate product id '${id}'`,
           });
         }
-        seen.add(item.id);
+        seen.add(id);
       });
     }),
 });
@@ -222,10 +219,14 @@ function parseCatalogImport(input: unknown): CatalogProduct[] {
   return parsed.data.products;
 }
 
-/** sha256 of a canonical JSON: products ordered by id, fields in a fixed order, values normalised. */
+/**
+ * sha256 of a canonical JSON: products ordered by id, fields in a fixed order, values normalised. The id keeps its
+ * type, so turning "101" into 101 is a change.
+ */
 function catalogHash(items: CatalogProduct[]): string {
+  const order = (item: CatalogProduct) => productIdText(item.id);
   const canonical = [...items]
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
     .map((item) => [
       item.id,
       item.name,
@@ -256,7 +257,8 @@ export async function importCatalog(db: Db, input: CatalogImportInput): Promise<
     await tx.delete(products);
     for (let start = 0; start < items.length; start += INSERT_BATCH) {
       const batch = items.slice(start, start + INSERT_BATCH).map((item) => ({
-        id: item.id,
+        id: productIdText(item.id),
+        isIntegerId: typeof item.id === 'number',
         name: item.name,
         description: item.description,
         price: item.price,

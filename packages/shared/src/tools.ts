@@ -1,5 +1,6 @@
 // Built-in tool definitions: names, descriptions and zod parameters, advertised to the model as JSON Schema.
 import { z } from 'zod';
+import { productIdSchema } from './product-cards.js';
 import type { BuiltinToolType, FunctionDefinition, ToolDefinition } from './wire.js';
 
 const identifier = z
@@ -88,11 +89,7 @@ export const builtinToolParameters = {
       .optional(),
   }),
   show_products: z.object({
-    product_ids: z
-      .array(z.string().min(1).max(200))
-      .min(1)
-      .max(20)
-      .describe('Product ids from search_products'),
+    product_ids: z.array(productIdSchema).min(1).max(20).describe('Product ids from search_products'),
   }),
 } as const satisfies Record<BuiltinToolType, z.ZodType>;
 

@@ -213,7 +213,8 @@ export interface RunStepDeltaObject {
 }
 
 export interface ProductCard {
-  id: string;
+  /** As the catalog gave it: a string, or an integer (see product-cards.ts). */
+  id: string | number;
   name: string;
   price: number | null;
   currency: string | null;

@@ -240,7 +240,10 @@ const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 export const products = pgTable(
   'products',
   {
+    /** The id as text, whatever type the catalog gave it. */
     id: text('id').primaryKey(),
+    /** The catalog gave the id as a JSON integer (WooCommerce ids): cards and search results give it back as one. */
+    isIntegerId: boolean('is_integer_id').notNull().default(false),
     name: text('name').notNull(),
     description: text('description').notNull().default(''),
     price: numeric('price', { precision: 12, scale: 2, mode: 'number' }),

@@ -1,6 +1,6 @@
 // Data access for message feedback: one row per user and message; the rated message must be on the caller's thread.
 import { type Db, newId, schema } from '@threadwork/shared';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 import { messagePreview } from './chat-threads.js';
 import { olderThanCursor } from './cursor.js';
@@ -48,4 +48,19 @@ export function listFeedbackRows(db: Db, cursor: string | undefined, limit: numb
     .where(olderThanCursor(messageFeedback.createdAt, messageFeedback.id, cursor))
     .orderBy(desc(messageFeedback.createdAt), desc(messageFeedback.id))
     .limit(limit + 1);
+}
+
+/** Every rating of the given messages, oldest first (for a thread's export). */
+export function feedbackOnMessages(db: Db, messageIds: string[]) {
+  if (messageIds.length === 0) return Promise.resolve([]);
+  return db
+    .select({
+      messageId: messageFeedback.messageId,
+      rating: messageFeedback.rating,
+      comment: messageFeedback.comment,
+      createdAt: messageFeedback.createdAt,
+    })
+    .from(messageFeedback)
+    .where(inArray(messageFeedback.messageId, messageIds))
+    .orderBy(messageFeedback.createdAt);
 }

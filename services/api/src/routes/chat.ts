@@ -10,13 +10,16 @@ import {
   chatThreadSchema,
   cursorListSchema,
   cursorPageSchema,
+  exportQuerySchema,
   resumeSchema,
   runLinksSchema,
+  threadExportSchema,
   threadInputSchema,
 } from '../schemas/chat.js';
 import { listQuerySchema } from '../schemas/common.js';
 import { deletedSchema, listPageSchema } from '../schemas/objects.js';
 import { answerChat } from '../services/chat/answer-chat.js';
+import { exportThread, toMarkdown } from '../services/chat/export.js';
 import { chatViewOf } from '../services/chat/run-view.js';
 import { startChat } from '../services/chat/start-chat.js';
 import {
@@ -159,6 +162,24 @@ export function chatRoutes(deps: AppDeps): RouteSet {
     },
     async (req, res, { query }) => {
       res.json(await chatHistory(deps, principalOf(res), req.params.threadId, query));
+    },
+  );
+
+  routes.route(
+    {
+      method: 'get',
+      path: '/threads/:threadId/export',
+      summary:
+        'Export a thread: messages, times, tool calls, product cards and feedback (format json or markdown)',
+      tag,
+      query: exportQuerySchema,
+      responses: { 200: { json: threadExportSchema, text: 'text/markdown' } },
+    },
+    async (req, res, { query }) => {
+      const exported = await exportThread(deps, principalOf(res), req.params.threadId);
+      res.attachment(`${exported.thread_id}.${query.format === 'markdown' ? 'md' : 'json'}`);
+      if (query.format === 'json') res.json(exported);
+      else res.type('text/markdown; charset=utf-8').send(toMarkdown(exported));
     },
   );
 

@@ -1,15 +1,67 @@
-// Operations endpoints: Prometheus metrics, the OpenAPI document and its docs page, and the queue dashboard.
+// Operations endpoints: Prometheus metrics, the health report, the OpenAPI document and its two reference pages
+// (/docs, /redoc), and the queue dashboard.
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { RequestHandler, Response } from 'express';
+import { sql } from 'drizzle-orm';
+import express, { type RequestHandler, type Response } from 'express';
 import type { AppDeps } from '../deps.js';
 import { docsPage, type OpenApiDocument, openApiDocument, openApiDocumentSchema } from '../openapi.js';
+import { type ApiHealth, apiHealthSchema } from '../schemas/operations.js';
 import { type RouteCatalog, RouteSet } from './route.js';
 
 export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 const tag = 'Operations';
+
+/** How long a health probe may take before its dependency counts as unreachable. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** ReDoc's standalone bundle, served from its npm package: the page works without a CDN or the network. */
+const REDOC_BUNDLES = path.dirname(
+  createRequire(import.meta.url).resolve('redoc/bundles/redoc.standalone.js'),
+);
+
+/** A ReDoc page over /openapi.json; its script is served at /redoc/assets from the package. */
+const REDOC_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Threadwork API reference</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"><style>body{margin:0}</style></head>
+<body><redoc spec-url="/openapi.json"></redoc><script src="/redoc/assets/redoc.standalone.js"></script></body></html>`;
+
+/** True when the probe answers within the deadline. */
+async function answers(probe: () => Promise<unknown>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([probe().then(() => true), deadline]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What is configured (never its URL or key) and whether Postgres and Redis answer. */
+async function healthReport(deps: AppDeps): Promise<ApiHealth> {
+  const [postgres, redis] = await Promise.all([
+    answers(() => deps.db.execute(sql`select 1`)),
+    answers(() => deps.redis.ping()),
+  ]);
+  return {
+    status: postgres && redis ? 'ok' : 'degraded',
+    dependencies: {
+      postgres: { configured: true, reachable: postgres },
+      redis: { configured: true, reachable: redis },
+      openai: { configured: deps.config.OPENAI_API_KEY !== undefined },
+      model_providers: { configured: Object.keys(deps.config.MODEL_PROVIDERS) },
+    },
+    default_model: deps.config.defaultModel,
+  };
+}
 
 /** The OpenAPI document is generated once, on first request, when every route set has been mounted. */
 export function opsRoutes(deps: AppDeps, catalog: RouteCatalog): RouteSet {
@@ -31,6 +83,19 @@ export function opsRoutes(deps: AppDeps, catalog: RouteCatalog): RouteSet {
     async (_req, res) => {
       res.set('Content-Type', deps.metrics.registry.contentType);
       res.send(await deps.metrics.registry.metrics());
+    },
+  );
+  routes.route(
+    {
+      method: 'get',
+      path: '/api/health',
+      summary: 'Health of the API and which dependencies are configured and reachable (no key needed)',
+      tag,
+      responses: { 200: { json: apiHealthSchema }, 503: { json: apiHealthSchema } },
+    },
+    async (_req, res) => {
+      const report = await healthReport(deps);
+      res.status(report.status === 'ok' ? 200 : 503).json(report);
     },
   );
   routes.route(
@@ -58,6 +123,19 @@ export function opsRoutes(deps: AppDeps, catalog: RouteCatalog): RouteSet {
       res.type('html').send(page);
     },
   );
+  routes.route(
+    {
+      method: 'get',
+      path: '/redoc',
+      summary: 'The API reference rendered by ReDoc',
+      tag,
+      responses: { 200: { text: 'text/html' } },
+    },
+    (_req, res) => {
+      res.type('html').send(REDOC_PAGE);
+    },
+  );
+  routes.router.use('/redoc/assets', express.static(REDOC_BUNDLES, { index: false, maxAge: '1d' }));
   return routes;
 }
 

@@ -12,7 +12,7 @@ export type Tag = 'Assistants' | 'Threads' | 'Messages' | 'Runs' | 'Chat' | 'Adm
 export interface Reply {
   json?: z.ZodType;
   events?: 'assistants' | 'simple';
-  text?: 'text/plain' | 'text/html';
+  text?: 'text/plain' | 'text/html' | 'text/markdown';
 }
 
 export type Replies = Partial<Record<200 | 201 | 202 | 503, Reply>>;

@@ -3,6 +3,7 @@
 import { runStatuses } from '@threadwork/shared';
 import { z } from 'zod';
 import type { ChatThread } from '../repositories/chat-threads.js';
+import type { ThreadExport } from '../services/chat/export.js';
 import type { AdminFeedbackObject, FeedbackObject } from '../services/chat/feedback.js';
 import type { ChatMessage } from '../services/chat/history.js';
 import type { ChatRunView, RunLinks } from '../services/chat/run-view.js';
@@ -56,6 +57,13 @@ export type FeedbackInput = z.infer<typeof feedbackInputSchema>;
 const unixTime = z.number().int().describe('Unix time in seconds');
 const runStatus = z.enum(runStatuses);
 
+const toolCallSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  arguments: z.string(),
+  output: z.string().nullable(),
+});
+
 export const chatRunViewSchema = z
   .object({
     thread_id: z.string(),
@@ -64,10 +72,9 @@ export const chatRunViewSchema = z
     response: z.string().nullable(),
     message_id: z.string().nullable(),
     products: z.array(productCardSchema),
-    tool_calls: z.array(
-      z.object({ id: z.string(), name: z.string(), arguments: z.string(), output: z.string().nullable() }),
-    ),
-    tokens_used: usageSchema.nullable(),
+    tool_calls: z.array(toolCallSchema),
+    tokens_used: z.number().int().nullable().describe('Total tokens of the run (usage.total_tokens)'),
+    usage: usageSchema.nullable(),
     model_used: z.string(),
     cost_estimate: z.number().nullable(),
     response_time_ms: z.number().nullable(),
@@ -136,6 +143,35 @@ export const adminFeedbackObjectSchema = feedbackObjectSchema
     message_preview: z.string(),
   })
   .register(responseObjects, { id: 'AdminFeedback' }) satisfies z.ZodType<AdminFeedbackObject>;
+
+export const exportQuerySchema = z.object({
+  format: z.enum(['json', 'markdown']).default('json'),
+});
+
+export const threadExportSchema = z
+  .object({
+    object: z.literal('chat.thread.export'),
+    thread_id: z.string(),
+    assistant_id: z.string().nullable(),
+    created_at: unixTime,
+    exported_at: unixTime,
+    metadata: z.record(z.string(), z.string()),
+    messages: z.array(
+      z.object({
+        id: z.string(),
+        role: z.enum(['user', 'assistant']),
+        content: z.string(),
+        created_at: unixTime,
+        run_id: z.string().nullable(),
+        tool_calls: z.array(toolCallSchema),
+        products: z.array(productCardSchema),
+        feedback: z.array(
+          z.object({ rating: z.number().int(), comment: z.string().nullable(), created_at: unixTime }),
+        ),
+      }),
+    ),
+  })
+  .register(responseObjects, { id: 'ThreadExport' }) satisfies z.ZodType<ThreadExport>;
 
 /** A page of a list ordered newest first, continued with `next_cursor` (`CursorPage` in repositories/cursor.ts). */
 export function cursorPageSchema<T extends z.ZodType>(item: T) {

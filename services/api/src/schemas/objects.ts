@@ -41,7 +41,7 @@ export const lastErrorSchema = z
 
 export const productCardSchema = z
   .object({
-    id: z.string(),
+    id: z.union([z.string(), z.number().int()]).describe('As the catalog gave it: a string or an integer'),
     name: z.string(),
     price: z.number().nullable(),
     currency: z.string().nullable(),

@@ -25,6 +25,8 @@ export interface DoneData {
   run_id: string;
   status: RunStatus;
   message_id: string | null;
+  /** The total tokens, as in the chat run view; `usage` has the breakdown. */
+  tokens_used: number | null;
   usage: Usage | null;
   model: string;
   cost_estimate: number | null;
@@ -107,9 +109,10 @@ function toSimpleEvents(event: RunEvent): SimpleEvent[] {
   }
 }
 
+/** The name is in `event:` and again as the data's `type`, for clients that read only the `data:` lines. */
 function simpleFrame(id: number | null, event: SimpleEvent): string {
   const idLine = id === null ? '' : `id: ${id}\n`;
-  return `${idLine}event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+  return `${idLine}event: ${event.event}\ndata: ${JSON.stringify({ type: event.event, ...event.data })}\n\n`;
 }
 
 function threadIdEvent(run: RunRow): SimpleEvent {
@@ -122,7 +125,8 @@ function doneFromView(view: ChatRunView): DoneData {
     run_id: view.run_id,
     status: view.status,
     message_id: view.message_id,
-    usage: view.tokens_used,
+    tokens_used: view.tokens_used,
+    usage: view.usage,
     model: view.model_used,
     cost_estimate: view.cost_estimate,
     response_time_ms: view.response_time_ms,
@@ -134,7 +138,8 @@ function doneFromEvent(run: RunRow, final: FinalRunEvent): DoneData {
   return doneFromView({
     ...emptyView(run),
     status: final.data.status,
-    tokens_used: final.data.usage,
+    tokens_used: final.data.usage?.total_tokens ?? null,
+    usage: final.data.usage,
     model_used: final.data.model,
   });
 }
@@ -148,7 +153,8 @@ function emptyView(run: RunRow): ChatRunView {
     message_id: null,
     products: [],
     tool_calls: [],
-    tokens_used: run.usage,
+    tokens_used: run.usage?.total_tokens ?? null,
+    usage: run.usage,
     model_used: run.model,
     cost_estimate: null,
     response_time_ms: null,

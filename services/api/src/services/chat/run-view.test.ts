@@ -79,7 +79,8 @@ describe('toChatView', () => {
       status: 'completed',
       response: 'Let me look.\n\nFound it.',
       message_id: 'msg_2',
-      tokens_used: { total_tokens: 15 },
+      tokens_used: 15,
+      usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 },
       cost_estimate: 0.5,
       response_time_ms: 1234,
     });
@@ -120,6 +121,7 @@ describe('toChatView', () => {
       status: 'in_progress',
       response_time_ms: null,
       tokens_used: null,
+      usage: null,
       message_id: null,
     });
   });

@@ -33,7 +33,10 @@ export interface ChatRunView {
   message_id: string | null;
   products: ProductCard[];
   tool_calls: ChatToolCall[];
-  tokens_used: Usage | null;
+  /** The run's total tokens (all its model calls), a number for clients that decode it as one; null before any. */
+  tokens_used: number | null;
+  /** The breakdown of `tokens_used`. */
+  usage: Usage | null;
   model_used: string;
   cost_estimate: number | null;
   response_time_ms: number | null;
@@ -91,7 +94,8 @@ export function toChatView(records: RunRecords): ChatRunView {
       arguments: call.function.arguments,
       output: call.function.output,
     })),
-    tokens_used: run.usage,
+    tokens_used: run.usage?.total_tokens ?? null,
+    usage: run.usage,
     model_used: run.model,
     cost_estimate: records.costUsd,
     response_time_ms: responseTimeMs(run),

@@ -1,10 +1,11 @@
 // show_products: product cards by id, in the order asked, for the run worker to send to clients as a products event.
-import type { ProductCard } from '@threadwork/shared';
+import { type ProductCard, type ProductId, productIdOf, productIdText } from '@threadwork/shared';
 import type pg from 'pg';
 import type { ToolArgs } from '../registry.js';
 
 interface CardRow {
   id: string;
+  is_integer_id: boolean;
   name: string;
   price: string | null;
   currency: string | null;
@@ -13,29 +14,31 @@ interface CardRow {
   description: string;
 }
 
+/** Ids match by their text (101 finds "101"); a card's id is the catalog's, as the catalog gave it. */
 export async function showProducts(
   pool: pg.Pool,
   args: ToolArgs<'show_products'>,
-): Promise<{ products: ProductCard[]; missing: string[] }> {
-  const ids = [...new Set(args.product_ids)];
+): Promise<{ products: ProductCard[]; missing: ProductId[] }> {
+  const asked = new Map<string, ProductId>();
+  for (const id of args.product_ids) if (!asked.has(productIdText(id))) asked.set(productIdText(id), id);
   const result = await pool.query<CardRow>(
-    'select id, name, price, currency, image_url, url, description from products where id = any($1::text[])',
-    [ids],
+    `select id, is_integer_id, name, price, currency, image_url, url, description
+     from products where id = any($1::text[])`,
+    [[...asked.keys()]],
   );
   const byId = new Map(result.rows.map((row) => [row.id, row]));
   const products: ProductCard[] = [];
-  const missing: string[] = [];
-  for (const id of ids) {
-    const row = byId.get(id);
+  const missing: ProductId[] = [];
+  for (const [text, id] of asked) {
+    const row = byId.get(text);
     if (!row) {
       missing.push(id);
       continue;
     }
-    const price = row.price === null ? null : Number(row.price);
     products.push({
-      id,
+      id: productIdOf(row.id, row.is_integer_id),
       name: row.name,
-      price,
+      price: row.price === null ? null : Number(row.price),
       currency: row.currency,
       image_url: row.image_url,
       url: row.url,

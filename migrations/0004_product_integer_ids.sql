@@ -1,0 +1,1 @@
+ALTER TABLE "products" ADD COLUMN "is_integer_id" boolean DEFAULT false NOT NULL;
