@@ -242,6 +242,15 @@ function simpleRelay(
 }
 
 /**
+ * Whether a stopped run's log still holds its events from `afterSeq + 1` on: it is gone after a flush or its expiry,
+ * and holds only the later events of a run that went on after a flush (a stopped run's log is small).
+ */
+async function logReachesBack(events: EventBus, run: RunRow, afterSeq: number): Promise<boolean> {
+  const [first] = await events.read(run.id, afterSeq);
+  return first?.seq === afterSeq + 1;
+}
+
+/**
  * Streams a run in the simple dialect from after `afterSeq` (0: from the start). Every frame carries the seq of
  * the run event it comes from as its id, so `Last-Event-ID` resumes without gaps or duplicates; a resumed stream
  * repeats thread_id first without an id. The steps that can fail (reading Redis and Postgres) happen before the
@@ -254,7 +263,10 @@ export async function streamSimpleRun(
   afterSeq: number,
   options: SseOptions,
 ): Promise<void> {
-  if (hasStopped(run.status) && (run.eventSeq <= afterSeq || !(await deps.events.hasLog(run.id)))) {
+  if (
+    hasStopped(run.status) &&
+    (run.eventSeq <= afterSeq || !(await logReachesBack(deps.events, run, afterSeq)))
+  ) {
     const view = (await loadChatView(deps.db, run.id)) ?? emptyView(run);
     const stream = openSse(res, options);
     stream.write(replayFrames(run, view, afterSeq));
