@@ -88,7 +88,8 @@ describe('a run whose job is deleted from Redis', () => {
           lease: row?.leaseOwner,
           error: row?.lastError,
         });
-        return row?.status === 'in_progress' && row.jobId && row.leaseOwner === null && [row];
+        const isWaiting = row?.status === 'in_progress' && row.jobId !== null && row.leaseOwner === null;
+        return isWaiting ? [row] : null;
       },
       { timeoutMs: 15_000, what: () => `the run to wait for its tool call (seen ${seen})` },
     );
@@ -108,7 +109,7 @@ describe('a run whose job is deleted from Redis', () => {
     for (const callId of callIds) expect(await queues.tools.getJobState(callId)).toBe('unknown');
 
     // The sweeper dispatches the call again (the first dispatch's jobs are gone); a tool worker then runs it.
-    await waitFor(async () => (await queues.tools.getJobCounts('waiting')).waiting > 0, {
+    await waitFor(async () => ((await queues.tools.getJobCounts('waiting')).waiting ?? 0) > 0, {
       timeoutMs: LEASE_MS + SWEEP_INTERVAL_MS + GRACE_MS + 5_000,
       what: 'the tool call to be dispatched again',
     });
