@@ -242,12 +242,14 @@ function simpleRelay(
 }
 
 /**
- * Whether a stopped run's log still holds its events from `afterSeq + 1` on: it is gone after a flush or its expiry,
- * and holds only the later events of a run that went on after a flush (a stopped run's log is small).
+ * Whether a stopped run's log holds every event from `afterSeq + 1` to its last stored seq (a stopped run's log is
+ * small). It is gone after a flush or its expiry; holds only the later events of a run that went on after a flush;
+ * and misses the seqs a worker stored but died before publishing.
  */
-async function logReachesBack(events: EventBus, run: RunRow, afterSeq: number): Promise<boolean> {
-  const [first] = await events.read(run.id, afterSeq);
-  return first?.seq === afterSeq + 1;
+async function logIsWhole(events: EventBus, run: RunRow, afterSeq: number): Promise<boolean> {
+  const logged = await events.read(run.id, afterSeq);
+  const isContiguous = logged.every((event, index) => event.seq === afterSeq + 1 + index);
+  return isContiguous && (logged.at(-1)?.seq ?? afterSeq) >= run.eventSeq;
 }
 
 /**
@@ -265,7 +267,7 @@ export async function streamSimpleRun(
 ): Promise<void> {
   if (
     hasStopped(run.status) &&
-    (run.eventSeq <= afterSeq || !(await logReachesBack(deps.events, run, afterSeq)))
+    (run.eventSeq <= afterSeq || !(await logIsWhole(deps.events, run, afterSeq)))
   ) {
     const view = (await loadChatView(deps.db, run.id)) ?? emptyView(run);
     const stream = openSse(res, options);
