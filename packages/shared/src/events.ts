@@ -128,15 +128,27 @@ export class EventBus {
  * holder read or wrote it) and each append takes the next seqs.
  */
 export class RunEventWriter {
+  private published: number;
+
   constructor(
     private readonly bus: EventBus,
     readonly run: EventRun,
     private last: number,
-  ) {}
+  ) {
+    this.published = last;
+  }
 
   /** The seq of the last event appended (or reserved) by this writer. */
   get lastSeq(): number {
     return this.last;
+  }
+
+  /**
+   * The seq of the last event Redis confirmed (appends on one connection land in order). A holder's heartbeat
+   * stores this one: a seq reserved by an append that never landed would leave its clients a gap.
+   */
+  get publishedSeq(): number {
+    return this.published;
   }
 
   /** The seq the last of `events` will have: what a write that publishes them stores as the run's seq. */
@@ -144,9 +156,11 @@ export class RunEventWriter {
     return this.last + events.length;
   }
 
-  append(events: readonly NewRunEvent[]): Promise<void> {
+  async append(events: readonly NewRunEvent[]): Promise<void> {
     const first = this.last + 1;
     this.last += events.length;
-    return this.bus.append(this.run, first, events);
+    const last = this.last;
+    await this.bus.append(this.run, first, events);
+    this.published = Math.max(this.published, last);
   }
 }

@@ -78,7 +78,7 @@ export class HeldRun {
 
   private async renew(): Promise<void> {
     try {
-      const held = await renewLease(this.deps.db, this.run.id, newLease(this.deps), this.writer.lastSeq);
+      const held = await renewLease(this.deps.db, this.run.id, newLease(this.deps), this.writer.publishedSeq);
       if (held) return;
       this.deps.log.warn({ runId: this.run.id }, 'lease lost: another actor settled the run');
       this.abort('lease_lost');

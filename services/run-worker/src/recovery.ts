@@ -86,7 +86,8 @@ export async function recoverAbandonedRun(deps: RecoveryDeps, run: RunRow): Prom
 async function requeue(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
   const now = clock(deps);
   const jobId = againId(run.id, 'requeued', now);
-  const queued = await requeueRun(deps.db, run.id, jobId, now);
+  const seqFloor = await deps.events.lastSeq(run.id).catch(() => 0);
+  const queued = await requeueRun(deps.db, run.id, jobId, now, seqFloor);
   if (!queued) return 'none';
   await deps.events.append(queued, queued.eventSeq, [runStatusEvent(toRunObject(queued))]);
   await enqueueRun(deps.queues, { name: 'run.execute', data: { runId: run.id } }, { jobId });

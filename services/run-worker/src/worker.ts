@@ -55,11 +55,18 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'run job stalled'));
   observeWorker(metrics, RUNS_QUEUE, worker);
   // One scheduler across every run worker: upserting it again only restates its interval.
-  await queues.runs.upsertJobScheduler(
-    SWEEP_SCHEDULER,
-    { every: config.SWEEP_INTERVAL_MS },
-    { name: 'run.sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
-  );
+  const scheduleSweeps = () =>
+    queues.runs.upsertJobScheduler(
+      SWEEP_SCHEDULER,
+      { every: config.SWEEP_INTERVAL_MS },
+      { name: 'run.sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+    );
+  await scheduleSweeps();
+  // A Redis that came back empty (flushed, restarted without persistence) lost the scheduler with the jobs it must
+  // now settle: every reconnection states it again.
+  redis.on('ready', () => {
+    scheduleSweeps().catch((error) => log.warn({ err: error }, 'could not schedule the sweeper again'));
+  });
   const health = await startHealthServer(
     config.RUN_WORKER_PORT,
     { postgres: () => db.execute(sql`select 1`), redis: () => redis.ping() },

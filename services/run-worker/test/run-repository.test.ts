@@ -82,16 +82,17 @@ describe('leases', () => {
     expect(await renewLease(db, runId, lease('worker-a'), 0)).toBe(false);
   });
 
-  it('queues again only a run nobody holds', async () => {
+  it('queues again only a run nobody holds, past the seq its dead holder published', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db, { eventSeq: 2 });
     await claimRun(db, runId, lease('worker-a', 1_000), now);
-    expect(await requeueRun(db, runId, 'job-again', later(500))).toBeNull();
-    expect(await requeueRun(db, runId, 'job-again', later(1_500))).toMatchObject({
+    expect(await requeueRun(db, runId, 'job-again', later(500), 3)).toBeNull();
+    // The holder published in_progress (seq 3) and died before storing anything.
+    expect(await requeueRun(db, runId, 'job-again', later(1_500), 3)).toMatchObject({
       status: 'queued',
       jobId: 'job-again',
       leaseOwner: null,
-      eventSeq: 3,
+      eventSeq: 4,
     });
   });
 });

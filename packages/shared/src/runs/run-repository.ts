@@ -403,8 +403,17 @@ export async function releaseLease(
     .where(and(eq(runs.id, runId), eq(runs.leaseOwner, owner)));
 }
 
-/** An in_progress run nobody holds starts over (nothing of it was streamed); its seq moves past `queued`. */
-export async function requeueRun(db: Db, runId: string, jobId: string, now: Date): Promise<RunRow | null> {
+/**
+ * An in_progress run nobody holds starts over (nothing of it was streamed); its seq moves past `queued`, and past
+ * `seqFloor` (the last seq in the run's log: a holder that died published its `in_progress` without storing it).
+ */
+export async function requeueRun(
+  db: Db,
+  runId: string,
+  jobId: string,
+  now: Date,
+  seqFloor: number,
+): Promise<RunRow | null> {
   const [row] = await db
     .update(runs)
     .set({
@@ -412,7 +421,7 @@ export async function requeueRun(db: Db, runId: string, jobId: string, now: Date
       jobId,
       leaseOwner: null,
       leaseExpiresAt: null,
-      eventSeq: sql`${runs.eventSeq} + 1`,
+      eventSeq: sql`greatest(${runs.eventSeq}, ${seqFloor}) + 1`,
     })
     .where(and(eq(runs.id, runId), eq(runs.status, 'in_progress'), isFreeAt(now)))
     .returning();

@@ -55,6 +55,7 @@ export function chatRoutes(deps: AppDeps): RouteSet {
   const sseOptions = {
     heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
+    clients: deps.metrics.sseClients,
   };
 
   routes.route(

@@ -34,6 +34,7 @@ export function runsRoutes(deps: AppDeps): RouteSet {
   const sseOptions = {
     heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
+    clients: deps.metrics.sseClients,
   };
 
   /** Answers tool outputs taken by a run: its JSON, or its events from `firstSeq` on. Never worth a retry now. */

@@ -253,6 +253,17 @@ function simpleRelay(
 }
 
 /**
+ * Whether a stopped run's log holds every event from `afterSeq + 1` to its last stored seq (a stopped run's log is
+ * small). It is gone after a flush or its expiry; holds only the later events of a run that went on after a flush;
+ * and misses the seqs a worker stored but died before publishing.
+ */
+async function logIsWhole(events: EventBus, run: RunRow, afterSeq: number): Promise<boolean> {
+  const logged = await events.read(run.id, afterSeq);
+  const isContiguous = logged.every((event, index) => event.seq === afterSeq + 1 + index);
+  return isContiguous && (logged.at(-1)?.seq ?? afterSeq) >= run.eventSeq;
+}
+
+/**
  * Streams a run in the simple dialect from after `afterSeq` (0: from the start). Every frame carries the seq of
  * the run event it comes from as its id, so `Last-Event-ID` resumes without gaps or duplicates; a resumed stream
  * repeats thread_id first without an id. The steps that can fail (reading Redis and Postgres) happen before the
@@ -265,7 +276,10 @@ export async function streamSimpleRun(
   afterSeq: number,
   options: SseOptions,
 ): Promise<void> {
-  if (hasStopped(run.status) && (run.eventSeq <= afterSeq || !(await deps.events.hasLog(run.id)))) {
+  if (
+    hasStopped(run.status) &&
+    (run.eventSeq <= afterSeq || !(await logIsWhole(deps.events, run, afterSeq)))
+  ) {
     const view = (await loadChatView(deps.db, run.id)) ?? emptyView(run);
     const stream = openSse(res, options);
     stream.write(replayFrames(run, view, afterSeq));

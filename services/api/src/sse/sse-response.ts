@@ -4,6 +4,8 @@ import type { Response } from 'express';
 export interface SseOptions {
   heartbeatMs: number;
   maxLifetimeMs: number;
+  /** The open-streams gauge (threadwork_sse_clients): up when a stream opens, down when it closes. */
+  clients?: { inc(): void; dec(): void };
 }
 
 export interface SseStream {
@@ -75,8 +77,10 @@ class SseResponse implements SseStream {
     private readonly ticker: HeartbeatTicker,
     maxLifetimeMs: number,
     private readonly onClose: () => void,
+    private readonly clients: SseOptions['clients'],
   ) {
     this.endsAt = Date.now() + maxLifetimeMs;
+    clients?.inc();
   }
 
   /** Frames written in one tick (the events of one message) leave in one socket write. */
@@ -110,6 +114,7 @@ class SseResponse implements SseStream {
     if (this.closed) return;
     this.closed = true;
     this.ticker.remove(this);
+    this.clients?.dec();
     this.onClose();
   }
 }
@@ -132,7 +137,7 @@ export function openSse(res: Response, options: SseOptions, onClose: () => void 
   // Nothing routes this request any more; req.next would keep the routers' per-request state as long as the stream.
   res.req.next = undefined;
   const ticker = tickerFor(options.heartbeatMs);
-  const stream = new SseResponse(res, ticker, options.maxLifetimeMs, onClose);
+  const stream = new SseResponse(res, ticker, options.maxLifetimeMs, onClose, options.clients);
   ticker.add(stream);
   res.on('close', () => stream.close());
   // A client that left before the headers went out gets no second 'close' event.
