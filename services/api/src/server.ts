@@ -59,6 +59,10 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   };
   const app = createApp(deps);
   const server = await listen(app, config.PORT, config.HTTP_KEEP_ALIVE_MS);
+  // Slow clients hold a connection and its memory: headers, whole requests and silences each have a deadline.
+  server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  server.timeout = config.HTTP_IDLE_TIMEOUT_MS;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   log.info({ port }, 'api listening');
