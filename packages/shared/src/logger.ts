@@ -21,16 +21,26 @@ const redactedPaths = [
 ];
 
 /** Query parameters that carry credentials (`?api_key=`, `?access_token=`): their values are not logged. */
-const SECRET_QUERY_PARAMETER = /([?&](?:api[_-]?key|key|access[_-]?token|token)=)[^&#]*/gi;
+const SECRET_QUERY_NAME = /^(?:api[_-]?key|key|access[_-]?token|token)$/i;
 
 function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_PARAMETER, '$1[redacted]');
+  return url.replace(/([?&])([^=&#]*)=([^&#]*)/g, (pair, separator: string, name: string) =>
+    SECRET_QUERY_NAME.test(name) ? `${separator}${name}=[redacted]` : pair,
+  );
 }
 
-/** pino's request serializer, with credentials in the query string redacted. */
+function redactQuery(query: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(query).map(([name, value]) => [name, SECRET_QUERY_NAME.test(name) ? '[redacted]' : value]),
+  );
+}
+
+/** pino's request serializer, with credentials in the query string (and express's parsed query) redacted. */
 function serializeRequest(req: Parameters<typeof pino.stdSerializers.req>[0]) {
   const serialized = pino.stdSerializers.req(req);
   if (typeof serialized.url === 'string') serialized.url = redactUrl(serialized.url);
+  if (serialized.query && typeof serialized.query === 'object')
+    serialized.query = redactQuery(serialized.query);
   return serialized;
 }
 
