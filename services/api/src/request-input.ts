@@ -2,7 +2,7 @@
 // deeper than MAX_JSON_DEPTH, and text Postgres can store (no NUL character, no unpaired surrogate) in the body,
 // the query and the path.
 import { ApiError } from '@threadwork/shared';
-import express, { type Request, type RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 
 /**
  * Deeper JSON is refused before it is parsed: no request needs it (a tool's JSON schema is a few levels), parsing
@@ -41,6 +41,21 @@ function bodyTimeout(deadlineMs: number): ApiError {
   });
 }
 
+function bodyTooLarge(limitBytes: number): ApiError {
+  return new ApiError(413, `Request body too large: at most ${limitBytes} bytes are accepted.`, {
+    code: 'request_too_large',
+  });
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** `1mb` → 1048576 (the units express's body parsers take). */
+export function parseByteSize(size: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(size);
+  if (!match) throw new Error(`not a size: '${size}' (expected e.g. 512kb or 1mb)`);
+  return Math.floor(Number(match[1]) * (UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1));
+}
+
 /** The media type the body is read as, or null when the request's Content-Type is not one the routes accept. */
 function acceptedType(req: Request, textTypes: readonly string[]): string | null {
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.get('content-type') ?? '')?.[1];
@@ -50,15 +65,41 @@ function acceptedType(req: Request, textTypes: readonly string[]): string | null
 }
 
 /**
+ * Reads the body as it arrives, at most `limitBytes` and until the deadline. On failure the rest is left unread
+ * (the error handler closes the connection): nothing is drained for a request already refused.
+ */
+function readRaw(req: Request, limitBytes: number, deadlineMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: Error | null) => {
+      clearTimeout(deadline);
+      req.off('data', onData).off('end', onEnd).off('error', finish).off('close', onClose);
+      if (!error) return resolve(Buffer.concat(chunks, size));
+      req.pause();
+      reject(error);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) finish(bodyTooLarge(limitBytes));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(null);
+    const onClose = () => finish(new ApiError(400, 'The request was aborted.', { code: 'request_aborted' }));
+    const deadline = setTimeout(() => finish(bodyTimeout(deadlineMs)), deadlineMs);
+    req.on('data', onData).on('end', onEnd).on('error', finish).on('close', onClose);
+  });
+}
+
+/**
  * Reads the body as JSON (or one of `textTypes`, as a string). Mount it after authentication, so a request without
- * a valid key is refused before its body is read. A refused body is never read: the error handler closes the
- * connection instead.
+ * a valid key is refused before its body is read.
  */
 export function readBody(options: BodyOptions): RequestHandler {
   const textTypes = options.textTypes ?? [];
   const accepted = ['application/json', ...textTypes];
-  const readRaw = express.raw({ type: () => true, limit: options.limit });
-  return (req, res, next) => {
+  const limitBytes = parseByteSize(options.limit);
+  return async (req, _res, next) => {
     if (req.readableEnded || req.body !== undefined) return next();
     if (!hasBody(req)) {
       if (req.headers['content-length'] === '0' && req.is('application/json')) req.body = {};
@@ -66,22 +107,16 @@ export function readBody(options: BodyOptions): RequestHandler {
     }
     const type = acceptedType(req, textTypes);
     if (!type) throw unsupportedMediaType(req, accepted);
-    let isSettled = false;
-    const settle = (error?: unknown) => {
-      if (isSettled) return;
-      isSettled = true;
-      clearTimeout(deadline);
-      if (error) return next(error);
-      try {
-        req.body = decodeBody(req.body as Buffer, type === 'application/json');
-      } catch (decodeError) {
-        return next(decodeError);
-      }
-      next();
-    };
-    // The raw reader calls back again when the cut-off connection closes: `settle` answers once.
-    const deadline = setTimeout(() => settle(bodyTimeout(options.deadlineMs)), options.deadlineMs);
-    readRaw(req, res, settle);
+    const encoding = req.get('content-encoding') ?? 'identity';
+    if (encoding.toLowerCase() !== 'identity') {
+      throw new ApiError(415, `Unsupported Content-Encoding '${encoding}': send the body uncompressed.`, {
+        code: 'unsupported_media_type',
+      });
+    }
+    if (Number(req.headers['content-length']) > limitBytes) throw bodyTooLarge(limitBytes);
+    const raw = await readRaw(req, limitBytes, options.deadlineMs);
+    req.body = decodeBody(raw, type === 'application/json');
+    next();
   };
 }
 
@@ -135,7 +170,7 @@ function invalidAt(param: string): string {
 }
 
 /** Refuses a string Postgres could not store, naming where it was found. */
-export function refuseUnstorable(text: string, param: string): void {
+function refuseUnstorable(text: string, param: string): void {
   const found = UNSTORABLE.exec(text)?.[0];
   if (found === undefined) return;
   const what =
