@@ -61,7 +61,7 @@ describe('admin routes and CSRF', () => {
   it('refuses state-changing admin requests a browser makes for another site, even with a bearer key', async () => {
     const before = await catalogNames();
     const json = JSON.stringify({ products: [{ id: 'evil-1', name: 'Buy at evil.example' }] });
-    const attempts = [
+    const attempts: Record<string, string>[] = [
       { authorization: bearer, 'content-type': 'application/json', origin: 'https://evil.example' },
       { authorization: bearer, 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' },
       { authorization: bearer, 'content-type': 'application/json', 'sec-fetch-site': 'same-site' },

@@ -300,7 +300,9 @@ async function failureOf(request: FuzzRequest): Promise<string | null> {
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
     const isStream = response.headers.get('content-type')?.includes('text/event-stream');
-    const text = isStream ? (await response.body?.cancel(), '') : await response.text();
+    // A stream's status is all there is to check; its body would stay open for the stream's lifetime.
+    if (isStream) await response.body?.cancel();
+    const text = isStream ? '' : await response.text();
     const statusClass = `${String(response.status).slice(0, 1)}xx`;
     answered.set(statusClass, (answered.get(statusClass) ?? 0) + 1);
     return response.status >= 500 ? `${describe} → ${response.status} ${text.slice(0, 300)}` : null;
