@@ -15,6 +15,7 @@ import {
   schema,
 } from '@threadwork/shared';
 import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
+import { adminKeyLine } from './admin-key-line.js';
 import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -109,7 +110,7 @@ process.stdout.write(
     `  Assistants API:  ${baseUrl}/v1   (OpenAI SDK: baseURL '${baseUrl}/v1')`,
     `  Chat API:        ${baseUrl}/api/chat`,
     `  Web chat:        ${baseUrl}/`,
-    `  Admin key:       ${adminKey}${config.ADMIN_API_KEY ? '' : '   (development key, kept in .threadwork/dev-admin-key)'}`,
+    adminKeyLine(config.ADMIN_API_KEY === undefined ? adminKey : null),
     '',
   ].join('\n'),
 );

@@ -94,6 +94,12 @@ export const envSchema = z.object({
   REQUEST_BODY_LIMIT: z.string().default('1mb'),
   /** How long the API keeps an idle keep-alive connection open (above a load balancer's idle timeout). */
   HTTP_KEEP_ALIVE_MS: positiveInt.default(65_000),
+  /** How long a request's headers may take to arrive. */
+  HTTP_HEADERS_TIMEOUT_MS: positiveInt.default(20_000),
+  /** How long a whole request (headers and body) may take to arrive; a body still arriving then is cut off (408). */
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt.default(60_000),
+  /** How long a connection may stay silent during a request; above CHAT_WAIT_TIMEOUT_MS and SSE_HEARTBEAT_MS. */
+  HTTP_IDLE_TIMEOUT_MS: positiveInt.default(120_000),
   MAX_MESSAGE_CHARS: positiveInt.default(256_000),
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   /** How long a verified API key is trusted without a lookup (0: never); revocations reach every API at once. */
@@ -116,6 +122,21 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Timeouts that would cut off requests the API itself keeps open, or never apply. */
+function refuseInconsistentTimeouts(env: Env): void {
+  if (env.HTTP_HEADERS_TIMEOUT_MS > env.HTTP_REQUEST_TIMEOUT_MS) {
+    throw new ConfigError(
+      'Invalid configuration: HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (a request includes its headers)',
+    );
+  }
+  const longestSilence = Math.max(env.CHAT_WAIT_TIMEOUT_MS, env.SSE_HEARTBEAT_MS);
+  if (env.HTTP_IDLE_TIMEOUT_MS <= longestSilence) {
+    throw new ConfigError(
+      `Invalid configuration: HTTP_IDLE_TIMEOUT_MS: must exceed CHAT_WAIT_TIMEOUT_MS and SSE_HEARTBEAT_MS (${longestSilence} ms), which answers may stay silent for`,
+    );
+  }
+}
+
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(
     Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
@@ -130,6 +151,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   if (isProduction && !env.ADMIN_API_KEY) {
     throw new ConfigError('Invalid configuration: ADMIN_API_KEY: required when NODE_ENV=production');
   }
+  refuseInconsistentTimeouts(env);
   const defaultModel = env.DEFAULT_MODEL ?? (env.OPENAI_API_KEY ? 'openai/gpt-4.1-mini' : 'offline');
   return { ...env, defaultModel, isProduction };
 }

@@ -6,6 +6,9 @@ export type { Logger } from 'pino';
 const redactedPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
+  // Keys clients send the way other APIs take them (Azure's `api-key`, `x-api-key`), though Threadwork reads neither.
+  'req.headers["x-api-key"]',
+  'req.headers["api-key"]',
   'headers.authorization',
   'authorization',
   'apiKey',
@@ -16,6 +19,30 @@ const redactedPaths = [
   'databaseUrl',
   'redisUrl',
 ];
+
+/** Query parameters that carry credentials (`?api_key=`, `?access_token=`): their values are not logged. */
+const SECRET_QUERY_NAME = /^(?:api[_-]?key|key|access[_-]?token|token)$/i;
+
+function redactUrl(url: string): string {
+  return url.replace(/([?&])([^=&#]*)=([^&#]*)/g, (pair, separator: string, name: string) =>
+    SECRET_QUERY_NAME.test(name) ? `${separator}${name}=[redacted]` : pair,
+  );
+}
+
+function redactQuery(query: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(query).map(([name, value]) => [name, SECRET_QUERY_NAME.test(name) ? '[redacted]' : value]),
+  );
+}
+
+/** pino's request serializer, with credentials in the query string (and express's parsed query) redacted. */
+function serializeRequest(req: Parameters<typeof pino.stdSerializers.req>[0]) {
+  const serialized = pino.stdSerializers.req(req);
+  if (typeof serialized.url === 'string') serialized.url = redactUrl(serialized.url);
+  if (serialized.query && typeof serialized.query === 'object')
+    serialized.query = redactQuery(serialized.query);
+  return serialized;
+}
 
 export interface LoggerOptions {
   name: string;
@@ -36,7 +63,7 @@ export function createLogger({
     level,
     redact: { paths: redactedPaths, censor: '[redacted]' },
     // `req` and `res` are the http messages of a request log line.
-    serializers: { err: pino.stdSerializers.err, req: pino.stdSerializers.req, res: pino.stdSerializers.res },
+    serializers: { err: pino.stdSerializers.err, req: serializeRequest, res: pino.stdSerializers.res },
     transport: pretty
       ? { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l' } }
       : undefined,

@@ -2,12 +2,13 @@
 
 import cors from 'cors';
 import express, { type Express } from 'express';
-import { authenticate, requireAdmin } from './auth.js';
+import { authenticate, refuseCrossSiteWrites, requireAdmin } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { limitRequests } from './rate-limit.js';
+import { readBody, refuseUnstorableUrl } from './request-input.js';
 import { logRequests } from './request-log.js';
-import { adminRoutes, catalogBodyParsers } from './routes/admin.js';
+import { adminBodyReader, adminRoutes } from './routes/admin.js';
 import { assistantsRoutes } from './routes/assistants.js';
 import { chatRoutes } from './routes/chat.js';
 import { adminFeedbackRoutes, feedbackRoutes } from './routes/feedback.js';
@@ -42,17 +43,41 @@ export function createApp(deps: AppDeps): Express {
   }
   // Every operation is mounted through the catalog, which the OpenAPI document is generated from.
   const catalog = new RouteCatalog();
+  app.use(refuseUnstorableUrl);
   catalog.mount(app, '', [], healthRoutes(deps.checkReady), opsRoutes(deps, catalog));
   app.use(webChatPage());
-  app.use('/admin/catalog', catalogBodyParsers);
-  app.use(express.json({ limit: deps.config.REQUEST_BODY_LIMIT }));
+  // Bodies are read after the key is checked: a request without one is refused before its body is read.
   const auth = authenticate(deps.db, deps.keys);
   const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);
+  const body = readBody({
+    limit: deps.config.REQUEST_BODY_LIMIT,
+    deadlineMs: deps.config.HTTP_REQUEST_TIMEOUT_MS,
+  });
   // The runs routes first: their POST /threads/runs must not be read as POST /threads/:threadId.
-  catalog.mount(app, '/v1', [auth, limit], assistantsRoutes(deps), runsRoutes(deps), threadsRoutes(deps));
-  app.use(QUEUE_DASHBOARD_PATH, askBrowserForKey, auth, requireAdmin, queueDashboard(deps));
-  catalog.mount(app, '/api', [auth, limit], chatRoutes(deps), feedbackRoutes(deps));
-  catalog.mount(app, '/admin', [auth, requireAdmin], adminRoutes(deps), adminFeedbackRoutes(deps));
+  catalog.mount(
+    app,
+    '/v1',
+    [auth, limit, body],
+    assistantsRoutes(deps),
+    runsRoutes(deps),
+    threadsRoutes(deps),
+  );
+  app.use(
+    QUEUE_DASHBOARD_PATH,
+    askBrowserForKey,
+    authenticate(deps.db, deps.keys, { acceptsBasic: true }),
+    requireAdmin,
+    refuseCrossSiteWrites,
+    queueDashboard(deps),
+  );
+  catalog.mount(app, '/api', [auth, limit, body], chatRoutes(deps), feedbackRoutes(deps));
+  catalog.mount(
+    app,
+    '/admin',
+    [auth, requireAdmin, refuseCrossSiteWrites, adminBodyReader(deps)],
+    adminRoutes(deps),
+    adminFeedbackRoutes(deps),
+  );
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));
   return app;

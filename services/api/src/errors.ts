@@ -186,6 +186,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return;
     }
     res.status(apiError.status).set(apiError.headers);
+    // A body left unread (refused before reading, cut off by its deadline) is not drained: the connection closes.
+    if (!req.complete) res.set('connection', 'close');
     // Every 503 says when to come back, whichever code raised it.
     if (apiError.status === 503 && !res.get('retry-after'))
       res.set('retry-after', String(RETRY_AFTER_SECONDS));

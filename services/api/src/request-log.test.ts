@@ -65,6 +65,20 @@ describe('logRequests', () => {
     expect(line?.responseTime).toBeGreaterThanOrEqual(0);
   });
 
+  it('redacts keys sent as x-api-key, api-key, ?api_key= and cookies, and keeps the rest of the URL', async () => {
+    await fetch(`${await listening}/broken?x=1&api_key=sk-query-secret&key=sk-other&page=2`, {
+      headers: { 'x-api-key': 'sk-header-secret', 'api-key': 'sk-azure-secret', cookie: 'session=secret' },
+    });
+    const [line] = await logged(1);
+    expect(JSON.stringify(line)).not.toMatch(/secret|sk-other/);
+    expect(line?.req.url).toBe('/broken?x=1&api_key=[redacted]&key=[redacted]&page=2');
+    expect(line?.req.headers).toMatchObject({
+      'x-api-key': '[redacted]',
+      'api-key': '[redacted]',
+      cookie: '[redacted]',
+    });
+  });
+
   it('makes an id when the client sent none, logs an SSE stream when it ends, and not the health checks', async () => {
     const base = await listening;
     await (await fetch(`${base}/healthz`)).text();

@@ -57,11 +57,15 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     checkReady,
   };
   const app = createApp(deps);
-  const server = createServer(app);
+  // Node checks the headers and request deadlines on this interval (30 s by default, too coarse for them).
+  const server = createServer({ connectionsCheckingInterval: 1000 }, app);
   // Idle connections outlive a load balancer's idle timeout (60 s is common): with Node's 5 s default, a request sent
-  // on a connection the API is closing fails with a reset. Headers must arrive within it plus a second.
+  // on a connection the API is closing fails with a reset.
   server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_MS;
-  server.headersTimeout = config.HTTP_KEEP_ALIVE_MS + 1000;
+  // Slow clients hold a connection and its memory: headers, whole requests and silences each have a deadline.
+  server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  server.timeout = config.HTTP_IDLE_TIMEOUT_MS;
   await new Promise<void>((resolve) => server.listen(config.PORT, '0.0.0.0', resolve));
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;

@@ -1,7 +1,8 @@
 // /admin: API keys (create, list, revoke) and the product catalog import. Mounted behind `requireAdmin`.
 import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
-import express from 'express';
+import { type RequestHandler, Router } from 'express';
 import type { AppDeps } from '../deps.js';
+import { readBody } from '../request-input.js';
 import {
   apiKeyListSchema,
   catalogImportResultSchema,
@@ -15,11 +16,17 @@ import { RouteSet } from './route.js';
 const tag = 'Admin';
 const CATALOG_BODY_LIMIT = '20mb';
 
-/** Catalog uploads (JSON, or CSV as text) may be larger than ordinary requests: parsed before the global parser. */
-export const catalogBodyParsers = [
-  express.json({ limit: CATALOG_BODY_LIMIT }),
-  express.text({ type: ['text/csv', 'text/plain'], limit: CATALOG_BODY_LIMIT }),
-];
+/**
+ * Admin bodies, read after the admin key is checked: catalog uploads (JSON, or CSV) may be larger than other
+ * requests. Only media types a page on another site cannot send without asking first (not `text/plain`).
+ */
+export function adminBodyReader(deps: AppDeps): RequestHandler {
+  const deadlineMs = deps.config.HTTP_REQUEST_TIMEOUT_MS;
+  const router = Router();
+  router.use('/catalog', readBody({ limit: CATALOG_BODY_LIMIT, deadlineMs, textTypes: ['text/csv'] }));
+  router.use(readBody({ limit: deps.config.REQUEST_BODY_LIMIT, deadlineMs }));
+  return router;
+}
 
 export function adminRoutes(deps: AppDeps): RouteSet {
   const routes = new RouteSet();
@@ -45,7 +52,7 @@ export function adminRoutes(deps: AppDeps): RouteSet {
       summary: 'Replace the product catalog (JSON, or CSV as text); an unchanged upload is skipped (admin)',
       tag,
       body: catalogImportSchema,
-      textBody: ['text/csv', 'text/plain'],
+      textBody: ['text/csv'],
       responses: { 200: { json: catalogImportResultSchema } },
     },
     async (_req, res, { body }) => {

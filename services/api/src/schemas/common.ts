@@ -2,6 +2,9 @@
 import { isBuiltinToolType } from '@threadwork/shared';
 import { z } from 'zod';
 
+/** The largest value of a Postgres `integer` column: counts stored in one are bounded by it. */
+export const MAX_INTEGER = 2_147_483_647;
+
 const METADATA_MAX_PAIRS = 16;
 const METADATA_KEY_MAX = 64;
 const METADATA_VALUE_MAX = 512;
@@ -101,7 +104,7 @@ export const responseFormatSchema = z.union([
 
 export const truncationStrategySchema = z.strictObject({
   type: z.enum(['auto', 'last_messages']),
-  last_messages: z.number().int().min(1).nullable().optional(),
+  last_messages: z.number().int().min(1).max(MAX_INTEGER).nullable().optional(),
 });
 
 const detail = z.enum(['auto', 'low', 'high']).optional();

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import {
   createMessageSchema,
+  MAX_INTEGER,
   metadataSchema,
   responseFormatSchema,
   toolChoiceSchema,
@@ -19,8 +20,8 @@ const runFields = {
   temperature: z.number().min(0).max(2).nullable().optional(),
   top_p: z.number().min(0).max(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
-  max_prompt_tokens: z.number().int().min(256).nullable().optional(),
-  max_completion_tokens: z.number().int().min(256).nullable().optional(),
+  max_prompt_tokens: z.number().int().min(256).max(MAX_INTEGER).nullable().optional(),
+  max_completion_tokens: z.number().int().min(256).max(MAX_INTEGER).nullable().optional(),
   truncation_strategy: truncationStrategySchema.nullable().optional(),
   tool_choice: toolChoiceSchema.nullable().optional(),
   parallel_tool_calls: z.boolean().optional(),
