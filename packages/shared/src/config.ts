@@ -1,6 +1,12 @@
 // Environment configuration: one typed object, validated once at start-up.
 import { z } from 'zod';
-import { contextTokensFromEnv, modelProvidersFromEnv, priceTableFromEnv } from './models.js';
+import {
+  contextTokensFromEnv,
+  DEFAULT_ANTHROPIC_BASE_URL,
+  modelFallbacksFromEnv,
+  modelProvidersFromEnv,
+  priceTableFromEnv,
+} from './models.js';
 
 const boolFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -34,9 +40,12 @@ export const envSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
   OPENAI_API_MODE: z.enum(['responses', 'chat']).default('responses'),
+  ANTHROPIC_API_KEY: z.string().min(1).optional(),
+  ANTHROPIC_BASE_URL: z.url().default(DEFAULT_ANTHROPIC_BASE_URL),
   DEFAULT_MODEL: z.string().min(1).optional(),
   // Model providers (docs/providers.md): OpenAI-compatible servers, retry policy, per-call timeout, prices, budgets.
   MODEL_PROVIDERS: modelProvidersFromEnv.default({}),
+  MODEL_FALLBACKS: modelFallbacksFromEnv.default({}),
   MODEL_TIMEOUT_MS: positiveInt.default(60_000),
   MODEL_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
   MODEL_RETRY_BASE_DELAY_MS: positiveInt.default(500),
@@ -137,6 +146,12 @@ function refuseInconsistentTimeouts(env: Env): void {
   }
 }
 
+function defaultModelFor(env: Env): string {
+  if (env.OPENAI_API_KEY) return 'openai/gpt-4.1-mini';
+  if (env.ANTHROPIC_API_KEY) return 'anthropic/claude-sonnet-4-5';
+  return 'offline';
+}
+
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const present = Object.fromEntries(
     Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
@@ -152,6 +167,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError('Invalid configuration: ADMIN_API_KEY: required when NODE_ENV=production');
   }
   refuseInconsistentTimeouts(env);
-  const defaultModel = env.DEFAULT_MODEL ?? (env.OPENAI_API_KEY ? 'openai/gpt-4.1-mini' : 'offline');
+  const defaultModel = env.DEFAULT_MODEL ?? defaultModelFor(env);
   return { ...env, defaultModel, isProduction };
 }

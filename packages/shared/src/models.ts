@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 
 const OFFLINE_MODEL = 'offline';
 const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';
+export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
 
 const openAIApiModes = ['responses', 'chat'] as const;
 export type OpenAIApiMode = (typeof openAIApiModes)[number];
@@ -18,14 +19,20 @@ export type ModelRoute =
       endpoint: string;
       baseURL: string;
       apiMode: OpenAIApiMode;
+    }
+  | {
+      provider: 'anthropic';
+      /** The model name Anthropic's Messages API receives. */
+      model: string;
+      baseURL: string;
     };
 
-const reservedEndpoints = ['openai', OFFLINE_MODEL];
+const reservedEndpoints = ['openai', 'anthropic', OFFLINE_MODEL];
 
 const endpointName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and - only')
-  .refine((name) => !reservedEndpoints.includes(name), 'openai and offline are reserved names');
+  .refine((name) => !reservedEndpoints.includes(name), 'openai, anthropic and offline are reserved names');
 
 const compatibleServer = z.object({
   baseURL: z.url(),
@@ -33,8 +40,16 @@ const compatibleServer = z.object({
   apiMode: z.enum(openAIApiModes).default('chat'),
 });
 
-/** One price per model, in USD per million tokens. */
-const modelPrice = z.object({ input: z.number().min(0), output: z.number().min(0) });
+/**
+ * One price per model, in USD per million tokens. `cachedInput` (a prompt-cache read) and `cacheWrite` (a prompt-cache
+ * write) default to `input` where a provider does not price them differently.
+ */
+const modelPrice = z.object({
+  input: z.number().min(0),
+  output: z.number().min(0),
+  cachedInput: z.number().min(0).optional(),
+  cacheWrite: z.number().min(0).optional(),
+});
 export type ModelPrice = z.infer<typeof modelPrice>;
 export type PriceTable = Record<string, ModelPrice>;
 
@@ -75,9 +90,30 @@ export const contextTokensFromEnv = z
   .transform(parseJson)
   .pipe(z.record(z.string().min(1), z.number().int().positive()));
 
+/** MODEL_FALLBACKS: `model=next|next2` rules, comma separated: the models tried, in order, when a model fails. */
+export const modelFallbacksFromEnv = z.string().transform((value, ctx) => {
+  const rules: Record<string, string[]> = {};
+  for (const rule of value.split(',')) {
+    if (rule.trim().length === 0) continue;
+    const [from = '', chain = '', ...rest] = rule.split('=').map((part) => part.trim());
+    const next = chain.split('|').map((model) => model.trim());
+    if (from.length === 0 || rest.length > 0 || next.some((model) => model.length === 0)) {
+      ctx.addIssue({ code: 'custom', message: `'${rule.trim()}' is not model=fallback|fallback` });
+      return z.NEVER;
+    }
+    rules[from] = next;
+  }
+  return rules;
+});
+
 type RoutingConfig = Pick<
   Config,
-  'OPENAI_API_KEY' | 'OPENAI_BASE_URL' | 'OPENAI_API_MODE' | 'MODEL_PROVIDERS'
+  | 'OPENAI_API_KEY'
+  | 'OPENAI_BASE_URL'
+  | 'OPENAI_API_MODE'
+  | 'MODEL_PROVIDERS'
+  | 'ANTHROPIC_API_KEY'
+  | 'ANTHROPIC_BASE_URL'
 >;
 
 /** Whether a base URL is OpenAI's own API, trailing slashes aside. */
@@ -90,9 +126,18 @@ function isOpenAIConfigured(config: Pick<Config, 'OPENAI_API_KEY' | 'OPENAI_BASE
   return Boolean(config.OPENAI_API_KEY) || !isOpenAIBaseURL(config.OPENAI_BASE_URL);
 }
 
+/** Anthropic is usable with a key, or without one when ANTHROPIC_BASE_URL points at another (keyless) server. */
+function isAnthropicConfigured(config: Pick<Config, 'ANTHROPIC_API_KEY' | 'ANTHROPIC_BASE_URL'>): boolean {
+  return (
+    Boolean(config.ANTHROPIC_API_KEY) ||
+    config.ANTHROPIC_BASE_URL.replace(/\/+$/, '') !== DEFAULT_ANTHROPIC_BASE_URL
+  );
+}
+
 /**
  * Where a model name goes, or null when nothing configured can serve it.
- * `offline`; `openai/<model>` or a bare `<model>` (the `openai` server); `<name>/<model>` (a MODEL_PROVIDERS server).
+ * `offline`; `openai/<model>` or a bare `<model>` (the `openai` server); `anthropic/<model>` (Anthropic's Messages
+ * API); `<name>/<model>` (a MODEL_PROVIDERS server).
  * The model part may itself contain slashes (`vllm/meta-llama/Llama-3.1-8B-Instruct`).
  */
 export function routeModel(name: string, config: RoutingConfig): ModelRoute | null {
@@ -111,20 +156,30 @@ export function routeModel(name: string, config: RoutingConfig): ModelRoute | nu
       apiMode: config.OPENAI_API_MODE,
     };
   }
+  if (prefix === 'anthropic') {
+    return isAnthropicConfigured(config)
+      ? { provider: 'anthropic', model, baseURL: config.ANTHROPIC_BASE_URL }
+      : null;
+  }
   const server = config.MODEL_PROVIDERS[prefix];
   if (!server) return null;
   return { provider: 'openai', model, endpoint: prefix, baseURL: server.baseURL, apiMode: server.apiMode };
 }
 
+/** Prefixes of the providers whose own models the built-in tables name without a prefix. */
+const firstPartyPrefixes = ['openai/', 'anthropic/'];
+
 /**
  * The entry of a per-model table (prices, context budgets) for a model name: the exact name first; then, for
- * OpenAI's own models (bare or `openai/`), the longest key the model starts with, so dated snapshots such as
- * `gpt-4o-2024-08-06` find `gpt-4o`. Models of other servers match only by their exact, full name.
+ * OpenAI's and Anthropic's own models (bare, `openai/` or `anthropic/`), the longest key the model starts with, so
+ * dated snapshots such as `gpt-4o-2024-08-06` find `gpt-4o`. Models of other servers match only by their exact,
+ * full name.
  */
 export function findModelEntry<T>(table: Readonly<Record<string, T>>, modelName: string): T | undefined {
   const exact = table[modelName];
   if (exact !== undefined) return exact;
-  const bare = modelName.startsWith('openai/') ? modelName.slice('openai/'.length) : modelName;
+  const prefix = firstPartyPrefixes.find((candidate) => modelName.startsWith(candidate));
+  const bare = prefix ? modelName.slice(prefix.length) : modelName;
   if (bare.includes('/')) return undefined;
   if (table[bare] !== undefined) return table[bare];
   const prefixes = Object.keys(table)

@@ -125,6 +125,7 @@ describe('contextTokensFor', () => {
     expect(contextTokensFor('ollama/llama3.1', { 'ollama/llama3.1': 6_000 })).toBe(6_000);
     expect(contextTokensFor('gpt-4o-2024-08-06')).toBe(112_000);
     expect(contextTokensFor('openai/gpt-4.1-mini')).toBe(1_000_000);
+    expect(contextTokensFor('anthropic/claude-sonnet-4-5-20250929')).toBe(180_000);
     expect(contextTokensFor('ollama/llama3.1')).toBe(FALLBACK_CONTEXT_TOKENS);
   });
 });

@@ -17,6 +17,8 @@ const DEFAULT_CONTEXT_TOKENS: Readonly<Record<string, number>> = {
   'o4-mini': 100_000,
   'gpt-4-turbo': 112_000,
   'gpt-3.5-turbo': 12_000,
+  // Claude's 200k-token window, less room for the reply.
+  claude: 180_000,
 };
 
 /** The budget for a model without an entry: small enough for a local model's default context. */

@@ -21,6 +21,7 @@ import { DeltaStream } from './delta-stream.js';
 import type { AbortReason, HeldRun } from './held-run.js';
 import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
+import type { CacheTokens } from './providers/pricing.js';
 import { type ModelEvent, type ModelToolCall, ProviderError } from './providers/types.js';
 
 export interface TurnDeps {
@@ -28,7 +29,12 @@ export interface TurnDeps {
   providers: ProviderRegistry;
   config: Pick<Config, 'MODEL_CONTEXT_TOKENS' | 'COALESCE_DELTAS'>;
   log: Logger;
-  estimateCostUsd: (model: string, promptTokens: number, completionTokens: number) => number;
+  estimateCostUsd: (
+    model: string,
+    promptTokens: number,
+    completionTokens: number,
+    cache?: CacheTokens,
+  ) => number;
   now?: () => Date;
 }
 
@@ -116,6 +122,7 @@ function openingEvents({ message, step }: Answer): NewRunEvent[] {
 interface Gathered {
   calls: ModelToolCall[];
   usage: Usage;
+  cache: CacheTokens;
   finish: string;
   firstTokenMs: number | null;
 }
@@ -138,6 +145,7 @@ function gather(
         completion_tokens: event.completionTokens,
         total_tokens: event.promptTokens + event.completionTokens,
       };
+      gathered.cache = { readTokens: event.cacheReadTokens ?? 0, writeTokens: event.cacheWriteTokens ?? 0 };
       return;
     case 'finish':
       gathered.finish = event.reason;
@@ -152,6 +160,7 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
   const gathered: Gathered = {
     calls: [],
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+    cache: { readTokens: 0, writeTokens: 0 },
     finish: 'stop',
     firstTokenMs: null,
   };
@@ -187,7 +196,12 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
   const usage: UsageRecord = {
     model: run.model,
     usage: gathered.usage,
-    costUsd: deps.estimateCostUsd(run.model, gathered.usage.prompt_tokens, gathered.usage.completion_tokens),
+    costUsd: deps.estimateCostUsd(
+      run.model,
+      gathered.usage.prompt_tokens,
+      gathered.usage.completion_tokens,
+      gathered.cache,
+    ),
     latencyMs: sinceStart(),
     firstTokenMs: gathered.firstTokenMs,
   };

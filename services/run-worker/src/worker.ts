@@ -40,8 +40,8 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
     config,
     log,
     metrics,
-    estimateCostUsd: (model, promptTokens, completionTokens) =>
-      estimateCostUsd(model, promptTokens, completionTokens, providers.prices),
+    estimateCostUsd: (model, promptTokens, completionTokens, cache) =>
+      estimateCostUsd(model, promptTokens, completionTokens, providers.prices, cache),
   };
   const worker = new Worker(RUNS_QUEUE, processRunJob(deps), {
     connection: redis,

@@ -43,7 +43,17 @@ export function streamFailure(code: string | null | undefined, message: string):
   return new UpstreamFailure('invalid_prompt', message, false);
 }
 
-function statusFailure(error: APIError & { status: number }, now: () => number): UpstreamFailure {
+/** An HTTP error answer, whichever SDK read it. */
+export interface HttpErrorAnswer {
+  status: number;
+  headers: Headers | undefined;
+  message: string;
+  /** The error's code, where the provider sends one (OpenAI's `insufficient_quota`). */
+  code?: string | null | undefined;
+}
+
+/** What an HTTP error status means: 429, 408, 409 and 5xx (Anthropic's 529 included) are worth another attempt. */
+export function statusFailure(error: HttpErrorAnswer, now: () => number): UpstreamFailure {
   const wait = retryAfterMs(error.headers, now);
   const { status, message } = error;
   if (status === 429) {
@@ -77,7 +87,8 @@ export function classifyFailure(error: unknown, now: () => number): UpstreamFail
   }
   if (error instanceof APIError) {
     if (error.status === undefined) return streamFailure(error.code, error.message);
-    return statusFailure(error as APIError & { status: number }, now);
+    const { status, headers, message, code } = error;
+    return statusFailure({ status, headers, message, code }, now);
   }
   // Anything else comes from reading the stream: the connection was cut, or the body was not valid SSE.
   const detail = error instanceof Error ? error.message : String(error);

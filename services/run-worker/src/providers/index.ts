@@ -1,4 +1,5 @@
-// Model routing: a run's model name picks the provider that serves it (offline, OpenAI, or a compatible server).
+// Model routing: a run's model name picks the provider that serves it (offline, OpenAI, Anthropic, or a compatible
+// server).
 import {
   ApiError,
   type Config,
@@ -8,6 +9,7 @@ import {
   type PriceTable,
   routeModel,
 } from '@threadwork/shared';
+import { createAnthropicProvider } from './anthropic.js';
 import { createOfflineProvider } from './offline.js';
 import { createOpenAIProvider } from './openai.js';
 import type { MaxTokensField } from './openai-chat.js';
@@ -43,6 +45,23 @@ function maxTokensFieldFor(baseURL: string): MaxTokensField {
 export function createProviderRegistry(config: Config, log: Logger): ProviderRegistry {
   const offline = createOfflineProvider({ tokenDelayMs: config.OFFLINE_TOKEN_DELAY_MS });
   const servers = new Map<string, ModelProvider>();
+  const retry = {
+    maxRetries: config.MODEL_MAX_RETRIES,
+    baseDelayMs: config.MODEL_RETRY_BASE_DELAY_MS,
+    maxDelayMs: config.MODEL_RETRY_MAX_DELAY_MS,
+  };
+  let anthropic: ModelProvider | null = null;
+
+  function anthropicProvider(): ModelProvider {
+    anthropic ??= createAnthropicProvider({
+      baseURL: config.ANTHROPIC_BASE_URL,
+      apiKey: config.ANTHROPIC_API_KEY ?? PLACEHOLDER_KEY,
+      timeoutMs: config.MODEL_TIMEOUT_MS,
+      retry,
+      log,
+    });
+    return anthropic;
+  }
 
   function serverProvider(route: OpenAIRoute): ModelProvider {
     const existing = servers.get(route.endpoint);
@@ -54,11 +73,7 @@ export function createProviderRegistry(config: Config, log: Logger): ProviderReg
       apiMode: route.apiMode,
       maxTokensField: maxTokensFieldFor(route.baseURL),
       timeoutMs: config.MODEL_TIMEOUT_MS,
-      retry: {
-        maxRetries: config.MODEL_MAX_RETRIES,
-        baseDelayMs: config.MODEL_RETRY_BASE_DELAY_MS,
-        maxDelayMs: config.MODEL_RETRY_MAX_DELAY_MS,
-      },
+      retry,
       log,
     });
     servers.set(route.endpoint, provider);
@@ -76,6 +91,7 @@ export function createProviderRegistry(config: Config, log: Logger): ProviderReg
         });
       }
       if (route.provider === 'offline') return { provider: offline, model: route.model };
+      if (route.provider === 'anthropic') return { provider: anthropicProvider(), model: route.model };
       return { provider: serverProvider(route), model: route.model };
     },
   };

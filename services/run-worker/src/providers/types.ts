@@ -31,7 +31,14 @@ export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter';
 export type ModelEvent =
   | { type: 'text'; delta: string }
   | { type: 'tool_call'; call: ModelToolCall }
-  | { type: 'usage'; promptTokens: number; completionTokens: number }
+  /** promptTokens includes the cache reads and writes, where the provider reports them. */
+  | {
+      type: 'usage';
+      promptTokens: number;
+      completionTokens: number;
+      cacheReadTokens?: number;
+      cacheWriteTokens?: number;
+    }
   | { type: 'finish'; reason: FinishReason };
 
 export interface ModelProvider {

@@ -57,6 +57,26 @@ describe('routeModel', () => {
     });
   });
 
+  it('routes anthropic/<model> to Anthropic when a key or another base URL is set', () => {
+    expect(routeModel('anthropic/claude-sonnet-4-5', noKey)).toBeNull();
+    expect(routeModel('anthropic/claude-sonnet-4-5', loadConfig({ ANTHROPIC_API_KEY: 'sk-ant' }))).toEqual({
+      provider: 'anthropic',
+      model: 'claude-sonnet-4-5',
+      baseURL: 'https://api.anthropic.com',
+    });
+    const proxied = loadConfig({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:9999' });
+    expect(routeModel('anthropic/claude-haiku-4-5', proxied)).toMatchObject({
+      baseURL: 'http://127.0.0.1:9999',
+    });
+  });
+
+  it('defaults to an Anthropic model when only ANTHROPIC_API_KEY is set', () => {
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant' }).defaultModel).toBe('anthropic/claude-sonnet-4-5');
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant', OPENAI_API_KEY: 'sk' }).defaultModel).toBe(
+      'openai/gpt-4.1-mini',
+    );
+  });
+
   it('refuses unknown prefixes and empty model names', () => {
     expect(routeModel('lmstudio/qwen', withServers)).toBeNull();
     expect(routeModel('ollama/', withServers)).toBeNull();
@@ -81,6 +101,7 @@ describe('MODEL_PROVIDERS', () => {
 
   it.each([
     ['a reserved name', 'openai=http://127.0.0.1:1/v1'],
+    ['the anthropic name', 'anthropic=http://127.0.0.1:1/v1'],
     ['a URL that is not one', 'ollama=not-a-url'],
     ['broken JSON', '{"ollama": '],
     ['an unknown API mode', '{"x":{"baseURL":"http://127.0.0.1:1/v1","apiMode":"legacy"}}'],
@@ -104,6 +125,13 @@ describe('createProviderRegistry', () => {
       model: 'llama3.1',
       provider: { name: 'ollama' },
     });
+  });
+
+  it('resolves anthropic/<model> to the one anthropic provider', () => {
+    const registry = createProviderRegistry(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant' }), log);
+    const sonnet = registry.resolve('anthropic/claude-sonnet-4-5');
+    expect(sonnet).toMatchObject({ model: 'claude-sonnet-4-5', provider: { name: 'anthropic' } });
+    expect(registry.resolve('anthropic/claude-haiku-4-5').provider).toBe(sonnet.provider);
   });
 
   it('refuses an unknown model with a 400 model_not_found', () => {
@@ -146,6 +174,16 @@ describe('estimateCostUsd', () => {
   it('prices a dated snapshot like its family, choosing the longest match', () => {
     expect(estimateCostUsd('gpt-4o-2024-08-06', 1_000_000, 0)).toBeCloseTo(2.5);
     expect(estimateCostUsd('gpt-4o-mini-2024-07-18', 1_000_000, 0)).toBeCloseTo(0.15);
+  });
+
+  it('prices Anthropic models by family, with cache reads and writes at their own prices', () => {
+    expect(estimateCostUsd('anthropic/claude-sonnet-4-5-20250929', 1_000_000, 1_000_000)).toBeCloseTo(18);
+    const cache = { readTokens: 600_000, writeTokens: 300_000 };
+    // 100k uncached at 3, 600k read at 0.30, 300k written at 3.75 (per million).
+    expect(estimateCostUsd('anthropic/claude-sonnet-4-5', 1_000_000, 0, undefined, cache)).toBeCloseTo(
+      0.3 + 0.18 + 1.125,
+    );
+    expect(estimateCostUsd('mistral/mistral-large-latest', 1_000_000, 1_000_000)).toBeCloseTo(8);
   });
 
   it('costs nothing offline, for unknown models, and for other servers’ models', () => {
