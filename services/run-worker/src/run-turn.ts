@@ -123,6 +123,8 @@ interface Gathered {
   calls: ModelToolCall[];
   usage: Usage;
   cache: CacheTokens;
+  /** The model that answered: the run's, or the fallback MODEL_FALLBACKS handed the call to. */
+  model: string;
   finish: string;
   firstTokenMs: number | null;
 }
@@ -150,6 +152,9 @@ function gather(
     case 'finish':
       gathered.finish = event.reason;
       return;
+    case 'failover':
+      gathered.model = event.to;
+      return;
   }
 }
 
@@ -161,6 +166,7 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     calls: [],
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     cache: { readTokens: 0, writeTokens: 0 },
+    model: run.model,
     finish: 'stop',
     firstTokenMs: null,
   };
@@ -176,6 +182,12 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     );
     if (exceedsPromptLimit(run, { promptTokens })) return { kind: 'prompt_too_long' };
     for await (const event of provider.stream(request, held.signal)) {
+      if (event.type === 'failover') {
+        deps.log.warn(
+          { runId: run.id, from: event.from, to: event.to, reason: event.reason },
+          'run failed over',
+        );
+      }
       if (event.type !== 'text') {
         gather(gathered, event, run.parallelToolCalls, sinceStart);
         continue;
@@ -194,10 +206,10 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     return { kind: 'failed', error: lastError, answer: text.streamed, cause: error };
   }
   const usage: UsageRecord = {
-    model: run.model,
+    model: gathered.model,
     usage: gathered.usage,
     costUsd: deps.estimateCostUsd(
-      run.model,
+      gathered.model,
       gathered.usage.prompt_tokens,
       gathered.usage.completion_tokens,
       gathered.cache,

@@ -2,7 +2,7 @@
 // every where.
 
 import { type Db, type MessageRow, type RunRow, type RunStepRow, schema } from '@threadwork/shared';
-import { and, asc, eq, sum } from 'drizzle-orm';
+import { and, asc, desc, eq, sum } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 
 const { messages, runs, runSteps, usageLogs } = schema;
@@ -12,6 +12,8 @@ export interface RunRecords {
   messages: MessageRow[];
   toolSteps: RunStepRow[];
   costUsd: number | null;
+  /** The model of the run's last model call (a MODEL_FALLBACKS fallback when the run's own model failed). */
+  modelUsed: string | null;
 }
 
 export async function findOwnedRun(db: Db, principal: Principal, runId: string): Promise<RunRow | null> {
@@ -42,7 +44,7 @@ export async function findRunStep(db: Db, runId: string, id: string): Promise<Ru
 
 /** What the chat view of a run is built from: its assistant messages, tool steps and cost. */
 export async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
-  const [messageRows, toolSteps, [cost]] = await Promise.all([
+  const [messageRows, toolSteps, [cost], [lastCall]] = await Promise.all([
     db
       .select()
       .from(messages)
@@ -57,11 +59,18 @@ export async function loadRunRecords(db: Db, run: RunRow): Promise<RunRecords> {
       .select({ total: sum(usageLogs.costUsd) })
       .from(usageLogs)
       .where(eq(usageLogs.runId, run.id)),
+    db
+      .select({ model: usageLogs.model })
+      .from(usageLogs)
+      .where(eq(usageLogs.runId, run.id))
+      .orderBy(desc(usageLogs.id))
+      .limit(1),
   ]);
   return {
     run,
     messages: messageRows,
     toolSteps,
     costUsd: cost?.total === null || cost?.total === undefined ? null : Number(cost.total),
+    modelUsed: lastCall?.model ?? null,
   };
 }

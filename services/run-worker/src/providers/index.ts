@@ -3,6 +3,7 @@
 import {
   ApiError,
   type Config,
+  ConfigError,
   isOpenAIBaseURL,
   type Logger,
   type ModelRoute,
@@ -10,6 +11,7 @@ import {
   routeModel,
 } from '@threadwork/shared';
 import { createAnthropicProvider } from './anthropic.js';
+import { type ChainLink, withFallbacks } from './fallbacks.js';
 import { createOfflineProvider } from './offline.js';
 import { createOpenAIProvider } from './openai.js';
 import type { MaxTokensField } from './openai-chat.js';
@@ -80,19 +82,54 @@ export function createProviderRegistry(config: Config, log: Logger): ProviderReg
     return provider;
   }
 
+  /** The one model a name routes to, or null. */
+  function link(modelName: string): ChainLink | null {
+    const route = routeModel(modelName, config);
+    if (!route) return null;
+    if (route.provider === 'offline') return { name: modelName, provider: offline, model: route.model };
+    if (route.provider === 'anthropic') {
+      return { name: modelName, provider: anthropicProvider(), model: route.model };
+    }
+    return { name: modelName, provider: serverProvider(route), model: route.model };
+  }
+
+  const chains = fallbackChains(config, link, log);
+
   return {
     prices: withPriceOverrides(config.MODEL_PRICES),
     resolve(modelName) {
-      const route = routeModel(modelName, config);
-      if (!route) {
+      const chain = chains.get(modelName);
+      if (chain) return { provider: chain, model: link(modelName)?.model ?? modelName };
+      const only = link(modelName);
+      if (!only) {
         throw new ApiError(400, `The model '${modelName}' does not exist or you do not have access to it.`, {
           param: 'model',
           code: 'model_not_found',
         });
       }
-      if (route.provider === 'offline') return { provider: offline, model: route.model };
-      if (route.provider === 'anthropic') return { provider: anthropicProvider(), model: route.model };
-      return { provider: serverProvider(route), model: route.model };
+      return { provider: only.provider, model: only.model };
     },
   };
+}
+
+/** One provider per MODEL_FALLBACKS rule; a rule naming a model that routes nowhere stops start-up. */
+function fallbackChains(
+  config: Config,
+  link: (name: string) => ChainLink | null,
+  log: Logger,
+): Map<string, ModelProvider> {
+  const chains = new Map<string, ModelProvider>();
+  for (const [primary, fallbacks] of Object.entries(config.MODEL_FALLBACKS)) {
+    const links = [primary, ...fallbacks].map((name) => {
+      const found = link(name);
+      if (!found) {
+        throw new ConfigError(
+          `Invalid configuration: MODEL_FALLBACKS: '${name}' is not a model this deployment routes`,
+        );
+      }
+      return found;
+    });
+    chains.set(primary, withFallbacks(links as [ChainLink, ...ChainLink[]], log));
+  }
+  return chains;
 }

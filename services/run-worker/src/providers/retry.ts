@@ -69,7 +69,7 @@ export async function* streamWithRetries(
           { code: failure.code, attempts: retry + 1, hasOutput, reason: failure.message },
           'model call failed',
         );
-        throw new ProviderError(failure.code, failure.message);
+        throw new ProviderError(failure.code, failure.message, failure.isRetryable);
       }
       log.warn(
         { code: failure.code, retry: retry + 1, delayMs, reason: failure.message },

@@ -39,7 +39,9 @@ export type ModelEvent =
       cacheReadTokens?: number;
       cacheWriteTokens?: number;
     }
-  | { type: 'finish'; reason: FinishReason };
+  | { type: 'finish'; reason: FinishReason }
+  /** MODEL_FALLBACKS: `from` failed before any output, and `to` (a model name as a run gives it) answers instead. */
+  | { type: 'failover'; from: string; to: string; reason: string };
 
 export interface ModelProvider {
   readonly name: string;
@@ -54,6 +56,8 @@ export class ProviderError extends Error {
   constructor(
     readonly code: ProviderErrorCode,
     message: string,
+    /** Whether the failure was of a kind worth trying again (a fallback model may then answer instead). */
+    readonly isRetryable = false,
   ) {
     super(message);
   }

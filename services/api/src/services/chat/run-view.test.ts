@@ -74,6 +74,7 @@ describe('toChatView', () => {
       ],
       toolSteps: [],
       costUsd: 0.5,
+      modelUsed: null,
     });
     expect(view).toMatchObject({
       status: 'completed',
@@ -99,6 +100,7 @@ describe('toChatView', () => {
         ]),
       ],
       costUsd: null,
+      modelUsed: null,
     });
     expect(view.products).toEqual([card]);
     expect(view.tool_calls.map((call) => [call.name, call.output === null])).toEqual([
@@ -116,6 +118,7 @@ describe('toChatView', () => {
       messages: [],
       toolSteps: [],
       costUsd: null,
+      modelUsed: null,
     });
     expect(view).toMatchObject({
       status: 'in_progress',

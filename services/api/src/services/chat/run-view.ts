@@ -96,7 +96,7 @@ export function toChatView(records: RunRecords): ChatRunView {
     })),
     tokens_used: run.usage?.total_tokens ?? null,
     usage: run.usage,
-    model_used: run.model,
+    model_used: records.modelUsed ?? run.model,
     cost_estimate: records.costUsd,
     response_time_ms: responseTimeMs(run),
     error: run.lastError,
