@@ -12,6 +12,7 @@ import { adminBodyReader, adminRoutes } from './routes/admin.js';
 import { assistantsRoutes } from './routes/assistants.js';
 import { chatRoutes } from './routes/chat.js';
 import { adminFeedbackRoutes, feedbackRoutes } from './routes/feedback.js';
+import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes } from './routes/health.js';
 import {
   askBrowserForKey,
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
     assistantsRoutes(deps),
     runsRoutes(deps),
     threadsRoutes(deps),
+    gatewayRoutes(deps),
   );
   app.use(
     QUEUE_DASHBOARD_PATH,

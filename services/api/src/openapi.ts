@@ -33,6 +33,8 @@ const EVENTS: Record<NonNullable<Reply['events']>, string> = {
     'with `stream: true`, server-sent events in the Assistants dialect (`thread.run.created` … `done`)',
   simple:
     'server-sent events in the simple dialect (`thread_id`, `text`, `tool`, `products`, `done`, `error`; see docs/chat-api.md)',
+  'chat-completions':
+    'with `stream: true`, `chat.completion.chunk` objects as `data:` lines, then `data: [DONE]` (Chat Completions streaming)',
 };
 
 type JsonSchema = Record<string, unknown>;

@@ -96,6 +96,7 @@ const STREAMING = [
   'POST /v1/threads/runs',
   'POST /v1/threads/{thread_id}/runs',
   'POST /v1/threads/{thread_id}/runs/{run_id}/submit_tool_outputs',
+  'POST /v1/chat/completions',
   'POST /api/chat/stream',
   'GET /api/runs/{run_id}/events',
 ];

@@ -6,12 +6,20 @@ import type { z } from 'zod';
 import { parseInput } from '../errors.js';
 
 export type Method = 'get' | 'post' | 'delete';
-export type Tag = 'Assistants' | 'Threads' | 'Messages' | 'Runs' | 'Chat' | 'Admin' | 'Operations';
+export type Tag =
+  | 'Assistants'
+  | 'Threads'
+  | 'Messages'
+  | 'Runs'
+  | 'Chat'
+  | 'Gateway'
+  | 'Admin'
+  | 'Operations';
 
 /** One answer of an operation: JSON of a schema, server-sent events in a dialect, and/or text of a media type. */
 export interface Reply {
   json?: z.ZodType;
-  events?: 'assistants' | 'simple';
+  events?: 'assistants' | 'simple' | 'chat-completions';
   text?: 'text/plain' | 'text/html' | 'text/markdown';
 }
 

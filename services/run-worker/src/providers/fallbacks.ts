@@ -21,8 +21,11 @@ function isFailover(error: unknown): error is ProviderError {
  */
 export function withFallbacks(links: readonly [ChainLink, ...ChainLink[]], log: Logger): ModelProvider {
   const [primary] = links;
+  const embed = primary.provider.embed?.bind(primary.provider);
   return {
     name: primary.provider.name,
+    // Embeddings are not failed over: another model's vectors live in another space.
+    ...(embed ? { embed } : {}),
     async *stream(request, signal): AsyncGenerator<ModelEvent> {
       for (const [index, link] of links.entries()) {
         let hasOutput = false;

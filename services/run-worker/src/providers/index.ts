@@ -28,6 +28,14 @@ export interface ProviderRegistry {
   resolve(modelName: string): ResolvedModel;
   /** The default prices with MODEL_PRICES laid over them, for estimateCostUsd. */
   readonly prices: PriceTable;
+  /** The model names this deployment routes and knows of: offline, the default, fallbacks, priced models. */
+  models(): string[];
+}
+
+/** A table key as a routable name: the price table names OpenAI's and Anthropic's own models without a prefix. */
+function routableName(key: string): string {
+  if (key === 'offline' || key.includes('/')) return key;
+  return key.startsWith('claude') ? `anthropic/${key}` : `openai/${key}`;
 }
 
 /** Servers that need no key still get one: the SDK refuses to start without it. */
@@ -94,9 +102,19 @@ export function createProviderRegistry(config: Config, log: Logger): ProviderReg
   }
 
   const chains = fallbackChains(config, link, log);
+  const prices = withPriceOverrides(config.MODEL_PRICES);
 
   return {
-    prices: withPriceOverrides(config.MODEL_PRICES),
+    prices,
+    models() {
+      const named = [
+        ...Object.entries(config.MODEL_FALLBACKS).flat(2),
+        ...Object.keys(prices).map(routableName),
+        ...Object.keys(config.MODEL_CONTEXT_TOKENS).map(routableName),
+      ];
+      const known = new Set(['offline', config.defaultModel, ...named.sort()]);
+      return [...known].filter((name) => routeModel(name, config) !== null);
+    },
     resolve(modelName) {
       const chain = chains.get(modelName);
       if (chain) return { provider: chain, model: link(modelName)?.model ?? modelName };

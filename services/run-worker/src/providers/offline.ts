@@ -1,5 +1,6 @@
 // The offline model: deterministic, no network. A development and demo model, not an LLM.
 import { type FunctionDefinition, isBuiltinToolType, newId } from '@threadwork/shared';
+import { embedOffline } from './offline-embedding.js';
 import { argumentsFor, detectIntent, parseJsonObject, type ToolIntent } from './offline-intents.js';
 import { abortableSleep, type Sleep } from './sleep.js';
 import type { FinishReason, ModelEvent, ModelMessage, ModelProvider, ModelRequest } from './types.js';
@@ -162,6 +163,9 @@ export function createOfflineProvider(options: OfflineOptions): ModelProvider {
   const sleep = options.sleep ?? abortableSleep;
   return {
     name: 'offline',
+    async embed(_model, texts) {
+      return embedOffline(texts);
+    },
     async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelEvent> {
       const { chunks, finish } = plan(decideOffline(request));
       const limit = request.maxOutputTokens ?? Number.POSITIVE_INFINITY;

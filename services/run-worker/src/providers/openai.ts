@@ -2,11 +2,12 @@
 import type { Logger, OpenAIApiMode } from '@threadwork/shared';
 import OpenAI from 'openai';
 import { type IdleDeadline, startIdleDeadline } from './deadline.js';
+import { classifyFailure } from './failures.js';
 import { fromChatChunks, type MaxTokensField, toChatParams } from './openai-chat.js';
 import { fromResponsesEvents, toResponsesParams } from './openai-responses.js';
 import { type RetryClock, type RetryPolicy, streamWithRetries } from './retry.js';
 import { abortableSleep } from './sleep.js';
-import type { ModelEvent, ModelProvider, ModelRequest } from './types.js';
+import { type ModelEvent, type ModelProvider, type ModelRequest, ProviderError } from './types.js';
 
 interface OpenAIProviderOptions {
   /** The provider's name in logs: `openai`, or the MODEL_PROVIDERS name of the server. */
@@ -73,6 +74,18 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
 
   return {
     name: options.name,
+    async embed(model, texts, signal) {
+      // Float vectors, not the SDK's default base64: every compatible server (Ollama, vLLM) speaks floats.
+      const response = await client.embeddings
+        .create({ model, input: texts, encoding_format: 'float' }, { signal })
+        .catch((error: unknown) => {
+          if (signal.aborted) throw signal.reason;
+          const failure = classifyFailure(error, Date.now);
+          throw new ProviderError(failure.code, failure.message, failure.isRetryable);
+        });
+      const vectors = [...response.data].sort((a, b) => a.index - b.index).map((item) => item.embedding);
+      return { vectors, promptTokens: response.usage?.prompt_tokens ?? 0 };
+    },
     stream(request, signal) {
       return streamWithRetries(
         (attemptSignal) => attempt(request, attemptSignal),

@@ -43,9 +43,17 @@ export type ModelEvent =
   /** MODEL_FALLBACKS: `from` failed before any output, and `to` (a model name as a run gives it) answers instead. */
   | { type: 'failover'; from: string; to: string; reason: string };
 
+/** Vectors for texts, one per text in order, and the tokens the input cost. */
+export interface Embeddings {
+  vectors: number[][];
+  promptTokens: number;
+}
+
 export interface ModelProvider {
   readonly name: string;
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelEvent>;
+  /** Present on providers that serve embedding models (OpenAI-compatible servers and the offline model). */
+  embed?(model: string, texts: string[], signal: AbortSignal): Promise<Embeddings>;
 }
 
 export type ProviderErrorCode = 'rate_limit_exceeded' | 'server_error' | 'invalid_prompt';

@@ -40,7 +40,13 @@ interface ErrorReply {
   headers: Record<string, string>;
 }
 
-type ScriptedReply = StreamReply | ErrorReply;
+interface EmbeddingsReply {
+  kind: 'embeddings';
+  vectors: number[][];
+  promptTokens: number;
+}
+
+type ScriptedReply = StreamReply | ErrorReply | EmbeddingsReply;
 
 type StreamOptions = Partial<Omit<StreamReply, 'kind' | 'text' | 'toolCalls'>>;
 
@@ -87,6 +93,11 @@ export function errorReply(
     code: options.code ?? null,
     headers: options.headers ?? {},
   };
+}
+
+/** An embeddings answer (`POST /v1/embeddings`): one vector per input, in order. */
+export function embeddingsReply(vectors: number[][], promptTokens = 5): EmbeddingsReply {
+  return { kind: 'embeddings', vectors, promptTokens };
 }
 
 /** How a reply ended for the server: sent whole, cut on purpose, or abandoned by the client. */
@@ -334,7 +345,18 @@ function sendError(res: http.ServerResponse, reply: ErrorReply): void {
   res.end(JSON.stringify(body));
 }
 
-const ROUTES = ['/v1/responses', '/v1/chat/completions'];
+function sendEmbeddings(res: http.ServerResponse, reply: ScriptedReply, model: string): void {
+  if (reply.kind !== 'embeddings') {
+    sendError(res, errorReply(500, { message: `openai-server: a ${reply.kind} reply for /v1/embeddings` }));
+    return;
+  }
+  const data = reply.vectors.map((embedding, index) => ({ object: 'embedding', index, embedding }));
+  const usage = { prompt_tokens: reply.promptTokens, total_tokens: reply.promptTokens };
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ object: 'list', model, data, usage }));
+}
+
+const ROUTES = ['/v1/responses', '/v1/chat/completions', '/v1/embeddings'];
 
 /** Starts the server on 127.0.0.1 at a random port. */
 export async function startOpenAIServer(): Promise<OpenAITestServer> {
@@ -357,6 +379,10 @@ export async function startOpenAIServer(): Promise<OpenAITestServer> {
     }
     if (reply.kind === 'error') {
       sendError(res, reply);
+      return;
+    }
+    if (reply.kind === 'embeddings' || path === '/v1/embeddings') {
+      sendEmbeddings(res, reply, String(body.model ?? 'scripted-model'));
       return;
     }
     res.writeHead(200, {

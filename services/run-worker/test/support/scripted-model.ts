@@ -24,7 +24,7 @@ export function scriptedModel(steps: ModelStep[], requests?: ModelRequest[]): Pr
       }
     },
   };
-  return { prices: {}, resolve: (model) => ({ provider, model }) };
+  return { prices: {}, resolve: (model) => ({ provider, model }), models: () => [] };
 }
 
 /** Resolves once `signal` is aborted. */
