@@ -12,7 +12,7 @@ import {
   textReply,
   toolCallsReply,
 } from '../../services/run-worker/test/support/openai-server.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { ADMIN_KEY, type Stack, startStack } from '../support/stack.js';
 import { ASSISTANTS_TEST_ENV } from './assistants-helpers.js';
 
 const UPSTREAM = 'openai/gpt-4.1-mini';
@@ -262,6 +262,72 @@ describe('the model gateway, end to end', () => {
           stream: true,
         }),
       ).rejects.toMatchObject({ status: 502 });
+    });
+  });
+
+  describe('usage reports', () => {
+    interface Report {
+      data: {
+        day?: string;
+        model?: string;
+        key_id?: string;
+        calls: number;
+        total_tokens: number;
+        cost_usd: number;
+      }[];
+      totals: { calls: number; total_tokens: number; cost_usd: number };
+    }
+
+    async function report(key: string, path: string): Promise<{ status: number; body: Report }> {
+      const response = await fetch(`${stack.api.url}${path}`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      return { status: response.status, body: (await response.json()) as Report };
+    }
+
+    it('shows a key its own calls by day and model, not another key’s; an admin sees every key', async () => {
+      const alice = await stack.newUser('usage-alice');
+      const bob = await stack.newUser('usage-bob');
+      server.script(textReply('Paid answer.', { usage: { promptTokens: 1000, completionTokens: 100 } }));
+      await alice.client.chat.completions.create({
+        model: UPSTREAM,
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+      await alice.client.chat.completions.create({
+        model: 'offline',
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+      await bob.client.chat.completions.create({
+        model: 'offline',
+        messages: [{ role: 'user', content: 'Hi' }],
+      });
+
+      const own = await report(alice.key, '/v1/usage?group_by=day,model');
+      expect(own.status).toBe(200);
+      const today = new Date().toISOString().slice(0, 10);
+      expect(own.body.data.map((row) => [row.day, row.model, row.calls])).toEqual([
+        [today, 'offline', 1],
+        [today, UPSTREAM, 1],
+      ]);
+      expect(own.body.totals.calls).toBe(2);
+      expect(own.body.totals.cost_usd).toBeCloseTo((1000 * 0.4 + 100 * 1.6) / 1e6, 8);
+      const bobs = await report(bob.key, '/v1/usage?group_by=model');
+      expect(bobs.body.totals.calls).toBe(1);
+      expect(bobs.body.data.map((row) => row.model)).toEqual(['offline']);
+
+      const { rows } = await db.query<{ id: string; name: string }>(
+        "select id, name from api_keys where name in ('usage-alice', 'usage-bob')",
+      );
+      const ids = Object.fromEntries(rows.map((row) => [row.name, row.id]));
+      const byKey = await report(ADMIN_KEY, '/admin/usage?group_by=key');
+      const calls = Object.fromEntries(byKey.body.data.map((row) => [row.key_id, row.calls]));
+      expect(calls[ids['usage-alice'] ?? '']).toBe(2);
+      expect(calls[ids['usage-bob'] ?? '']).toBe(1);
+      const one = await report(ADMIN_KEY, `/admin/usage?group_by=model&key_id=${ids['usage-bob']}`);
+      expect(one.body.totals.calls).toBe(1);
+      expect((await report(alice.key, '/admin/usage')).status).toBe(403);
+      const later = await report(alice.key, `/v1/usage?start_time=${Math.floor(Date.now() / 1000) + 3600}`);
+      expect(later.body).toMatchObject({ data: [], totals: { calls: 0, cost_usd: 0 } });
     });
   });
 

@@ -24,6 +24,7 @@ import {
 import { RouteCatalog } from './routes/route.js';
 import { runsRoutes } from './routes/runs.js';
 import { threadsRoutes } from './routes/threads.js';
+import { adminUsageRoutes, usageRoutes } from './routes/usage.js';
 import { webChatPage } from './routes/web-page.js';
 
 export function createApp(deps: AppDeps): Express {
@@ -63,6 +64,7 @@ export function createApp(deps: AppDeps): Express {
     runsRoutes(deps),
     threadsRoutes(deps),
     gatewayRoutes(deps),
+    usageRoutes(deps),
   );
   app.use(
     QUEUE_DASHBOARD_PATH,
@@ -79,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
     [auth, requireAdmin, refuseCrossSiteWrites, adminBodyReader(deps)],
     adminRoutes(deps),
     adminFeedbackRoutes(deps),
+    adminUsageRoutes(deps),
   );
   app.use(notFoundRoute);
   app.use(errorHandler(deps.log));

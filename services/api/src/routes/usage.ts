@@ -1,0 +1,44 @@
+// Usage reports: GET /v1/usage (the caller's key) and GET /admin/usage (every key, or one).
+import { principalOf } from '../auth.js';
+import type { AppDeps } from '../deps.js';
+import { adminUsageQuerySchema, usageQuerySchema, usageReportSchema } from '../schemas/usage.js';
+import { usageReport } from '../services/usage.js';
+import { RouteSet } from './route.js';
+
+export function usageRoutes(deps: AppDeps): RouteSet {
+  const routes = new RouteSet();
+  routes.route(
+    {
+      method: 'get',
+      path: '/usage',
+      summary: "The caller's usage: calls, tokens and cost by day, model (group_by), with totals",
+      tag: 'Gateway',
+      query: usageQuerySchema,
+      responses: { 200: { json: usageReportSchema } },
+    },
+    async (_req, res, { query }) => {
+      // A non-admin key's report is its own; an admin's here is its own too (GET /admin/usage covers every key).
+      const principal = { ...principalOf(res), role: 'user' as const };
+      res.json(await usageReport(deps.db, principal, query));
+    },
+  );
+  return routes;
+}
+
+export function adminUsageRoutes(deps: AppDeps): RouteSet {
+  const routes = new RouteSet();
+  routes.route(
+    {
+      method: 'get',
+      path: '/usage',
+      summary: 'Usage across keys: calls, tokens and cost by day, model and key (group_by), with totals',
+      tag: 'Admin',
+      query: adminUsageQuerySchema,
+      responses: { 200: { json: usageReportSchema } },
+    },
+    async (_req, res, { query }) => {
+      res.json(await usageReport(deps.db, principalOf(res), query));
+    },
+  );
+  return routes;
+}

@@ -1,0 +1,71 @@
+// Usage reports: tokens, calls and cost from usage_logs, by day, model and key, with totals. A key sees its own.
+import type { Db } from '@threadwork/shared';
+import type { Principal } from '../auth.js';
+import { sumUsage, type UsageGroup } from '../repositories/usage-logs.js';
+import type { UsageDimension } from '../schemas/usage.js';
+
+interface UsageTotals {
+  calls: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cost_usd: number;
+}
+
+export interface UsageReport {
+  object: 'usage_report';
+  group_by: UsageDimension[];
+  start_time: number | null;
+  end_time: number | null;
+  data: (UsageTotals & { day?: string; model?: string; key_id?: string })[];
+  totals: UsageTotals;
+}
+
+export interface UsageQuery {
+  start_time?: number | undefined;
+  end_time?: number | undefined;
+  group_by: UsageDimension[];
+  key_id?: string | undefined;
+}
+
+function totalsOf(group: UsageGroup): UsageTotals {
+  return {
+    calls: group.calls,
+    prompt_tokens: group.promptTokens,
+    completion_tokens: group.completionTokens,
+    total_tokens: group.totalTokens,
+    cost_usd: group.costUsd,
+  };
+}
+
+const seconds = (value: number | undefined) => (value === undefined ? undefined : new Date(value * 1000));
+
+/** The report for a caller: an admin's covers every key (or `key_id`'s); anyone else's only their own key. */
+export async function usageReport(db: Db, principal: Principal, query: UsageQuery): Promise<UsageReport> {
+  const ownerId = principal.role === 'admin' ? query.key_id : principal.keyId;
+  const filter = { ownerId, from: seconds(query.start_time), to: seconds(query.end_time) };
+  const by = {
+    day: query.group_by.includes('day'),
+    model: query.group_by.includes('model'),
+    key: query.group_by.includes('key'),
+  };
+  const [groups, [total]] = await Promise.all([
+    sumUsage(db, filter, by),
+    sumUsage(db, filter, { day: false, model: false, key: false }),
+  ]);
+  return {
+    object: 'usage_report',
+    group_by: query.group_by,
+    start_time: query.start_time ?? null,
+    end_time: query.end_time ?? null,
+    data: groups.map((group) => ({
+      ...(group.day === undefined ? {} : { day: group.day }),
+      ...(group.model === undefined ? {} : { model: group.model }),
+      ...(group.keyId === undefined ? {} : { key_id: group.keyId }),
+      ...totalsOf(group),
+    })),
+    totals: total
+      ? totalsOf(total)
+      : { calls: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost_usd: 0 },
+  };
+}
