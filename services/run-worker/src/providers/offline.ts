@@ -1,7 +1,7 @@
 // The offline model: deterministic, no network. A development and demo model, not an LLM.
-import { type FunctionDefinition, isBuiltinToolType, newId } from '@threadwork/shared';
+import { isBuiltinToolType, newId } from '@threadwork/shared';
 import { embedOffline } from './offline-embedding.js';
-import { argumentsFor, detectIntent, parseJsonObject, type ToolIntent } from './offline-intents.js';
+import { argumentsFor, detectIntents, parseJsonObject, type ToolIntent } from './offline-intents.js';
 import { abortableSleep, type Sleep } from './sleep.js';
 import type { FinishReason, ModelEvent, ModelMessage, ModelProvider, ModelRequest } from './types.js';
 
@@ -92,28 +92,31 @@ function followUpCall(outputs: ToolOutput[], offered: Set<string>): ToolIntent |
   return { name: 'show_products', arguments: { product_ids: ids.slice(0, MAX_SHOWN_PRODUCTS) } };
 }
 
-/** With tool_choice auto: a JSON message for the only client function, else what the message clearly asks for. */
-function autoCall(text: string, tools: FunctionDefinition[], offered: Set<string>): ToolIntent | null {
+/**
+ * With tool_choice auto: a JSON message for the only client function, else what the message clearly asks for,
+ * several calls when it asks for several offered things (and parallel calls are allowed).
+ */
+function autoCalls(text: string, request: ModelRequest, offered: Set<string>): ToolIntent[] {
   const json = parseJsonObject(text.trim());
-  const clientFunctions = tools.filter((tool) => !isBuiltinToolType(tool.name));
+  const clientFunctions = request.tools.filter((tool) => !isBuiltinToolType(tool.name));
   const [onlyClientFunction] = clientFunctions;
   if (json && onlyClientFunction && clientFunctions.length === 1)
-    return { name: onlyClientFunction.name, arguments: json };
-  const intent = detectIntent(text);
-  return intent && offered.has(intent.name) ? intent : null;
+    return [{ name: onlyClientFunction.name, arguments: json }];
+  const intents = detectIntents(text).filter((intent) => offered.has(intent.name));
+  return request.parallelToolCalls ? intents : intents.slice(0, 1);
 }
 
-function chooseCall(request: ModelRequest, offered: Set<string>): ToolIntent | null {
+function chooseCalls(request: ModelRequest, offered: Set<string>): ToolIntent[] {
   const text = lastUserText(request.messages);
   const choice = request.toolChoice;
   if (typeof choice === 'object' && choice.type === 'function' && offered.has(choice.function.name)) {
     const name = choice.function.name;
-    return { name, arguments: parseJsonObject(text.trim()) ?? argumentsFor(name, text) };
+    return [{ name, arguments: parseJsonObject(text.trim()) ?? argumentsFor(name, text) }];
   }
-  const call = autoCall(text, request.tools, offered);
+  const calls = autoCalls(text, request, offered);
   const [first] = request.tools;
-  if (call || choice !== 'required' || !first) return call;
-  return { name: first.name, arguments: argumentsFor(first.name, text) };
+  if (calls.length > 0 || choice !== 'required' || !first) return calls;
+  return [{ name: first.name, arguments: argumentsFor(first.name, text) }];
 }
 
 /**
@@ -124,12 +127,9 @@ export function decideOffline(request: ModelRequest): OfflineDecision {
   const offered = new Set(request.tools.map((tool) => tool.name));
   const mayCall = request.toolChoice !== 'none' && offered.size > 0;
   const outputs = pendingToolOutputs(request.messages);
-  const call = !mayCall
-    ? null
-    : outputs.length > 0
-      ? followUpCall(outputs, offered)
-      : chooseCall(request, offered);
-  if (call) return { type: 'tool_calls', calls: [call] };
+  const followUp = mayCall && outputs.length > 0 ? followUpCall(outputs, offered) : null;
+  const calls = followUp ? [followUp] : mayCall && outputs.length === 0 ? chooseCalls(request, offered) : [];
+  if (calls.length > 0) return { type: 'tool_calls', calls };
   if (outputs.length > 0) return { type: 'reply', text: summariseToolOutputs(outputs) };
   return { type: 'reply', text: offlineReply(request) };
 }

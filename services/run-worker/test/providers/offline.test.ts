@@ -105,6 +105,82 @@ describe('offline model: what a message asks for, with tool_choice auto', () => 
   });
 });
 
+describe('offline model: the seeds’ own prompts', () => {
+  const withCreate = [...allTools, builtinFunctionDefinition('create_table')];
+
+  it.each([
+    ['show me all users in the users table', 'SELECT * FROM users LIMIT 100'],
+    ['List the rows of the orders table', 'SELECT * FROM orders LIMIT 100'],
+    ['show everything in public.customers', 'SELECT * FROM public.customers LIMIT 100'],
+  ])('%j runs a bounded select', (text, query) => {
+    expect(calls(request(text))).toEqual([{ name: 'run_sql', arguments: { query } }]);
+  });
+
+  it('creates a table from a sentence, guessing column types from their names', () => {
+    const text = 'create a comments table with id, post_id, content and created_at';
+    expect(calls(request(text, { tools: withCreate }))).toEqual([
+      {
+        name: 'create_table',
+        arguments: {
+          name: 'comments',
+          columns: [
+            { name: 'id', type: 'uuid', not_null: true, default: 'gen_random_uuid()' },
+            { name: 'post_id', type: 'uuid' },
+            { name: 'content', type: 'text' },
+            { name: 'created_at', type: 'timestamptz', not_null: true, default: 'now()' },
+          ],
+          primary_key: ['id'],
+        },
+      },
+    ]);
+    expect(
+      calls(
+        request('Create a new table called invoices with columns total, is_paid, due_on', {
+          tools: withCreate,
+        }),
+      ),
+    ).toEqual([
+      {
+        name: 'create_table',
+        arguments: {
+          name: 'invoices',
+          columns: [
+            { name: 'total', type: 'numeric' },
+            { name: 'is_paid', type: 'boolean' },
+            { name: 'due_on', type: 'date' },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it.each([
+    ['מזון לכלבים', 'מזון לכלבים'],
+    ['אני מחפש נעלי ריצה', 'נעלי ריצה'],
+    ['יש לכם צעצועים לחתולים?', 'צעצועים לחתולים'],
+  ])('searches products for the Hebrew request %j', (text, query) => {
+    expect(calls(request(text))).toEqual([{ name: 'search_products', arguments: { query } }]);
+  });
+
+  it('answers Hebrew small talk plainly', () => {
+    expect(calls(request('שלום'))).toEqual([]);
+  });
+
+  it('calls several tools in one turn when asked for several things, one when parallel calls are off', () => {
+    const text = 'list the tables and show me dog food';
+    const both = [
+      { name: 'list_tables', arguments: {} },
+      { name: 'search_products', arguments: { query: 'dog food' } },
+    ];
+    expect(calls(request(text))).toEqual(both);
+    expect(calls(request(text, { parallelToolCalls: false }))).toEqual([both[0]]);
+    // One request with an "and" in it stays one call.
+    expect(calls(request('show me salt and pepper'))).toEqual([
+      { name: 'search_products', arguments: { query: 'salt and pepper' } },
+    ]);
+  });
+});
+
 describe('offline model: tool_choice', () => {
   it("never calls a tool with 'none'", () => {
     expect(decideOffline(request('list the tables', { toolChoice: 'none' })).type).toBe('reply');
