@@ -139,8 +139,15 @@ export async function* fromChatChunks(
     output += call.arguments;
     yield { type: 'tool_call', call: { ...call, id: call.id || newId('call') } };
   }
+  const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;
   yield usage
-    ? { type: 'usage', promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens }
+    ? {
+        type: 'usage',
+        promptTokens: usage.prompt_tokens,
+        completionTokens: usage.completion_tokens,
+        // OpenAI's automatic prompt caching: the cached part of the prompt is billed at the cached-input price.
+        ...(cached > 0 ? { cacheReadTokens: cached } : {}),
+      }
     : { type: 'usage', ...estimateUsage(request, output) };
   yield { type: 'finish', reason: toFinishReason(finishReason, complete.length > 0) };
 }

@@ -129,8 +129,15 @@ export async function* fromResponsesEvents(
       case 'response.completed':
       case 'response.incomplete': {
         const usage = event.response.usage;
+        const cached = usage?.input_tokens_details?.cached_tokens ?? 0;
         yield usage
-          ? { type: 'usage', promptTokens: usage.input_tokens, completionTokens: usage.output_tokens }
+          ? {
+              type: 'usage',
+              promptTokens: usage.input_tokens,
+              completionTokens: usage.output_tokens,
+              // OpenAI's automatic prompt caching: the cached part is billed at the cached-input price.
+              ...(cached > 0 ? { cacheReadTokens: cached } : {}),
+            }
           : { type: 'usage', ...estimateUsage(request, output) };
         const reason =
           event.type === 'response.incomplete'

@@ -103,6 +103,19 @@ describe.each<OpenAIApiMode>(['responses', 'chat'])('openai provider, %s API', (
     expect(received?.body).toMatchObject({ model: 'gpt-4.1-mini', stream: true });
   });
 
+  it('reports the prompt tokens read from OpenAI’s prompt cache', async () => {
+    server.script(
+      textReply('Cached.', { usage: { promptTokens: 2000, completionTokens: 1, cachedTokens: 1536 } }),
+    );
+    const events = await collect(provider().stream(request(), new AbortController().signal));
+    expect(events).toContainEqual({
+      type: 'usage',
+      promptTokens: 2000,
+      completionTokens: 1,
+      cacheReadTokens: 1536,
+    });
+  });
+
   it('performs a two-call parallel tool round trip', async () => {
     const calls = [
       { id: 'call_paris', name: 'get_weather', arguments: '{"city":"Paris"}' },

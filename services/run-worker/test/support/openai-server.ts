@@ -16,7 +16,8 @@ interface StreamReply {
   /** Text deltas, one per event or chunk. */
   text: string[];
   toolCalls: ScriptedToolCall[];
-  usage: { promptTokens: number; completionTokens: number };
+  /** `cachedTokens`: the part of the prompt read from OpenAI's prompt cache. */
+  usage: { promptTokens: number; completionTokens: number; cachedTokens?: number };
   /** Why the model stopped (tool calls imply `tool_calls` in Chat Completions unless this says otherwise). */
   finish: 'stop' | 'length' | 'content_filter';
   /** Wait after the stream has opened, before the first text or tool call. */
@@ -273,7 +274,7 @@ async function writeResponsesStream(
     ? null
     : {
         input_tokens: promptTokens,
-        input_tokens_details: { cached_tokens: 0 },
+        input_tokens_details: { cached_tokens: reply.usage.cachedTokens ?? 0 },
         output_tokens: completionTokens,
         output_tokens_details: { reasoning_tokens: 0 },
         total_tokens: promptTokens + completionTokens,
@@ -326,6 +327,9 @@ async function writeChatStream(
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: promptTokens + completionTokens,
+      ...(reply.usage.cachedTokens
+        ? { prompt_tokens_details: { cached_tokens: reply.usage.cachedTokens } }
+        : {}),
     };
     if (!(await writer.write({ data: { ...head, choices: [], usage } }))) return false;
   }
