@@ -3,11 +3,7 @@ import { createLogger, ensureDatabase, loadConfig } from '@threadwork/shared';
 import { databaseUrlFor, randomPrefix, waitFor } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHandle, startApi } from '../../services/api/src/server.js';
-import {
-  type OwnServer,
-  startOwnPostgres,
-  startOwnRedis,
-} from '../support/own-services.js';
+import { type OwnServer, startOwnPostgres, startOwnRedis } from '../support/own-services.js';
 import { ADMIN_KEY } from '../support/stack.js';
 
 const OUTAGE_TEST_MS = 60_000;
