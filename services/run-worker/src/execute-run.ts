@@ -12,6 +12,7 @@ import {
   enqueueRun,
   findRun,
   findToolResults,
+  type IncompleteDetails,
   isBuiltinToolType,
   loadHistory,
   loadToolSteps,
@@ -35,6 +36,7 @@ import {
   toMessageObject,
   toRunObject,
   toRunStepObject,
+  type UsageRecord,
 } from '@threadwork/shared';
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
 import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
@@ -243,13 +245,15 @@ function closeStreamed(
   return streamed && closedAnswer({ answer: streamed.answer, text: streamed.text, status, usage }, now);
 }
 
-async function endAfterAnswer(
-  deps: RunWorkerDeps,
-  held: HeldRun,
-  outcome: Pick<Extract<TurnOutcome, { kind: 'answered' }>, 'status' | 'incompleteDetails' | 'answer'> & {
-    usage: Extract<TurnOutcome, { kind: 'answered' }>['usage'] | null;
-  },
-): Promise<void> {
+/** How a turn without tool calls ends its run; `usage` is null when the model was not called. */
+interface FinalTurn {
+  status: 'completed' | 'incomplete';
+  incompleteDetails: IncompleteDetails | null;
+  answer: StreamedAnswer | null;
+  usage: UsageRecord | null;
+}
+
+async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: FinalTurn): Promise<void> {
   const now = clock(deps);
   const turnUsage = outcome.usage?.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now);
