@@ -13,7 +13,7 @@ import {
   findRun,
   findToolResults,
   type IncompleteDetails,
-  isBuiltinToolType,
+  isBuiltinCall,
   loadHistory,
   loadToolSteps,
   type Metrics,
@@ -132,7 +132,9 @@ async function withToolResults(
   run: RunRow,
   calls: StepToolCall[],
 ): Promise<StepToolCall[]> {
-  const pending = calls.filter((call) => isBuiltin(run, call.function.name) && call.function.output === null);
+  const pending = calls.filter(
+    (call) => isBuiltinCall(run, call.function.name) && call.function.output === null,
+  );
   const results = await findToolResults(
     deps.db,
     pending.map((call) => call.id),
@@ -144,10 +146,6 @@ async function withToolResults(
       deps.log.error({ runId: run.id, callId: call.id }, 'tool call has no recorded result');
     return { ...call, function: { ...call.function, output: result?.output ?? MISSING_OUTPUT } };
   });
-}
-
-export function isBuiltin(run: Pick<RunRow, 'tools'>, name: string): boolean {
-  return isBuiltinToolType(name) && run.tools.some((tool) => tool.type === name);
 }
 
 /** `run.expire`: a run still waiting for tool outputs past expires_at becomes expired. */
@@ -323,7 +321,7 @@ async function openToolCalls(
     return;
   }
   await held.writer.append([...closing, ...toolStepOpenedEvents(step, calls)]);
-  const builtins = calls.filter((call) => isBuiltin(held.run, call.function.name));
+  const builtins = calls.filter((call) => isBuiltinCall(held.run, call.function.name));
   if (builtins.length === 0) {
     await waitForClientOutputs(deps, held, step, calls);
     return;
