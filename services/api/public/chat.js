@@ -186,6 +186,7 @@ async function start(key) {
   api = createApi(key);
   ui.keyScreen.hidden = true;
   ui.app.hidden = false;
+  fitComposer();
   await openThread(currentThreadId);
 }
 
