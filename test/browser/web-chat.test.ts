@@ -202,7 +202,7 @@ describe('the web chat page', () => {
 
   it('renders an answer as Markdown: bold, lists, code', async () => {
     await send(
-      'Format this: **bold words** and `inline code`\n\n- first item\n- second item\n\n```\nnpm start\n```\n\nThat is all.',
+      'Format this: **bold words** and `inline code`\n\n- first item\n- second item\n\n```\nnpm start\n```\n\nSee [the docs](https://docs.example/chat).',
     );
     const text = lastAnswer().locator('.text');
     expect(await text.locator('strong').textContent()).toBe('bold words');
@@ -213,6 +213,11 @@ describe('the web chat page', () => {
     expect(await text.locator(':not(pre) > code').textContent()).toBe('inline code');
     expect(await text.locator('pre code').textContent()).toBe('npm start\n');
     expect(await text.textContent()).not.toContain('**');
+    const link = text.locator('a');
+    expect(await link.textContent()).toBe('the docs');
+    expect(await link.getAttribute('href')).toBe('https://docs.example/chat');
+    expect(await link.getAttribute('target')).toBe('_blank');
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
   });
 
   it('shows a reply that contains HTML as text and never creates its elements', async () => {

@@ -9,6 +9,8 @@ const ALLOWED_TAGS =
     ' ',
   );
 const ALLOWED_ATTR = ['href', 'title', 'start', 'align', 'target', 'rel'];
+/** Attributes whose values are not URLs, so DOMPurify does not hold them to SAFE_LINK. */
+const NON_URL_ATTR = ['start', 'align', 'target', 'rel'];
 const SAFE_LINK = /^(?:https?:|mailto:|\/(?![/\\])|#)/i;
 
 const ENTITIES = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -41,6 +43,7 @@ export function renderMarkdown(text) {
     ALLOWED_TAGS,
     ALLOWED_ATTR,
     ALLOWED_URI_REGEXP: SAFE_LINK,
+    ADD_URI_SAFE_ATTR: NON_URL_ATTR,
     RETURN_DOM_FRAGMENT: true,
   });
 }

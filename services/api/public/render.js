@@ -82,6 +82,7 @@ export function productCard(product) {
  */
 function answerBody(initial) {
   const body = element('div', 'text markdown');
+  body.dir = 'auto';
   let text = initial;
   let frame = 0;
   const render = () => {
@@ -106,6 +107,7 @@ function answerBody(initial) {
 /** User text is shown as typed. */
 function plainBody(initial) {
   const body = element('p', 'text');
+  body.dir = 'auto';
   body.textContent = initial;
   return { body, append: (content) => body.append(content), flush() {} };
 }
