@@ -51,10 +51,9 @@ function scrollToNewest() {
   ui.jumpToNewest.hidden = true;
 }
 
-/** Called whenever the conversation or its pane changes size: stay on the newest text, or offer to jump to it. */
+/** Called whenever the conversation or its pane changes size: a reader who has not scrolled up stays on the newest. */
 function followNewest() {
   if (isFollowing) scrollToNewest();
-  else ui.jumpToNewest.hidden = distanceFromBottom() <= FOLLOW_SLACK_PX;
 }
 
 function setDrawerOpen(isOpen) {
@@ -219,7 +218,7 @@ ui.input.addEventListener('keydown', (event) => {
 
 ui.conversation.addEventListener('scroll', () => {
   isFollowing = distanceFromBottom() <= FOLLOW_SLACK_PX;
-  if (isFollowing) ui.jumpToNewest.hidden = true;
+  ui.jumpToNewest.hidden = isFollowing;
 });
 // Streamed text, product cards and pictures that load all change the conversation's height, as does a phone's
 // keyboard the pane's: one observer follows them all.
@@ -228,7 +227,11 @@ resizes.observe(ui.messages);
 resizes.observe(ui.conversation);
 ui.jumpToNewest.addEventListener('click', scrollToNewest);
 
-ui.toggleThreads.addEventListener('click', () => setDrawerOpen(!ui.app.classList.contains('is-drawer-open')));
+ui.toggleThreads.addEventListener('click', () => {
+  const isOpen = !ui.app.classList.contains('is-drawer-open');
+  setDrawerOpen(isOpen);
+  if (isOpen) ui.newThread.focus();
+});
 ui.scrim.addEventListener('click', () => setDrawerOpen(false));
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Escape') setDrawerOpen(false);
