@@ -6,6 +6,7 @@ import { waitFor } from '@threadwork/testing';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHandle, startApi } from '../../services/api/src/server.js';
+import { startRunWorker } from '../../services/run-worker/src/worker.js';
 import { ADMIN_KEY, type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
@@ -256,6 +257,56 @@ describe('webhooks when a run ends', () => {
     await chat(key, 'three');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(receiver.received).toHaveLength(seen);
+  });
+});
+
+describe('a run ended by the API', () => {
+  let idle: Stack;
+
+  beforeAll(async () => {
+    idle = await startStack({ WEBHOOK_ALLOW_PRIVATE: 'true' }, { runWorker: false, toolWorker: false });
+  });
+
+  afterAll(async () => {
+    await idle?.close();
+  });
+
+  it('sends run.cancelled for a queued run the API cancels, once a run worker is up to deliver it', async () => {
+    const { key } = await idle.newUser('canceller');
+    const { receiver, url } = await newReceiver();
+    const endpoint = await call(idle.api.url, key, 'POST', '/admin/webhooks', {
+      url,
+      events: ['run.cancelled'],
+    });
+    const assistant = await call(idle.api.url, key, 'POST', '/v1/assistants', { model: 'offline' });
+    const queued = await call(idle.api.url, key, 'POST', '/v1/threads/runs', {
+      assistant_id: assistant.body.id,
+      thread: { messages: [{ role: 'user', content: 'never mind' }] },
+    });
+    expect(queued.body.status).toBe('queued');
+    const runPath = `/v1/threads/${queued.body.thread_id}/runs/${queued.body.id}`;
+    await call(idle.api.url, key, 'POST', `${runPath}/cancel`);
+    // No worker holds the run: the API itself ended it, and published run.cancelled.
+    expect((await call(idle.api.url, key, 'GET', runPath)).body.status).toBe('cancelled');
+
+    const worker = await startRunWorker(
+      idle.config,
+      createLogger({ name: 'test', level: 'silent', pretty: false }),
+    );
+    try {
+      const [request] = await waitFor(async () => receiver.received.length > 0 && receiver.received);
+      const payload = new Webhook(String(endpoint.body.secret)).verify(request?.body ?? '', {
+        'webhook-id': String(request?.headers['webhook-id']),
+        'webhook-timestamp': String(request?.headers['webhook-timestamp']),
+        'webhook-signature': String(request?.headers['webhook-signature']),
+      });
+      expect(payload).toMatchObject({
+        type: 'run.cancelled',
+        data: { id: queued.body.id, status: 'cancelled' },
+      });
+    } finally {
+      await worker.close();
+    }
   });
 });
 

@@ -64,9 +64,12 @@ export const toolJobOptions: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
-/** A dispatch is retried like a run job; a delivery's attempts and backoff are set from the config when it is added. */
+/**
+ * A dispatch (the only record of a run event's webhooks) rides out a Postgres outage of about half an hour; a
+ * delivery's attempts and backoff are set from WEBHOOK_RETRY_DELAYS when it is added.
+ */
 export const webhookJobOptions: JobsOptions = {
-  attempts: 3,
+  attempts: 12,
   backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
   removeOnComplete: { age: 3600, count: 10_000 },
   removeOnFail: { age: 7 * 24 * 3600 },

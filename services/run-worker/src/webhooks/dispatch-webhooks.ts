@@ -21,12 +21,12 @@ export function deliveryJobOptions(retryDelays: readonly number[]): JobsOptions 
 async function runAsAnnounced(
   deps: WebhookDeps,
   job: WebhookJobData<'webhook.dispatch'>,
-  stored: Parameters<typeof toRunObject>[0],
-): Promise<RunObject> {
+): Promise<RunObject | null> {
   const logged = await deps.events.read(job.runId, job.seq - 1).catch(() => []);
   const event = logged.find((item) => item.seq === job.seq);
   if (event && isFinalRunEvent(event) && webhookEventOf(event) === job.type) return event.data;
-  return toRunObject(stored);
+  const stored = await findRun(deps.db, job.runId);
+  return stored ? toRunObject(stored) : null;
 }
 
 /** Answers how many endpoints the event was sent to. */
@@ -34,14 +34,13 @@ export async function dispatchWebhooks(
   deps: WebhookDeps,
   job: WebhookJobData<'webhook.dispatch'>,
 ): Promise<number> {
-  const run = await findRun(deps.db, job.runId);
-  if (!run) {
+  const endpoints = await subscribedEndpoints(deps.db, job.runId, job.type);
+  if (endpoints.length === 0) return 0;
+  const data = await runAsAnnounced(deps, job);
+  if (!data) {
     deps.log.warn({ runId: job.runId }, 'webhooks for a run that no longer exists: skipped');
     return 0;
   }
-  const endpoints = await subscribedEndpoints(deps.db, run.ownerId, job.type);
-  if (endpoints.length === 0) return 0;
-  const data = await runAsAnnounced(deps, job, run);
   const body = JSON.stringify({ type: job.type, created_at: unixSeconds(deps.now()), data });
   for (const endpoint of endpoints) {
     const message = await upsertMessage(deps.db, {

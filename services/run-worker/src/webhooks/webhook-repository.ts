@@ -9,14 +9,15 @@ export async function findRun(db: Db, runId: string) {
   return row ?? null;
 }
 
-/** The owner's enabled endpoints that subscribe to `type`. */
-export function subscribedEndpoints(db: Db, ownerId: string, type: WebhookEventType) {
+/** The enabled endpoints of the run's owner that subscribe to `type` (one query: most runs have none). */
+export function subscribedEndpoints(db: Db, runId: string, type: WebhookEventType) {
   return db
     .select({ id: webhookEndpoints.id })
     .from(webhookEndpoints)
+    .innerJoin(runs, eq(runs.ownerId, webhookEndpoints.ownerId))
     .where(
       and(
-        eq(webhookEndpoints.ownerId, ownerId),
+        eq(runs.id, runId),
         isNull(webhookEndpoints.disabledAt),
         sql`${webhookEndpoints.events} @> ${JSON.stringify([type])}::jsonb`,
       ),
