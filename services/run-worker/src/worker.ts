@@ -1,4 +1,5 @@
-// Starts the run worker: connections, the `runs` and `webhooks` queue workers, a health server; answers a handle that closes it.
+// Starts the run worker: connections, the `runs` and `webhooks` queue workers, a health server; answers a handle
+// that closes it.
 import {
   type Config,
   createMetrics,
