@@ -16,6 +16,8 @@ export const idPrefixes = {
   call: 'call_',
   apiKey: 'key_',
   feedback: 'fb_',
+  webhook: 'wh_',
+  webhookMessage: 'whmsg_',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

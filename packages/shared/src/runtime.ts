@@ -6,6 +6,7 @@ import type { Logger } from './logger.js';
 import { closeQueues, createQueues, type Queues } from './queues.js';
 import { createRedis, type Redis, type RedisProfile } from './redis.js';
 import { ChannelSubscriber } from './subscriber.js';
+import { dispatchWebhooksOnRunEnd } from './webhook-dispatch.js';
 
 export interface Runtime {
   db: Db;
@@ -34,6 +35,7 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
     prefix: config.QUEUE_PREFIX,
     maxLength: config.EVENT_STREAM_MAX_LENGTH,
     ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
+    onAppended: dispatchWebhooksOnRunEnd(queues, log),
   });
   return {
     db,
