@@ -10,6 +10,7 @@ import {
   unixSeconds,
   type WebhookEventType,
   WebhookUrlError,
+  webhookEndpointsChannel,
 } from '@threadwork/shared';
 import { isAdmin, type Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
@@ -96,6 +97,8 @@ export async function createWebhook(
     events: input.events,
     secret,
   });
+  // Every process stops skipping the dispatch of run endings (it skips while the deployment has no endpoint).
+  await deps.redis.publish(webhookEndpointsChannel(deps.config.QUEUE_PREFIX), row.id);
   return {
     id: row.id,
     object: 'webhook_endpoint',
