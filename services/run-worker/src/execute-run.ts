@@ -23,6 +23,7 @@ import {
   type RunStepRow,
   recordToolCalls,
   releaseLease,
+  releaseNextRun,
   requireAction,
   runStatusEvent,
   runStepStatusEvent,
@@ -235,6 +236,7 @@ async function endAfterAnswer(
   }
   deps.metrics.runsFinished.inc({ status: ended.status });
   await held.writer.append([...closing, runStatusEvent(toRunObject(ended))]);
+  await releaseNextRun(deps, ended.threadId);
 }
 
 /** A tool step as first announced: the SDK builds its calls from the deltas, so the snapshot starts empty. */
