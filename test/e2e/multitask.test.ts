@@ -261,6 +261,21 @@ describe('/v1 run creation with multitask_strategy (a Threadwork extension)', ()
     expect(textOf(messages[3])).toContain(echoOf('next please'));
   });
 
+  it('a waiting run can be cancelled like any run: it ends at once, and the run behind it moves up', async () => {
+    const { threadId, stream } = await slowRun();
+    const second = await runWith(threadId, 'enqueue', 'second');
+    const third = await runWith(threadId, 'enqueue', 'third');
+    expect(await client.beta.threads.runs.cancel(second.id, { thread_id: threadId })).toMatchObject({
+      status: 'cancelling',
+    });
+    await waitForRunStatus(client, threadId, second.id, ['cancelled']);
+    await waitForRunStatus(client, threadId, third.id, ['completed'], 20_000);
+    expect((await stream.finalRun()).status).toBe('completed');
+    expect((await client.beta.threads.messages.list(threadId, { run_id: second.id })).data).toEqual([]);
+    const [answer] = (await client.beta.threads.messages.list(threadId, { run_id: third.id })).data;
+    expect(textOf(answer)).toContain(echoOf('third'));
+  });
+
   it('interrupt: the active run ends cancelled with the text it streamed, and the new run answers', async () => {
     const { threadId, runId, stream, streamed } = await slowRun();
     const next = await runWith(threadId, 'interrupt', 'stop, this instead');

@@ -111,15 +111,16 @@ export async function insertRun(
       return { refused: 'thread_busy', threadId: run.threadId, activeRunId: running.id } as const;
     }
     const tail = chain.at(-1) ?? null;
+    const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
     const stored: RunRow = {
       ...run,
       ownerId,
       waitsFor: tail?.id ?? null,
       jobId: tail ? null : run.jobId,
       rollsBack: strategy === 'rollback' && running ? running.id : null,
+      // After its own messages' ids, before those of any run written later.
+      historyUntil: newId('message'),
     };
-    const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
-    stored.historyUntil = newId('message');
     if (own.length > 0) await tx.insert(messages).values(own);
     await tx.insert(runs).values(stored);
     const supersedes = strategy === 'interrupt' || strategy === 'rollback' ? chain.map((row) => row.id) : [];
@@ -134,13 +135,18 @@ async function unfinishedChain(tx: Tx, threadId: string): Promise<Pick<RunRow, '
     .from(runs)
     .where(and(eq(runs.threadId, threadId), inArray(runs.status, [...activeStatuses])));
   const behind = new Map(rows.filter((row) => row.waitsFor !== null).map((row) => [row.waitsFor, row]));
-  // The first is the one no unfinished run is ahead of (its predecessor, if any, has ended).
   const ids = new Set(rows.map((row) => row.id));
-  let next = rows.find((row) => row.waitsFor === null || !ids.has(row.waitsFor));
+  // A run starts a stretch of the chain when no unfinished run is ahead of it: the one that runs first, then any
+  // whose predecessor ended and which the release has not moved up yet, oldest first.
+  const starts = rows
+    .filter((row) => row.waitsFor === null || !ids.has(row.waitsFor))
+    .sort((a, b) => Number(a.waitsFor !== null) - Number(b.waitsFor !== null) || (a.id < b.id ? -1 : 1));
   const chain: Pick<RunRow, 'id' | 'waitsFor'>[] = [];
-  while (next && chain.length < rows.length) {
-    chain.push(next);
-    next = behind.get(next.id);
+  for (const start of starts) {
+    for (let next: typeof start | undefined = start; next && chain.length < rows.length; ) {
+      chain.push(next);
+      next = behind.get(next.id);
+    }
   }
   return chain;
 }
