@@ -14,8 +14,7 @@ import {
   findToolResults,
   type IncompleteDetails,
   isBuiltinCall,
-  loadHistory,
-  loadToolSteps,
+  loadTurnContext,
   type Metrics,
   type NewRunEvent,
   newId,
@@ -25,6 +24,7 @@ import {
   type RunStepRow,
   recordToolCalls,
   releaseLease,
+  releaseNextRun,
   requireAction,
   runStatusEvent,
   runStepStatusEvent,
@@ -55,16 +55,11 @@ const clock = (deps: Pick<RunWorkerDeps, 'now'>) => deps.now?.() ?? new Date();
 
 /** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
 export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<void> {
-  // The history is read alongside the claim (wasted only when the claim fails, which is rare).
-  const [run, history] = await Promise.all([
-    claimRun(deps.db, runId, newLease(deps), clock(deps)),
-    loadHistory(deps.db, runId),
-  ]);
+  const run = await claimRun(deps.db, runId, newLease(deps), clock(deps));
   if (!run) return settleUnclaimed(deps, runId);
   await holding(deps, run, async (held) => {
     const announcing = announce(held, [runStatusEvent(toRunObject(run))]);
-    const context = { history, toolSteps: await loadToolSteps(deps.db, run) };
-    await driveTurn(deps, held, announcing, context);
+    await driveTurn(deps, held, announcing, await loadTurnContext(deps.db, run));
   });
 }
 
@@ -100,8 +95,8 @@ function announce(held: HeldRun, events: NewRunEvent[]): Promise<void> {
 
 async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: string): Promise<void> {
   const { run } = held;
-  const [history, toolSteps] = await Promise.all([loadHistory(deps.db, run.id), loadToolSteps(deps.db, run)]);
-  const step = toolSteps.find((row) => row.id === stepId);
+  const context = await loadTurnContext(deps.db, run);
+  const step = context.toolSteps.find((row) => row.id === stepId);
   if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
     deps.log.info({ runId: run.id, stepId }, 'continuation for a step that is no longer open: nothing to do');
     await releaseLease(deps.db, run.id, newLease(deps).owner, null);
@@ -121,8 +116,8 @@ async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: strin
   if (!completed) return;
   const announcing = announce(held, [...announced, runStepStatusEvent(toRunStepObject(completed))]);
   await driveTurn(deps, held, announcing, {
-    history,
-    toolSteps: toolSteps.map((row) => (row.id === completed.id ? completed : row)),
+    ...context,
+    toolSteps: context.toolSteps.map((row) => (row.id === completed.id ? completed : row)),
   });
 }
 
@@ -271,6 +266,7 @@ async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: Final
   }
   deps.metrics.runsFinished.inc({ status: ended.status });
   await held.writer.append([...closing, runStatusEvent(toRunObject(ended))]);
+  await releaseNextRun(deps, ended.threadId);
 }
 
 /** A tool step as first announced: the SDK builds its calls from the deltas, so the snapshot starts empty. */

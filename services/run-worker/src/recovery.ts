@@ -17,6 +17,7 @@ import {
   type Queues,
   type RunRow,
   type RunStepRow,
+  releaseNextRun,
   requeueRun,
   runStatusEvent,
   setRunJob,
@@ -42,6 +43,7 @@ export type SweepAction =
   | 'failed_keeping_text'
   | 'tools_redispatched'
   | 'continued'
+  | 'released'
   | 'none';
 
 const WORKER_LOST: LastError = {
@@ -151,7 +153,21 @@ export async function sweepRuns(deps: RecoveryDeps): Promise<Partial<Record<Swee
   for (const run of orphans.expired) note(await expire(deps, run));
   for (const run of orphans.queued) note(await enqueueAgainIfJobless(deps, run));
   for (const run of orphans.unheld) note(await settleUnheld(deps, run));
+  for (const threadId of new Set(orphans.stalled.map((run) => run.threadId))) {
+    note(await releaseStalled(deps, threadId));
+  }
   return done;
+}
+
+/** A run waiting behind a run that ended (its ender stopped before releasing it) is moved on, or released. */
+async function releaseStalled(deps: RecoveryDeps, threadId: string): Promise<SweepAction> {
+  const released = await releaseNextRun(deps, threadId);
+  if (!released) return 'none';
+  deps.log.warn(
+    { runId: released.id, threadId },
+    'waiting run was not released when the run before it ended',
+  );
+  return 'released';
 }
 
 async function expire(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {

@@ -154,12 +154,31 @@ export const runs = pgTable(
     /** The worker driving the run, and until when: it renews the lease; past it, the sweeper settles the run. */
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: at('lease_expires_at'),
+    /**
+     * The run this one waits behind (multitask_strategy enqueue, interrupt, rollback): queued, with no job, until
+     * every run before it has ended. Kept once the run ends without having started, so a run behind it can find
+     * what it waits for.
+     */
+    waitsFor: id('waits_for'),
+    /** multitask_strategy rollback: the run whose assistant messages and steps go when this one is released. */
+    rollsBack: id('rolls_back'),
+    /**
+     * Where the run's history ends in the thread's message order (an id taken under the thread's lock when the run
+     * was written): messages of runs queued behind it come later and are not part of its history.
+     */
+    historyUntil: id('history_until'),
   },
   (table) => [
     index('runs_thread_id_idx').on(table.threadId, table.id),
+    // One run per thread is active and not waiting: the one that runs (or is about to).
     uniqueIndex('runs_one_active_per_thread_idx')
       .on(table.threadId)
-      .where(sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling')`),
+      .where(
+        sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling') and ${table.waitsFor} is null`,
+      ),
+    index('runs_waiting_idx')
+      .on(table.threadId)
+      .where(sql`${table.status} = 'queued' and ${table.waitsFor} is not null`),
     index('runs_active_idx')
       .on(table.status)
       .where(sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling')`),

@@ -114,6 +114,7 @@ export function runsRoutes(deps: AppDeps): RouteSet {
         createRun(deps, principal, req.params.threadId, body, {
           ...options,
           additionalMessages: body.additional_messages,
+          multitaskStrategy: body.multitask_strategy ?? 'reject',
         }),
       );
     },
