@@ -16,6 +16,8 @@ export const idPrefixes = {
   call: 'call_',
   apiKey: 'key_',
   feedback: 'fb_',
+  webhook: 'wh_',
+  webhookMessage: 'whmsg_',
   /** A model gateway call (chat completion or embeddings), the id its usage row is logged under. */
   gatewayCall: 'gw_',
 } as const;

@@ -36,6 +36,9 @@ export function runRow(overrides: Partial<RunRow> = {}): RunRow {
     jobId: null,
     leaseOwner: null,
     leaseExpiresAt: null,
+    waitsFor: null,
+    rollsBack: null,
+    historyUntil: null,
     ...overrides,
   };
 }

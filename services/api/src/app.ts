@@ -26,6 +26,7 @@ import { runsRoutes } from './routes/runs.js';
 import { threadsRoutes } from './routes/threads.js';
 import { adminUsageRoutes, usageRoutes } from './routes/usage.js';
 import { webChatPage } from './routes/web-page.js';
+import { webhooksGate, webhooksRoutes } from './routes/webhooks.js';
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -75,6 +76,8 @@ export function createApp(deps: AppDeps): Express {
     queueDashboard(deps),
   );
   catalog.mount(app, '/api', [auth, limit, body], chatRoutes(deps), feedbackRoutes(deps));
+  // Before the admin routes: /admin/webhooks takes any key (each manages its own endpoints).
+  catalog.mount(app, '/admin', [webhooksGate({ auth, limit, body })], webhooksRoutes(deps));
   catalog.mount(
     app,
     '/admin',

@@ -86,6 +86,41 @@ describe('toModelMessages', () => {
   });
 });
 
+describe('toModelMessages for runs that waited their turn', () => {
+  const ofRun = (row: MessageRow, runId: string) => ({ ...row, runId });
+  // Two messages sent back to back: both are stored before the first run answers.
+  const sent = [
+    message('msg_1', 'user', 'first'),
+    message('msg_3', 'user', 'second'),
+    ofRun(message('msg_5', 'assistant', 'answer to first'), 'run_a'),
+  ];
+  const turnOf = new Map([
+    ['run_a', 'msg_2'],
+    ['run_b', 'msg_4'],
+  ]);
+
+  it('places an earlier run’s answer after the message it answered, before the next one', () => {
+    expect(toModelMessages(sent, [], turnOf)).toEqual([
+      { role: 'user', content: 'first' },
+      { role: 'assistant', content: 'answer to first' },
+      { role: 'user', content: 'second' },
+    ]);
+  });
+
+  it('places the run’s own tool steps after its own message, interleaved with its answers by time', () => {
+    const own = [...sent, ofRun(message('msg_6', 'assistant', 'looking'), 'run_b')];
+    const step = { ...toolStep('step_7', 'found'), runId: 'run_b' };
+    expect(toModelMessages(own, [step], turnOf).map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'user',
+      'assistant',
+      'assistant',
+      'tool',
+    ]);
+  });
+});
+
 describe('buildModelRequest', () => {
   it('sends the whole thread and the run settings with the auto strategy', () => {
     const request = buildModelRequest(run(), toModelMessages(history, []), 'offline');

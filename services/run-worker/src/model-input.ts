@@ -46,19 +46,40 @@ function stepMessages(step: RunStepRow): ModelMessage[] {
   ];
 }
 
-/** Interleaves messages and tool steps by id (ids are time-ordered). Messages still being written are left out. */
-export function toModelMessages(messages: MessageRow[], toolSteps: RunStepRow[]): ModelMessage[] {
-  const items: Array<{ id: string; messages: ModelMessage[] }> = [
+/** The time-ordered part of an id (prefixes differ between messages and steps). */
+function timeOf(id: string): string {
+  return id.slice(id.indexOf('_') + 1);
+}
+
+/**
+ * Messages and tool steps in conversation order: by id (ids are time-ordered), except that a run's answers and
+ * steps come right after the messages it answered (`turnOf`: run id → the id its history ends at), so a run that
+ * waited behind others is answered after its own message. Messages still being written are left out.
+ */
+export function toModelMessages(
+  messages: MessageRow[],
+  toolSteps: RunStepRow[],
+  turnOf: ReadonlyMap<string, string> = new Map(),
+): ModelMessage[] {
+  const place = (id: string, runId: string | null) => {
+    const turn = runId === null ? undefined : turnOf.get(runId);
+    return { turn: timeOf(turn ?? id), at: timeOf(id) };
+  };
+  const items: Array<{ turn: string; at: string; messages: ModelMessage[] }> = [
     ...messages
       .filter((row) => row.status !== 'in_progress')
       .map((row) => ({
-        id: row.id,
+        ...place(row.id, row.runId),
         messages: [{ role: row.role, content: messageText(row) } as ModelMessage],
       })),
-    ...toolSteps.map((step) => ({ id: step.id, messages: stepMessages(step) })),
+    ...toolSteps.map((step) => ({ ...place(step.id, step.runId), messages: stepMessages(step) })),
   ];
-  items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  items.sort((a, b) => compare(a.turn, b.turn) || compare(a.at, b.at));
   return items.flatMap((item) => item.messages);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function remainingCompletionTokens(run: RunRow): number | null {

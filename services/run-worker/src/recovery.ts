@@ -10,12 +10,14 @@ import {
   findOpenToolStep,
   findOrphans,
   findToolResults,
+  isBuiltinCall,
   type LastError,
   type Logger,
   type Metrics,
   type Queues,
   type RunRow,
   type RunStepRow,
+  releaseNextRun,
   requeueRun,
   runStatusEvent,
   setRunJob,
@@ -41,6 +43,7 @@ export type SweepAction =
   | 'failed_keeping_text'
   | 'tools_redispatched'
   | 'continued'
+  | 'released'
   | 'none';
 
 const WORKER_LOST: LastError = {
@@ -103,13 +106,17 @@ async function requeue(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
 async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow): Promise<SweepAction> {
   if (await isJobLive(deps.queues, run.jobId)) return 'none';
   if (step.stepDetails.type !== 'tool_calls') return 'none';
-  const pending = step.stepDetails.tool_calls.filter((call) => call.function.output === null);
+  // Client functions wait for the client; the continuation moves the run to requires_action for them.
+  const pending = step.stepDetails.tool_calls.filter(
+    (call) => call.function.output === null && isBuiltinCall(run, call.function.name),
+  );
   const results = await findToolResults(
     deps.db,
     pending.map((call) => call.id),
   );
+  const unrun = pending.filter((call) => !results.has(call.id));
   const now = clock(deps);
-  if (pending.every((call) => results.has(call.id))) {
+  if (unrun.length === 0) {
     const jobId = againId(run.id, 'continue', now);
     await setRunJob(deps.db, run.id, jobId);
     await enqueueRun(
@@ -124,7 +131,7 @@ async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow)
   await dispatchBuiltinTools(deps.queues, {
     runId: run.id,
     stepId: step.id,
-    callIds: pending.map((call) => call.id),
+    callIds: unrun.map((call) => call.id),
     parentJobId: jobId,
   });
   return 'tools_redispatched';
@@ -146,7 +153,21 @@ export async function sweepRuns(deps: RecoveryDeps): Promise<Partial<Record<Swee
   for (const run of orphans.expired) note(await expire(deps, run));
   for (const run of orphans.queued) note(await enqueueAgainIfJobless(deps, run));
   for (const run of orphans.unheld) note(await settleUnheld(deps, run));
+  for (const threadId of new Set(orphans.stalled.map((run) => run.threadId))) {
+    note(await releaseStalled(deps, threadId));
+  }
   return done;
+}
+
+/** A run waiting behind a run that ended (its ender stopped before releasing it) is moved on, or released. */
+async function releaseStalled(deps: RecoveryDeps, threadId: string): Promise<SweepAction> {
+  const released = await releaseNextRun(deps, threadId);
+  if (!released) return 'none';
+  deps.log.warn(
+    { runId: released.id, threadId },
+    'waiting run was not released when the run before it ended',
+  );
+  return 'released';
 }
 
 async function expire(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {

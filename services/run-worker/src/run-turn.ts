@@ -176,7 +176,7 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     const { provider, model } = deps.providers.resolve(run.model);
     const { promptTokens, ...request } = buildModelRequest(
       run,
-      toModelMessages(context.history, context.toolSteps),
+      toModelMessages(context.history, context.toolSteps, context.turnOf),
       model,
       deps.config.MODEL_CONTEXT_TOKENS,
     );

@@ -154,12 +154,31 @@ export const runs = pgTable(
     /** The worker driving the run, and until when: it renews the lease; past it, the sweeper settles the run. */
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: at('lease_expires_at'),
+    /**
+     * The run this one waits behind (multitask_strategy enqueue, interrupt, rollback): queued, with no job, until
+     * every run before it has ended. Kept once the run ends without having started, so a run behind it can find
+     * what it waits for.
+     */
+    waitsFor: id('waits_for'),
+    /** multitask_strategy rollback: the run whose assistant messages and steps go when this one is released. */
+    rollsBack: id('rolls_back'),
+    /**
+     * Where the run's history ends in the thread's message order (an id taken under the thread's lock when the run
+     * was written): messages of runs queued behind it come later and are not part of its history.
+     */
+    historyUntil: id('history_until'),
   },
   (table) => [
     index('runs_thread_id_idx').on(table.threadId, table.id),
+    // One run per thread is active and not waiting: the one that runs (or is about to).
     uniqueIndex('runs_one_active_per_thread_idx')
       .on(table.threadId)
-      .where(sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling')`),
+      .where(
+        sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling') and ${table.waitsFor} is null`,
+      ),
+    index('runs_waiting_idx')
+      .on(table.threadId)
+      .where(sql`${table.status} = 'queued' and ${table.waitsFor} is not null`),
     index('runs_active_idx')
       .on(table.status)
       .where(sql`${table.status} in ('queued', 'in_progress', 'requires_action', 'cancelling')`),
@@ -286,4 +305,64 @@ export const messageFeedback = pgTable(
     index('message_feedback_created_idx').on(table.createdAt),
     uniqueIndex('message_feedback_owner_message_idx').on(table.messageId, table.ownerId),
   ],
+);
+
+/** Where a run's endings are sent (docs/webhooks.md); the secret signs every message (Standard Webhooks). */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: id('id').primaryKey(),
+    ownerId: id('owner_id').notNull(),
+    url: text('url').notNull(),
+    events: jsonb('events').$type<import('../webhooks.js').WebhookEventType[]>().notNull(),
+    secret: text('secret').notNull(),
+    /** Messages in a row whose every retry failed; a delivered message resets it. */
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    disabledAt: at('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    createdAt: createdAt(),
+  },
+  (table) => [index('webhook_endpoints_owner_id_idx').on(table.ownerId, table.id)],
+);
+
+/** One run event for one endpoint: the body is stored as sent, so every retry signs the same bytes. */
+export const webhookMessages = pgTable(
+  'webhook_messages',
+  {
+    id: id('id').primaryKey(),
+    endpointId: id('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    runId: id('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    type: text('type').$type<import('../webhooks.js').WebhookEventType>().notNull(),
+    body: text('body').notNull(),
+    status: text('status')
+      .$type<'pending' | 'delivered' | 'failed' | 'skipped'>()
+      .notNull()
+      .default('pending'),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex('webhook_messages_endpoint_event_idx').on(table.endpointId, table.runId, table.seq),
+  ],
+);
+
+/** The delivery log: one row per attempt to send a message. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: id('message_id')
+      .notNull()
+      .references(() => webhookMessages.id, { onDelete: 'cascade' }),
+    endpointId: id('endpoint_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    error: text('error'),
+    nextRetryAt: at('next_retry_at'),
+    createdAt: createdAt(),
+  },
+  (table) => [index('webhook_deliveries_endpoint_idx').on(table.endpointId, table.id)],
 );

@@ -1,17 +1,38 @@
-// Ending a run early (cancelled, expired, failed): persisted by the run repository, then announced.
+// Ending a run early (cancelled, expired, failed): persisted by the run repository, then announced; and after any
+// ending, the thread's next waiting run is released.
 import type { Db } from '../db/client.js';
 import type { EventBus } from '../events.js';
-import { toMessageObject, toRunObject, toRunStepObject } from '../objects.js';
+import { type RunRow, toMessageObject, toRunObject, toRunStepObject } from '../objects.js';
+import { enqueueRun, type Queues } from '../queues.js';
 import { type NewRunEvent, runStatusEvent, runStepStatusEvent } from '../run-events.js';
 import type { RunStatus } from '../run-status.js';
-import { type EarlyEnded, type EarlyEnding, writeEarlyEnding } from './run-repository.js';
+import { type EarlyEnded, type EarlyEnding, releaseWaitingRuns, writeEarlyEnding } from './run-repository.js';
 
 export type { EarlyEnding } from './run-repository.js';
 
 export interface EndingDeps {
   db: Db;
   events: EventBus;
+  queues: Queues;
   now?: () => Date;
+}
+
+/**
+ * After a run of the thread ended (or a run was written to wait): the run waiting its turn, if it has one now, is
+ * released and enqueued. A job lost between the two is enqueued again by the sweeper (a queued run without a job).
+ */
+export async function releaseNextRun(
+  deps: Pick<EndingDeps, 'db' | 'queues'>,
+  threadId: string,
+): Promise<RunRow | null> {
+  const released = await releaseWaitingRuns(deps.db, threadId);
+  if (!released) return null;
+  await enqueueRun(
+    deps.queues,
+    { name: 'run.execute', data: { runId: released.id } },
+    { jobId: released.id },
+  );
+  return released;
 }
 
 /** A cancellation is announced as cancelling first (once the run is cancelling, whoever ends it). */
@@ -58,5 +79,6 @@ export async function endRunEarly(
   if (!ended) return null;
   const events = endingEvents(ending, ended);
   await deps.events.append(ended.run, ended.firstSeq, events);
+  await releaseNextRun(deps, ended.run.threadId);
   return ended.run;
 }

@@ -1,12 +1,27 @@
 // The run's state changes as named operations: each one compare-and-set on the run's status (so when two actors
 // race exactly one wins, and the other is told by a null), and each stores the run's event seq for the events it
 // is about to publish. Persist here first, then publish.
-import { and, asc, desc, eq, exists, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  exists,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  notExists,
+  or,
+  sql,
+} from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
 import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLogs } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
-import { allowedFrom, type RunStatus } from '../run-status.js';
+import { activeStatuses, allowedFrom, isTerminal, type RunStatus } from '../run-status.js';
 import type { IncompleteDetails, LastError, StepToolCall, Usage } from '../wire.js';
 
 /** A worker's hold on a run it drives: who, and until when unless renewed. */
@@ -25,6 +40,8 @@ export interface Answer {
 export interface TurnContext {
   history: MessageRow[];
   toolSteps: RunStepRow[];
+  /** Where each run's messages and steps go in the conversation: after the messages up to this id. */
+  turnOf: ReadonlyMap<string, string>;
 }
 
 type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
@@ -43,12 +60,31 @@ export type RunThread =
  */
 export type AssistantVersion = string | null;
 
-/** What the write did: the run's owner (its thread's), or why nothing was written. */
-export type RunInsert = { ownerId: string } | { refused: 'thread_not_found' | 'assistant_changed' };
+/**
+ * How a new run joins a thread that has one already (`multitask_strategy`): `reject` refuses it; `enqueue` waits
+ * behind the thread's last run; `interrupt` and `rollback` also wait behind it, and the runs before it are
+ * cancelled (the caller does that, then the ending releases it); `rollback` also removes, when it is released, the
+ * assistant messages and steps of the run that was running when it was written.
+ */
+export const multitaskStrategies = ['reject', 'enqueue', 'interrupt', 'rollback'] as const;
+export type MultitaskStrategy = (typeof multitaskStrategies)[number];
+
+/**
+ * What the write did: the run as stored (its owner is its thread's; a run that waits has no job yet) and, for
+ * interrupt and rollback, the runs it supersedes, last first (the order to cancel them in); or why nothing was
+ * written.
+ */
+export type RunInsert =
+  | { run: RunRow; supersedes: string[] }
+  | { refused: 'thread_not_found' | 'assistant_changed' }
+  | { refused: 'thread_busy'; threadId: string; activeRunId: string };
 
 /**
  * Writes a new run, in one transaction: with a new thread, or touching (and so locking) an existing one, and with
- * the messages that come with it. The one-active-run index refuses a second active run on the thread.
+ * the messages that come with it. Under the thread's lock the run sees the thread's unfinished runs: it is refused
+ * (`reject`) or waits behind the last of them. The messages' ids and the run's `historyUntil` are taken under the
+ * lock, so a thread's messages are in the order their runs queue. The one-active-run index refuses a second
+ * active run that does not wait.
  */
 export async function insertRun(
   db: Db,
@@ -56,6 +92,7 @@ export async function insertRun(
   thread: RunThread,
   withMessages: (typeof messages.$inferInsert)[],
   assistantVersion: AssistantVersion,
+  strategy: MultitaskStrategy = 'reject',
 ): Promise<RunInsert> {
   return db.transaction(async (tx) => {
     // Checked before anything is written: a refusal commits nothing.
@@ -68,10 +105,50 @@ export async function insertRun(
     }
     const ownerId = await writeThread(tx, thread, run.ownerId);
     if (ownerId === null) return { refused: 'thread_not_found' } as const;
-    if (withMessages.length > 0) await tx.insert(messages).values(withMessages);
-    await tx.insert(runs).values({ ...run, ownerId });
-    return { ownerId };
+    const chain = 'touch' in thread ? await unfinishedChain(tx, run.threadId) : [];
+    const [running] = chain;
+    if (strategy === 'reject' && running) {
+      return { refused: 'thread_busy', threadId: run.threadId, activeRunId: running.id } as const;
+    }
+    const tail = chain.at(-1) ?? null;
+    const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
+    const stored: RunRow = {
+      ...run,
+      ownerId,
+      waitsFor: tail?.id ?? null,
+      jobId: tail ? null : run.jobId,
+      rollsBack: strategy === 'rollback' && running ? running.id : null,
+      // After its own messages' ids, before those of any run written later.
+      historyUntil: newId('message'),
+    };
+    if (own.length > 0) await tx.insert(messages).values(own);
+    await tx.insert(runs).values(stored);
+    const supersedes = strategy === 'interrupt' || strategy === 'rollback' ? chain.map((row) => row.id) : [];
+    return { run: stored, supersedes: supersedes.reverse() };
   });
+}
+
+/** The thread's unfinished runs in the order they run: the one running (or next to run) first. */
+async function unfinishedChain(tx: Tx, threadId: string): Promise<Pick<RunRow, 'id' | 'waitsFor'>[]> {
+  const rows = await tx
+    .select({ id: runs.id, waitsFor: runs.waitsFor })
+    .from(runs)
+    .where(and(eq(runs.threadId, threadId), inArray(runs.status, [...activeStatuses])));
+  const behind = new Map(rows.filter((row) => row.waitsFor !== null).map((row) => [row.waitsFor, row]));
+  const ids = new Set(rows.map((row) => row.id));
+  // A run starts a stretch of the chain when no unfinished run is ahead of it: the one that runs first, then any
+  // whose predecessor ended and which the release has not moved up yet, oldest first.
+  const starts = rows
+    .filter((row) => row.waitsFor === null || !ids.has(row.waitsFor))
+    .sort((a, b) => Number(a.waitsFor !== null) - Number(b.waitsFor !== null) || (a.id < b.id ? -1 : 1));
+  const chain: Pick<RunRow, 'id' | 'waitsFor'>[] = [];
+  for (const start of starts) {
+    for (let next: typeof start | undefined = start; next && chain.length < rows.length; ) {
+      chain.push(next);
+      next = behind.get(next.id);
+    }
+  }
+  return chain;
 }
 
 /** Inserts the new thread, or touches the existing one (its row lock keeps a message from slipping in). */
@@ -106,7 +183,7 @@ export async function claimRun(db: Db, runId: string, lease: Lease, now: Date): 
       leaseOwner: lease.owner,
       leaseExpiresAt: lease.until,
     })
-    .where(and(eq(runs.id, runId), eq(runs.status, 'queued')))
+    .where(and(eq(runs.id, runId), eq(runs.status, 'queued'), isNull(runs.waitsFor)))
     .returning();
   return row ?? null;
 }
@@ -141,16 +218,42 @@ export async function renewLease(db: Db, runId: string, lease: Lease, eventSeq: 
   return renewed.length === 1;
 }
 
+/**
+ * The turn's messages and tool steps. A run that waited sees the thread up to its own messages (`historyUntil`)
+ * and the answers of the runs before it, not the messages of the runs queued behind it; `turnOf` places each run's
+ * answers after the messages it answered.
+ */
 export async function loadTurnContext(db: Db, run: RunRow): Promise<TurnContext> {
-  const [history, toolSteps] = await Promise.all([
-    db.select().from(messages).where(eq(messages.threadId, run.threadId)).orderBy(asc(messages.id)),
+  const [rows, toolSteps] = await Promise.all([
     db
-      .select()
-      .from(runSteps)
-      .where(and(eq(runSteps.runId, run.id), eq(runSteps.type, 'tool_calls')))
-      .orderBy(asc(runSteps.id)),
+      .select({ message: messages, turn: runs.historyUntil })
+      .from(messages)
+      .leftJoin(runs, eq(runs.id, messages.runId))
+      .where(
+        and(
+          eq(messages.threadId, run.threadId),
+          run.historyUntil === null
+            ? undefined
+            : or(isNotNull(messages.runId), lte(messages.id, run.historyUntil)),
+        ),
+      )
+      .orderBy(asc(messages.id)),
+    loadToolSteps(db, run),
   ]);
-  return { history, toolSteps };
+  const turnOf = new Map<string, string>();
+  if (run.historyUntil !== null) turnOf.set(run.id, run.historyUntil);
+  for (const { message, turn } of rows) if (message.runId && turn) turnOf.set(message.runId, turn);
+  return { history: rows.map((row) => row.message), toolSteps, turnOf };
+}
+
+/** A run's tool steps, oldest first; a run without usage has had no model turn, so it has none to read. */
+async function loadToolSteps(db: Db, run: Pick<RunRow, 'id' | 'usage'>): Promise<RunStepRow[]> {
+  if (run.usage === null) return [];
+  return db
+    .select()
+    .from(runSteps)
+    .where(and(eq(runSteps.runId, run.id), eq(runSteps.type, 'tool_calls')))
+    .orderBy(asc(runSteps.id));
 }
 
 /** The content of a message that is the text of an answer. */
@@ -428,6 +531,65 @@ export async function requeueRun(
   return row ?? null;
 }
 
+function isWaitingOn(threadId: string) {
+  return and(eq(runs.threadId, threadId), eq(runs.status, 'queued'), isNotNull(runs.waitsFor));
+}
+
+/**
+ * Moves a thread's waiting runs past the runs before them that have ended: a run that now has an unfinished run
+ * ahead waits behind that one; a run with none is released (it waits for nothing, its job id is its own, and a
+ * rollback removes the assistant messages and steps of the run it rolls back, in the same transaction). Called
+ * after every ending of a run, after writing a run that waits, and by the sweeper. It takes the thread's lock, as
+ * `insertRun` does, so a run written meanwhile either waits behind a run this sees or sees what this released.
+ * Answers the released run, whose job the caller enqueues, or null.
+ */
+export async function releaseWaitingRuns(db: Db, threadId: string): Promise<RunRow | null> {
+  const [anyWaiting] = await db.select({ id: runs.id }).from(runs).where(isWaitingOn(threadId)).limit(1);
+  if (!anyWaiting) return null;
+  return db.transaction(async (tx) => {
+    await tx.select({ id: threads.id }).from(threads).where(eq(threads.id, threadId)).for('update');
+    const waiting = await tx.select().from(runs).where(isWaitingOn(threadId)).orderBy(asc(runs.id));
+    let released: RunRow | null = null;
+    for (const run of waiting) {
+      const ahead = await firstUnfinished(tx, run.waitsFor);
+      if (ahead === run.waitsFor) continue;
+      if (ahead !== null) await tx.update(runs).set({ waitsFor: ahead }).where(eq(runs.id, run.id));
+      else released = await releaseRun(tx, run);
+    }
+    return released;
+  });
+}
+
+/** The first run from `runId` back along the runs it waited for that has not ended; null when all have. */
+async function firstUnfinished(tx: Tx, runId: string | null): Promise<string | null> {
+  let current = runId;
+  while (current !== null) {
+    const [row] = await tx
+      .select({ status: runs.status, waitsFor: runs.waitsFor })
+      .from(runs)
+      .where(eq(runs.id, current));
+    if (!row) return null;
+    if (!isTerminal(row.status)) return current;
+    current = row.waitsFor;
+  }
+  return null;
+}
+
+async function releaseRun(tx: Tx, run: RunRow): Promise<RunRow | null> {
+  const [released] = await tx
+    .update(runs)
+    .set({ waitsFor: null, jobId: run.id })
+    .where(and(eq(runs.id, run.id), eq(runs.status, 'queued')))
+    .returning();
+  if (released?.rollsBack) {
+    await tx
+      .delete(messages)
+      .where(and(eq(messages.runId, released.rollsBack), eq(messages.role, 'assistant')));
+    await tx.delete(runSteps).where(eq(runSteps.runId, released.rollsBack));
+  }
+  return released ?? null;
+}
+
 /** Records the job that now carries the run forward (the sweeper enqueued it again). */
 export async function setRunJob(db: Db, runId: string, jobId: string): Promise<void> {
   await db.update(runs).set({ jobId }).where(eq(runs.id, runId));
@@ -440,6 +602,8 @@ export interface Orphans {
   queued: RunRow[];
   /** In progress or cancelling, and nobody holds them (no lease, or an expired one). */
   unheld: RunRow[];
+  /** Waiting behind a run that has ended: their thread's waiting runs must move on. */
+  stalled: RunRow[];
 }
 
 export async function findOrphans(
@@ -448,7 +612,8 @@ export async function findOrphans(
   options: { queuedBefore: Date; limit: number },
 ): Promise<Orphans> {
   const active = inArray(runs.status, ['queued', 'in_progress', 'requires_action', 'cancelling']);
-  const [expired, queued, unheld] = await Promise.all([
+  const ahead = alias(runs, 'ahead');
+  const [expired, queued, unheld, stalled] = await Promise.all([
     db
       .select()
       .from(runs)
@@ -457,7 +622,7 @@ export async function findOrphans(
     db
       .select()
       .from(runs)
-      .where(and(eq(runs.status, 'queued'), lt(runs.createdAt, options.queuedBefore)))
+      .where(and(eq(runs.status, 'queued'), isNull(runs.waitsFor), lt(runs.createdAt, options.queuedBefore)))
       .orderBy(asc(runs.id))
       .limit(options.limit),
     db
@@ -466,8 +631,25 @@ export async function findOrphans(
       .where(and(inArray(runs.status, ['in_progress', 'cancelling']), isFreeAt(now)))
       .orderBy(asc(runs.id))
       .limit(options.limit),
+    db
+      .select()
+      .from(runs)
+      .where(
+        and(
+          eq(runs.status, 'queued'),
+          isNotNull(runs.waitsFor),
+          notExists(
+            db
+              .select({ id: ahead.id })
+              .from(ahead)
+              .where(and(eq(ahead.id, runs.waitsFor), inArray(ahead.status, [...activeStatuses]))),
+          ),
+        ),
+      )
+      .orderBy(asc(runs.id))
+      .limit(options.limit),
   ]);
-  return { expired, queued, unheld };
+  return { expired, queued, unheld, stalled };
 }
 
 /** Stores the outputs of a tool step's calls (some may still be missing: client functions). */

@@ -9,7 +9,7 @@ import {
   schema,
   type ThreadRow,
 } from '@threadwork/shared';
-import { and, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
 
 const { threads, messages, runs } = schema;
@@ -78,6 +78,16 @@ export async function activeRunId(db: Pick<Db, 'select'>, threadId: string): Pro
     .from(runs)
     .where(and(eq(runs.threadId, threadId), inArray(runs.status, activeStatuses)));
   return row?.id ?? null;
+}
+
+/** The thread's unfinished runs, the one running and those waiting behind it, newest first. */
+export async function unfinishedRunIds(db: Pick<Db, 'select'>, threadId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(and(eq(runs.threadId, threadId), inArray(runs.status, activeStatuses)))
+    .orderBy(desc(runs.id));
+  return rows.map((row) => row.id);
 }
 
 export async function insertMessages(db: Pick<Db, 'insert'>, rows: NewMessage[]): Promise<MessageRow[]> {

@@ -49,3 +49,17 @@ export async function cancelRun(deps: AppDeps, run: RunRow): Promise<RunRow> {
   else await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling'], { onlyIfUnheld: true });
   return moved;
 }
+
+/**
+ * Cancels the runs a new run supersedes (multitask_strategy interrupt or rollback), last first, so that each one's
+ * ending moves the new run up behind the one before it. A run that ended meanwhile has nothing to cancel.
+ */
+export async function cancelSuperseded(deps: AppDeps, runIds: readonly string[]): Promise<void> {
+  for (const runId of runIds) {
+    const run = await findRun(deps.db, runId);
+    if (!run || isTerminal(run.status)) continue;
+    await cancelRun(deps, run).catch((error: unknown) => {
+      if (!(error instanceof ApiError && error.status === 400)) throw error;
+    });
+  }
+}

@@ -5,12 +5,14 @@ import {
   type AssistantRow,
   enqueueRun,
   insertRun,
+  type MultitaskStrategy,
   type NewRunEvent,
   newId,
   notFound,
   type RunInsert,
   type RunJob,
   type RunRow,
+  releaseNextRun,
   type ThreadRow,
   toRunObject,
   toThreadObject,
@@ -27,6 +29,7 @@ import { checkModel } from '../services/assistants.js';
 import { newUserMessage } from '../services/messages.js';
 import { initialMessages, newThreadRow } from '../services/threads.js';
 import type { AssistantSnapshot } from './assistant-snapshots.js';
+import { cancelSuperseded } from './cancel-run.js';
 
 /** The SDK retries 5xx without an idempotency key; once a run is committed a retry would duplicate work. */
 export const NO_RETRY = { 'x-should-retry': 'false' } as const;
@@ -35,14 +38,14 @@ export const NO_RETRY = { 'x-should-retry': 'false' } as const;
  * Appends the events (the last ones up to the run's stored seq) and enqueues the job in one round trip; answers the
  * seq of the first event (where a stream of the change starts). Both go on the API's one Redis connection, the
  * events first, so Redis has them before any worker can take the job. They wait for `listening` (a stream's
- * subscription) when given. A run that cannot be announced or enqueued is failed, so it never sits queued with
- * nobody to run it.
+ * subscription) when given. A run that waits its turn has no job yet (`job` null). A run that cannot be announced
+ * or enqueued is failed, so it never sits queued with nobody to run it.
  */
 export async function announceAndEnqueue(
   deps: AppDeps,
   run: RunRow,
   events: NewRunEvent[],
-  job: RunJob,
+  job: RunJob | null,
   listening?: Promise<void>,
 ): Promise<number> {
   try {
@@ -50,7 +53,7 @@ export async function announceAndEnqueue(
     const firstSeq = run.eventSeq - events.length + 1;
     await Promise.all([
       deps.events.append(run, firstSeq, events),
-      enqueueRun(deps.queues, job, run.jobId ? { jobId: run.jobId } : {}),
+      job ? enqueueRun(deps.queues, job, run.jobId ? { jobId: run.jobId } : {}) : undefined,
     ]);
     return firstSeq;
   } catch (error) {
@@ -59,7 +62,9 @@ export async function announceAndEnqueue(
       failedAt: new Date(),
       expiresAt: null,
       lastError: { code: 'server_error', message: 'The run could not be queued.' },
-    }).catch((failError: unknown) => deps.log.error({ err: failError, runId: run.id }, 'could not fail run'));
+    })
+      .then(() => releaseNextRun(deps, run.threadId))
+      .catch((failError: unknown) => deps.log.error({ err: failError, runId: run.id }, 'could not fail run'));
     throw new ApiError(503, 'The run could not be queued; it was marked failed.', {
       type: 'server_error',
       code: 'server_error',
@@ -143,6 +148,9 @@ function checkRunModel(deps: AppDeps, input: Pick<RunSettingsInput, 'model'>, as
 /** A run's assistant changed since it was read: how many times the run is made again from a fresh read. */
 const ASSISTANT_REREADS = 3;
 
+/** A written run and the runs it supersedes (interrupt, rollback), last first. */
+type WrittenRun = Extract<RunInsert, { run: RunRow }>;
+
 /**
  * Writes a run made from its assistant; when the assistant's row changed since it was read, forgets it, reads it
  * again and makes the run again. A thread that is missing (or someone else's) answers `onThreadMissing`'s error.
@@ -152,15 +160,16 @@ async function writeFromAssistant(
   principal: Principal,
   input: RunSettingsInput,
   first: RunAssistant | undefined,
-  write: (assistant: RunAssistant) => Promise<{ run: RunRow; written: RunInsert }>,
+  write: (assistant: RunAssistant) => Promise<RunInsert>,
   onThreadMissing: () => Promise<never> = () => Promise.reject(new Error('thread missing')),
-): Promise<RunRow> {
+): Promise<WrittenRun> {
   let assistant = first;
   for (let attempt = 1; ; attempt += 1) {
     assistant ??= await loadAssistantForRun(deps, principal, input.assistant_id);
     checkRunModel(deps, input, assistant);
-    const { run, written } = await write(assistant);
-    if ('ownerId' in written) return { ...run, ownerId: written.ownerId };
+    const written = await write(assistant);
+    if ('run' in written) return written;
+    if (written.refused === 'thread_busy') throw activeRunError(written.threadId, written.activeRunId);
     if (written.refused === 'thread_not_found') return onThreadMissing();
     if (attempt === ASSISTANT_REREADS) throw new Error(`assistant ${input.assistant_id} kept changing`);
     deps.assistants.forget(input.assistant_id);
@@ -212,6 +221,10 @@ function newRunRow(
     jobId: id,
     leaseOwner: null,
     leaseExpiresAt: null,
+    // Set by the write, under the thread's lock.
+    waitsFor: null,
+    rollsBack: null,
+    historyUntil: null,
   };
 }
 
@@ -236,22 +249,32 @@ export interface NewRunOptions {
   listening?: Promise<void>;
 }
 
-/** After the run is written (persisted first, published after): announces and enqueues it. */
+/**
+ * After the run is written (persisted first, published after): announces it, and enqueues it unless it waits its
+ * turn. The runs it supersedes are then cancelled (each ending releases what waits behind it); a run that waits is
+ * released at once if the runs before it ended while it was being written.
+ */
 async function announceCreated(
   deps: AppDeps,
-  run: RunRow,
+  { run, supersedes }: WrittenRun,
   thread: ThreadRow | undefined,
   options: NewRunOptions,
 ): Promise<CreatedRun> {
-  const job = { name: 'run.execute', data: { runId: run.id } } as const;
+  const job = run.waitsFor ? null : ({ name: 'run.execute', data: { runId: run.id } } as const);
   const firstSeq = await announceAndEnqueue(deps, run, announcement(run, thread), job, options.listening);
+  if (!run.waitsFor) return { run, firstSeq };
+  // The run is committed and announced: a failure from here on is logged, and the sweeper releases the run.
+  await cancelSuperseded(deps, supersedes)
+    .then(() => releaseNextRun(deps, run.threadId))
+    .catch((error: unknown) => deps.log.error({ err: error, runId: run.id }, 'could not move the thread on'));
   return { run, firstSeq };
 }
 
 /**
  * A run on an existing thread, in one statement: the thread's row is touched first (its row lock keeps a message
  * from slipping in, and a thread that is missing or someone else's fails the statement), then its messages and the
- * run go in; the partial unique index refuses a second active run.
+ * run go in. A thread with an unfinished run refuses it (`reject`, the default) or it waits behind that run
+ * (`multitaskStrategy`); the partial unique index refuses a second active run that does not wait.
  */
 export async function createRun(
   deps: AppDeps,
@@ -262,6 +285,7 @@ export async function createRun(
     additionalMessages?: CreateMessageInput[] | null;
     /** The assistant of `input.assistant_id`, when the caller has it already: its model is still checked. */
     assistant?: RunAssistant;
+    multitaskStrategy?: MultitaskStrategy;
   } = {},
 ): Promise<CreatedRun> {
   // A missing thread is the error a caller sees first, also when the assistant is missing too.
@@ -272,7 +296,7 @@ export async function createRun(
       throw error;
     }));
   const owner = isAdmin(principal) ? null : principal.keyId;
-  const run = await writeFromAssistant(
+  const written = await writeFromAssistant(
     deps,
     principal,
     input,
@@ -286,7 +310,8 @@ export async function createRun(
       const thread = { id: threadId, ownerId: principal.keyId };
       const made = withEventSeq(newRunRow(deps, thread, from.row, input, now, options.runId), undefined);
       const touch = { id: threadId, now, owner };
-      const written = await insertRun(deps.db, made, { touch }, extra, from.version).catch(
+      const strategy = options.multitaskStrategy ?? 'reject';
+      return insertRun(deps.db, made, { touch }, extra, from.version, strategy).catch(
         async (error: unknown) => {
           if (isActiveRunConflict(error)) {
             throw activeRunError(threadId, (await activeRunId(deps.db, threadId)) ?? 'unknown');
@@ -294,12 +319,11 @@ export async function createRun(
           throw error;
         },
       );
-      return { run: made, written };
     },
     // The 404 of a thread that is missing or someone else's.
     () => ownedThread(deps.db, principal, threadId).then(() => Promise.reject(notFound('thread', threadId))),
   );
-  return announceCreated(deps, run, undefined, options);
+  return announceCreated(deps, written, undefined, options);
 }
 
 /** Create-thread-and-run: the thread, its messages and the run in one statement (nobody else sees the thread yet). */
@@ -312,12 +336,12 @@ export async function createThreadAndRun(
 ): Promise<CreatedRun> {
   const thread = newThreadRow(principal.keyId, threadInput, new Date());
   const initial = initialMessages(thread, threadInput);
-  const run = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
+  const written = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
     const made = withEventSeq(
       newRunRow(deps, thread, from.row, input, thread.createdAt, options.runId),
       thread,
     );
-    return { run: made, written: await insertRun(deps.db, made, { insert: thread }, initial, from.version) };
+    return insertRun(deps.db, made, { insert: thread }, initial, from.version);
   });
-  return announceCreated(deps, run, thread, options);
+  return announceCreated(deps, written, thread, options);
 }

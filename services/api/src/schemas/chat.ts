@@ -1,6 +1,6 @@
 // Schemas of the chat API: requests (the chat message, thread lists and reuse, resuming a stream, feedback) and
 // the objects it answers, each checked against the type its service builds.
-import { runStatuses } from '@threadwork/shared';
+import { multitaskStrategies, runStatuses } from '@threadwork/shared';
 import { z } from 'zod';
 import type { ChatThread } from '../repositories/chat-threads.js';
 import type { ThreadExport } from '../services/chat/export.js';
@@ -21,6 +21,10 @@ export function chatInputSchema(maxChars: number) {
     additional_instructions: z.string().max(256_000).nullable().optional(),
     metadata: metadataSchema.nullable().optional(),
     wait: z.boolean().default(true),
+    multitask_strategy: z
+      .enum(multitaskStrategies)
+      .default('enqueue')
+      .describe('When the thread is busy: reject, enqueue (wait for its turn), interrupt or rollback'),
   });
 }
 

@@ -1,4 +1,5 @@
 // Request bodies of the run endpoints.
+import { multitaskStrategies } from '@threadwork/shared';
 import { z } from 'zod';
 import {
   createMessageSchema,
@@ -37,6 +38,13 @@ export function createRunSchema(maxChars: number) {
       .enum(['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'])
       .nullable()
       .optional(),
+    multitask_strategy: z
+      .enum(multitaskStrategies)
+      .nullable()
+      .optional()
+      .describe(
+        'Threadwork extension. When the thread has an unfinished run: reject (default), enqueue, interrupt, rollback',
+      ),
   });
 }
 
@@ -58,7 +66,7 @@ export type CreateRunInput = z.infer<ReturnType<typeof createRunSchema>>;
 export type CreateThreadAndRunInput = z.infer<ReturnType<typeof createThreadAndRunSchema>>;
 export type RunSettingsInput = Omit<
   CreateRunInput,
-  'additional_messages' | 'additional_instructions' | 'reasoning_effort'
+  'additional_messages' | 'additional_instructions' | 'reasoning_effort' | 'multitask_strategy'
 > & {
   additional_instructions?: string | null;
 };

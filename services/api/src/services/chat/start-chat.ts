@@ -86,6 +86,7 @@ export async function startChat(
       ...options,
       additionalMessages: [{ role: 'user', content: input.message, metadata: input.metadata ?? {} }],
       assistant: assistant.loaded,
+      multitaskStrategy: input.multitask_strategy,
     },
   );
   return { ...created, thread: chat.thread };

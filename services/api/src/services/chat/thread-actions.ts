@@ -1,6 +1,5 @@
 // The caller's chat threads: listing, creating (or reusing), reading the history of and deleting them.
 
-import { findRun } from '@threadwork/shared';
 import type { Principal } from '../../auth.js';
 import type { AppDeps } from '../../deps.js';
 import {
@@ -9,8 +8,8 @@ import {
   listChatThreads,
   reuseThread,
 } from '../../repositories/chat-threads.js';
-import { activeRunId, deleteThread, ownedThread } from '../../repositories/threads.js';
-import { cancelRun } from '../../runs/cancel-run.js';
+import { deleteThread, ownedThread, unfinishedRunIds } from '../../repositories/threads.js';
+import { cancelSuperseded } from '../../runs/cancel-run.js';
 import type { CursorListQuery, ThreadInput } from '../../schemas/chat.js';
 import type { ListQuery } from '../../schemas/common.js';
 import { listChatMessages } from './history.js';
@@ -40,14 +39,15 @@ export async function chatHistory(deps: AppDeps, principal: Principal, threadId:
   return listChatMessages(deps.db, thread.id, query);
 }
 
-/** Deletes an owned thread with its messages and runs; a run still active is cancelled first so no worker keeps it. */
+/**
+ * Deletes an owned thread with its messages and runs; its unfinished runs (the one running and those waiting behind
+ * it) are cancelled first, newest first, so no worker keeps one and none is released meanwhile.
+ */
 export async function deleteChatThread(deps: AppDeps, principal: Principal, threadId: string): Promise<void> {
   await ownedThread(deps.db, principal, threadId);
-  const active = await activeRunId(deps.db, threadId);
-  const run = active ? await findRun(deps.db, active) : null;
-  if (run)
-    await cancelRun(deps, run).catch((error: unknown) =>
-      deps.log.warn({ err: error, runId: run.id }, 'cancel before delete failed'),
-    );
+  const unfinished = await unfinishedRunIds(deps.db, threadId);
+  await cancelSuperseded(deps, unfinished).catch((error: unknown) =>
+    deps.log.warn({ err: error, threadId }, 'cancel before delete failed'),
+  );
   await deleteThread(deps.db, threadId);
 }

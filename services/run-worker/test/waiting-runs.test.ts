@@ -1,0 +1,196 @@
+// Runs that wait their turn on a busy thread (multitask_strategy), against real Postgres and Redis: how a run joins
+// the thread, how endings move the waiting runs on, what a waiting run's history is, and the sweeper's release.
+import {
+  type EarlyEnding,
+  insertRun,
+  loadTurnContext,
+  type MultitaskStrategy,
+  newAnswer,
+  newId,
+  openAnswer,
+  type RunRow,
+  releaseWaitingRuns,
+  schema,
+  writeEarlyEnding,
+} from '@threadwork/shared';
+import { runRow } from '@threadwork/testing';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepRuns } from '../src/recovery.js';
+import { type Harness, startHarness, storedRows } from './support/harness.js';
+import { insertQueuedRun, type QueuedRun } from './support/rows.js';
+
+let harness: Harness;
+
+beforeAll(async () => {
+  harness = await startHarness('waiting-runs-test');
+});
+
+afterAll(async () => {
+  await harness?.close();
+});
+
+const now = new Date();
+
+/** A run written on `thread` the way the API writes one, with one user message. */
+async function sendRun(thread: QueuedRun, strategy: MultitaskStrategy, text = 'more') {
+  const id = newId('run');
+  const row = runRow({
+    id,
+    threadId: thread.threadId,
+    ownerId: thread.ownerId,
+    assistantId: thread.assistantId,
+    status: 'queued',
+    startedAt: null,
+    jobId: id,
+    createdAt: now,
+  });
+  const message = {
+    id: newId('message'),
+    threadId: thread.threadId,
+    role: 'user' as const,
+    content: [{ type: 'text' as const, text: { value: text, annotations: [] } }],
+    status: 'completed' as const,
+  };
+  return insertRun(
+    harness.runtime.db,
+    row,
+    { touch: { id: thread.threadId, now, owner: null } },
+    [message],
+    null,
+    strategy,
+  );
+}
+
+async function written(thread: QueuedRun, strategy: MultitaskStrategy, text?: string): Promise<RunRow> {
+  const result = await sendRun(thread, strategy, text);
+  if (!('run' in result)) throw new Error(`refused: ${result.refused}`);
+  return result.run;
+}
+
+async function end(runId: string, ending: EarlyEnding = { status: 'cancelled' }) {
+  return writeEarlyEnding(harness.runtime.db, runId, ending, {
+    from: ['queued', 'in_progress'],
+    now,
+    seqFloor: 0,
+    streamedText: async () => '',
+    eventCount: () => 1,
+  });
+}
+
+async function runOf(runId: string): Promise<RunRow> {
+  const { run } = await storedRows(harness.runtime, runId);
+  if (!run) throw new Error(`no run ${runId}`);
+  return run;
+}
+
+describe('a run written while the thread has one', () => {
+  it('is refused with reject, naming the active run', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    expect(await sendRun(thread, 'reject')).toEqual({
+      refused: 'thread_busy',
+      threadId: thread.threadId,
+      activeRunId: thread.runId,
+    });
+  });
+
+  it('waits behind the last run with enqueue, without a job, and is refused a second head by the index', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    const second = await written(thread, 'enqueue');
+    const third = await written(thread, 'enqueue');
+    expect(second).toMatchObject({ waitsFor: thread.runId, jobId: null, rollsBack: null });
+    expect(third).toMatchObject({ waitsFor: second.id, jobId: null });
+    await expect(
+      harness.runtime.db.update(schema.runs).set({ waitsFor: null }).where(eq(schema.runs.id, third.id)),
+    ).rejects.toThrow();
+  });
+
+  it('names the runs it supersedes, last first, with interrupt and rollback; rollback remembers the running one', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    const waiting = await written(thread, 'enqueue');
+    const result = await sendRun(thread, 'rollback');
+    expect(result).toMatchObject({
+      run: { waitsFor: waiting.id, rollsBack: thread.runId },
+      supersedes: [waiting.id, thread.runId],
+    });
+  });
+});
+
+describe('releaseWaitingRuns', () => {
+  it('releases nothing while the run ahead is unfinished, then the next run once it ends', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    const second = await written(thread, 'enqueue');
+    const third = await written(thread, 'enqueue');
+    expect(await releaseWaitingRuns(harness.runtime.db, thread.threadId)).toBeNull();
+    await end(thread.runId);
+    expect(await releaseWaitingRuns(harness.runtime.db, thread.threadId)).toMatchObject({
+      id: second.id,
+      waitsFor: null,
+      jobId: second.id,
+    });
+    expect(await runOf(third.id)).toMatchObject({ waitsFor: second.id });
+  });
+
+  it('moves a run whose predecessor was cancelled while waiting up behind the run before it', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    const second = await written(thread, 'enqueue');
+    const third = await written(thread, 'enqueue');
+    await end(second.id);
+    expect(await releaseWaitingRuns(harness.runtime.db, thread.threadId)).toBeNull();
+    expect(await runOf(third.id)).toMatchObject({ status: 'queued', waitsFor: thread.runId });
+    await end(thread.runId);
+    expect(await releaseWaitingRuns(harness.runtime.db, thread.threadId)).toMatchObject({ id: third.id });
+  });
+
+  it('with rollback, removes the rolled-back run’s assistant messages and steps as it releases the new run', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    const first = await runOf(thread.runId);
+    await openAnswer(harness.runtime.db, newAnswer(first, now));
+    const next = await written(thread, 'rollback', 'forget that');
+    await end(thread.runId);
+    await releaseWaitingRuns(harness.runtime.db, thread.threadId);
+    const rolledBack = await storedRows(harness.runtime, thread.runId);
+    expect(rolledBack.messages).toEqual([]);
+    expect(rolledBack.steps).toEqual([]);
+    expect(await runOf(next.id)).toMatchObject({ waitsFor: null, rollsBack: thread.runId });
+    const users = await harness.runtime.db
+      .select()
+      .from(schema.messages)
+      .where(eq(schema.messages.threadId, thread.threadId));
+    expect(users.map((row) => row.role)).toEqual(['user', 'user']);
+  });
+});
+
+describe('the history of a run that waited', () => {
+  it('ends at its own message: messages of runs queued behind it are left out, earlier answers kept', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    // As the API writes a run: its history ends after the messages written with it.
+    await harness.runtime.db
+      .update(schema.runs)
+      .set({ historyUntil: newId('message') })
+      .where(eq(schema.runs.id, thread.runId));
+    const second = await written(thread, 'enqueue', 'second');
+    await written(thread, 'enqueue', 'third');
+    const first = await runOf(thread.runId);
+    const answer = newAnswer(first, now);
+    await openAnswer(harness.runtime.db, answer);
+    const firstContext = await loadTurnContext(harness.runtime.db, first);
+    expect(firstContext.history.map((row) => row.role)).toEqual(['user', 'assistant']);
+    const secondContext = await loadTurnContext(harness.runtime.db, second);
+    expect(secondContext.history.map((row) => row.id)).toContain(answer.message.id);
+    expect(secondContext.history).toHaveLength(3);
+    expect(secondContext.turnOf.get(second.id)).toBe(second.historyUntil);
+  });
+});
+
+describe('the sweeper', () => {
+  it('releases and enqueues a run left waiting behind a run that ended', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    const second = await written(thread, 'enqueue');
+    await end(thread.runId);
+    const done = await sweepRuns(harness.depsFor([]));
+    expect(done.released).toBe(1);
+    expect(await runOf(second.id)).toMatchObject({ status: 'queued', waitsFor: null, jobId: second.id });
+    expect(await harness.runtime.queues.runs.getJobState(second.id)).toBe('waiting');
+  });
+});
