@@ -2,7 +2,7 @@
 
 import cors from 'cors';
 import express, { type Express } from 'express';
-import { authenticate, refuseCrossSiteWrites, requireAdmin } from './auth.js';
+import { authenticate, refuseCrossSiteWrites, requireAdmin, requireProjectAdmin } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { errorHandler, notFoundRoute } from './errors.js';
 import { limitRequests } from './rate-limit.js';
@@ -20,6 +20,7 @@ import {
   queueDashboard,
   timeRequests,
 } from './routes/ops.js';
+import { projectsRoutes } from './routes/projects.js';
 import { RouteCatalog } from './routes/route.js';
 import { runsRoutes } from './routes/runs.js';
 import { threadsRoutes } from './routes/threads.js';
@@ -71,6 +72,13 @@ export function createApp(deps: AppDeps): Express {
     queueDashboard(deps),
   );
   catalog.mount(app, '/api', [auth, limit, body], chatRoutes(deps), feedbackRoutes(deps));
+  // Projects first: a project's own admin key manages it; every other admin route is the deployment admin's.
+  catalog.mount(
+    app,
+    '/admin',
+    [auth, requireProjectAdmin, refuseCrossSiteWrites, adminBodyReader(deps)],
+    projectsRoutes(deps),
+  );
   catalog.mount(
     app,
     '/admin',

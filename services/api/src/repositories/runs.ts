@@ -4,8 +4,9 @@
 import { type Db, type MessageRow, type RunRow, type RunStepRow, schema } from '@threadwork/shared';
 import { and, asc, eq, sum } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
+import { threadsOwnedBy } from './threads.js';
 
-const { messages, runs, runSteps, usageLogs } = schema;
+const { messages, runs, runSteps, threads, usageLogs } = schema;
 
 export interface RunRecords {
   run: RunRow;
@@ -15,12 +16,12 @@ export interface RunRecords {
 }
 
 export async function findOwnedRun(db: Db, principal: Principal, runId: string): Promise<RunRow | null> {
-  const owner = principal.role === 'admin' ? undefined : eq(runs.ownerId, principal.keyId);
-  const [row] = await db
-    .select()
+  const [found] = await db
+    .select({ run: runs })
     .from(runs)
-    .where(and(eq(runs.id, runId), owner));
-  return row ?? null;
+    .innerJoin(threads, eq(threads.id, runs.threadId))
+    .where(and(eq(runs.id, runId), eq(runs.ownerId, principal.projectId), threadsOwnedBy(principal)));
+  return found?.run ?? null;
 }
 
 export async function updateRunMetadata(
