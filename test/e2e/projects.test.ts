@@ -70,6 +70,7 @@ describe('/admin/projects', () => {
       object: 'project',
       name: 'Wellness coach',
       created_at: expect.any(Number),
+      end_user_auth: { has_jwt_secret: false, jwks_url: null, issuer: null, audience: null },
     });
     const id = created.body.id as string;
     const listed = await call<{ data: { id: string }[] }>('GET', '/admin/projects', ADMIN_KEY);

@@ -48,7 +48,7 @@ export function createApp(deps: AppDeps): Express {
   catalog.mount(app, '', [], healthRoutes(deps.checkReady), opsRoutes(deps, catalog));
   app.use(webChatPage());
   // Bodies are read after the key is checked: a request without one is refused before its body is read.
-  const auth = authenticate(deps.db, deps.keys);
+  const auth = authenticate(deps.db, deps.keys, { tokens: deps.tokens });
   const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);
   const body = readBody({
     limit: deps.config.REQUEST_BODY_LIMIT,

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { ApiError, type ApiKeyRole, type Db, newId, schema } from '@threadwork/shared';
 import { eq } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { type EndUserTokens, isJwtShaped } from './end-user-tokens.js';
 import type { VerifiedKeys } from './verified-keys.js';
 
 /** What a valid key grants, as remembered between requests. */
@@ -16,10 +17,11 @@ export interface KeyGrant {
   expiresAt: number | null;
 }
 
-/** Who makes a request: a key of a project, possibly acting for one of the project's end users. */
+/** Who makes a request: a key of a project, possibly acting for one of the project's end users, or an end user's own token. */
 export interface Principal {
-  keyId: string;
-  role: ApiKeyRole;
+  /** The key presented; null for an end user's own token. */
+  keyId: string | null;
+  role: ApiKeyRole | 'end_user';
   /** The project whose data the request reads and writes (the owner of every row it touches). */
   projectId: string;
   isDeploymentAdmin: boolean;
@@ -80,6 +82,8 @@ export interface AuthenticateOptions {
    * a browser then sends those credentials with every request to the site, even one another site makes it send.
    */
   acceptsBasic?: boolean;
+  /** Also accept end users' own tokens (JWTs) as bearer credentials. */
+  tokens?: EndUserTokens;
 }
 
 const MISSING_KEY_MESSAGE =
@@ -141,11 +145,38 @@ async function actingProject(db: Db, req: Request, grant: KeyGrant): Promise<str
   return project.id;
 }
 
+/** An end user's own token: the project it is for (`X-Threadwork-Project`) verifies it; `sub` is the end user. */
+async function endUserPrincipal(req: Request, tokens: EndUserTokens, token: string): Promise<Principal> {
+  const verified = await tokens.verify(token, req.get(PROJECT_HEADER));
+  const endUserId = END_USER_ID.test(verified.endUserId) ? verified.endUserId : null;
+  if (endUserId === null) {
+    throw new ApiError(401, 'Invalid end-user token: its "sub" claim is not accepted.', {
+      code: 'invalid_token',
+    });
+  }
+  const actingFor = req.get(END_USER_HEADER);
+  if (actingFor !== undefined && actingFor !== endUserId) {
+    throw new ApiError(403, 'An end-user token acts only for its own subject.', { type: 'permission_error' });
+  }
+  return {
+    keyId: null,
+    role: 'end_user',
+    projectId: verified.projectId,
+    isDeploymentAdmin: false,
+    endUserId,
+  };
+}
+
 export function authenticate(db: Db, keys: VerifiedKeys, options: AuthenticateOptions = {}): RequestHandler {
   const acceptsBasic = options.acceptsBasic ?? false;
+  const { tokens } = options;
   return async (req: Request, res: Response, next: NextFunction) => {
     const key = presentedKey(req.get('authorization') ?? '', acceptsBasic);
     if (!key) throw new ApiError(401, MISSING_KEY_MESSAGE, { code: 'missing_api_key' });
+    if (tokens && isJwtShaped(key)) {
+      res.locals.principal = await endUserPrincipal(req, tokens, key);
+      return next();
+    }
     const grant = await lookupKey(db, keys, key);
     if (!grant) {
       throw new ApiError(401, `Incorrect API key provided: ${maskKey(key)}.`, { code: 'invalid_api_key' });
@@ -207,6 +238,18 @@ export function requireAdmin(_req: Request, res: Response, next: NextFunction): 
     });
   }
   next();
+}
+
+/** The caller, refused when it is an end user's own token: what the project's backend manages (assistants). */
+export function backendPrincipalOf(res: Response, what: string): Principal {
+  const principal = principalOf(res);
+  if (principal.role === 'end_user') {
+    throw new ApiError(403, `End-user tokens cannot use ${what}; use a key of the project.`, {
+      type: 'permission_error',
+      code: 'end_user_not_allowed',
+    });
+  }
+  return principal;
 }
 
 /** A project's admin endpoints: its own admin keys, or an admin of the deployment. */

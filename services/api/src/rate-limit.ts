@@ -9,9 +9,10 @@ import { BudgetSpent, RequestBudgets } from './request-budgets.js';
 export function limitRequests(redis: Redis, keyPrefix: string, perMinute: number): RequestHandler {
   const budgets = new RequestBudgets(redis, `${keyPrefix}:requests`, perMinute);
   return async (_req, res, next) => {
-    const { keyId } = principalOf(res);
+    const { keyId, projectId, endUserId } = principalOf(res);
     try {
-      const left = await budgets.take(keyId);
+      // An end user's own token counts in a budget of its own, as a key does.
+      const left = await budgets.take(keyId ?? `token:${projectId}:${endUserId ?? ''}`);
       res.set('x-ratelimit-limit-requests', String(perMinute));
       res.set('x-ratelimit-remaining-requests', String(left));
     } catch (error) {

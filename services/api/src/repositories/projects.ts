@@ -17,6 +17,15 @@ export async function findProject(db: Db, id: string): Promise<ProjectRow | null
   return row ?? null;
 }
 
+export async function updateProject(
+  db: Db,
+  id: string,
+  patch: Partial<ProjectRow>,
+): Promise<ProjectRow | null> {
+  const [row] = await db.update(projects).set(patch).where(eq(projects.id, id)).returning();
+  return row ?? null;
+}
+
 /** The projects (all, or the ones named), oldest first. */
 export function listProjectRows(db: Db, ids?: string[]): Promise<ProjectRow[]> {
   return db

@@ -7,6 +7,7 @@ import {
   createdKeySchema,
   createProjectKeySchema,
   createProjectSchema,
+  modifyProjectSchema,
   projectListSchema,
   projectSchema,
 } from '../schemas/admin.js';
@@ -17,6 +18,7 @@ import {
   deleteProject,
   listProjects,
   managedProject,
+  modifyProject,
   retrieveProject,
 } from '../services/projects.js';
 import { RouteSet } from './route.js';
@@ -63,6 +65,20 @@ export function projectsRoutes(deps: AppDeps): RouteSet {
     },
     async (req, res) => {
       res.json(await retrieveProject(deps, principalOf(res), req.params.projectId));
+    },
+  );
+
+  routes.route(
+    {
+      method: 'post',
+      path: '/projects/:projectId',
+      summary: "Rename a project or change how its end users' tokens are verified (admin)",
+      tag,
+      body: modifyProjectSchema,
+      responses: { 200: { json: projectSchema } },
+    },
+    async (req, res, { body }) => {
+      res.json(await modifyProject(deps, principalOf(res), req.params.projectId, body));
     },
   );
 

@@ -57,15 +57,51 @@ export const apiKeyListSchema = z.object({
   data: z.array(z.object(keyFields) satisfies z.ZodType<ApiKeyObject>),
 });
 
-export const createProjectSchema = z.strictObject({ name: z.string().min(1).max(200) });
+/** How the project verifies its end users' tokens; null clears a setting. */
+const endUserAuthSchema = z.strictObject({
+  jwt_secret: z
+    .string()
+    .min(16)
+    .max(1000)
+    .nullable()
+    .optional()
+    .describe("An HS256 secret (Supabase's JWT secret as is); never shown again."),
+  jwks_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .nullable()
+    .optional(),
+  issuer: z.string().min(1).max(500).nullable().optional(),
+  audience: z.string().min(1).max(500).nullable().optional().describe('Supabase: `authenticated`.'),
+});
+
+export type EndUserAuthInput = z.infer<typeof endUserAuthSchema>;
+
+export const createProjectSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  end_user_auth: endUserAuthSchema.optional(),
+});
 
 export type CreateProjectInput = z.infer<typeof createProjectSchema>;
+
+export const modifyProjectSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  end_user_auth: endUserAuthSchema.optional(),
+});
+
+export type ModifyProjectInput = z.infer<typeof modifyProjectSchema>;
 
 export const projectSchema = z.object({
   id: z.string(),
   object: z.literal('project'),
   name: z.string(),
   created_at: z.number().int(),
+  end_user_auth: z.object({
+    has_jwt_secret: z.boolean(),
+    jwks_url: z.string().nullable(),
+    issuer: z.string().nullable(),
+    audience: z.string().nullable(),
+  }),
 }) satisfies z.ZodType<ProjectObject>;
 
 export const projectListSchema = z.object({ object: z.literal('list'), data: z.array(projectSchema) });

@@ -8,18 +8,48 @@ import {
   insertProject,
   listProjectRows,
   type ProjectRow,
+  updateProject,
 } from '../repositories/projects.js';
-import type { CreateProjectInput } from '../schemas/admin.js';
+import type { CreateProjectInput, EndUserAuthInput, ModifyProjectInput } from '../schemas/admin.js';
 
 export interface ProjectObject {
   id: string;
   object: 'project';
   name: string;
   created_at: number;
+  /** The secret itself is never shown, only whether one is set. */
+  end_user_auth: {
+    has_jwt_secret: boolean;
+    jwks_url: string | null;
+    issuer: string | null;
+    audience: string | null;
+  };
 }
 
 function toProjectObject(row: ProjectRow): ProjectObject {
-  return { id: row.id, object: 'project', name: row.name, created_at: unixSeconds(row.createdAt) };
+  return {
+    id: row.id,
+    object: 'project',
+    name: row.name,
+    created_at: unixSeconds(row.createdAt),
+    end_user_auth: {
+      has_jwt_secret: row.jwtSecret !== null,
+      jwks_url: row.jwksUrl,
+      issuer: row.jwtIssuer,
+      audience: row.jwtAudience,
+    },
+  };
+}
+
+/** The columns an `end_user_auth` input sets (absent fields stay as they are). */
+function endUserAuthColumns(input: EndUserAuthInput | undefined): Partial<ProjectRow> {
+  if (!input) return {};
+  const columns: Partial<ProjectRow> = {};
+  if (input.jwt_secret !== undefined) columns.jwtSecret = input.jwt_secret;
+  if (input.jwks_url !== undefined) columns.jwksUrl = input.jwks_url;
+  if (input.issuer !== undefined) columns.jwtIssuer = input.issuer;
+  if (input.audience !== undefined) columns.jwtAudience = input.audience;
+  return columns;
 }
 
 function requireDeploymentAdmin(principal: Principal): void {
@@ -50,7 +80,22 @@ export async function createProject(
   input: CreateProjectInput,
 ): Promise<ProjectObject> {
   requireDeploymentAdmin(principal);
-  return toProjectObject(await insertProject(deps.db, { id: newId('project'), name: input.name }));
+  const columns = { ...endUserAuthColumns(input.end_user_auth), id: newId('project'), name: input.name };
+  return toProjectObject(await insertProject(deps.db, columns));
+}
+
+/** Renames the project or changes how its end users' tokens are verified (at once here, within AUTH_CACHE_MS elsewhere). */
+export async function modifyProject(
+  deps: AppDeps,
+  principal: Principal,
+  projectId: string,
+  input: ModifyProjectInput,
+): Promise<ProjectObject> {
+  const project = await managedProject(deps, principal, projectId);
+  const patch = { ...endUserAuthColumns(input.end_user_auth), ...(input.name ? { name: input.name } : {}) };
+  const row = Object.keys(patch).length > 0 ? await updateProject(deps.db, project.id, patch) : project;
+  deps.tokens.forget(project.id);
+  return toProjectObject(row ?? project);
 }
 
 export async function listProjects(deps: AppDeps, principal: Principal) {
@@ -73,5 +118,6 @@ export async function deleteProject(deps: AppDeps, principal: Principal, project
   }
   const keyIds = await deleteProjectRow(deps.db, projectId);
   if (!keyIds) throw notFound('project', projectId);
+  deps.tokens.forget(projectId);
   for (const keyId of keyIds) await deps.keys.revoke(deps.redis, keyId);
 }
