@@ -111,6 +111,12 @@ export const envSchema = z.object({
   AUTH_JWKS_URL: z.url().optional(),
   AUTH_JWT_ISSUER: z.string().min(1).optional(),
   AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Limits per end user (X-Threadwork-User or a token's sub), on top of the per-key ones: answered with 429. */
+  RATE_LIMIT_PER_USER_PER_MINUTE: positiveInt.default(120),
+  MAX_ACTIVE_RUNS_PER_USER: positiveInt.default(3),
+  MAX_STREAMS_PER_USER: positiveInt.default(5),
+  /** Requests with a wrong key or token per client address per minute, before its requests are refused unread. */
+  RATE_LIMIT_INVALID_AUTH_PER_MINUTE: positiveInt.default(30),
   // Chat API (docs/chat-api.md): how long POST /api/chat waits for a run before answering 202 with poll and stream URLs.
   CHAT_WAIT_TIMEOUT_MS: positiveInt.default(60_000),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),

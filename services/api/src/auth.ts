@@ -5,6 +5,7 @@ import { ApiError, type ApiKeyRole, type Db, newId, schema } from '@threadwork/s
 import { eq } from 'drizzle-orm';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type EndUserTokens, isJwtShaped } from './end-user-tokens.js';
+import type { InvalidCredentials } from './rate-limit.js';
 import type { VerifiedKeys } from './verified-keys.js';
 
 /** What a valid key grants, as remembered between requests. */
@@ -84,6 +85,8 @@ export interface AuthenticateOptions {
   acceptsBasic?: boolean;
   /** Also accept end users' own tokens (JWTs) as bearer credentials. */
   tokens?: EndUserTokens;
+  /** Counts refused credentials per client address, and refuses an address over its limit before any lookup. */
+  invalid?: InvalidCredentials;
 }
 
 const MISSING_KEY_MESSAGE =
@@ -169,17 +172,30 @@ async function endUserPrincipal(req: Request, tokens: EndUserTokens, token: stri
 
 export function authenticate(db: Db, keys: VerifiedKeys, options: AuthenticateOptions = {}): RequestHandler {
   const acceptsBasic = options.acceptsBasic ?? false;
-  const { tokens } = options;
+  const { tokens, invalid } = options;
+  /** A refused credential counts against the client's address; over the limit, the answer is 429 instead. */
+  async function refuse(req: Request, error: ApiError): Promise<never> {
+    await invalid?.count(req.ip ?? '');
+    throw error;
+  }
   return async (req: Request, res: Response, next: NextFunction) => {
     const key = presentedKey(req.get('authorization') ?? '', acceptsBasic);
     if (!key) throw new ApiError(401, MISSING_KEY_MESSAGE, { code: 'missing_api_key' });
+    invalid?.refuseBlocked(req.ip ?? '');
     if (tokens && isJwtShaped(key)) {
-      res.locals.principal = await endUserPrincipal(req, tokens, key);
+      const principal = await endUserPrincipal(req, tokens, key).catch((error: unknown) =>
+        error instanceof ApiError && error.status === 401 ? refuse(req, error) : Promise.reject(error),
+      );
+      res.locals.principal = principal;
       return next();
     }
     const grant = await lookupKey(db, keys, key);
     if (!grant) {
-      throw new ApiError(401, `Incorrect API key provided: ${maskKey(key)}.`, { code: 'invalid_api_key' });
+      await refuse(
+        req,
+        new ApiError(401, `Incorrect API key provided: ${maskKey(key)}.`, { code: 'invalid_api_key' }),
+      );
+      return;
     }
     const endUser = req.get(END_USER_HEADER);
     const principal: Principal = {

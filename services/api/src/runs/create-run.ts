@@ -18,6 +18,7 @@ import {
 } from '@threadwork/shared';
 import { type Principal, threadOwnerOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
+import { refuseBeyondActiveRuns } from '../end-user-limits.js';
 import { findAssistantSnapshot } from '../repositories/assistants.js';
 import { activeRunId, ownedThread } from '../repositories/threads.js';
 import type { CreateMessageInput } from '../schemas/common.js';
@@ -274,6 +275,7 @@ export async function createRun(
   const owner = principal.projectId;
   // The run's statement checks the thread's project; an end user's thread is checked here (its owner never changes).
   if (principal.endUserId !== null) await ownedThread(deps.db, principal, threadId);
+  await refuseBeyondActiveRuns(deps, principal);
   const run = await writeFromAssistant(
     deps,
     principal,
@@ -312,6 +314,7 @@ export async function createThreadAndRun(
   input: RunSettingsInput,
   options: NewRunOptions = {},
 ): Promise<CreatedRun> {
+  await refuseBeyondActiveRuns(deps, principal);
   const thread = newThreadRow(threadOwnerOf(principal), threadInput, new Date());
   const initial = initialMessages(thread, threadInput);
   const run = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
