@@ -130,6 +130,28 @@ describe('other tenants calling every operation with the victim ids', () => {
     expect(leaks).toEqual([]);
   });
 
+  it("answers the victim's ids in bodies as ids that do not exist", async () => {
+    const other: Caller = { name: 'another project', key: p2Key, user: null, isSameProject: false };
+    const bob: Caller = { name: 'another end user', key: p1Key, user: 'bob', isSameProject: true };
+    const own = JSON.parse((await send(other, 'post', '/v1/threads', {})).text) as { id: string };
+    const attempts: [Caller, string, (ids: Record<string, string>) => unknown][] = [
+      [other, `/v1/threads/${own.id}/runs`, (ids) => ({ assistant_id: ids.assistant_id })],
+      [other, '/v1/threads/runs', (ids) => ({ assistant_id: ids.assistant_id })],
+      [other, '/api/chat', (ids) => ({ message: 'x', assistant_id: ids.assistant_id })],
+      [other, '/api/threads', (ids) => ({ assistant_id: ids.assistant_id, reuse: true })],
+      [other, '/api/chat', (ids) => ({ message: 'x', thread_id: ids.thread_id })],
+      [bob, '/api/chat', (ids) => ({ message: 'x', thread_id: ids.thread_id })],
+    ];
+    for (const [caller, path, body] of attempts) {
+      const real = await send(caller, 'post', path, body(victim));
+      const fake = await send(caller, 'post', path, body(missing));
+      const normalize = (text: string, ids: Record<string, string>) =>
+        Object.entries(ids).reduce((out, [name, id]) => out.replaceAll(id, `<${name}>`), text);
+      expect(real.status, `${caller.name}: POST ${path}`).toBe(404);
+      expect(normalize(real.text, victim)).toBe(normalize(fake.text, missing));
+    }
+  });
+
   it("lists none of the victim's threads to another end user or project", async () => {
     for (const [key, user] of [
       [p1Key, 'bob'],
