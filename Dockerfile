@@ -18,9 +18,11 @@ USER node
 EXPOSE 8080
 CMD ["npm", "run", "start", "-w", "@threadwork/api"]
 
-# The test image adds Debian's Chromium for the browser test (`docker compose --profile test run --rm tests`).
+# The test image adds Debian's Chromium for the browser test, and the Postgres and Redis servers the fault tests start
+# on spare ports of their own (`docker compose --profile test run --rm tests`).
 FROM runtime AS test
 USER root
-RUN apt-get update && apt-get install -y --no-install-recommends chromium && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends chromium postgresql redis-server \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=test
 CMD ["npm", "test"]

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { schema } from '@threadwork/shared';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,17 +10,65 @@ let page: Page;
 let key: string;
 
 const XSS = '<img src=x onerror="window.__xss = 1">';
+const SCRIPT = '<script>window.__xss = 2</script>';
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+/** Set WEB_CHAT_SCREENSHOTS to a folder to keep a picture of each viewport. */
+const SCREENSHOT_DIR = process.env.WEB_CHAT_SCREENSHOTS;
+
+/** Forty lines: the echoed answer is taller than either viewport. */
+const LONG_MESSAGE = Array.from(
+  { length: 40 },
+  (_, index) => `Line ${index + 1}: the-quick-brown-fox-jumps-over-the-lazy-dog`,
+).join('\n');
 
 const lastAnswer = () => page.locator('#messages .message.assistant').last();
 
-/** Sends a message from the composer and waits until its reply has stopped streaming. */
-async function send(text: string): Promise<void> {
-  const answers = await page.locator('#messages .message.assistant').count();
-  await page.fill('#message-input', text);
-  await page.press('#message-input', 'Enter');
-  const answer = page.locator('#messages .message.assistant').nth(answers);
+/** Sends a message from the composer; `waitForEnd` waits until its reply has stopped streaming. */
+async function send(text: string, on = page, { waitForEnd = true } = {}): Promise<void> {
+  const answers = await on.locator('#messages .message.assistant').count();
+  await on.fill('#message-input', text);
+  await on.press('#message-input', 'Enter');
+  const answer = on.locator('#messages .message.assistant').nth(answers);
   await answer.waitFor();
+  if (waitForEnd) await untilAnswered(on);
+}
+
+async function untilAnswered(on: Page): Promise<void> {
+  const answer = on.locator('#messages .message.assistant').last();
   await expect.poll(() => answer.getAttribute('data-status'), { timeout: 20_000 }).not.toBe('streaming');
+}
+
+/** Where an element is, against the window and against the conversation's scrolled pane. */
+function placeOf(on: Page, selector: string) {
+  return on.evaluate((selector) => {
+    const target = Array.from(document.querySelectorAll(selector)).at(-1);
+    const pane = document.getElementById('conversation');
+    if (!target || !pane) throw new Error(`nothing matches ${selector}`);
+    const box = target.getBoundingClientRect();
+    const view = pane.getBoundingClientRect();
+    return {
+      isInWindow:
+        box.top >= 0 && box.bottom <= window.innerHeight && box.left >= 0 && box.right <= window.innerWidth,
+      isEndInPane: box.bottom <= view.bottom + 1 && box.bottom > view.top,
+    };
+  }, selector);
+}
+
+const distanceFromBottom = (on: Page) =>
+  on.evaluate(() => {
+    const pane = document.getElementById('conversation') as HTMLElement;
+    return pane.scrollHeight - pane.scrollTop - pane.clientHeight;
+  });
+
+/** A fresh page at a viewport, signed in with `key`. */
+async function pageAt(viewport: { width: number; height: number }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  await context.addInitScript((stored) => localStorage.setItem('threadwork.apiKey', stored), key);
+  const fresh = await context.newPage();
+  await fresh.goto(stack.api.url);
+  await fresh.waitForSelector('#composer');
+  return fresh;
 }
 
 beforeAll(async () => {
@@ -32,7 +81,7 @@ beforeAll(async () => {
       description: 'Dry dog food with chicken',
       price: 24.5,
       currency: 'EUR',
-      imageUrl: 'https://shop.example/dog-food-1.jpg',
+      imageUrl: '/static/products/dog-food-salmon.svg',
       url: 'https://shop.example/dog-food-1',
     },
     {
@@ -41,6 +90,7 @@ beforeAll(async () => {
       description: 'Soft dog food for puppies',
       price: 19.9,
       currency: 'EUR',
+      imageUrl: 'https://shop.example/dog-food-2.jpg',
     },
   ]);
   browser = await chromium.launch({
@@ -55,9 +105,9 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-  page = await browser.newPage();
-  // Product images point at a shop that does not exist here; answer them locally instead of waiting on DNS.
-  await page.route('https://shop.example/**', (route) => route.fulfill({ status: 204 }));
+  page = await browser.newPage({ viewport: DESKTOP });
+  // A picture on a shop that does not exist here: answered locally with a 404 instead of waiting on DNS.
+  await page.route('https://shop.example/**', (route) => route.fulfill({ status: 404 }));
 });
 
 afterAll(async () => {
@@ -66,7 +116,7 @@ afterAll(async () => {
 });
 
 describe('the web chat page', () => {
-  it('asks for the API key once and shows what is wrong with a bad one', async () => {
+  it('asks for an API key or sign-in token once and shows what is wrong with a bad one', async () => {
     await page.goto(stack.api.url);
     await page.waitForSelector('#key-form');
     await page.fill('#key-input', 'sk-tw-not-a-real-key');
@@ -115,6 +165,23 @@ describe('the web chat page', () => {
     expect(await answer.locator('.text').textContent()).toContain('Crunchy Dog Food');
   });
 
+  it('loads a product picture from Threadwork and shows a placeholder, not alt text, for one that fails', async () => {
+    const shipped = lastAnswer().locator('.product-card', { hasText: 'Crunchy Dog Food' });
+    const image = shipped.locator('img');
+    expect(await image.getAttribute('src')).toBe('/static/products/dog-food-salmon.svg');
+    await expect
+      .poll(() => image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0))
+      .toBe(true);
+    const broken = lastAnswer().locator('.product-card', { hasText: 'Puppy Dog Food' });
+    await expect.poll(() => broken.locator('.product-image.placeholder').count()).toBe(1);
+    expect(await broken.locator('img').count()).toBe(0);
+    expect(await broken.locator('.product-image.placeholder').getAttribute('aria-label')).toBe(
+      'No picture of Puppy Dog Food',
+    );
+    expect(await broken.locator('.product-image.placeholder').isVisible()).toBe(true);
+    if (SCREENSHOT_DIR) await page.screenshot({ path: `${SCREENSHOT_DIR}/web-chat-products.png` });
+  });
+
   it('sends feedback on an answer', async () => {
     await lastAnswer().getByRole('button', { name: 'Helpful', exact: true }).click();
     await expect
@@ -133,6 +200,26 @@ describe('the web chat page', () => {
       .toBe('true');
   });
 
+  it('renders an answer as Markdown: bold, lists, code', async () => {
+    await send(
+      'Format this: **bold words** and `inline code`\n\n- first item\n- second item\n\n```\nnpm start\n```\n\nSee [the docs](https://docs.example/chat).',
+    );
+    const text = lastAnswer().locator('.text');
+    expect(await text.locator('strong').textContent()).toBe('bold words');
+    expect(await text.locator('li').allTextContents()).toEqual([
+      'first item',
+      expect.stringContaining('second item'),
+    ]);
+    expect(await text.locator(':not(pre) > code').textContent()).toBe('inline code');
+    expect(await text.locator('pre code').textContent()).toBe('npm start\n');
+    expect(await text.textContent()).not.toContain('**');
+    const link = text.locator('a');
+    expect(await link.textContent()).toBe('the docs');
+    expect(await link.getAttribute('href')).toBe('https://docs.example/chat');
+    expect(await link.getAttribute('target')).toBe('_blank');
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer nofollow');
+  });
+
   it('shows a reply that contains HTML as text and never creates its elements', async () => {
     await send(XSS);
     const user = page.locator('#messages .message.user').last();
@@ -144,13 +231,25 @@ describe('the web chat page', () => {
     expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 
+  it('shows a script or a javascript: link in a reply as text and runs neither', async () => {
+    await send(`${SCRIPT} and [a link](javascript:window.__xss=3)`);
+    const text = lastAnswer().locator('.text');
+    expect(await text.textContent()).toContain(SCRIPT);
+    expect(await page.locator('#messages script').count()).toBe(0);
+    expect(await text.locator('a').count()).toBe(0);
+    expect(await text.textContent()).toContain('a link');
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  });
+
   it('keeps the key, the thread and its history (cards included) across a reload', async () => {
     await page.reload();
     await page.waitForSelector('#messages .message.assistant');
     expect(await page.isHidden('#key-screen')).toBe(true);
-    await expect.poll(() => page.locator('#messages .message').count()).toBe(6);
+    await expect.poll(() => page.locator('#messages .message').count()).toBe(10);
     expect(await page.locator('#messages .product-card').count()).toBe(2);
-    expect(await lastAnswer().locator('.text').textContent()).toContain(XSS);
+    expect(await page.locator('#messages .product-image.placeholder').count()).toBe(1);
+    expect(await page.locator('#messages .message.assistant strong').count()).toBeGreaterThan(0);
+    expect(await lastAnswer().locator('.text').textContent()).toContain(SCRIPT);
     expect(await page.locator('img[src="x"]').count()).toBe(0);
     expect(await page.locator('#thread-list button[aria-current="true"]').count()).toBe(1);
   });
@@ -163,5 +262,97 @@ describe('the web chat page', () => {
     await page.click('#delete-thread');
     await expect.poll(() => page.locator('#thread-list button').count()).toBe(1);
     expect(await page.locator('#messages .message').count()).toBe(0);
+  });
+});
+
+describe.each([
+  ['desktop', DESKTOP],
+  ['phone', PHONE],
+])('the web chat as an app shell at a %s viewport', (name, viewport) => {
+  let shell: Page;
+
+  beforeAll(async () => {
+    shell = await pageAt(viewport);
+  });
+
+  afterAll(async () => {
+    await shell?.context().close();
+  });
+
+  it('keeps the header and composer in view and shows the end of a long answer', async () => {
+    await send(LONG_MESSAGE, shell);
+    expect(await shell.locator('.message.assistant .text').last().textContent()).toContain('Line 40');
+    expect(await distanceFromBottom(shell)).toBeLessThanOrEqual(2);
+    expect((await placeOf(shell, '#composer')).isInWindow).toBe(true);
+    expect((await placeOf(shell, 'main header')).isInWindow).toBe(true);
+    expect(await shell.isVisible('#message-input')).toBe(true);
+    const newest = await placeOf(shell, '#messages .message.assistant .text');
+    expect(newest).toEqual({ isInWindow: false, isEndInPane: true });
+    // The page itself never scrolls: only the conversation does.
+    expect(
+      await shell.evaluate(() => document.scrollingElement?.scrollHeight ?? Number.POSITIVE_INFINITY),
+    ).toBeLessThanOrEqual(viewport.height);
+    if (SCREENSHOT_DIR) await shell.screenshot({ path: `${SCREENSHOT_DIR}/web-chat-${name}.png` });
+  });
+
+  it('stops following the answer while the reader scrolls up, and jumps back on request', async () => {
+    await send(LONG_MESSAGE, shell, { waitForEnd: false });
+    await expect
+      .poll(() =>
+        distanceFromBottom(shell).then((d) => d === 0 && shell.isVisible('.message[data-status=streaming]')),
+      )
+      .toBe(true);
+    const pane = await shell.locator('#conversation').boundingBox();
+    if (!pane) throw new Error('the conversation is not shown');
+    await shell.mouse.move(pane.x + pane.width / 2, pane.y + pane.height / 2);
+    await shell.mouse.wheel(0, -600);
+    await expect.poll(() => distanceFromBottom(shell)).toBeGreaterThan(400);
+    const reading = () =>
+      shell.locator('#conversation').evaluate((pane) => ({ top: pane.scrollTop, height: pane.scrollHeight }));
+    const before = await reading();
+    await untilAnswered(shell);
+    const after = await reading();
+    expect(after.height).toBeGreaterThan(before.height);
+    expect(after.top).toBe(before.top);
+    expect(await shell.isVisible('#jump-to-newest')).toBe(true);
+    await shell.click('#jump-to-newest');
+    expect(await distanceFromBottom(shell)).toBeLessThanOrEqual(2);
+    expect(await shell.isVisible('#jump-to-newest')).toBe(false);
+  });
+
+  it(
+    name === 'phone'
+      ? 'folds the thread list away behind a button'
+      : 'shows the thread list beside the conversation',
+    async () => {
+      const isPhone = name === 'phone';
+      expect(await shell.isVisible('#thread-list')).toBe(!isPhone);
+      expect(await shell.isVisible('#toggle-threads')).toBe(isPhone);
+      if (!isPhone) return;
+      await shell.click('#toggle-threads');
+      await shell.locator('#thread-list').waitFor({ state: 'visible' });
+      expect(await shell.getAttribute('#toggle-threads', 'aria-expanded')).toBe('true');
+      await expect.poll(async () => (await placeOf(shell, '#sidebar')).isInWindow).toBe(true);
+      if (SCREENSHOT_DIR) await shell.screenshot({ path: `${SCREENSHOT_DIR}/web-chat-phone-threads.png` });
+      await shell.locator('#thread-list button').first().click();
+      await shell.locator('#thread-list').waitFor({ state: 'hidden' });
+      expect(await shell.getAttribute('#toggle-threads', 'aria-expanded')).toBe('false');
+      await shell.locator('#messages .message').first().waitFor();
+    },
+  );
+});
+
+describe('the demo catalog', () => {
+  it('has every product picture served by Threadwork itself', async () => {
+    const demo = new URL('../../scripts/demo-catalog.json', import.meta.url);
+    const catalog = JSON.parse(await readFile(demo, 'utf8')) as { products: { image_url: string }[] };
+    expect(catalog.products.length).toBeGreaterThan(0);
+    for (const product of catalog.products) {
+      expect(product.image_url).toMatch(/^\/static\/products\/[a-z-]+\.svg$/);
+      const response = await fetch(`${stack.api.url}${product.image_url}`);
+      expect(response.status, product.image_url).toBe(200);
+      expect(response.headers.get('content-type')).toContain('image/svg+xml');
+      expect(await response.text()).toMatch(/^<svg /);
+    }
   });
 });

@@ -108,7 +108,8 @@ describe('built-in tools through the official SDK', () => {
     expect(answer?.content[0]?.type === 'text' && answer.content[0].text.value).toContain('customers');
   });
 
-  it('streams a products event with the cards show_products returned', async () => {
+  /** A streamed run that shows products, and the names of the events its stream sent. */
+  async function streamProducts(headers: Record<string, string>) {
     const assistant = await client.beta.assistants.create({
       model: 'offline',
       tools: [{ type: 'search_products' }, { type: 'show_products' }] as never,
@@ -117,9 +118,21 @@ describe('built-in tools through the official SDK', () => {
       messages: [{ role: 'user', content: 'show me dog food' }],
     });
     const seen: Array<{ event: string; data: unknown }> = [];
-    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id });
+    const stream = client.beta.threads.runs.stream(thread.id, { assistant_id: assistant.id }, { headers });
     stream.on('event', (event) => seen.push(event as { event: string; data: unknown }));
     const run = await stream.finalRun();
+    return { thread, run, seen };
+  }
+
+  it("sends only OpenAI's events on a /v1 stream unless Threadwork events are asked for", async () => {
+    const { run, seen } = await streamProducts({});
+    expect(run.status).toBe('completed');
+    expect(seen.map((event) => event.event)).not.toContain('products');
+    expect(seen.every((event) => event.event.startsWith('thread.'))).toBe(true);
+  });
+
+  it('streams a products event with the cards show_products returned, when asked for', async () => {
+    const { thread, run, seen } = await streamProducts({ 'X-Threadwork-Events': 'products' });
     expect(run.status).toBe('completed');
     const products = seen.find((event) => event.event === ('products' as string));
     const cards = (products?.data as { products: Array<{ id: string }> } | undefined)?.products ?? [];

@@ -6,7 +6,7 @@ import { waitFor } from '@threadwork/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allTerminal, reportFigures, textOf, threadMessages } from '../support/fault-runs.js';
-import { canRunOwnServers, type OwnServer, startOwnRedis } from '../support/own-services.js';
+import { type OwnServer, startOwnRedis } from '../support/own-services.js';
 import { type ApiClient, apiClient, type RunStream, within } from '../support/run-streams.js';
 import { type Stack, startStack } from '../support/stack.js';
 
@@ -45,7 +45,7 @@ function message(index: number): string {
   return `Please repeat after me: ${Array.from({ length: 25 }, (_, word) => `f${index}x${word}`).join(' ')}`;
 }
 
-describe.skipIf(!canRunOwnServers)('Redis restarted empty under queued and running runs', () => {
+describe('Redis restarted empty under queued and running runs', () => {
   it('ends every run within the bound, keeps Postgres whole, serves new runs and resumes with the stored text', async () => {
     const streams: RunStream[] = await Promise.all(
       Array.from({ length: 6 }, (_, index) => api.streamChat(message(index))),

@@ -42,8 +42,6 @@ function postgresBin(): string | null {
 const redisServer = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((path) => existsSync(path));
 
 /** Whether this machine can run the test's own servers. */
-export const canRunOwnServers = postgresBin() !== null && redisServer !== undefined;
-
 export interface OwnServer {
   /** The server's URL (for Postgres, its `postgres` database; pick another with databaseUrlFor). */
   url: string;

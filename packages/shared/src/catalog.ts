@@ -36,6 +36,21 @@ const webUrl = z
   .nullish()
   .transform((value) => value ?? null);
 
+/** A picture may also be a path on this server (`/static/products/…`, as the demo catalog's are). */
+const imageUrl = z
+  .union(
+    [
+      z.url({ protocol: /^https?$/ }).max(2_000),
+      z
+        .string()
+        .max(2_000)
+        .regex(/^\/(?![/\\])[^\s\p{Cc}]*$/u),
+    ],
+    { error: 'must be an http or https URL, or a path on this server starting with /' },
+  )
+  .nullish()
+  .transform((value) => value ?? null);
+
 export const catalogProductSchema = z.object({
   id: productIdSchema,
   name: text(500).trim().min(1),
@@ -55,7 +70,7 @@ export const catalogProductSchema = z.object({
     .nullish()
     .transform((value) => value?.toUpperCase() ?? null),
   url: webUrl,
-  image_url: webUrl,
+  image_url: imageUrl,
   categories: z.array(text(200).trim().min(1)).max(50).default([]),
 });
 

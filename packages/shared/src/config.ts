@@ -1,6 +1,7 @@
 // Environment configuration: one typed object, validated once at start-up.
 import { z } from 'zod';
 import { contextTokensFromEnv, modelProvidersFromEnv, priceTableFromEnv } from './models.js';
+import { retryDelaysFromEnv } from './webhooks.js';
 
 const boolFromEnv = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -119,6 +120,16 @@ export const envSchema = z.object({
   RATE_LIMIT_INVALID_AUTH_PER_MINUTE: positiveInt.default(30),
   // Chat API (docs/chat-api.md): how long POST /api/chat waits for a run before answering 202 with poll and stream URLs.
   CHAT_WAIT_TIMEOUT_MS: positiveInt.default(60_000),
+  // Webhooks (docs/webhooks.md): the wait before each retry of a delivery (about 27.6 h in all by default), the
+  // per-attempt timeout, how many messages in a row may exhaust their retries before an endpoint is disabled.
+  WEBHOOK_RETRY_DELAYS: retryDelaysFromEnv.default([
+    5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+  ]),
+  WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  WEBHOOK_DISABLE_AFTER_FAILURES: positiveInt.default(5),
+  WEBHOOK_CONCURRENCY: positiveInt.default(20),
+  /** Lets webhooks reach private, loopback and link-local addresses (tests, a receiver on the same network). */
+  WEBHOOK_ALLOW_PRIVATE: boolFromEnv.default(false),
   SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
   PRETTY_LOGS: boolFromEnv.optional(),
 });

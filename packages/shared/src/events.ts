@@ -8,6 +8,8 @@ export interface EventBusOptions {
   prefix: string;
   maxLength: number;
   ttlSeconds: number;
+  /** Told of each append once Redis took it (webhooks: the run's final events). It must not throw. */
+  onAppended?: (run: EventRun, firstSeq: number, events: readonly NewRunEvent[]) => Promise<void>;
 }
 
 /** The run an append belongs to. */
@@ -81,6 +83,7 @@ export class EventBus {
       firstSeq,
       ...pairs,
     );
+    await this.options.onAppended?.(run, firstSeq, events);
   }
 
   /** The events of a run with seq greater than `afterSeq`, in order. */

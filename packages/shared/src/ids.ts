@@ -17,6 +17,8 @@ export const idPrefixes = {
   apiKey: 'key_',
   project: 'proj_',
   feedback: 'fb_',
+  webhook: 'wh_',
+  webhookMessage: 'whmsg_',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

@@ -24,4 +24,7 @@ export * from './runs/transitions.js';
 export * from './runtime.js';
 export * from './subscriber.js';
 export * from './tools.js';
+export * from './webhook-addresses.js';
+export * from './webhook-dispatch.js';
+export * from './webhooks.js';
 export * from './wire.js';

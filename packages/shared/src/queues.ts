@@ -4,9 +4,11 @@ import { z } from 'zod';
 import { callIdSchema, idSchema, runIdSchema } from './ids.js';
 import type { Logger } from './logger.js';
 import { logConnectionErrors } from './redis.js';
+import { webhookEventTypeSchema } from './webhooks.js';
 
 export const RUNS_QUEUE = 'runs';
 export const TOOLS_QUEUE = 'tools';
+export const WEBHOOKS_QUEUE = 'webhooks';
 
 export const runJobs = {
   'run.execute': z.object({ runId: runIdSchema }),
@@ -24,10 +26,24 @@ export const toolJobs = {
   'tool.invoke': z.object({ runId: runIdSchema, stepId: idSchema('step'), callId: callIdSchema }),
 } as const;
 
+export const webhookJobs = {
+  /** A run event that ends a run: one message per subscribed endpoint, each sent by a `webhook.deliver` job. */
+  'webhook.dispatch': z.object({
+    runId: runIdSchema,
+    seq: z.number().int().positive(),
+    type: webhookEventTypeSchema,
+  }),
+  /** One message to one endpoint; retried on WEBHOOK_RETRY_DELAYS (the `webhook` backoff strategy). */
+  'webhook.deliver': z.object({ messageId: idSchema('webhookMessage') }),
+} as const;
+
 export type RunJobName = keyof typeof runJobs;
 export type ToolJobName = keyof typeof toolJobs;
 export type RunJobData<N extends RunJobName> = z.infer<(typeof runJobs)[N]>;
 export type ToolJobData = z.infer<(typeof toolJobs)['tool.invoke']>;
+export type WebhookJobName = keyof typeof webhookJobs;
+export type WebhookJobData<N extends WebhookJobName> = z.infer<(typeof webhookJobs)[N]>;
+export type WebhookJob = { [N in WebhookJobName]: { name: N; data: WebhookJobData<N> } }[WebhookJobName];
 export type RunJob = { [N in RunJobName]: { name: N; data: RunJobData<N> } }[RunJobName];
 
 /** The result a tool job returns to its parent: the text the model reads. */
@@ -48,6 +64,17 @@ export const toolJobOptions: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/**
+ * A dispatch (the only record of a run event's webhooks) rides out a Postgres outage of about half an hour; a
+ * delivery's attempts and backoff are set from WEBHOOK_RETRY_DELAYS when it is added.
+ */
+export const webhookJobOptions: JobsOptions = {
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
 /** BullMQ key prefix in a Redis Cluster hash tag, so every key of a queue lands in one slot. */
 export function queuePrefix(name: string): string {
   return `{${name}}`;
@@ -56,6 +83,7 @@ export function queuePrefix(name: string): string {
 export interface Queues {
   runs: Queue;
   tools: Queue;
+  webhooks: Queue;
   flows: FlowProducer;
   prefix: string;
 }
@@ -64,15 +92,22 @@ export function createQueues(connection: ConnectionOptions, prefixName: string, 
   const prefix = queuePrefix(prefixName);
   const runs = new Queue(RUNS_QUEUE, { connection, prefix, defaultJobOptions: runJobOptions });
   const tools = new Queue(TOOLS_QUEUE, { connection, prefix, defaultJobOptions: toolJobOptions });
+  const webhooks = new Queue(WEBHOOKS_QUEUE, { connection, prefix, defaultJobOptions: webhookJobOptions });
   const flows = new FlowProducer({ connection, prefix });
   runs.on('error', logConnectionErrors(log, 'runs queue'));
   tools.on('error', logConnectionErrors(log, 'tools queue'));
+  webhooks.on('error', logConnectionErrors(log, 'webhooks queue'));
   flows.on('error', logConnectionErrors(log, 'flow producer'));
-  return { runs, tools, flows, prefix };
+  return { runs, tools, webhooks, flows, prefix };
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {
-  await Promise.all([queues.runs.close(), queues.tools.close(), queues.flows.close()]);
+  await Promise.all([
+    queues.runs.close(),
+    queues.tools.close(),
+    queues.webhooks.close(),
+    queues.flows.close(),
+  ]);
 }
 
 /** Job ids are deterministic so that a repeated enqueue of the same step is a no-op. */
@@ -94,4 +129,23 @@ export function runJobId(job: RunJob): string {
 export async function enqueueRun(queues: Queues, job: RunJob, options: JobsOptions = {}): Promise<void> {
   const data = runJobs[job.name].parse(job.data);
   await queues.runs.add(job.name, data, { jobId: runJobId(job), ...options });
+}
+
+/** A dispatch per run event, a delivery per message: enqueueing either again is a no-op while the job is kept. */
+export function webhookJobId(job: WebhookJob): string {
+  switch (job.name) {
+    case 'webhook.dispatch':
+      return `${job.data.runId}-${job.data.seq}-webhooks`;
+    case 'webhook.deliver':
+      return job.data.messageId;
+  }
+}
+
+export async function enqueueWebhookJob(
+  queues: Queues,
+  job: WebhookJob,
+  options: JobsOptions = {},
+): Promise<void> {
+  const data = webhookJobs[job.name].parse(job.data);
+  await queues.webhooks.add(job.name, data, { jobId: webhookJobId(job), ...options });
 }

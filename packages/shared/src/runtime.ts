@@ -6,6 +6,11 @@ import type { Logger } from './logger.js';
 import { closeQueues, createQueues, type Queues } from './queues.js';
 import { createRedis, type Redis, type RedisProfile } from './redis.js';
 import { ChannelSubscriber } from './subscriber.js';
+import {
+  dispatchWebhooksOnRunEnd,
+  WebhookEndpointPresence,
+  webhookEndpointsChannel,
+} from './webhook-dispatch.js';
 
 export interface Runtime {
   db: Db;
@@ -30,10 +35,15 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
     createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`, log),
   );
   const queues = createQueues(redis, config.QUEUE_PREFIX, log);
+  const webhookEndpoints = new WebhookEndpointPresence(db);
+  void subscriber
+    .subscribe(webhookEndpointsChannel(config.QUEUE_PREFIX), () => webhookEndpoints.forget())
+    .catch((error: unknown) => log.warn({ err: error }, 'could not follow webhook registrations'));
   const events = new EventBus(redis, {
     prefix: config.QUEUE_PREFIX,
     maxLength: config.EVENT_STREAM_MAX_LENGTH,
     ttlSeconds: config.EVENT_STREAM_TTL_SECONDS,
+    onAppended: dispatchWebhooksOnRunEnd(queues, webhookEndpoints, log),
   });
   return {
     db,

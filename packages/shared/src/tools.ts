@@ -119,6 +119,11 @@ export function isBuiltinToolType(type: string): type is BuiltinToolType {
   return (builtinToolTypes as string[]).includes(type);
 }
 
+/** Whether a call the model made is to a built-in tool the run declared (the tool worker runs it), not a client's. */
+export function isBuiltinCall(run: { tools: readonly { type: string }[] }, name: string): boolean {
+  return isBuiltinToolType(name) && run.tools.some((tool) => tool.type === name);
+}
+
 // Built once: every model call advertises them, and no reader changes them.
 const builtinFunctionDefinitions = Object.fromEntries(
   builtinToolTypes.map((type): [BuiltinToolType, FunctionDefinition] => [

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrationsFolder, runMigrations } from '../src/db/migrate.js';
 
-const FIRST_NEW_MIGRATION = '0005_projects_keys_end_users';
+const FIRST_NEW_MIGRATION = '0006_projects_keys_end_users';
 
 let database: TestDatabase;
 let client: pg.Client;
@@ -62,7 +62,9 @@ async function fillWithPreviousSchema(): Promise<void> {
     insert into message_feedback (id, message_id, owner_id, rating) values ('fb_bob', 'msg_bob', 'key_bob', 1);
     insert into usage_logs (run_id, owner_id, model, prompt_tokens, completion_tokens, total_tokens, cost_usd,
                             latency_ms)
-      values ('run_alice', 'key_alice', 'offline', 1, 2, 3, 0, 10);`);
+      values ('run_alice', 'key_alice', 'offline', 1, 2, 3, 0, 10);
+    insert into webhook_endpoints (id, owner_id, url, events, secret)
+      values ('wh_alice', 'key_alice', 'https://alice.example/hook', '[]', 'whsec_x');`);
 }
 
 async function counts(): Promise<Record<string, number>> {
@@ -141,6 +143,7 @@ describe('the migration to projects', () => {
     expect(await owners('select owner_id from runs')).toEqual([{ owner_id: 'proj_alice' }]);
     expect(await owners('select owner_id from message_feedback')).toEqual([{ owner_id: 'proj_bob' }]);
     expect(await owners('select owner_id from usage_logs')).toEqual([{ owner_id: 'proj_alice' }]);
+    expect(await owners('select owner_id from webhook_endpoints')).toEqual([{ owner_id: 'proj_alice' }]);
     const { rows } = await client.query(
       'select count(*)::int as n from threads where end_user_id is not null',
     );

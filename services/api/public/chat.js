@@ -1,4 +1,6 @@
-// The web chat page: asks for an API key once, lists the caller's threads, streams replies token by token.
+// The web chat page: asks for an API key (or sign-in token) once, lists the caller's threads, streams replies token
+// by token. An app shell: the thread list, header and composer stay put and only the conversation scrolls, following
+// the newest text unless the reader has scrolled up.
 import { createApi } from './api.js';
 import { feedbackButtons, messageView, threadItem } from './render.js';
 
@@ -18,7 +20,11 @@ const ui = {
   title: $('thread-title'),
   deleteThread: $('delete-thread'),
   error: $('error-banner'),
+  toggleThreads: $('toggle-threads'),
+  scrim: $('drawer-scrim'),
+  conversation: $('conversation'),
   messages: $('messages'),
+  jumpToNewest: $('jump-to-newest'),
   composer: $('composer'),
   input: $('message-input'),
   send: $('send'),
@@ -27,6 +33,39 @@ const ui = {
 let api = null;
 let currentThreadId = localStorage.getItem(THREAD_STORAGE);
 let isSending = false;
+/** Whether the conversation keeps the newest text in view; the reader scrolling up turns it off. */
+let isFollowing = true;
+/** How close to the bottom (px) still counts as reading the newest text. */
+const FOLLOW_SLACK_PX = 48;
+/** The composer grows with its text up to this many pixels, then scrolls. */
+const COMPOSER_MAX_PX = 160;
+
+function distanceFromBottom() {
+  const { scrollHeight, scrollTop, clientHeight } = ui.conversation;
+  return scrollHeight - scrollTop - clientHeight;
+}
+
+function scrollToNewest() {
+  isFollowing = true;
+  ui.conversation.scrollTop = ui.conversation.scrollHeight;
+  ui.jumpToNewest.hidden = true;
+}
+
+/** Called whenever the conversation or its pane changes size: a reader who has not scrolled up stays on the newest. */
+function followNewest() {
+  if (isFollowing) scrollToNewest();
+}
+
+function setDrawerOpen(isOpen) {
+  ui.app.classList.toggle('is-drawer-open', isOpen);
+  ui.toggleThreads.setAttribute('aria-expanded', String(isOpen));
+  ui.scrim.hidden = !isOpen;
+}
+
+function fitComposer() {
+  ui.input.style.height = 'auto';
+  ui.input.style.height = `${Math.min(ui.input.scrollHeight, COMPOSER_MAX_PX)}px`;
+}
 
 function showError(error) {
   ui.error.textContent = error ? (error.message ?? String(error)) : '';
@@ -78,12 +117,13 @@ function renderHistory(messages) {
     if (message.role === 'assistant') addFeedback(view, message.id);
     ui.messages.append(view.item);
   }
-  ui.messages.scrollTop = ui.messages.scrollHeight;
+  scrollToNewest();
 }
 
 /** Shows a thread's history (null: a new chat); a thread deleted elsewhere quietly becomes a new chat. */
 async function openThread(threadId) {
   showError(null);
+  setDrawerOpen(false);
   setCurrentThread(threadId);
   ui.messages.replaceChildren();
   try {
@@ -117,7 +157,6 @@ function handleEvent(view, event) {
       if (event.data.status === 'completed') addFeedback(view, event.data.message_id);
       break;
   }
-  ui.messages.scrollTop = ui.messages.scrollHeight;
 }
 
 async function sendMessage(text) {
@@ -128,6 +167,7 @@ async function sendMessage(text) {
   const reply = messageView('assistant');
   reply.setStatus('streaming');
   ui.messages.append(reply.item);
+  scrollToNewest();
   try {
     const body = currentThreadId ? { message: text, thread_id: currentThreadId } : { message: text };
     await api.streamTurn(body, (event) => handleEvent(reply, event));
@@ -145,6 +185,7 @@ async function start(key) {
   api = createApi(key);
   ui.keyScreen.hidden = true;
   ui.app.hidden = false;
+  fitComposer();
   await openThread(currentThreadId);
 }
 
@@ -162,8 +203,11 @@ ui.composer.addEventListener('submit', (event) => {
   const text = ui.input.value;
   if (isSending || text.trim() === '') return;
   ui.input.value = '';
+  fitComposer();
   void sendMessage(text);
 });
+
+ui.input.addEventListener('input', fitComposer);
 
 ui.input.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey) {
@@ -172,6 +216,26 @@ ui.input.addEventListener('keydown', (event) => {
   }
 });
 
+ui.conversation.addEventListener('scroll', () => {
+  isFollowing = distanceFromBottom() <= FOLLOW_SLACK_PX;
+  ui.jumpToNewest.hidden = isFollowing;
+});
+// Streamed text, product cards and pictures that load all change the conversation's height, as does a phone's
+// keyboard the pane's: one observer follows them all.
+const resizes = new ResizeObserver(followNewest);
+resizes.observe(ui.messages);
+resizes.observe(ui.conversation);
+ui.jumpToNewest.addEventListener('click', scrollToNewest);
+
+ui.toggleThreads.addEventListener('click', () => {
+  const isOpen = !ui.app.classList.contains('is-drawer-open');
+  setDrawerOpen(isOpen);
+  if (isOpen) ui.newThread.focus();
+});
+ui.scrim.addEventListener('click', () => setDrawerOpen(false));
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') setDrawerOpen(false);
+});
 ui.newThread.addEventListener('click', () => void openThread(null));
 ui.forgetKey.addEventListener('click', () => askForKey());
 ui.deleteThread.addEventListener('click', async () => {

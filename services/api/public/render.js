@@ -1,5 +1,6 @@
-// DOM for the chat page. Model and user text only ever reach the page through textContent and DOM
-// properties, never as HTML, so a reply that contains markup is shown as the text it is.
+// DOM for the chat page. User text and every product field only reach the page through textContent and DOM
+// properties; an answer is rendered as Markdown by markdown.js, which escapes raw HTML and keeps an allowlist of tags.
+import { renderMarkdown } from './markdown.js';
 
 function element(tag, className) {
   const node = document.createElement(tag);
@@ -26,15 +27,29 @@ function formatPrice(price, currency) {
   }
 }
 
+/** A neutral tile where a product has no picture, or its picture did not load. */
+function imagePlaceholder(name) {
+  const tile = element('div', 'product-image placeholder');
+  tile.setAttribute('role', 'img');
+  tile.setAttribute('aria-label', `No picture of ${name}`);
+  return tile;
+}
+
+function productImage(product) {
+  if (!isWebUrl(product.image_url)) return imagePlaceholder(product.name);
+  const frame = element('div', 'product-image');
+  const image = element('img');
+  image.alt = product.name;
+  image.loading = 'lazy';
+  image.addEventListener('error', () => frame.replaceWith(imagePlaceholder(product.name)), { once: true });
+  image.src = product.image_url;
+  frame.append(image);
+  return frame;
+}
+
 export function productCard(product) {
   const card = element('article', 'product-card');
-  if (isWebUrl(product.image_url)) {
-    const image = element('img');
-    image.src = product.image_url;
-    image.alt = product.name;
-    image.loading = 'lazy';
-    card.append(image);
-  }
+  card.append(productImage(product));
   const title = element('h3');
   if (isWebUrl(product.url)) {
     const link = element('a');
@@ -61,20 +76,55 @@ export function productCard(product) {
   return card;
 }
 
+/**
+ * The text of an answer, rendered as Markdown. While it streams, deltas are gathered and rendered at most once a
+ * frame, so a long answer is not parsed again for every token.
+ */
+function answerBody(initial) {
+  const body = element('div', 'text markdown');
+  body.dir = 'auto';
+  let text = initial;
+  let frame = 0;
+  const render = () => {
+    frame = 0;
+    body.replaceChildren(renderMarkdown(text));
+  };
+  render();
+  return {
+    body,
+    append(content) {
+      text += content;
+      if (!frame) frame = requestAnimationFrame(render);
+    },
+    flush() {
+      if (!frame) return;
+      cancelAnimationFrame(frame);
+      render();
+    },
+  };
+}
+
+/** User text is shown as typed. */
+function plainBody(initial) {
+  const body = element('p', 'text');
+  body.dir = 'auto';
+  body.textContent = initial;
+  return { body, append: (content) => body.append(content), flush() {} };
+}
+
 /** One message bubble, with handles to fill it while it streams. */
 export function messageView(role, text = '') {
   const item = element('li', `message ${role}`);
   const tools = element('ul', 'tools');
-  const body = element('p', 'text');
+  const content = role === 'assistant' ? answerBody(text) : plainBody(text);
   const products = element('div', 'products');
-  body.textContent = text;
   tools.hidden = true;
   products.hidden = true;
-  item.append(tools, body, products);
+  item.append(tools, content.body, products);
   return {
     item,
-    appendText(content) {
-      body.append(content);
+    appendText(delta) {
+      content.append(delta);
     },
     setTool({ name, status, call_id: callId }) {
       tools.hidden = false;
@@ -97,6 +147,7 @@ export function messageView(role, text = '') {
       item.append(error);
     },
     setStatus(status) {
+      if (status !== 'streaming') content.flush();
       item.dataset.status = status;
     },
   };

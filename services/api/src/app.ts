@@ -26,6 +26,7 @@ import { RouteCatalog } from './routes/route.js';
 import { runsRoutes } from './routes/runs.js';
 import { threadsRoutes } from './routes/threads.js';
 import { webChatPage } from './routes/web-page.js';
+import { webhooksGate, webhooksRoutes } from './routes/webhooks.js';
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -83,6 +84,8 @@ export function createApp(deps: AppDeps): Express {
     queueDashboard(deps),
   );
   catalog.mount(app, '/api', [auth, limit, body, streams], chatRoutes(deps), feedbackRoutes(deps));
+  // Before the admin routes: /admin/webhooks takes any key (each manages its own endpoints).
+  catalog.mount(app, '/admin', [webhooksGate({ auth, limit, body })], webhooksRoutes(deps));
   // Projects first: a project's own admin key manages it; every other admin route is the deployment admin's.
   catalog.mount(
     app,

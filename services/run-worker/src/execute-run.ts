@@ -12,8 +12,10 @@ import {
   enqueueRun,
   findRun,
   findToolResults,
-  isBuiltinToolType,
-  loadTurnContext,
+  type IncompleteDetails,
+  isBuiltinCall,
+  loadHistory,
+  loadToolSteps,
   type Metrics,
   type NewRunEvent,
   newId,
@@ -29,10 +31,12 @@ import {
   type StepToolCall,
   saveAnswerText,
   saveToolOutputs,
+  type TurnContext,
   takeRun,
   toMessageObject,
   toRunObject,
   toRunStepObject,
+  type UsageRecord,
 } from '@threadwork/shared';
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
 import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
@@ -51,9 +55,17 @@ const clock = (deps: Pick<RunWorkerDeps, 'now'>) => deps.now?.() ?? new Date();
 
 /** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
 export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<void> {
-  const run = await claimRun(deps.db, runId, newLease(deps), clock(deps));
+  // The history is read alongside the claim (wasted only when the claim fails, which is rare).
+  const [run, history] = await Promise.all([
+    claimRun(deps.db, runId, newLease(deps), clock(deps)),
+    loadHistory(deps.db, runId),
+  ]);
   if (!run) return settleUnclaimed(deps, runId);
-  await driveHeldRun(deps, new HeldRun(deps, run), [runStatusEvent(toRunObject(run))]);
+  await holding(deps, run, async (held) => {
+    const announcing = announce(held, [runStatusEvent(toRunObject(run))]);
+    const context = { history, toolSteps: await loadToolSteps(deps.db, run) };
+    await driveTurn(deps, held, announcing, context);
+  });
 }
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
@@ -62,12 +74,37 @@ const MISSING_OUTPUT = 'Error: the tool did not return a result.';
 export async function continueRun(deps: RunWorkerDeps, runId: string, stepId: string): Promise<void> {
   const run = await takeRun(deps.db, runId, newLease(deps), clock(deps));
   if (!run) return settleUnclaimed(deps, runId);
+  await holding(deps, run, (held) => continueHeldRun(deps, held, stepId));
+}
+
+/** Holds a run this worker has just claimed or taken while `work` drives it, and lets go after. */
+async function holding(
+  deps: RunWorkerDeps,
+  run: RunRow,
+  work: (held: HeldRun) => Promise<void>,
+): Promise<void> {
   const held = new HeldRun(deps, run);
-  const step = (await loadTurnContext(deps.db, run)).toolSteps.find((row) => row.id === stepId);
-  if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
-    deps.log.info({ runId, stepId }, 'continuation for a step that is no longer open: nothing to do');
+  try {
+    await work(held);
+  } finally {
     held.release();
-    await releaseLease(deps.db, runId, newLease(deps).owner, null);
+  }
+}
+
+/** Appends events while the turn goes on; a lost append fails the job once the run's state is settled. */
+function announce(held: HeldRun, events: NewRunEvent[]): Promise<void> {
+  const announcing = held.writer.append(events);
+  announcing.catch(() => undefined);
+  return announcing;
+}
+
+async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: string): Promise<void> {
+  const { run } = held;
+  const [history, toolSteps] = await Promise.all([loadHistory(deps.db, run.id), loadToolSteps(deps.db, run)]);
+  const step = toolSteps.find((row) => row.id === stepId);
+  if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
+    deps.log.info({ runId: run.id, stepId }, 'continuation for a step that is no longer open: nothing to do');
+    await releaseLease(deps.db, run.id, newLease(deps).owner, null);
     return;
   }
   const calls = await withToolResults(deps, run, step.stepDetails.tool_calls);
@@ -78,15 +115,15 @@ export async function continueRun(deps: RunWorkerDeps, runId: string, stepId: st
     await saveToolOutputs(deps.db, step.id, calls);
     await held.writer.append(announced);
     await waitForClientOutputs(deps, held, step, calls);
-    held.release();
     return;
   }
   const completed = await completeToolCalls(deps.db, step.id, calls, clock(deps));
-  if (!completed) {
-    held.release();
-    return;
-  }
-  await driveHeldRun(deps, held, [...announced, runStepStatusEvent(toRunStepObject(completed))]);
+  if (!completed) return;
+  const announcing = announce(held, [...announced, runStepStatusEvent(toRunStepObject(completed))]);
+  await driveTurn(deps, held, announcing, {
+    history,
+    toolSteps: toolSteps.map((row) => (row.id === completed.id ? completed : row)),
+  });
 }
 
 /** The step's built-in calls with the outputs their executions recorded; a missing one is an error the model reads. */
@@ -95,7 +132,9 @@ async function withToolResults(
   run: RunRow,
   calls: StepToolCall[],
 ): Promise<StepToolCall[]> {
-  const pending = calls.filter((call) => isBuiltin(run, call.function.name) && call.function.output === null);
+  const pending = calls.filter(
+    (call) => isBuiltinCall(run, call.function.name) && call.function.output === null,
+  );
   const results = await findToolResults(
     deps.db,
     pending.map((call) => call.id),
@@ -107,10 +146,6 @@ async function withToolResults(
       deps.log.error({ runId: run.id, callId: call.id }, 'tool call has no recorded result');
     return { ...call, function: { ...call.function, output: result?.output ?? MISSING_OUTPUT } };
   });
-}
-
-export function isBuiltin(run: Pick<RunRow, 'tools'>, name: string): boolean {
-  return isBuiltinToolType(name) && run.tools.some((tool) => tool.type === name);
 }
 
 /** `run.expire`: a run still waiting for tool outputs past expires_at becomes expired. */
@@ -142,17 +177,16 @@ async function settleUnclaimed(deps: RunWorkerDeps, runId: string): Promise<void
   deps.log.info({ runId, status: run.status }, 'job for a run another actor has: nothing to do');
 }
 
-/** Drives one turn of a held run: announce, call the model, persist the outcome, publish it; then let go. */
-async function driveHeldRun(deps: RunWorkerDeps, held: HeldRun, announced: NewRunEvent[]): Promise<void> {
-  try {
-    const announcing = held.writer.append(announced);
-    const context = await loadTurnContext(deps.db, held.run);
-    const outcome = await takeTurn(deps, held, context);
-    await settleTurn(deps, held, outcome);
-    await announcing;
-  } finally {
-    held.release();
-  }
+/** Drives one turn of a held run from `context`: call the model, persist the outcome, publish it. */
+async function driveTurn(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  announcing: Promise<void>,
+  context: TurnContext,
+): Promise<void> {
+  const outcome = await takeTurn(deps, held, context);
+  await settleTurn(deps, held, outcome);
+  await announcing;
 }
 
 /** Persists a turn's outcome, then publishes it. */
@@ -209,13 +243,15 @@ function closeStreamed(
   return streamed && closedAnswer({ answer: streamed.answer, text: streamed.text, status, usage }, now);
 }
 
-async function endAfterAnswer(
-  deps: RunWorkerDeps,
-  held: HeldRun,
-  outcome: Pick<Extract<TurnOutcome, { kind: 'answered' }>, 'status' | 'incompleteDetails' | 'answer'> & {
-    usage: Extract<TurnOutcome, { kind: 'answered' }>['usage'] | null;
-  },
-): Promise<void> {
+/** How a turn without tool calls ends its run; `usage` is null when the model was not called. */
+interface FinalTurn {
+  status: 'completed' | 'incomplete';
+  incompleteDetails: IncompleteDetails | null;
+  answer: StreamedAnswer | null;
+  usage: UsageRecord | null;
+}
+
+async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: FinalTurn): Promise<void> {
   const now = clock(deps);
   const turnUsage = outcome.usage?.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now);
@@ -285,7 +321,7 @@ async function openToolCalls(
     return;
   }
   await held.writer.append([...closing, ...toolStepOpenedEvents(step, calls)]);
-  const builtins = calls.filter((call) => isBuiltin(held.run, call.function.name));
+  const builtins = calls.filter((call) => isBuiltinCall(held.run, call.function.name));
   if (builtins.length === 0) {
     await waitForClientOutputs(deps, held, step, calls);
     return;

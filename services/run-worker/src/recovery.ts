@@ -10,6 +10,7 @@ import {
   findOpenToolStep,
   findOrphans,
   findToolResults,
+  isBuiltinCall,
   type LastError,
   type Logger,
   type Metrics,
@@ -103,13 +104,17 @@ async function requeue(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
 async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow): Promise<SweepAction> {
   if (await isJobLive(deps.queues, run.jobId)) return 'none';
   if (step.stepDetails.type !== 'tool_calls') return 'none';
-  const pending = step.stepDetails.tool_calls.filter((call) => call.function.output === null);
+  // Client functions wait for the client; the continuation moves the run to requires_action for them.
+  const pending = step.stepDetails.tool_calls.filter(
+    (call) => call.function.output === null && isBuiltinCall(run, call.function.name),
+  );
   const results = await findToolResults(
     deps.db,
     pending.map((call) => call.id),
   );
+  const unrun = pending.filter((call) => !results.has(call.id));
   const now = clock(deps);
-  if (pending.every((call) => results.has(call.id))) {
+  if (unrun.length === 0) {
     const jobId = againId(run.id, 'continue', now);
     await setRunJob(deps.db, run.id, jobId);
     await enqueueRun(
@@ -124,7 +129,7 @@ async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow)
   await dispatchBuiltinTools(deps.queues, {
     runId: run.id,
     stepId: step.id,
-    callIds: pending.map((call) => call.id),
+    callIds: unrun.map((call) => call.id),
     parentJobId: jobId,
   });
   return 'tools_redispatched';

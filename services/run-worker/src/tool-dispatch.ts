@@ -4,8 +4,10 @@ import {
   RUNS_QUEUE,
   runJobId,
   runJobOptions,
+  runJobs,
   TOOLS_QUEUE,
   toolJobOptions,
+  toolJobs,
 } from '@threadwork/shared';
 
 export interface ToolDispatch {
@@ -19,7 +21,8 @@ export interface ToolDispatch {
 /** Dispatches the calls; answers the id of the continuation job, which takes the run once they have all finished. */
 export async function dispatchBuiltinTools(queues: Queues, dispatch: ToolDispatch): Promise<string> {
   const { runId, stepId, callIds, parentJobId } = dispatch;
-  const parent = { name: 'run.continue' as const, data: { runId, stepId } };
+  // Both sides of the flow are parsed by the job catalog's schemas, as every enqueue is.
+  const parent = { name: 'run.continue' as const, data: runJobs['run.continue'].parse({ runId, stepId }) };
   const jobId = parentJobId ?? runJobId(parent);
   await queues.flows.add({
     name: parent.name,
@@ -29,7 +32,7 @@ export async function dispatchBuiltinTools(queues: Queues, dispatch: ToolDispatc
     children: callIds.map((callId) => ({
       name: 'tool.invoke',
       queueName: TOOLS_QUEUE,
-      data: { runId, stepId, callId },
+      data: toolJobs['tool.invoke'].parse({ runId, stepId, callId }),
       // The first dispatch's child is named after its call, so a call is never queued twice.
       opts: {
         ...toolJobOptions,

@@ -1,4 +1,5 @@
-// Starts the run worker: connections, the `runs` queue worker, a health server; answers a handle that closes it.
+// Starts the run worker: connections, the `runs` and `webhooks` queue workers, a health server; answers a handle
+// that closes it.
 import {
   type Config,
   createMetrics,
@@ -19,6 +20,7 @@ import type { RunWorkerDeps } from './execute-run.js';
 import { createProviderRegistry } from './providers/index.js';
 import { estimateCostUsd } from './providers/pricing.js';
 import { processRunJob } from './run-jobs.processor.js';
+import { startWebhookWorker } from './webhooks/webhook-worker.js';
 
 export interface RunWorkerHandle {
   worker: Worker;
@@ -54,6 +56,11 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
   worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'run job failed'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'run job stalled'));
   observeWorker(metrics, RUNS_QUEUE, worker);
+  const webhooks = startWebhookWorker(
+    { db, events, queues, config, log, now: () => new Date() },
+    redis,
+    metrics,
+  );
   // One scheduler across every run worker: upserting it again only restates its interval.
   const scheduleSweeps = () =>
     queues.runs.upsertJobScheduler(
@@ -72,11 +79,16 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
     { postgres: () => db.execute(sql`select 1`), redis: () => redis.ping() },
     metrics.registry,
   );
-  await worker.waitUntilReady();
+  await Promise.all([worker.waitUntilReady(), webhooks.waitUntilReady()]);
   log.info({ concurrency: config.RUN_CONCURRENCY }, 'run worker started');
   const close = orderedShutdown(
     [
-      () => withTimeout(worker.close(), config.SHUTDOWN_TIMEOUT_MS, 'run worker close'),
+      () =>
+        withTimeout(
+          Promise.all([worker.close(), webhooks.close()]),
+          config.SHUTDOWN_TIMEOUT_MS,
+          'run worker close',
+        ),
       () => health.close(),
       () => runtime.close(),
     ],

@@ -75,6 +75,7 @@ function openConnections(config: Config, log: Logger): Connections {
     url: config.DATABASE_URL,
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'threadwork-tool-worker',
+    onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
   });
   const toolsPool = new pg.Pool({
     connectionString: config.TOOLS_DATABASE_URL,
@@ -82,8 +83,7 @@ function openConnections(config: Config, log: Logger): Connections {
     application_name: 'threadwork-tools',
   });
   toolsPool.on('error', (error) => log.warn({ err: error }, 'idle tools database connection failed'));
-  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-tool-worker');
-  redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-tool-worker', log);
   return {
     db,
     toolsPool,

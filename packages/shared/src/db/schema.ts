@@ -320,3 +320,63 @@ export const messageFeedback = pgTable(
     uniqueIndex('message_feedback_owner_message_idx').on(table.messageId, table.ownerId),
   ],
 );
+
+/** Where a run's endings are sent (docs/webhooks.md); the secret signs every message (Standard Webhooks). */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: id('id').primaryKey(),
+    ownerId: id('owner_id').notNull(),
+    url: text('url').notNull(),
+    events: jsonb('events').$type<import('../webhooks.js').WebhookEventType[]>().notNull(),
+    secret: text('secret').notNull(),
+    /** Messages in a row whose every retry failed; a delivered message resets it. */
+    consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+    disabledAt: at('disabled_at'),
+    disabledReason: text('disabled_reason'),
+    createdAt: createdAt(),
+  },
+  (table) => [index('webhook_endpoints_owner_id_idx').on(table.ownerId, table.id)],
+);
+
+/** One run event for one endpoint: the body is stored as sent, so every retry signs the same bytes. */
+export const webhookMessages = pgTable(
+  'webhook_messages',
+  {
+    id: id('id').primaryKey(),
+    endpointId: id('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    runId: id('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    type: text('type').$type<import('../webhooks.js').WebhookEventType>().notNull(),
+    body: text('body').notNull(),
+    status: text('status')
+      .$type<'pending' | 'delivered' | 'failed' | 'skipped'>()
+      .notNull()
+      .default('pending'),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex('webhook_messages_endpoint_event_idx').on(table.endpointId, table.runId, table.seq),
+  ],
+);
+
+/** The delivery log: one row per attempt to send a message. */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    messageId: id('message_id')
+      .notNull()
+      .references(() => webhookMessages.id, { onDelete: 'cascade' }),
+    endpointId: id('endpoint_id').notNull(),
+    attempt: integer('attempt').notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms').notNull(),
+    error: text('error'),
+    nextRetryAt: at('next_retry_at'),
+    createdAt: createdAt(),
+  },
+  (table) => [index('webhook_deliveries_endpoint_idx').on(table.endpointId, table.id)],
+);

@@ -47,8 +47,11 @@ export type AssistantVersion = string | null;
 export type RunInsert = { ownerId: string } | { refused: 'thread_not_found' | 'assistant_changed' };
 
 /**
- * Writes a new run, in one transaction: with a new thread, or touching (and so locking) an existing one, and with
- * the messages that come with it. The one-active-run index refuses a second active run on the thread.
+ * Writes a new run in one statement (it is on every run's path, so one round trip): the thread is inserted, or
+ * touched (its row lock keeps a message from slipping in, and it must be the owner's), then the run's messages and
+ * the run go in. The run's thread and owner are read from the touch, its assistant id from the assistant's row at
+ * `assistantVersion`: a thread that is missing or someone else's, or an assistant that changed, leaves that NOT
+ * NULL column null, and the statement writes nothing. The one-active-run index refuses a second active run.
  */
 export async function insertRun(
   db: Db,
@@ -57,36 +60,76 @@ export async function insertRun(
   withMessages: (typeof messages.$inferInsert)[],
   assistantVersion: AssistantVersion,
 ): Promise<RunInsert> {
-  return db.transaction(async (tx) => {
-    // Checked before anything is written: a refusal commits nothing.
-    if (assistantVersion !== null) {
-      const [current] = await tx
-        .select({ id: assistants.id })
-        .from(assistants)
-        .where(and(eq(assistants.id, run.assistantId), sql`${assistantRowVersion} = ${assistantVersion}`));
-      if (!current) return { refused: 'assistant_changed' } as const;
-    }
-    const ownerId = await writeThread(tx, thread, run.ownerId);
-    if (ownerId === null) return { refused: 'thread_not_found' } as const;
-    if (withMessages.length > 0) await tx.insert(messages).values(withMessages);
-    await tx.insert(runs).values({ ...run, ownerId });
-    return { ownerId };
-  });
+  const threadWrite =
+    'insert' in thread
+      ? db
+          .$with('written_thread')
+          .as(
+            db.insert(threads).values(thread.insert).returning({ id: threads.id, ownerId: threads.ownerId }),
+          )
+      : db.$with('written_thread').as(
+          db
+            .update(threads)
+            .set({ lastActivityAt: thread.touch.now })
+            .where(
+              and(
+                eq(threads.id, thread.touch.id),
+                thread.touch.owner === null ? undefined : eq(threads.ownerId, thread.touch.owner),
+              ),
+            )
+            .returning({ id: threads.id, ownerId: threads.ownerId }),
+        );
+  const ofThread = {
+    threadId: sql<string>`(select id from written_thread)`,
+    ownerId: sql<string>`(select owner_id from written_thread)`,
+  };
+  const assistantId =
+    assistantVersion === null
+      ? run.assistantId
+      : sql<string>`(${db
+          .select({ id: assistants.id })
+          .from(assistants)
+          .where(
+            and(eq(assistants.id, run.assistantId), sql`${assistantRowVersion} = ${assistantVersion}`),
+          )})`;
+  const writes = [
+    threadWrite,
+    ...(withMessages.length > 0
+      ? [
+          db
+            .$with('written_messages')
+            .as(
+              db
+                .insert(messages)
+                .values(withMessages.map((message) => ({ ...message, threadId: ofThread.threadId }))),
+            ),
+        ]
+      : []),
+  ];
+  try {
+    const [written] = await db
+      .with(...writes)
+      .insert(runs)
+      .values({ ...run, ...ofThread, assistantId })
+      .returning({ ownerId: runs.ownerId });
+    if (!written) throw new Error('insert returned no row');
+    return { ownerId: written.ownerId };
+  } catch (error) {
+    const refused = refusalOf(error);
+    if (refused) return { refused };
+    throw error;
+  }
 }
 
-/** Inserts the new thread, or touches the existing one (its row lock keeps a message from slipping in). */
-async function writeThread(tx: Tx, thread: RunThread, ownerId: string): Promise<string | null> {
-  if ('insert' in thread) {
-    await tx.insert(threads).values(thread.insert);
-    return ownerId;
-  }
-  const { id, now, owner } = thread.touch;
-  const [touched] = await tx
-    .update(threads)
-    .set({ lastActivityAt: now })
-    .where(and(eq(threads.id, id), owner === null ? undefined : eq(threads.ownerId, owner)))
-    .returning({ ownerId: threads.ownerId });
-  return touched?.ownerId ?? null;
+/** Which missing row a failed run write stands for: the NOT NULL column it left null. */
+function refusalOf(error: unknown): 'thread_not_found' | 'assistant_changed' | null {
+  const cause =
+    (error as { cause?: { code?: string; column?: string } }).cause ??
+    (error as { code?: string; column?: string });
+  if (cause.code !== '23502') return null;
+  if (cause.column === 'thread_id') return 'thread_not_found';
+  if (cause.column === 'assistant_id') return 'assistant_changed';
+  return null;
 }
 
 export async function findRun(db: Db, runId: string): Promise<RunRow | null> {
@@ -141,16 +184,20 @@ export async function renewLease(db: Db, runId: string, lease: Lease, eventSeq: 
   return renewed.length === 1;
 }
 
-export async function loadTurnContext(db: Db, run: RunRow): Promise<TurnContext> {
-  const [history, toolSteps] = await Promise.all([
-    db.select().from(messages).where(eq(messages.threadId, run.threadId)).orderBy(asc(messages.id)),
-    db
-      .select()
-      .from(runSteps)
-      .where(and(eq(runSteps.runId, run.id), eq(runSteps.type, 'tool_calls')))
-      .orderBy(asc(runSteps.id)),
-  ]);
-  return { history, toolSteps };
+/** The messages of a run's thread, oldest first: read by the run's id, so the read can go alongside its claim. */
+export async function loadHistory(db: Db, runId: string): Promise<MessageRow[]> {
+  const threadOfRun = db.select({ threadId: runs.threadId }).from(runs).where(eq(runs.id, runId));
+  return db.select().from(messages).where(inArray(messages.threadId, threadOfRun)).orderBy(asc(messages.id));
+}
+
+/** A run's tool steps, oldest first; a run without usage has had no model turn, so it has none to read. */
+export async function loadToolSteps(db: Db, run: Pick<RunRow, 'id' | 'usage'>): Promise<RunStepRow[]> {
+  if (run.usage === null) return [];
+  return db
+    .select()
+    .from(runSteps)
+    .where(and(eq(runSteps.runId, run.id), eq(runSteps.type, 'tool_calls')))
+    .orderBy(asc(runSteps.id));
 }
 
 /** The content of a message that is the text of an answer. */

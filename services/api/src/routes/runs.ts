@@ -1,6 +1,6 @@
 // /v1 runs: create (JSON or SSE), create-thread-and-run, retrieve, modify, list, cancel, submit_tool_outputs, steps.
 import { ApiError, type RunObject, type RunRow, toRunObject, toRunStepObject } from '@threadwork/shared';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { cancelRun } from '../runs/cancel-run.js';
@@ -21,7 +21,7 @@ import {
   submitToolOutputsSchema,
 } from '../schemas/runs.js';
 import { listRunSteps, listRuns, modifyRun, ownedRun, retrieveRunStep } from '../services/runs.js';
-import { streamAssistantsRun, streamHeldRun } from '../sse/assistants.js';
+import { requestedExtraEvents, streamAssistantsRun, streamHeldRun } from '../sse/assistants.js';
 import { RouteSet } from './route.js';
 
 const tag = 'Runs';
@@ -31,14 +31,17 @@ const runOrEvents = { 200: { json: runObjectSchema, events: 'assistants' } } as 
 export function runsRoutes(deps: AppDeps): RouteSet {
   const routes = new RouteSet();
   const maxChars = deps.config.MAX_MESSAGE_CHARS;
-  const sseOptions = {
+  /** The stream's settings, with the extra events the request asks for. */
+  const sseOptions = (req: Request) => ({
     heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
     clients: deps.metrics.sseClients,
-  };
+    extras: requestedExtraEvents(req.get('x-threadwork-events')),
+  });
 
   /** Answers tool outputs taken by a run: its JSON, or its events from `firstSeq` on. Never worth a retry now. */
   async function answerSubmitted(
+    req: Request,
     res: Response<RunObject>,
     run: RunRow,
     firstSeq: number,
@@ -49,7 +52,7 @@ export function runsRoutes(deps: AppDeps): RouteSet {
       return;
     }
     try {
-      await streamAssistantsRun(res, deps.feed, run, firstSeq - 1, sseOptions);
+      await streamAssistantsRun(res, deps.feed, run, firstSeq - 1, sseOptions(req));
     } catch (error) {
       deps.log.error({ err: error, runId: run.id }, 'could not stream run');
       throw new ApiError(
@@ -66,6 +69,7 @@ export function runsRoutes(deps: AppDeps): RouteSet {
 
   /** Answers a new run: its JSON, or its events from a stream that listens before the first one is appended. */
   async function answerNewRun(
+    req: Request,
     res: Response<RunObject>,
     stream: boolean | null | undefined,
     create: (options: NewRunOptions) => Promise<CreatedRun>,
@@ -75,7 +79,7 @@ export function runsRoutes(deps: AppDeps): RouteSet {
       return;
     }
     const { held } = await deps.feed.createHeld(create);
-    streamHeldRun(res, held, sseOptions);
+    streamHeldRun(res, held, sseOptions(req));
   }
 
   routes.route(
@@ -87,9 +91,9 @@ export function runsRoutes(deps: AppDeps): RouteSet {
       body: createThreadAndRunSchema(maxChars),
       responses: runOrEvents,
     },
-    async (_req, res, { body }) => {
+    async (req, res, { body }) => {
       const principal = principalOf(res);
-      await answerNewRun(res, body.stream, (options) =>
+      await answerNewRun(req, res, body.stream, (options) =>
         createThreadAndRun(deps, principal, body.thread ?? {}, body, options),
       );
     },
@@ -106,7 +110,7 @@ export function runsRoutes(deps: AppDeps): RouteSet {
     },
     async (req, res, { body }) => {
       const principal = principalOf(res);
-      await answerNewRun(res, body.stream, (options) =>
+      await answerNewRun(req, res, body.stream, (options) =>
         createRun(deps, principal, req.params.threadId, body, {
           ...options,
           additionalMessages: body.additional_messages,
@@ -186,7 +190,7 @@ export function runsRoutes(deps: AppDeps): RouteSet {
     async (req, res, { body }) => {
       const run = await ownedRun(deps, principalOf(res), req.params.threadId, req.params.runId);
       const submitted = await submitToolOutputs(deps, run, body.tool_outputs);
-      await answerSubmitted(res, submitted.run, submitted.firstSeq, body.stream);
+      await answerSubmitted(req, res, submitted.run, submitted.firstSeq, body.stream);
     },
   );
 

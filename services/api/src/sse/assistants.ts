@@ -4,13 +4,28 @@ import type { Response } from 'express';
 import type { HeldRun, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
+/** Threadwork's own events a client may ask for on a /v1 stream (`X-Threadwork-Events: products`). */
+export type ExtraEvent = 'products';
+
+const extraEvents: readonly ExtraEvent[] = ['products'];
+
 /**
- * OpenAI's events as they are; product cards as an extra `products` event, which the SDK passes to raw `event`
- * listeners and otherwise ignores.
+ * The extra events a request asks for. OpenAI's SDKs cast every event they do not know into their event union (the
+ * Python SDK makes a malformed `ThreadCreated` of it), so a /v1 stream sends none unless asked.
  */
-export function toAssistantsFrame(event: RunEvent): string {
+export function requestedExtraEvents(header: string | undefined): ReadonlySet<ExtraEvent> {
+  const names = (header ?? '').split(',').map((name) => name.trim().toLowerCase());
+  return new Set(extraEvents.filter((name) => names.includes(name)));
+}
+
+/**
+ * OpenAI's events as they are; product cards, when asked for, as an extra `products` event (the JS SDK passes it to
+ * raw `event` listeners and otherwise ignores it).
+ */
+export function toAssistantsFrame(event: RunEvent, extras: ReadonlySet<ExtraEvent>): string | null {
   switch (event.event) {
     case 'threadwork.products':
+      if (!extras.has('products')) return null;
       return `event: products\ndata: ${JSON.stringify({ products: event.data.products })}\n\n`;
     case 'thread.created':
     case 'thread.run.created':
@@ -55,8 +70,9 @@ const EVENTS_LOST_FRAME = `event: error\ndata: ${JSON.stringify({
   code: 'stream_interrupted',
 })}\n\n`;
 
-function send(stream: SseStream, event: RunEvent): void {
-  stream.write(toAssistantsFrame(event));
+function send(stream: SseStream, event: RunEvent, extras: ReadonlySet<ExtraEvent>): void {
+  const frame = toAssistantsFrame(event, extras);
+  if (frame) stream.write(frame);
   if (!isFinalRunEvent(event)) return;
   stream.write(DONE_FRAME);
   stream.end();
@@ -67,21 +83,25 @@ function send(stream: SseStream, event: RunEvent): void {
  * can fail) happens before the 200 goes out, so a failure is still a JSON error; the feed holds the events until
  * the stream is open.
  */
+export interface AssistantsStreamOptions extends SseOptions {
+  extras: ReadonlySet<ExtraEvent>;
+}
+
 export async function streamAssistantsRun(
   res: Response,
   feed: RunFeed,
   run: { id: string; eventSeq: number },
   afterSeq: number,
-  options: SseOptions,
+  options: AssistantsStreamOptions,
 ): Promise<void> {
   streamHeldRun(res, await feed.hold(run.id, afterSeq, run.eventSeq), options);
 }
 
 /** Opens the stream of a followed run and sends what its feed held, then the rest as it comes. */
-export function streamHeldRun(res: Response, followed: HeldRun, options: SseOptions): void {
+export function streamHeldRun(res: Response, followed: HeldRun, options: AssistantsStreamOptions): void {
   const stream = openSse(res, options, () => followed.stop());
   followed.start({
-    onEvent: (event) => send(stream, event),
+    onEvent: (event) => send(stream, event, options.extras),
     onBroken: () => {
       stream.write(EVENTS_LOST_FRAME);
       stream.end();

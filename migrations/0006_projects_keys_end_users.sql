@@ -33,6 +33,7 @@ UPDATE "runs" SET "owner_id" = "key_projects"."project_id" FROM "key_projects" W
 UPDATE "message_feedback" SET "owner_id" = "key_projects"."project_id" FROM "key_projects" WHERE "key_projects"."key_id" = "message_feedback"."owner_id";--> statement-breakpoint
 UPDATE "usage_logs" SET "owner_id" = "key_projects"."project_id" FROM "key_projects" WHERE "key_projects"."key_id" = "usage_logs"."owner_id";--> statement-breakpoint
 UPDATE "tool_executions" SET "owner_id" = "key_projects"."project_id" FROM "key_projects" WHERE "key_projects"."key_id" = "tool_executions"."owner_id";--> statement-breakpoint
+UPDATE "webhook_endpoints" SET "owner_id" = "key_projects"."project_id" FROM "key_projects" WHERE "key_projects"."key_id" = "webhook_endpoints"."owner_id";--> statement-breakpoint
 ALTER TABLE "threads" ADD COLUMN "end_user_id" text collate "C";--> statement-breakpoint
 ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "assistants" ADD CONSTRAINT "assistants_owner_id_projects_id_fk" FOREIGN KEY ("owner_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
