@@ -8,11 +8,14 @@ import { type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
 let alice: OpenAI;
+let aliceProject: string;
 let bob: OpenAI;
 
 beforeAll(async () => {
   stack = await startStack({}, { runWorker: false });
-  alice = (await stack.newUser('alice')).client;
+  const aliceUser = await stack.newUser('alice');
+  alice = aliceUser.client;
+  aliceProject = aliceUser.projectId;
   bob = (await stack.newUser('bob')).client;
 });
 
@@ -197,10 +200,11 @@ describe('the thread a run is written on (checked by the same statement)', () =>
     ).rejects.toMatchObject({ status: 404, message: expect.stringContaining('thread_missing') });
   });
 
-  it("gives an admin's run on a user's thread to the thread's owner", async () => {
+  it("gives a deployment admin's run in a project's thread to the thread's project", async () => {
     const assistant = await alice.beta.assistants.create({ model: 'offline' });
     const thread = await alice.beta.threads.create();
-    const run = await stack.admin.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
+    const admin = stack.admin.withOptions({ defaultHeaders: { 'X-Threadwork-Project': aliceProject } });
+    const run = await admin.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
     const owners = await queryOne<{ run: string; thread: string }>(
       'select r.owner_id as run, t.owner_id as thread from runs r join threads t on t.id = r.thread_id where r.id = $1',
       [run.id],

@@ -24,8 +24,10 @@ export interface Stack {
   admin: OpenAI;
   database: TestDatabase;
   toolsDatabase: TestDatabase;
-  /** A new user key and an SDK client that uses it. */
-  newUser(name?: string): Promise<{ key: string; client: OpenAI }>;
+  /** A new project with a server key, and an SDK client that uses it. */
+  newUser(name?: string): Promise<{ key: string; client: OpenAI; projectId: string }>;
+  /** POSTs JSON to an admin endpoint with the bootstrap admin key and answers the JSON, refusing other statuses. */
+  adminPost<T>(path: string, body: unknown, status?: number): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -69,6 +71,15 @@ export async function startStack(
   const runWorker = options.runWorker === false ? null : await startRunWorker(config, log);
   const toolWorker = options.toolWorker === false ? null : await startToolWorker(config, log);
   const baseURL = `${api.url}/v1`;
+  async function adminPost<T>(path: string, body: unknown, status = 201): Promise<T> {
+    const response = await fetch(`${api.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (response.status !== status) throw new Error(`POST ${path} answered ${response.status}`);
+    return (await response.json()) as T;
+  }
   return {
     config,
     env,
@@ -77,15 +88,11 @@ export async function startStack(
     admin: sdkClient(baseURL, ADMIN_KEY),
     database,
     toolsDatabase,
+    adminPost,
     async newUser(name = 'test user') {
-      const response = await fetch(`${api.url}/admin/keys`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name }),
-      });
-      if (response.status !== 201) throw new Error(`creating a key answered ${response.status}`);
-      const { key } = (await response.json()) as { key: string };
-      return { key, client: sdkClient(baseURL, key) };
+      const project = await adminPost<{ id: string }>('/admin/projects', { name });
+      const { key } = await adminPost<{ key: string }>(`/admin/projects/${project.id}/keys`, { name });
+      return { key, client: sdkClient(baseURL, key), projectId: project.id };
     },
     async close() {
       await api.close();

@@ -115,6 +115,18 @@ export const envSchema = z.object({
   /** How long a verified API key is trusted without a lookup (0: never); revocations reach every API at once. */
   AUTH_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
   CORS_ORIGINS: csv.default([]),
+  // End users (docs/tenancy.md): the default project's end-user tokens, an HS256 secret (Supabase's JWT secret as is)
+  // and/or a JWKS URL, with the issuer and audience they must name; other projects set theirs through the admin API.
+  AUTH_JWT_SECRET: z.string().min(16, 'at least 16 characters').optional(),
+  AUTH_JWKS_URL: z.url().optional(),
+  AUTH_JWT_ISSUER: z.string().min(1).optional(),
+  AUTH_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** Limits per end user (X-Threadwork-User or a token's sub), on top of the per-key ones: answered with 429. */
+  RATE_LIMIT_PER_USER_PER_MINUTE: positiveInt.default(120),
+  MAX_ACTIVE_RUNS_PER_USER: positiveInt.default(3),
+  MAX_STREAMS_PER_USER: positiveInt.default(5),
+  /** Requests with a wrong key or token per client address per minute, before its requests are refused unread. */
+  RATE_LIMIT_INVALID_AUTH_PER_MINUTE: positiveInt.default(30),
   // Chat API (docs/chat-api.md): how long POST /api/chat waits for a run before answering 202 with poll and stream URLs.
   CHAT_WAIT_TIMEOUT_MS: positiveInt.default(60_000),
   // Webhooks (docs/webhooks.md): the wait before each retry of a delivery (about 27.6 h in all by default), the

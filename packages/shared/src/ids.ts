@@ -15,6 +15,7 @@ export const idPrefixes = {
   step: 'step_',
   call: 'call_',
   apiKey: 'key_',
+  project: 'proj_',
   feedback: 'fb_',
   webhook: 'wh_',
   webhookMessage: 'whmsg_',

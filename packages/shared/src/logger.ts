@@ -15,6 +15,8 @@ const redactedPaths = [
   'key',
   '*.apiKey',
   'connectionString',
+  'jwtSecret',
+  '*.jwtSecret',
   '*.connectionString',
   'databaseUrl',
   'redisUrl',

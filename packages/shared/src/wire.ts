@@ -1,6 +1,7 @@
 // The JSON shapes of the Assistants API as they go over the wire (OpenAI Assistants v2).
 export type Metadata = Record<string, string>;
-export type ApiKeyRole = 'admin' | 'user';
+/** `admin` manages its project (or, with `is_deployment_admin`, every project); `server` uses its project's data. */
+export type ApiKeyRole = 'admin' | 'server';
 
 export interface FunctionDefinition {
   name: string;

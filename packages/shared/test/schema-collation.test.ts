@@ -32,7 +32,7 @@ describe('the migrated schema', () => {
 
   it('reads a run’s tool steps through the run_steps index, not a scan', async () => {
     await client.query(`
-      insert into api_keys (id, name, key_hash, role) values ('key_1', 'k', 'h', 'user');
+      insert into projects (id, name) values ('key_1', 'p');
       insert into threads (id, owner_id) values ('thread_1', 'key_1');
       insert into runs (id, thread_id, owner_id, assistant_id, status, model, instructions, truncation_strategy,
                         tool_choice, response_format)

@@ -2,10 +2,11 @@
 
 import cors from 'cors';
 import express, { type Express } from 'express';
-import { authenticate, refuseCrossSiteWrites, requireAdmin } from './auth.js';
+import { authenticate, refuseCrossSiteWrites, requireAdmin, requireProjectAdmin } from './auth.js';
 import type { AppDeps } from './deps.js';
+import { limitStreams } from './end-user-limits.js';
 import { errorHandler, notFoundRoute } from './errors.js';
-import { limitRequests } from './rate-limit.js';
+import { InvalidCredentials, limitRequests } from './rate-limit.js';
 import { readBody, refuseUnstorableUrl } from './request-input.js';
 import { logRequests } from './request-log.js';
 import { adminBodyReader, adminRoutes } from './routes/admin.js';
@@ -21,6 +22,7 @@ import {
   queueDashboard,
   timeRequests,
 } from './routes/ops.js';
+import { projectsRoutes } from './routes/projects.js';
 import { RouteCatalog } from './routes/route.js';
 import { runsRoutes } from './routes/runs.js';
 import { threadsRoutes } from './routes/threads.js';
@@ -50,8 +52,18 @@ export function createApp(deps: AppDeps): Express {
   catalog.mount(app, '', [], healthRoutes(deps.checkReady), opsRoutes(deps, catalog));
   app.use(webChatPage());
   // Bodies are read after the key is checked: a request without one is refused before its body is read.
-  const auth = authenticate(deps.db, deps.keys);
-  const limit = limitRequests(deps.redis, deps.config.QUEUE_PREFIX, deps.config.RATE_LIMIT_PER_MINUTE);
+  const { config } = deps;
+  const invalid = new InvalidCredentials(
+    deps.redis,
+    config.QUEUE_PREFIX,
+    config.RATE_LIMIT_INVALID_AUTH_PER_MINUTE,
+  );
+  const auth = authenticate(deps.db, deps.keys, { tokens: deps.tokens, invalid });
+  const limit = limitRequests(deps.redis, config.QUEUE_PREFIX, {
+    perKeyPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    perUserPerMinute: config.RATE_LIMIT_PER_USER_PER_MINUTE,
+  });
+  const streams = limitStreams(deps);
   const body = readBody({
     limit: deps.config.REQUEST_BODY_LIMIT,
     deadlineMs: deps.config.HTTP_REQUEST_TIMEOUT_MS,
@@ -60,7 +72,7 @@ export function createApp(deps: AppDeps): Express {
   catalog.mount(
     app,
     '/v1',
-    [auth, limit, body],
+    [auth, limit, body, streams],
     assistantsRoutes(deps),
     runsRoutes(deps),
     threadsRoutes(deps),
@@ -75,9 +87,16 @@ export function createApp(deps: AppDeps): Express {
     refuseCrossSiteWrites,
     queueDashboard(deps),
   );
-  catalog.mount(app, '/api', [auth, limit, body], chatRoutes(deps), feedbackRoutes(deps));
+  catalog.mount(app, '/api', [auth, limit, body, streams], chatRoutes(deps), feedbackRoutes(deps));
   // Before the admin routes: /admin/webhooks takes any key (each manages its own endpoints).
   catalog.mount(app, '/admin', [webhooksGate({ auth, limit, body })], webhooksRoutes(deps));
+  // Projects first: a project's own admin key manages it; every other admin route is the deployment admin's.
+  catalog.mount(
+    app,
+    '/admin',
+    [auth, requireProjectAdmin, refuseCrossSiteWrites, adminBodyReader(deps)],
+    projectsRoutes(deps),
+  );
   catalog.mount(
     app,
     '/admin',

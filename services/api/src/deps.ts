@@ -1,5 +1,6 @@
 // What the API needs from the outside world, passed in so tests build it against their own database and prefix.
 import type { Config, Db, EventBus, Logger, Metrics, Queues, Redis } from '@threadwork/shared';
+import type { EndUserTokens } from './end-user-tokens.js';
 import type { AssistantSnapshots } from './runs/assistant-snapshots.js';
 import type { RunFeed } from './sse/run-feed.js';
 import type { VerifiedKeys } from './verified-keys.js';
@@ -14,6 +15,8 @@ export interface AppDeps {
   metrics: Metrics;
   /** Keys verified recently; revoking a key goes through it. */
   keys: VerifiedKeys;
+  /** End users' own tokens, verified with their project's settings (remembered for AUTH_CACHE_MS). */
+  tokens: EndUserTokens;
   /** Assistants as runs last read them (a run's statement checks the row is unchanged). */
   assistants: AssistantSnapshots;
   /** The producer connection (fails fast): rate limits and small reads. */

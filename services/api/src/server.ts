@@ -14,6 +14,7 @@ import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
 import type { AppDeps } from './deps.js';
+import { EndUserTokens } from './end-user-tokens.js';
 import { AssistantSnapshots } from './runs/assistant-snapshots.js';
 import { ensureDefaultAssistant } from './services/chat/default-assistant.js';
 import { RunFeed } from './sse/run-feed.js';
@@ -49,6 +50,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     events,
     feed,
     keys,
+    tokens: new EndUserTokens(db, config),
     assistants,
     config,
     log,

@@ -1,7 +1,7 @@
 import type { Redis } from '@threadwork/shared';
 import { connectTestRedis, randomPrefix } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Principal } from './auth.js';
+import type { KeyGrant } from './auth.js';
 import { VerifiedKeys } from './verified-keys.js';
 
 let redis: Redis;
@@ -14,9 +14,15 @@ afterAll(() => {
   redis.disconnect();
 });
 
-const alice: Principal = { keyId: 'key_alice', role: 'user' };
+const alice: KeyGrant = {
+  keyId: 'key_alice',
+  role: 'server',
+  projectId: 'proj_alice',
+  isDeploymentAdmin: false,
+  expiresAt: null,
+};
 
-function countingLookup(answer: Principal | null) {
+function countingLookup(answer: KeyGrant | null) {
   const lookup = async () => {
     lookup.calls += 1;
     return answer;
@@ -58,8 +64,8 @@ describe('VerifiedKeys', () => {
 
   it('does not remember a lookup that a revocation overtook', async () => {
     const keys = new VerifiedKeys(60_000, `${randomPrefix()}:revoked`);
-    let answer: (principal: Principal) => void = () => {};
-    const slow = keys.verify('hash', () => new Promise<Principal>((resolve) => (answer = resolve)));
+    let answer: (principal: KeyGrant) => void = () => {};
+    const slow = keys.verify('hash', () => new Promise<KeyGrant>((resolve) => (answer = resolve)));
     await keys.revoke(redis, alice.keyId);
     answer(alice);
     await slow;

@@ -1,9 +1,9 @@
 // API keys verified recently, so a request costs no key lookup; a revocation is broadcast to every API process.
 import type { ChannelSubscriber, Redis } from '@threadwork/shared';
-import type { Principal } from './auth.js';
+import type { KeyGrant } from './auth.js';
 
 interface Entry {
-  principal: Principal;
+  grant: KeyGrant;
   until: number;
 }
 
@@ -25,15 +25,15 @@ export class VerifiedKeys {
     await subscriber.subscribe(this.channel, (keyId) => this.forget(keyId));
   }
 
-  /** The key's principal from memory, or from `lookup` (remembered only when valid). */
-  async verify(keyHash: string, lookup: () => Promise<Principal | null>): Promise<Principal | null> {
+  /** The key's grant from memory, or from `lookup` (remembered only when valid). */
+  async verify(keyHash: string, lookup: () => Promise<KeyGrant | null>): Promise<KeyGrant | null> {
     const entry = this.entries.get(keyHash);
-    if (entry && entry.until > Date.now()) return entry.principal;
+    if (entry && entry.until > Date.now()) return entry.grant;
     if (entry) this.entries.delete(keyHash);
     const revocations = this.revocations;
-    const principal = await lookup();
-    if (principal && this.ttlMs > 0 && revocations === this.revocations) this.remember(keyHash, principal);
-    return principal;
+    const grant = await lookup();
+    if (grant && this.ttlMs > 0 && revocations === this.revocations) this.remember(keyHash, grant);
+    return grant;
   }
 
   /** Call after the revocation is committed: this process forgets the key now, the others when the message lands. */
@@ -42,18 +42,18 @@ export class VerifiedKeys {
     await redis.publish(this.channel, keyId);
   }
 
-  private remember(keyHash: string, principal: Principal): void {
+  private remember(keyHash: string, grant: KeyGrant): void {
     if (this.entries.size >= MAX_ENTRIES) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(keyHash, { principal, until: Date.now() + this.ttlMs });
+    this.entries.set(keyHash, { grant, until: Date.now() + this.ttlMs });
   }
 
   private forget(keyId: string): void {
     this.revocations += 1;
     for (const [hash, entry] of this.entries) {
-      if (entry.principal.keyId === keyId) this.entries.delete(hash);
+      if (entry.grant.keyId === keyId) this.entries.delete(hash);
     }
   }
 }

@@ -37,20 +37,50 @@ const createdAt = () => timestamp('created_at', { withTimezone: true, precision:
 const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 const metadata = () => jsonb('metadata').$type<Metadata>().notNull().default({});
 
-export const apiKeys = pgTable('api_keys', {
+/** The default project's id: a deployment starts with it, and `POST /admin/keys` makes keys in it. */
+export const DEFAULT_PROJECT_ID = 'proj_default';
+
+/**
+ * A project owns everything made with its keys (the `owner_id` of assistants, threads, runs, usage). Its end users'
+ * tokens are verified with its settings (a null setting of the default project falls back to the environment).
+ */
+export const projects = pgTable('projects', {
   id: id('id').primaryKey(),
   name: text('name').notNull(),
-  keyHash: text('key_hash').notNull().unique(),
-  role: text('role').$type<ApiKeyRole>().notNull(),
+  jwtSecret: text('jwt_secret'),
+  jwksUrl: text('jwks_url'),
+  jwtIssuer: text('jwt_issuer'),
+  jwtAudience: text('jwt_audience'),
   createdAt: createdAt(),
-  revokedAt: at('revoked_at'),
 });
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id('id').primaryKey(),
+    projectId: id('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull().unique(),
+    role: text('role').$type<ApiKeyRole>().notNull(),
+    /** An admin key of the whole deployment (the bootstrap key): manages every project, not only its own. */
+    isDeploymentAdmin: boolean('is_deployment_admin').notNull().default(false),
+    createdAt: createdAt(),
+    expiresAt: at('expires_at'),
+    revokedAt: at('revoked_at'),
+  },
+  (table) => [
+    index('api_keys_project_id_idx').on(table.projectId, table.id),
+    check('api_keys_role_check', sql`${table.role} in ('admin', 'server')`),
+  ],
+);
 
 export const assistants = pgTable(
   'assistants',
   {
     id: id('id').primaryKey(),
-    ownerId: id('owner_id').references(() => apiKeys.id, { onDelete: 'cascade' }),
+    ownerId: id('owner_id').references(() => projects.id, { onDelete: 'cascade' }),
     name: text('name'),
     description: text('description'),
     model: text('model').notNull(),
@@ -77,7 +107,9 @@ export const threads = pgTable(
     id: id('id').primaryKey(),
     ownerId: id('owner_id')
       .notNull()
-      .references(() => apiKeys.id, { onDelete: 'cascade' }),
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    /** The end user the thread belongs to inside its project; null: the project's own (made by a server key). */
+    endUserId: id('end_user_id'),
     assistantId: id('assistant_id'),
     metadata: metadata(),
     toolResources: jsonb('tool_resources').$type<Record<string, unknown>>().notNull().default({}),
@@ -87,6 +119,7 @@ export const threads = pgTable(
   (table) => [
     index('threads_owner_id_idx').on(table.ownerId, table.id),
     index('threads_owner_activity_idx').on(table.ownerId, table.lastActivityAt),
+    index('threads_owner_end_user_activity_idx').on(table.ownerId, table.endUserId, table.lastActivityAt),
   ],
 );
 

@@ -1,5 +1,5 @@
 // Data access for assistants: the owner (or a shared assistant) in every where.
-// Shared assistants have no owner: admins create and manage them, users see and run them.
+// Shared assistants have no owner: deployment admins create and manage them, every project sees and runs them.
 
 import { type AssistantRow, assistantRowVersion, type Db, schema } from '@threadwork/shared';
 import { and, eq, getTableColumns, isNull, or, type SQL } from 'drizzle-orm';
@@ -10,14 +10,16 @@ const { assistants } = schema;
 
 export type NewAssistant = typeof assistants.$inferInsert;
 
+/** The project's assistants and the shared ones. */
 export function assistantsVisibleTo(principal: Principal): SQL | undefined {
-  if (principal.role === 'admin') return undefined;
-  return or(eq(assistants.ownerId, principal.keyId), isNull(assistants.ownerId));
+  return or(eq(assistants.ownerId, principal.projectId), isNull(assistants.ownerId));
 }
 
+/** What the caller may change: its project's assistants, and the shared ones for an admin of the deployment. */
 function ownedBy(principal: Principal): SQL | undefined {
-  if (principal.role === 'admin') return undefined;
-  return eq(assistants.ownerId, principal.keyId);
+  return principal.isDeploymentAdmin
+    ? assistantsVisibleTo(principal)
+    : eq(assistants.ownerId, principal.projectId);
 }
 
 export async function insertAssistant(db: Db, values: NewAssistant): Promise<AssistantRow> {

@@ -1,7 +1,8 @@
 // The caller's chat threads: listed by latest activity with the last message, one reused thread per assistant.
 
 import { type Db, newId, schema, type ThreadRow, unixSeconds } from '@threadwork/shared';
-import { and, desc, eq, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, type SQL, sql } from 'drizzle-orm';
+import type { ThreadOwner } from '../auth.js';
 import type { CursorListQuery } from '../schemas/chat.js';
 import { type CursorPage, olderThanCursor, toCursorPage } from './cursor.js';
 import { insertThread } from './threads.js';
@@ -73,15 +74,20 @@ function selectWithLast(db: Db, where: SQL | undefined) {
     .orderBy(desc(threads.lastActivityAt), desc(threads.id));
 }
 
-/** The owner's threads, most recent activity first. */
+/** The project's threads (an end user's own only), most recent activity first. */
 export async function listChatThreads(
   db: Db,
-  ownerId: string,
+  owner: ThreadOwner,
   query: CursorListQuery,
 ): Promise<CursorPage<ChatThread>> {
+  const endUser = owner.endUserId === null ? undefined : eq(threads.endUserId, owner.endUserId);
   const rows = await selectWithLast(
     db,
-    and(eq(threads.ownerId, ownerId), olderThanCursor(threads.lastActivityAt, threads.id, query.cursor)),
+    and(
+      eq(threads.ownerId, owner.ownerId),
+      endUser,
+      olderThanCursor(threads.lastActivityAt, threads.id, query.cursor),
+    ),
   ).limit(query.limit + 1);
   return toCursorPage(
     rows,
@@ -97,25 +103,29 @@ export async function findChatThread(db: Db, threadId: string): Promise<ChatThre
 }
 
 /**
- * The owner's most recently active thread with this assistant, created when there is none. An advisory lock on (owner,
+ * The owner's most recently active thread with this assistant (an end user's own; the project's own, made without an
+ * end user, for a key acting for nobody), created when there is none. An advisory lock on (owner, end user,
  * assistant) makes concurrent calls agree on one thread.
  */
 export async function reuseThread(
   db: Db,
-  ownerId: string,
+  owner: ThreadOwner,
   assistantId: string,
   metadata: Record<string, string>,
 ): Promise<{ threadId: string; isNew: boolean }> {
+  const { ownerId, endUserId } = owner;
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${ownerId}), hashtext(${assistantId}))`);
+    const lockKey = `${ownerId}/${endUserId ?? ''}`;
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${lockKey}), hashtext(${assistantId}))`);
+    const endUser = endUserId === null ? isNull(threads.endUserId) : eq(threads.endUserId, endUserId);
     const [existing] = await tx
       .select({ id: threads.id })
       .from(threads)
-      .where(and(eq(threads.ownerId, ownerId), eq(threads.assistantId, assistantId)))
+      .where(and(eq(threads.ownerId, ownerId), endUser, eq(threads.assistantId, assistantId)))
       .orderBy(desc(threads.lastActivityAt), desc(threads.id))
       .limit(1);
     if (existing) return { threadId: existing.id, isNew: false };
-    const created = await insertThread(tx, { id: newId('thread'), ownerId, assistantId, metadata }, []);
+    const created = await insertThread(tx, { id: newId('thread'), ...owner, assistantId, metadata }, []);
     return { threadId: created.id, isNew: true };
   });
 }

@@ -1,11 +1,19 @@
 // Data access for runs as the API reads them (the run core writes them: packages/shared/src/runs): the owner in
 // every where.
 
-import { type Db, type MessageRow, type RunRow, type RunStepRow, schema } from '@threadwork/shared';
-import { and, asc, desc, eq, sum } from 'drizzle-orm';
+import {
+  activeStatuses,
+  type Db,
+  type MessageRow,
+  type RunRow,
+  type RunStepRow,
+  schema,
+} from '@threadwork/shared';
+import { and, asc, count, desc, eq, inArray, sum } from 'drizzle-orm';
 import type { Principal } from '../auth.js';
+import { threadsOwnedBy } from './threads.js';
 
-const { messages, runs, runSteps, usageLogs } = schema;
+const { messages, runs, runSteps, threads, usageLogs } = schema;
 
 export interface RunRecords {
   run: RunRow;
@@ -17,12 +25,32 @@ export interface RunRecords {
 }
 
 export async function findOwnedRun(db: Db, principal: Principal, runId: string): Promise<RunRow | null> {
-  const owner = principal.role === 'admin' ? undefined : eq(runs.ownerId, principal.keyId);
-  const [row] = await db
-    .select()
+  const [found] = await db
+    .select({ run: runs })
     .from(runs)
-    .where(and(eq(runs.id, runId), owner));
-  return row ?? null;
+    .innerJoin(threads, eq(threads.id, runs.threadId))
+    .where(and(eq(runs.id, runId), eq(runs.ownerId, principal.projectId), threadsOwnedBy(principal)));
+  return found?.run ?? null;
+}
+
+/** The runs in flight on the end user's threads. */
+export async function countActiveRunsOfEndUser(
+  db: Db,
+  projectId: string,
+  endUserId: string,
+): Promise<number> {
+  const [row] = await db
+    .select({ active: count() })
+    .from(runs)
+    .innerJoin(threads, eq(threads.id, runs.threadId))
+    .where(
+      and(
+        eq(threads.ownerId, projectId),
+        eq(threads.endUserId, endUserId),
+        inArray(runs.status, activeStatuses),
+      ),
+    );
+  return row?.active ?? 0;
 }
 
 export async function updateRunMetadata(

@@ -1,4 +1,4 @@
-// Data access for threads and their messages: a user sees only its own threads.
+// Data access for threads and their messages: a project sees only its own threads, an end user only its own.
 
 import {
   ApiError,
@@ -17,8 +17,10 @@ const { threads, messages, runs } = schema;
 export type NewThread = typeof threads.$inferInsert;
 export type NewMessage = typeof messages.$inferInsert;
 
+/** The project's threads; for an end user, only its own. */
 export function threadsOwnedBy(principal: Principal): SQL | undefined {
-  return principal.role === 'admin' ? undefined : eq(threads.ownerId, principal.keyId);
+  const project = eq(threads.ownerId, principal.projectId);
+  return principal.endUserId === null ? project : and(project, eq(threads.endUserId, principal.endUserId));
 }
 
 /** What a statement needs to write through a CTE: the client or a transaction. */

@@ -1,6 +1,6 @@
 // /v1/assistants: create, retrieve, modify, delete, list.
 import { toAssistantObject } from '@threadwork/shared';
-import { principalOf } from '../auth.js';
+import { backendPrincipalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { createAssistantSchema, modifyAssistantSchema } from '../schemas/assistants.js';
 import { listQuerySchema } from '../schemas/common.js';
@@ -29,7 +29,7 @@ export function assistantsRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: assistantObjectSchema } },
     },
     async (_req, res, { body }) => {
-      res.json(toAssistantObject(await createAssistant(deps, principalOf(res), body)));
+      res.json(toAssistantObject(await createAssistant(deps, backendPrincipalOf(res, 'assistants'), body)));
     },
   );
 
@@ -43,7 +43,7 @@ export function assistantsRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: listPageSchema(assistantObjectSchema) } },
     },
     async (_req, res, { query }) => {
-      res.json(await listAssistants(deps, principalOf(res), query));
+      res.json(await listAssistants(deps, backendPrincipalOf(res, 'assistants'), query));
     },
   );
 
@@ -56,7 +56,11 @@ export function assistantsRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: assistantObjectSchema } },
     },
     async (req, res) => {
-      res.json(toAssistantObject(await retrieveAssistant(deps, principalOf(res), req.params.assistantId)));
+      res.json(
+        toAssistantObject(
+          await retrieveAssistant(deps, backendPrincipalOf(res, 'assistants'), req.params.assistantId),
+        ),
+      );
     },
   );
 
@@ -71,7 +75,12 @@ export function assistantsRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: assistantObjectSchema } },
     },
     async (req, res, { body }) => {
-      const row = await modifyAssistant(deps, principalOf(res), req.params.assistantId, body);
+      const row = await modifyAssistant(
+        deps,
+        backendPrincipalOf(res, 'assistants'),
+        req.params.assistantId,
+        body,
+      );
       res.json(toAssistantObject(row));
     },
   );
@@ -85,7 +94,7 @@ export function assistantsRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: deletedSchema('assistant.deleted') } },
     },
     async (req, res) => {
-      await removeAssistant(deps, principalOf(res), req.params.assistantId);
+      await removeAssistant(deps, backendPrincipalOf(res, 'assistants'), req.params.assistantId);
       res.json({ id: req.params.assistantId, object: 'assistant.deleted', deleted: true });
     },
   );

@@ -1,4 +1,4 @@
-// Usage reports: GET /v1/usage (the caller's key) and GET /admin/usage (every key, or one).
+// Usage reports: GET /v1/usage (the caller's project) and GET /admin/usage (every project, or one).
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { adminUsageQuerySchema, usageQuerySchema, usageReportSchema } from '../schemas/usage.js';
@@ -17,9 +17,8 @@ export function usageRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: usageReportSchema } },
     },
     async (_req, res, { query }) => {
-      // A non-admin key's report is its own; an admin's here is its own too (GET /admin/usage covers every key).
-      const principal = { ...principalOf(res), role: 'user' as const };
-      res.json(await usageReport(deps.db, principal, query));
+      // The caller's own project, whoever asks (GET /admin/usage covers every project).
+      res.json(await usageReport(deps.db, { ...principalOf(res), isDeploymentAdmin: false }, query));
     },
   );
   return routes;

@@ -15,12 +15,12 @@ const MAX_SNAPSHOTS = 10_000;
 export class AssistantSnapshots {
   private readonly snapshots = new Map<string, AssistantSnapshot>();
 
-  /** The remembered assistant when `principal` may run it (an admin any, a user its own and the shared ones). */
+  /** The remembered assistant when `principal` may run it (its project's and the shared ones). */
   visible(principal: Principal, id: string): AssistantSnapshot | undefined {
     const snapshot = this.snapshots.get(id);
     if (!snapshot) return undefined;
     const { ownerId } = snapshot.row;
-    if (principal.role !== 'admin' && ownerId !== null && ownerId !== principal.keyId) return undefined;
+    if (ownerId !== null && ownerId !== principal.projectId) return undefined;
     this.snapshots.delete(id);
     this.snapshots.set(id, snapshot);
     return snapshot;

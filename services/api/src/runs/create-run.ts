@@ -18,8 +18,9 @@ import {
   toThreadObject,
   transitionRun,
 } from '@threadwork/shared';
-import { isAdmin, type Principal } from '../auth.js';
+import { type Principal, threadOwnerOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
+import { refuseBeyondActiveRuns } from '../end-user-limits.js';
 import { findAssistantSnapshot } from '../repositories/assistants.js';
 import { activeRunId, ownedThread } from '../repositories/threads.js';
 import type { CreateMessageInput } from '../schemas/common.js';
@@ -295,7 +296,10 @@ export async function createRun(
       await ownedThread(deps.db, principal, threadId);
       throw error;
     }));
-  const owner = isAdmin(principal) ? null : principal.keyId;
+  const owner = principal.projectId;
+  // The run's statement checks the thread's project; an end user's thread is checked here (its owner never changes).
+  if (principal.endUserId !== null) await ownedThread(deps.db, principal, threadId);
+  await refuseBeyondActiveRuns(deps, principal);
   const written = await writeFromAssistant(
     deps,
     principal,
@@ -307,7 +311,7 @@ export async function createRun(
         newUserMessage(threadId, message, now),
       );
       // The run's owner is its thread's, which the transaction reads from the row it touches.
-      const thread = { id: threadId, ownerId: principal.keyId };
+      const thread = { id: threadId, ownerId: principal.projectId };
       const made = withEventSeq(newRunRow(deps, thread, from.row, input, now, options.runId), undefined);
       const touch = { id: threadId, now, owner };
       const strategy = options.multitaskStrategy ?? 'reject';
@@ -334,7 +338,8 @@ export async function createThreadAndRun(
   input: RunSettingsInput,
   options: NewRunOptions = {},
 ): Promise<CreatedRun> {
-  const thread = newThreadRow(principal.keyId, threadInput, new Date());
+  await refuseBeyondActiveRuns(deps, principal);
+  const thread = newThreadRow(threadOwnerOf(principal), threadInput, new Date());
   const initial = initialMessages(thread, threadInput);
   const written = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
     const made = withEventSeq(

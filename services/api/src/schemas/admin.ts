@@ -1,34 +1,110 @@
-// Schemas of the admin endpoints: the key request (the catalog import's is the shared `catalogImportSchema`) and
-// the answers.
+// Schemas of the admin endpoints: projects, keys (the catalog import's is the shared `catalogImportSchema`) and the
+// answers.
 import type { CatalogImportResult } from '@threadwork/shared/catalog';
 import { z } from 'zod';
 import type { ApiKeyObject, CreatedKey } from '../services/api-keys.js';
+import type { ProjectObject } from '../services/projects.js';
 
+const keyName = z.string().min(1).max(200);
+const keyRole = z.enum(['admin', 'server']);
+const expiresAt = z
+  .number()
+  .int()
+  .positive()
+  .max(253_402_300_799)
+  .nullable()
+  .optional()
+  .describe('When the key stops working, in unix seconds; absent or null: never.');
+
+/** `POST /admin/keys`: a key of the default project. `user`, the role's former name, makes a server key. */
 export const createKeySchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  role: z.enum(['user', 'admin']).default('user'),
+  name: keyName,
+  role: z
+    .enum(['user', 'server', 'admin'])
+    .default('server')
+    .transform((role) => (role === 'user' ? 'server' : role)),
+  expires_at: expiresAt,
 });
 
 export type CreateKeyInput = z.infer<typeof createKeySchema>;
 
-export const createdKeySchema = z.object({
+/** `POST /admin/projects/{id}/keys`. */
+export const createProjectKeySchema = z.strictObject({
+  name: keyName,
+  role: keyRole.default('server'),
+  expires_at: expiresAt,
+});
+
+export type CreateProjectKeyInput = z.infer<typeof createProjectKeySchema>;
+
+const keyFields = {
   id: z.string(),
+  object: z.literal('key'),
   name: z.string(),
-  role: z.enum(['user', 'admin']),
+  role: keyRole,
+  project_id: z.string(),
+  created_at: z.number().int(),
+  expires_at: z.number().int().nullable(),
+};
+
+export const createdKeySchema = z.object({
+  ...keyFields,
   key: z.string().describe('The key itself: shown only in this answer.'),
 }) satisfies z.ZodType<CreatedKey>;
 
 export const apiKeyListSchema = z.object({
   object: z.literal('list'),
-  data: z.array(
-    z.object({
-      id: z.string(),
-      name: z.string(),
-      role: z.enum(['user', 'admin']),
-      created_at: z.number().int(),
-    }) satisfies z.ZodType<ApiKeyObject>,
-  ),
+  data: z.array(z.object(keyFields) satisfies z.ZodType<ApiKeyObject>),
 });
+
+/** How the project verifies its end users' tokens; null clears a setting. */
+const endUserAuthSchema = z.strictObject({
+  jwt_secret: z
+    .string()
+    .min(16)
+    .max(1000)
+    .nullable()
+    .optional()
+    .describe("An HS256 secret (Supabase's JWT secret as is); never shown again."),
+  jwks_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .nullable()
+    .optional(),
+  issuer: z.string().min(1).max(500).nullable().optional(),
+  audience: z.string().min(1).max(500).nullable().optional().describe('Supabase: `authenticated`.'),
+});
+
+export type EndUserAuthInput = z.infer<typeof endUserAuthSchema>;
+
+export const createProjectSchema = z.strictObject({
+  name: z.string().min(1).max(200),
+  end_user_auth: endUserAuthSchema.optional(),
+});
+
+export type CreateProjectInput = z.infer<typeof createProjectSchema>;
+
+export const modifyProjectSchema = z.strictObject({
+  name: z.string().min(1).max(200).optional(),
+  end_user_auth: endUserAuthSchema.optional(),
+});
+
+export type ModifyProjectInput = z.infer<typeof modifyProjectSchema>;
+
+export const projectSchema = z.object({
+  id: z.string(),
+  object: z.literal('project'),
+  name: z.string(),
+  created_at: z.number().int(),
+  end_user_auth: z.object({
+    has_jwt_secret: z.boolean(),
+    jwks_url: z.string().nullable(),
+    issuer: z.string().nullable(),
+    audience: z.string().nullable(),
+  }),
+}) satisfies z.ZodType<ProjectObject>;
+
+export const projectListSchema = z.object({ object: z.literal('list'), data: z.array(projectSchema) });
 
 export const catalogImportResultSchema = z.object({
   status: z.enum(['imported', 'skipped']),

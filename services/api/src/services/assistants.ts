@@ -55,7 +55,7 @@ async function writableAssistant(
 ): Promise<AssistantRow> {
   const row = await findAssistant(deps.db, principal, assistantId);
   if (!row) throw notFound('assistant', assistantId);
-  if (!isAdmin(principal) && row.ownerId !== principal.keyId) {
+  if (!isAdmin(principal) && row.ownerId !== principal.projectId) {
     throw new ApiError(403, `Assistant ${assistantId} is shared; only an admin key can change it.`, {
       type: 'permission_error',
     });
@@ -63,7 +63,7 @@ async function writableAssistant(
   return row;
 }
 
-/** An admin's assistants are shared (no owner); a user's are its own. */
+/** A deployment admin's assistants are shared (no owner); others belong to the project. */
 export function createAssistant(
   deps: AppDeps,
   principal: Principal,
@@ -74,7 +74,7 @@ export function createAssistant(
     ...toColumns(input),
     model: input.model,
     id: newId('assistant'),
-    ownerId: isAdmin(principal) ? null : principal.keyId,
+    ownerId: isAdmin(principal) ? null : principal.projectId,
   });
 }
 

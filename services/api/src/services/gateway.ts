@@ -202,7 +202,7 @@ export class Completion {
     const { usage } = this.result;
     await insertGatewayUsage(this.deps.db, {
       callId: this.id,
-      ownerId: this.principal.keyId,
+      ownerId: this.principal.projectId,
       model: this.answeredBy,
       promptTokens: usage.prompt_tokens,
       completionTokens: usage.completion_tokens,
@@ -310,7 +310,7 @@ export async function createEmbeddings(
   });
   await insertGatewayUsage(deps.db, {
     callId: newId('gatewayCall'),
-    ownerId: principal.keyId,
+    ownerId: principal.projectId,
     model: body.model,
     promptTokens,
     completionTokens: 0,

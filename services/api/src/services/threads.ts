@@ -1,6 +1,6 @@
 // Threads: a new thread with its first messages, and reading, modifying and deleting the caller's threads.
 import { newId, notFound, type ThreadRow } from '@threadwork/shared';
-import type { Principal } from '../auth.js';
+import type { Principal, ThreadOwner } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { definedOnly } from '../repositories/patch.js';
 import {
@@ -14,10 +14,10 @@ import type { CreateThreadInput, ModifyThreadInput } from '../schemas/threads.js
 import { newUserMessage } from './messages.js';
 
 /** A new thread's row as it will be stored: every column is given, so the row needs no reading back. */
-export function newThreadRow(ownerId: string, input: CreateThreadInput, now: Date): ThreadRow {
+export function newThreadRow(owner: ThreadOwner, input: CreateThreadInput, now: Date): ThreadRow {
   return {
     id: newId('thread'),
-    ownerId,
+    ...owner,
     assistantId: null,
     metadata: input.metadata ?? {},
     toolResources: input.tool_resources ?? {},
@@ -30,8 +30,12 @@ export function initialMessages(thread: ThreadRow, input: CreateThreadInput): Ne
   return (input.messages ?? []).map((message) => newUserMessage(thread.id, message, thread.createdAt));
 }
 
-export function createThread(deps: AppDeps, ownerId: string, input: CreateThreadInput): Promise<ThreadRow> {
-  const thread = newThreadRow(ownerId, input, new Date());
+export function createThread(
+  deps: AppDeps,
+  owner: ThreadOwner,
+  input: CreateThreadInput,
+): Promise<ThreadRow> {
+  const thread = newThreadRow(owner, input, new Date());
   return insertThread(deps.db, thread, initialMessages(thread, input));
 }
 

@@ -40,9 +40,12 @@ function totalsOf(group: UsageGroup): UsageTotals {
 
 const seconds = (value: number | undefined) => (value === undefined ? undefined : new Date(value * 1000));
 
-/** The report for a caller: an admin's covers every key (or `key_id`'s); anyone else's only their own key. */
+/**
+ * The report for a caller: a deployment admin's covers every project (or `key_id`'s: usage is recorded by project,
+ * the owner of every row); anyone else's only their own project.
+ */
 export async function usageReport(db: Db, principal: Principal, query: UsageQuery): Promise<UsageReport> {
-  const ownerId = principal.role === 'admin' ? query.key_id : principal.keyId;
+  const ownerId = principal.isDeploymentAdmin ? query.key_id : principal.projectId;
   const filter = { ownerId, from: seconds(query.start_time), to: seconds(query.end_time) };
   const by = {
     day: query.group_by.includes('day'),

@@ -60,11 +60,17 @@ export interface WebhookDeliveryObject {
 }
 
 /**
- * The one place that decides whose endpoints a caller manages: a key its own (the owner of its runs, whose
- * endpoints those runs' events go to), the admin everyone's. When projects own runs, this is what changes.
+ * The one place that decides whose endpoints a caller manages: a key its project's (the owner of its runs, whose
+ * endpoints those runs' events go to), a deployment admin everyone's; end users' own tokens none.
  */
 export function webhookScope(principal: Principal): WebhookScope & { owner: string } {
-  return { owner: principal.keyId, ownerId: isAdmin(principal) ? null : principal.keyId };
+  if (principal.role === 'end_user') {
+    throw new ApiError(403, 'End-user tokens cannot manage webhooks; use a key of the project.', {
+      type: 'permission_error',
+      code: 'end_user_not_allowed',
+    });
+  }
+  return { owner: principal.projectId, ownerId: isAdmin(principal) ? null : principal.projectId };
 }
 
 /** A Standard Webhooks secret: `whsec_` and 24 random bytes in base64. */

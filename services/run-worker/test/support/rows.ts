@@ -11,10 +11,8 @@ export interface QueuedRun {
 }
 
 export async function insertQueuedRun(db: Db, overrides: Partial<NewRun> = {}): Promise<QueuedRun> {
-  const ownerId = newId('apiKey');
-  await db
-    .insert(schema.apiKeys)
-    .values({ id: ownerId, name: 'test', keyHash: `hash-${ownerId}`, role: 'user' });
+  const ownerId = newId('project');
+  await db.insert(schema.projects).values({ id: ownerId, name: 'test' });
   const threadId = newId('thread');
   await db.insert(schema.threads).values({ id: threadId, ownerId });
   await db.insert(schema.messages).values({

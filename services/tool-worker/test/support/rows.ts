@@ -19,11 +19,8 @@ export async function insertToolCalls(
   calls: CallSpec[],
   options: { ownerId?: string; runStatus?: 'in_progress' | 'cancelled' } = {},
 ): Promise<InsertedCalls> {
-  const ownerId = options.ownerId ?? newId('apiKey');
-  await db
-    .insert(schema.apiKeys)
-    .values({ id: ownerId, name: 'test', keyHash: `hash-${ownerId}`, role: 'user' })
-    .onConflictDoNothing();
+  const ownerId = options.ownerId ?? newId('project');
+  await db.insert(schema.projects).values({ id: ownerId, name: 'test' }).onConflictDoNothing();
   const threadId = newId('thread');
   await db.insert(schema.threads).values({ id: threadId, ownerId });
   const runId = newId('run');

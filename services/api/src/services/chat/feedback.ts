@@ -52,7 +52,7 @@ export async function giveFeedback(
   }
   const row = await upsertFeedback(db, {
     messageId,
-    ownerId: principal.keyId,
+    ownerId: principal.projectId,
     rating: input.rating,
     comment: input.comment ?? null,
     createdAt: new Date(),

@@ -1,6 +1,6 @@
 // Starting a chat turn: the caller's thread (or a new one), its assistant (or the default), the message and a run.
 import { newId, type ThreadRow } from '@threadwork/shared';
-import type { Principal } from '../../auth.js';
+import { type Principal, threadOwnerOf } from '../../auth.js';
 import type { AppDeps } from '../../deps.js';
 import { insertThread, ownedThread } from '../../repositories/threads.js';
 import {
@@ -33,7 +33,11 @@ export function newChatThread(
   assistantId: string,
   metadata: Record<string, string> = {},
 ): Promise<ThreadRow> {
-  return insertThread(deps.db, { id: newId('thread'), ownerId: principal.keyId, assistantId, metadata }, []);
+  return insertThread(
+    deps.db,
+    { id: newId('thread'), ...threadOwnerOf(principal), assistantId, metadata },
+    [],
+  );
 }
 
 /** A turn's thread and, when this turn read it, its assistant. */

@@ -1,6 +1,7 @@
 // The caller's chat threads: listing, creating (or reusing), reading the history of and deleting them.
 
-import type { Principal } from '../../auth.js';
+import { findRun } from '@threadwork/shared';
+import { type Principal, threadOwnerOf } from '../../auth.js';
 import type { AppDeps } from '../../deps.js';
 import {
   type ChatThread,
@@ -16,7 +17,7 @@ import { listChatMessages } from './history.js';
 import { newChatThread, resolveAssistant } from './start-chat.js';
 
 export function listThreads(deps: AppDeps, principal: Principal, query: CursorListQuery) {
-  return listChatThreads(deps.db, principal.keyId, query);
+  return listChatThreads(deps.db, threadOwnerOf(principal), query);
 }
 
 export async function openChatThread(
@@ -27,7 +28,7 @@ export async function openChatThread(
   const assistant = (await resolveAssistant(deps, principal, input.assistant_id)).row;
   const metadata = input.metadata ?? {};
   const opened = input.reuse
-    ? await reuseThread(deps.db, principal.keyId, assistant.id, metadata)
+    ? await reuseThread(deps.db, threadOwnerOf(principal), assistant.id, metadata)
     : { threadId: (await newChatThread(deps, principal, assistant.id, metadata)).id, isNew: true };
   const thread = await findChatThread(deps.db, opened.threadId);
   if (!thread) throw new Error(`thread ${opened.threadId} vanished`);

@@ -1,0 +1,204 @@
+// Projects and their keys through the admin API: projects own the data, keys come and go (rotation keeps every
+// thread), a project's admin key manages only its own project.
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, type Stack, sdkClient, startStack } from '../support/stack.js';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ AUTH_CACHE_MS: '60000' });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+interface Answer<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+async function call<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  key: string,
+  body?: unknown,
+): Promise<Answer<T>> {
+  const response = await fetch(`${stack.api.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
+}
+
+interface CreatedKey {
+  id: string;
+  key: string;
+  role: string;
+  project_id: string;
+  expires_at: number | null;
+}
+
+async function newProject(name: string): Promise<string> {
+  const created = await call<{ id: string }>('POST', '/admin/projects', ADMIN_KEY, { name });
+  expect(created.status).toBe(201);
+  return created.body.id;
+}
+
+async function newKey(
+  projectId: string,
+  body: Record<string, unknown>,
+  key = ADMIN_KEY,
+): Promise<CreatedKey> {
+  const created = await call<CreatedKey>('POST', `/admin/projects/${projectId}/keys`, key, body);
+  expect(created.status).toBe(201);
+  return created.body;
+}
+
+async function statusWith(key: string): Promise<number> {
+  return (await fetch(`${stack.baseURL}/assistants`, { headers: { authorization: `Bearer ${key}` } })).status;
+}
+
+describe('/admin/projects', () => {
+  it('creates, lists, retrieves and deletes projects; deleting one deletes its data and stops its keys', async () => {
+    const created = await call('POST', '/admin/projects', ADMIN_KEY, { name: 'Wellness coach' });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      id: expect.stringMatching(/^proj_/),
+      object: 'project',
+      name: 'Wellness coach',
+      created_at: expect.any(Number),
+      end_user_auth: { has_jwt_secret: false, jwks_url: null, issuer: null, audience: null },
+    });
+    const id = created.body.id as string;
+    const listed = await call<{ data: { id: string }[] }>('GET', '/admin/projects', ADMIN_KEY);
+    expect(listed.body.data.map((project) => project.id)).toEqual(
+      expect.arrayContaining(['proj_default', id]),
+    );
+    expect((await call('GET', `/admin/projects/${id}`, ADMIN_KEY)).body).toEqual(created.body);
+
+    const { key } = await newKey(id, { name: 'backend' });
+    const thread = await sdkClient(stack.baseURL, key).beta.threads.create();
+    expect(await call('DELETE', `/admin/projects/${id}`, ADMIN_KEY)).toEqual({
+      status: 200,
+      body: { id, object: 'project.deleted', deleted: true },
+    });
+    expect(await statusWith(key)).toBe(401);
+    expect((await call('GET', `/admin/projects/${id}`, ADMIN_KEY)).status).toBe(404);
+    const { rows } = await stack.api.deps.db.$client.query('select id from threads where id = $1', [
+      thread.id,
+    ]);
+    expect(rows).toEqual([]);
+  });
+
+  it('keeps the default project', async () => {
+    const refused = await call('DELETE', '/admin/projects/proj_default', ADMIN_KEY);
+    expect(refused.status).toBe(400);
+  });
+
+  it('makes keys with a role and an expiry, shows a key only once, and revokes it', async () => {
+    const projectId = await newProject('keys');
+    const expiresAt = Math.floor(Date.now() / 1000) + 3600;
+    const created = await newKey(projectId, { name: 'ci', role: 'admin', expires_at: expiresAt });
+    expect(created).toMatchObject({
+      object: 'key',
+      name: 'ci',
+      role: 'admin',
+      project_id: projectId,
+      expires_at: expiresAt,
+      key: expect.stringMatching(/^sk-tw-/),
+    });
+    const listed = await call<{ data: Record<string, unknown>[] }>(
+      'GET',
+      `/admin/projects/${projectId}/keys`,
+      ADMIN_KEY,
+    );
+    expect(listed.body.data).toEqual([{ ...created, key: undefined }].map(({ key: _key, ...rest }) => rest));
+    const revoked = await call('DELETE', `/admin/projects/${projectId}/keys/${created.id}`, ADMIN_KEY);
+    expect(revoked.body).toEqual({ id: created.id, object: 'key.deleted', deleted: true });
+    expect(await statusWith(created.key)).toBe(401);
+    expect((await call('GET', `/admin/projects/${projectId}/keys`, ADMIN_KEY)).body.data).toEqual([]);
+  });
+
+  it('refuses an expiry in the past, and stops an expiring key when its time comes', async () => {
+    const projectId = await newProject('expiry');
+    const past = await call('POST', `/admin/projects/${projectId}/keys`, ADMIN_KEY, {
+      name: 'old',
+      expires_at: 1,
+    });
+    expect(past.status).toBe(400);
+    const soon = await newKey(projectId, { name: 'soon', expires_at: Math.floor(Date.now() / 1000) + 2 });
+    expect(await statusWith(soon.key)).toBe(200);
+    // The key was verified and is remembered for a minute: its expiry still holds.
+    const deadline = Date.now() + 10_000;
+    let status = await statusWith(soon.key);
+    while (status === 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = await statusWith(soon.key);
+    }
+    expect(status).toBe(401);
+  });
+
+  it("lets a project's admin key manage its own project only", async () => {
+    const ours = await newProject('ours');
+    const theirs = await newProject('theirs');
+    const admin = (await newKey(ours, { name: 'project admin', role: 'admin' })).key;
+    expect((await newKey(ours, { name: 'made by the project admin' }, admin)).project_id).toBe(ours);
+    expect((await call<{ data: { id: string }[] }>('GET', '/admin/projects', admin)).body.data).toEqual([
+      expect.objectContaining({ id: ours }),
+    ]);
+    for (const [method, path] of [
+      ['GET', `/admin/projects/${theirs}`],
+      ['GET', `/admin/projects/${theirs}/keys`],
+      ['POST', `/admin/projects/${theirs}/keys`],
+    ] as const) {
+      const answer = await call(method, path, admin, method === 'POST' ? { name: 'x' } : undefined);
+      expect(answer.status, `${method} ${path}`).toBe(404);
+    }
+    expect((await call('POST', '/admin/projects', admin, { name: 'more' })).status).toBe(403);
+    expect((await call('DELETE', `/admin/projects/${ours}`, admin)).status).toBe(403);
+    expect((await call('GET', '/admin/keys', admin)).status).toBe(403);
+    const server = (await newKey(ours, { name: 'server' })).key;
+    expect((await call('GET', '/admin/projects', server)).status).toBe(403);
+    expect((await call('GET', `/admin/projects/${ours}/keys`, server)).status).toBe(403);
+  });
+
+  it('makes POST /admin/keys keys in the default project (a "user" key is a server key)', async () => {
+    const created = await call<CreatedKey>('POST', '/admin/keys', ADMIN_KEY, {
+      name: 'legacy',
+      role: 'user',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ role: 'server', project_id: 'proj_default' });
+  });
+});
+
+describe('key rotation', () => {
+  it('keeps every thread, message and assistant of the project when a new key replaces the old one', async () => {
+    const projectId = await newProject('rotation');
+    const old = await newKey(projectId, { name: 'old' });
+    const before = sdkClient(stack.baseURL, old.key);
+    const assistant = await before.beta.assistants.create({ model: 'offline', name: 'kept' });
+    const thread = await before.beta.threads.create({ messages: [{ role: 'user', content: 'remember me' }] });
+
+    const replacement = await newKey(projectId, { name: 'new' });
+    await call('DELETE', `/admin/projects/${projectId}/keys/${old.id}`, ADMIN_KEY);
+    const after = sdkClient(stack.baseURL, replacement.key);
+
+    await expect(before.beta.threads.retrieve(thread.id)).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((await after.beta.threads.retrieve(thread.id)).id).toBe(thread.id);
+    const messages = await after.beta.threads.messages.list(thread.id);
+    expect(messages.data.map((message) => message.content[0])).toEqual([
+      expect.objectContaining({ text: expect.objectContaining({ value: 'remember me' }) }),
+    ]);
+    expect((await after.beta.assistants.retrieve(assistant.id)).name).toBe('kept');
+  });
+
+  it('keeps projects apart: another project answers 404 on the thread', async () => {
+    const [a, b] = await Promise.all([stack.newUser('a'), stack.newUser('b')]);
+    const thread = await a.client.beta.threads.create();
+    await expect(b.client.beta.threads.retrieve(thread.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});
