@@ -30,7 +30,8 @@ describe('the model gateway, end to end', () => {
   let server: OpenAITestServer;
   let stack: Stack;
   let client: OpenAI;
-  let keyId: string;
+  /** The project of the `gateway` key: usage is recorded by project. */
+  let projectId: string;
   let other: OpenAI;
   let db: pg.Pool;
 
@@ -48,8 +49,10 @@ describe('the model gateway, end to end', () => {
     client = (await stack.newUser('gateway')).client;
     other = (await stack.newUser('gateway-other')).client;
     db = new pg.Pool({ connectionString: stack.database.url, max: 2 });
-    const { rows } = await db.query<{ id: string }>("select id from api_keys where name = 'gateway'");
-    keyId = rows[0]?.id ?? '';
+    const { rows } = await db.query<{ id: string }>(
+      "select project_id as id from api_keys where name = 'gateway'",
+    );
+    projectId = rows[0]?.id ?? '';
   });
 
   afterAll(async () => {
@@ -73,7 +76,7 @@ describe('the model gateway, end to end', () => {
   }
 
   describe('with the offline model', () => {
-    it('answers chat.completions.create, and logs the call under the caller’s key', async () => {
+    it('answers chat.completions.create, and logs the call under the caller’s project', async () => {
       const completion = await client.chat.completions.create({
         model: 'offline',
         messages: [
@@ -90,7 +93,7 @@ describe('the model gateway, end to end', () => {
       const rows = await usageOf(completion.id);
       expect(rows).toEqual([
         {
-          owner_id: keyId,
+          owner_id: projectId,
           model: 'offline',
           total_tokens: completion.usage?.total_tokens,
           cost_usd: '0.00000000',
@@ -270,7 +273,7 @@ describe('the model gateway, end to end', () => {
       data: {
         day?: string;
         model?: string;
-        key_id?: string;
+        project_id?: string;
         calls: number;
         total_tokens: number;
         cost_usd: number;
@@ -285,7 +288,7 @@ describe('the model gateway, end to end', () => {
       return { status: response.status, body: (await response.json()) as Report };
     }
 
-    it('shows a key its own calls by day and model, not another key’s; an admin sees every key', async () => {
+    it('shows a project its own calls by day and model, not another project’s; an admin sees every project', async () => {
       const alice = await stack.newUser('usage-alice');
       const bob = await stack.newUser('usage-bob');
       server.script(textReply('Paid answer.', { usage: { promptTokens: 1000, completionTokens: 100 } }));
@@ -316,14 +319,14 @@ describe('the model gateway, end to end', () => {
       expect(bobs.body.data.map((row) => row.model)).toEqual(['offline']);
 
       const { rows } = await db.query<{ id: string; name: string }>(
-        "select id, name from api_keys where name in ('usage-alice', 'usage-bob')",
+        "select project_id as id, name from api_keys where name in ('usage-alice', 'usage-bob')",
       );
       const ids = Object.fromEntries(rows.map((row) => [row.name, row.id]));
-      const byKey = await report(ADMIN_KEY, '/admin/usage?group_by=key');
-      const calls = Object.fromEntries(byKey.body.data.map((row) => [row.key_id, row.calls]));
+      const byProject = await report(ADMIN_KEY, '/admin/usage?group_by=project');
+      const calls = Object.fromEntries(byProject.body.data.map((row) => [row.project_id, row.calls]));
       expect(calls[ids['usage-alice'] ?? '']).toBe(2);
       expect(calls[ids['usage-bob'] ?? '']).toBe(1);
-      const one = await report(ADMIN_KEY, `/admin/usage?group_by=model&key_id=${ids['usage-bob']}`);
+      const one = await report(ADMIN_KEY, `/admin/usage?group_by=model&project_id=${ids['usage-bob']}`);
       expect(one.body.totals.calls).toBe(1);
       expect((await report(alice.key, '/admin/usage')).status).toBe(403);
       const later = await report(alice.key, `/v1/usage?start_time=${Math.floor(Date.now() / 1000) + 3600}`);
@@ -331,12 +334,12 @@ describe('the model gateway, end to end', () => {
     });
   });
 
-  it('counts each key’s calls under that key only', async () => {
+  it('counts each project’s calls under that project only', async () => {
     const completion = await other.chat.completions.create({
       model: 'offline',
       messages: [{ role: 'user', content: 'Mine' }],
     });
     const [row] = await usageOf(completion.id);
-    expect(row?.owner_id).not.toBe(keyId);
+    expect(row?.owner_id).not.toBe(projectId);
   });
 });

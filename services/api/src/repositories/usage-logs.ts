@@ -30,7 +30,7 @@ export async function insertGatewayUsage(db: Db, usage: GatewayUsage): Promise<v
 }
 
 export interface UsageFilter {
-  /** Only this key's rows; every key's when absent (admin). */
+  /** Only this project's rows; every project's when absent (admin). */
   ownerId?: string | undefined;
   from?: Date | undefined;
   to?: Date | undefined;
@@ -39,7 +39,7 @@ export interface UsageFilter {
 export interface UsageGroup {
   day?: string;
   model?: string;
-  keyId?: string;
+  projectId?: string;
   calls: number;
   promptTokens: number;
   completionTokens: number;
@@ -51,7 +51,7 @@ export interface UsageGroup {
 export async function sumUsage(
   db: Db,
   filter: UsageFilter,
-  by: { day: boolean; model: boolean; key: boolean },
+  by: { day: boolean; model: boolean; project: boolean },
 ): Promise<UsageGroup[]> {
   const { usageLogs } = schema;
   const day = sql<string>`to_char(${usageLogs.createdAt} at time zone 'UTC', 'YYYY-MM-DD')`;
@@ -63,13 +63,13 @@ export async function sumUsage(
   const groups = [
     ...(by.day ? [day] : []),
     ...(by.model ? [usageLogs.model] : []),
-    ...(by.key ? [usageLogs.ownerId] : []),
+    ...(by.project ? [usageLogs.ownerId] : []),
   ];
   const rows = await db
     .select({
       day: by.day ? day : sql<null>`null`,
       model: by.model ? usageLogs.model : sql<null>`null`,
-      keyId: by.key ? usageLogs.ownerId : sql<null>`null`,
+      projectId: by.project ? usageLogs.ownerId : sql<null>`null`,
       calls: sql<number>`count(*)::int`,
       promptTokens: sql<number>`coalesce(sum(${usageLogs.promptTokens}), 0)::bigint`,
       completionTokens: sql<number>`coalesce(sum(${usageLogs.completionTokens}), 0)::bigint`,
@@ -83,7 +83,7 @@ export async function sumUsage(
   return rows.map((row) => ({
     ...(row.day === null ? {} : { day: row.day }),
     ...(row.model === null ? {} : { model: row.model }),
-    ...(row.keyId === null ? {} : { keyId: row.keyId }),
+    ...(row.projectId === null ? {} : { projectId: row.projectId }),
     calls: Number(row.calls),
     promptTokens: Number(row.promptTokens),
     completionTokens: Number(row.completionTokens),

@@ -1,9 +1,9 @@
-// Schemas of the usage reports (GET /v1/usage for the caller's key, GET /admin/usage across keys).
+// Schemas of the usage reports (GET /v1/usage for the caller's project, GET /admin/usage across projects).
 import { z } from 'zod';
 import type { UsageReport } from '../services/usage.js';
 import { responseObjects } from './objects.js';
 
-const usageDimensions = ['day', 'model', 'key'] as const;
+const usageDimensions = ['day', 'model', 'project'] as const;
 export type UsageDimension = (typeof usageDimensions)[number];
 
 const unixSeconds = z.coerce.number().int().min(0).max(253_402_300_799);
@@ -13,7 +13,7 @@ export const usageQuerySchema = z.object({
   start_time: unixSeconds.optional(),
   /** Unix seconds; calls before it. */
   end_time: unixSeconds.optional(),
-  /** Comma separated: day, model, key. */
+  /** Comma separated: day, model, project. */
   group_by: z
     .string()
     .default('day,model')
@@ -28,8 +28,8 @@ export const usageQuerySchema = z.object({
     .pipe(z.array(z.enum(usageDimensions))),
 });
 
-/** The admin report may narrow to one key. */
-export const adminUsageQuerySchema = usageQuerySchema.extend({ key_id: z.string().min(1).optional() });
+/** The admin report may narrow to one project. */
+export const adminUsageQuerySchema = usageQuerySchema.extend({ project_id: z.string().min(1).optional() });
 
 const usageTotalsSchema = z.object({
   calls: z.number().int(),
@@ -49,7 +49,7 @@ export const usageReportSchema = z
       usageTotalsSchema.extend({
         day: z.string().optional().describe('YYYY-MM-DD (UTC)'),
         model: z.string().optional(),
-        key_id: z.string().optional(),
+        project_id: z.string().optional(),
       }),
     ),
     totals: usageTotalsSchema,

@@ -1,4 +1,4 @@
-// Usage reports: tokens, calls and cost from usage_logs, by day, model and key, with totals. A key sees its own.
+// Usage reports: tokens, calls and cost from usage_logs, by day, model and project, with totals. A project sees its own.
 import type { Db } from '@threadwork/shared';
 import type { Principal } from '../auth.js';
 import { sumUsage, type UsageGroup } from '../repositories/usage-logs.js';
@@ -17,7 +17,7 @@ export interface UsageReport {
   group_by: UsageDimension[];
   start_time: number | null;
   end_time: number | null;
-  data: (UsageTotals & { day?: string; model?: string; key_id?: string })[];
+  data: (UsageTotals & { day?: string; model?: string; project_id?: string })[];
   totals: UsageTotals;
 }
 
@@ -25,7 +25,7 @@ export interface UsageQuery {
   start_time?: number | undefined;
   end_time?: number | undefined;
   group_by: UsageDimension[];
-  key_id?: string | undefined;
+  project_id?: string | undefined;
 }
 
 function totalsOf(group: UsageGroup): UsageTotals {
@@ -41,20 +41,20 @@ function totalsOf(group: UsageGroup): UsageTotals {
 const seconds = (value: number | undefined) => (value === undefined ? undefined : new Date(value * 1000));
 
 /**
- * The report for a caller: a deployment admin's covers every project (or `key_id`'s: usage is recorded by project,
+ * The report for a caller: a deployment admin's covers every project (or `project_id`'s: usage is recorded by project,
  * the owner of every row); anyone else's only their own project.
  */
 export async function usageReport(db: Db, principal: Principal, query: UsageQuery): Promise<UsageReport> {
-  const ownerId = principal.isDeploymentAdmin ? query.key_id : principal.projectId;
+  const ownerId = principal.isDeploymentAdmin ? query.project_id : principal.projectId;
   const filter = { ownerId, from: seconds(query.start_time), to: seconds(query.end_time) };
   const by = {
     day: query.group_by.includes('day'),
     model: query.group_by.includes('model'),
-    key: query.group_by.includes('key'),
+    project: query.group_by.includes('project'),
   };
   const [groups, [total]] = await Promise.all([
     sumUsage(db, filter, by),
-    sumUsage(db, filter, { day: false, model: false, key: false }),
+    sumUsage(db, filter, { day: false, model: false, project: false }),
   ]);
   return {
     object: 'usage_report',
@@ -64,7 +64,7 @@ export async function usageReport(db: Db, principal: Principal, query: UsageQuer
     data: groups.map((group) => ({
       ...(group.day === undefined ? {} : { day: group.day }),
       ...(group.model === undefined ? {} : { model: group.model }),
-      ...(group.keyId === undefined ? {} : { key_id: group.keyId }),
+      ...(group.projectId === undefined ? {} : { project_id: group.projectId }),
       ...totalsOf(group),
     })),
     totals: total

@@ -1,6 +1,5 @@
 // The caller's chat threads: listing, creating (or reusing), reading the history of and deleting them.
 
-import { findRun } from '@threadwork/shared';
 import { type Principal, threadOwnerOf } from '../../auth.js';
 import type { AppDeps } from '../../deps.js';
 import {
