@@ -94,6 +94,7 @@ export async function insertRun(
   assistantVersion: AssistantVersion,
   strategy: MultitaskStrategy = 'reject',
 ): Promise<RunInsert> {
+  if ('insert' in thread) return insertRunWithThread(db, run, thread.insert, withMessages, assistantVersion);
   return db.transaction(async (tx) => {
     // Checked before anything is written: a refusal commits nothing.
     if (assistantVersion !== null) {
@@ -126,6 +127,51 @@ export async function insertRun(
     const supersedes = strategy === 'interrupt' || strategy === 'rollback' ? chain.map((row) => row.id) : [];
     return { run: stored, supersedes: supersedes.reverse() };
   });
+}
+
+/**
+ * A run on a new thread, in one statement (the path of every create-thread-and-run and new chat: nobody else sees
+ * the thread yet, so there is no queue to read and no lock to take): the thread, its messages and the run. An
+ * assistant whose row changed since `assistantVersion` leaves `runs.assistant_id` null, and nothing is written.
+ */
+async function insertRunWithThread(
+  db: Db,
+  run: RunRow,
+  thread: typeof threads.$inferInsert,
+  withMessages: (typeof messages.$inferInsert)[],
+  assistantVersion: AssistantVersion,
+): Promise<RunInsert> {
+  const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
+  const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
+  const assistantId =
+    assistantVersion === null
+      ? stored.assistantId
+      : sql<string>`(${db
+          .select({ id: assistants.id })
+          .from(assistants)
+          .where(
+            and(eq(assistants.id, run.assistantId), sql`${assistantRowVersion} = ${assistantVersion}`),
+          )})`;
+  const writes = [
+    db.$with('written_thread').as(db.insert(threads).values(thread)),
+    ...(own.length > 0 ? [db.$with('written_messages').as(db.insert(messages).values(own))] : []),
+  ];
+  try {
+    await db
+      .with(...writes)
+      .insert(runs)
+      .values({ ...stored, assistantId });
+  } catch (error) {
+    if (leftNull(error, 'assistant_id')) return { refused: 'assistant_changed' };
+    throw error;
+  }
+  return { run: stored, supersedes: [] };
+}
+
+/** Whether a statement failed because it left `column` null (a NOT NULL violation, as drizzle wraps it). */
+function leftNull(error: unknown, column: string): boolean {
+  const cause = (error as { cause?: { code?: string; column?: string } }).cause;
+  return cause?.code === '23502' && cause.column === column;
 }
 
 /** The thread's unfinished runs in the order they run: the one running (or next to run) first. */
