@@ -276,19 +276,15 @@ function shortHash(text: string, length: number): string {
 }
 
 /**
- * The names of a project's space. The schema is readable (`tw_project_` and the id in lowercase, other characters as
- * `_`) and ends in a hash of the exact id, so ids that differ only in case or punctuation never share a schema. Roles
- * belong to the whole server, so their names also hash the database: two tools databases on one server (or two
+ * The names of a project's space: hashes, not the id itself, because every role of the tools database can read the
+ * names of all schemas and roles in the catalog, and a project's id must not be found there. The schema hashes the id;
+ * roles belong to the whole server, so theirs also hash the database: two tools databases on one server (or two
  * deployments) never share a project's roles.
  */
 export function projectToolsSpace(database: string, projectId: string): ProjectToolsSpace {
-  const readable = projectId
-    .toLowerCase()
-    .replace(/[^a-z0-9_]/g, '_')
-    .slice(0, 36);
   const role = `tw_${shortHash(`${database}\n${projectId}`, 20)}`;
   return {
-    schema: `${PROJECT_SCHEMA_PREFIX}${readable}_${shortHash(projectId, 8)}`,
+    schema: `${PROJECT_SCHEMA_PREFIX}${shortHash(projectId, 20)}`,
     ownerRole: `${role}_owner`,
     readerRole: `${role}_reader`,
   };

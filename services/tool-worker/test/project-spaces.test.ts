@@ -122,6 +122,13 @@ describe('the SQL tools per project', () => {
     expect(unqualified).toMatchObject({ code: '42P01', message: 'relation "notes_b" does not exist' });
     const qualified = await toolError(tools.run_sql({ query: `select body from ${tableB}` }, as(projectA)));
     expect(qualified).toMatchObject({ code: 'refused', message: expect.stringMatching(/permission denied/) });
+    const fromDefault = await toolError(
+      tools.run_sql({ query: `select body from ${tableA}` }, as('proj_default')),
+    );
+    expect(fromDefault).toMatchObject({
+      code: 'refused',
+      message: expect.stringMatching(/permission denied/),
+    });
     const demo = await toolError(tools.run_sql({ query: 'select * from public.customers' }, as(projectA)));
     expect(demo).toMatchObject({ code: 'refused', message: expect.stringMatching(/permission denied/) });
   });
@@ -135,6 +142,15 @@ describe('the SQL tools per project', () => {
       as(projectA),
     )) as { rows: unknown[][] };
     expect(listed.rows).toEqual([[tableA.split('.')[0], 'notes_a']]);
+  });
+
+  it('name no project id in the catalog that every reader can list', async () => {
+    const names = (await tools.run_sql(
+      { query: 'select nspname from pg_namespace union all select rolname from pg_roles' },
+      as(projectB),
+    )) as { rows: string[][] };
+    expect(names.rows.flat().join(' ')).not.toContain(projectA.toLowerCase());
+    expect(names.rows.flat().join(' ')).not.toContain(projectA);
   });
 
   it('refuse create_table and drop_table in another project’s schema', async () => {
