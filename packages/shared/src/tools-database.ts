@@ -304,12 +304,12 @@ async function prepareProjectOnce(ownerUrl: string, space: ProjectToolsSpace): P
   await client.connect();
   try {
     await client.query('begin');
-    await client.query('select pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
     const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
       'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
     );
     const rights = me.rows[0];
     if (!rights?.rolsuper && !rights?.rolcreaterole) throw new ProjectToolsUnavailableError();
+    await client.query('select pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
     const schema = client.escapeIdentifier(space.schema);
     const owner = client.escapeIdentifier(space.ownerRole);
     const reader = client.escapeIdentifier(space.readerRole);

@@ -208,3 +208,28 @@ describe('the SQL tools per project', () => {
     await slow;
   });
 });
+
+describe('the SQL tools of a project when the tools connection may not create roles', () => {
+  it('answer unavailable instead of acting in a shared space', async () => {
+    const role = `tw_plain_${Date.now()}`;
+    await env.toolsPool.query(`create role "${role}" login password 'plain'`);
+    try {
+      const url = new URL(env.toolsUrl);
+      url.username = role;
+      url.password = 'plain';
+      const { space: _space, ...sql } = env.sqlDeps();
+      const plain = createToolRunners({
+        catalog: env.db.$client,
+        sql,
+        sqlSpaces: createSqlSpaces(url.toString(), env.readerUrl),
+      });
+      const error = await toolError(plain.list_tables({}, as(newId('project'))));
+      expect(error).toMatchObject({
+        code: 'unavailable',
+        message: expect.stringMatching(/may not create roles/),
+      });
+    } finally {
+      await env.toolsPool.query(`drop role "${role}"`);
+    }
+  });
+});
