@@ -1,4 +1,4 @@
-// Prepares the database the SQL tools act on: creates it, seeds a sample schema when empty, sets up the read-only role.
+// Prepares the database the SQL tools act on: creates it, seeds a sample schema, sets up the readers and project spaces.
 import { createHash, createHmac } from 'node:crypto';
 import pg from 'pg';
 import { ensureDatabase } from './db/migrate.js';

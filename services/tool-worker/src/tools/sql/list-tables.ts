@@ -1,4 +1,4 @@
-// list_tables: the tables and views of the project's space in the tools database with schema, kind, estimated rows and comment.
+// list_tables: the tables and views of the project's space, with schema, kind, estimated rows and comment.
 import type { ToolArgs } from '../registry.js';
 import type { SqlToolDeps } from './sql-deps.js';
 
