@@ -1,9 +1,12 @@
-// Prepares the database the SQL tools act on: creates it, seeds a sample schema when empty, sets up the read-only role.
-import { createHmac } from 'node:crypto';
+// Prepares the database the SQL tools act on: creates it, seeds a sample schema, sets up the readers and project spaces.
+import { createHash, createHmac } from 'node:crypto';
 import pg from 'pg';
 import { ensureDatabase } from './db/migrate.js';
 
 export const DEFAULT_READER_ROLE = 'threadwork_reader';
+
+/** Every project's schema starts so; the default project's reader and tools never see schemas named so. */
+export const PROJECT_SCHEMA_PREFIX = 'tw_project_';
 
 export interface PrepareToolsDatabaseOptions {
   /** Seed the sample schema when the database has no tables yet (default true). */
@@ -127,6 +130,10 @@ export function readerDatabaseUrl(ownerUrl: string, role: string): string {
   return url.toString();
 }
 
+function databaseOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.slice(1));
+}
+
 /** Creates the database unless it exists; connecting first keeps owners without access to `postgres` working. */
 async function ensureToolsDatabase(url: string): Promise<void> {
   const probe = new pg.Client({ connectionString: url });
@@ -160,7 +167,7 @@ async function grantReads(client: pg.Client, role: string, database: string): Pr
   const schemas = await client.query<{ nspname: string }>(
     `select nspname from pg_namespace
      where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_%'
-       and pg_has_role(nspowner, 'USAGE')`,
+       and nspname not like 'tw\\_project\\_%' and pg_has_role(nspowner, 'USAGE')`,
   );
   for (const { nspname } of schemas.rows) {
     const schema = client.escapeIdentifier(nspname);
@@ -171,7 +178,7 @@ async function grantReads(client: pg.Client, role: string, database: string): Pr
     `select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where c.relkind in ('r', 'p', 'v', 'm', 'f')
        and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
-       and pg_has_role(c.relowner, 'USAGE')`,
+       and n.nspname not like 'tw\\_project\\_%' and pg_has_role(c.relowner, 'USAGE')`,
   );
   for (const { nspname, relname } of relations.rows) {
     const relation = `${client.escapeIdentifier(nspname)}.${client.escapeIdentifier(relname)}`;
@@ -194,8 +201,9 @@ async function prepareReader(client: pg.Client, ownerUrl: string, role: string):
   const rights = me.rows[0];
   if (!rights?.rolsuper && !rights?.rolcreaterole) return;
   await upsertReaderRole(client, ownerUrl, role);
-  const database = decodeURIComponent(new URL(ownerUrl).pathname.slice(1));
-  await grantReads(client, role, database);
+  await grantReads(client, role, databaseOf(ownerUrl));
+  // public belongs to the default project: other projects' readers may not even look into it.
+  await client.query('revoke all on schema public from public');
   if (rights.rolsuper) await revokeRiskyFunctions(client);
 }
 
@@ -249,6 +257,103 @@ export async function prepareToolsDatabase(
     try {
       await prepareOnce(url, seed, readerRole);
       return;
+    } catch (error) {
+      if (attempt >= SETUP_ATTEMPTS || !isRoleRace(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
+    }
+  }
+}
+
+/** Where a project's SQL tools act: its schema, the NOLOGIN role that owns it, and the login run_sql reads as. */
+export interface ProjectToolsSpace {
+  schema: string;
+  ownerRole: string;
+  readerRole: string;
+}
+
+function shortHash(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
+
+/**
+ * The names of a project's space: hashes, not the id itself, because every role of the tools database can read the
+ * names of all schemas and roles in the catalog, and a project's id must not be found there. The schema hashes the id;
+ * roles belong to the whole server, so theirs also hash the database: two tools databases on one server (or two
+ * deployments) never share a project's roles.
+ */
+export function projectToolsSpace(database: string, projectId: string): ProjectToolsSpace {
+  const role = `tw_${shortHash(`${database}\n${projectId}`, 20)}`;
+  return {
+    schema: `${PROJECT_SCHEMA_PREFIX}${shortHash(projectId, 20)}`,
+    ownerRole: `${role}_owner`,
+    readerRole: `${role}_reader`,
+  };
+}
+
+async function upsertOwnerRole(client: pg.Client, role: string, isSuperuser: boolean): Promise<void> {
+  const name = client.escapeIdentifier(role);
+  const exists = await client.query('select 1 from pg_roles where rolname = $1', [role]);
+  const attributes = 'nologin nosuperuser nocreatedb nocreaterole noreplication nobypassrls noinherit';
+  await client.query(`${exists.rowCount ? 'alter' : 'create'} role ${name} ${attributes}`);
+  // A CREATEROLE owner must be a member to SET ROLE into it and to give it the schema; a superuser already may.
+  if (!isSuperuser) await client.query(`grant ${name} to current_user`);
+}
+
+async function prepareProjectOnce(ownerUrl: string, space: ProjectToolsSpace): Promise<void> {
+  const client = new pg.Client({ connectionString: ownerUrl, application_name: 'threadwork-tools-setup' });
+  await client.connect();
+  try {
+    await client.query('begin');
+    const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
+      'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
+    );
+    const rights = me.rows[0];
+    if (!rights?.rolsuper && !rights?.rolcreaterole) throw new ProjectToolsUnavailableError();
+    await client.query('select pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
+    const schema = client.escapeIdentifier(space.schema);
+    const owner = client.escapeIdentifier(space.ownerRole);
+    const reader = client.escapeIdentifier(space.readerRole);
+    await upsertOwnerRole(client, space.ownerRole, rights.rolsuper);
+    await upsertReaderRole(client, ownerUrl, space.readerRole);
+    await client.query(
+      `grant connect on database ${client.escapeIdentifier(databaseOf(ownerUrl))} to ${reader}`,
+    );
+    await client.query(`create schema if not exists ${schema} authorization ${owner}`);
+    await client.query(`revoke all on schema ${schema} from public`);
+    await client.query(`grant usage on schema ${schema} to ${reader}`);
+    await client.query(
+      `alter default privileges for role ${owner} in schema ${schema} grant select on tables to ${reader}`,
+    );
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The tools database's connection may not create roles, so projects other than the default one get no space. */
+export class ProjectToolsUnavailableError extends Error {
+  constructor() {
+    super('TOOLS_DATABASE_URL may not create roles, so projects cannot have their own schema and roles');
+  }
+}
+
+/**
+ * Creates (or repairs) a project's space in the tools database: its owner role (NOLOGIN; the tool worker SETs ROLE
+ * into it for create_table and drop_table), its reader login (run_sql; member of nothing, so it sees no other role's
+ * queries in pg_stat_activity), and its schema, owned by the owner role, readable by the reader only. Idempotent.
+ */
+export async function prepareProjectToolsSpace(
+  ownerUrl: string,
+  projectId: string,
+): Promise<ProjectToolsSpace> {
+  const space = projectToolsSpace(databaseOf(ownerUrl), projectId);
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await prepareProjectOnce(ownerUrl, space);
+      return space;
     } catch (error) {
       if (attempt >= SETUP_ATTEMPTS || !isRoleRace(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));

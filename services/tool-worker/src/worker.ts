@@ -28,6 +28,7 @@ import { createToolInvokeProcessor } from './tool-invoke.processor.js';
 import { type ToolPolicies, toolPolicies } from './tool-policy.js';
 import { createToolRunners } from './tools/registry.js';
 import type { SqlToolDeps } from './tools/sql/sql-deps.js';
+import { createSqlSpaces } from './tools/sql/sql-spaces.js';
 
 export interface ToolWorker {
   /** The port of /healthz, /readyz and /metrics (TOOL_WORKER_PORT, or the one chosen when it is 0). */
@@ -95,12 +96,9 @@ function openConnections(config: Config, log: Logger): Connections {
   };
 }
 
-function sqlToolDeps(config: Config, toolsPool: pg.Pool): SqlToolDeps {
+function sqlToolDeps(config: Config, toolsPool: pg.Pool): Omit<SqlToolDeps, 'space'> {
   return {
     pool: toolsPool,
-    readerUrl:
-      config.TOOLS_READONLY_DATABASE_URL ??
-      readerDatabaseUrl(config.TOOLS_DATABASE_URL, config.TOOLS_READONLY_ROLE),
     protectedSchemas: config.TOOLS_PROTECTED_SCHEMAS,
     limits: {
       statementTimeoutMs: config.RUN_SQL_STATEMENT_TIMEOUT_MS,
@@ -128,7 +126,15 @@ function startWorker(config: Config, log: Logger, { connections, policies, metri
   });
   const processor = createToolInvokeProcessor({
     db,
-    runners: createToolRunners({ catalog: db.$client, sql: sqlToolDeps(config, toolsPool) }),
+    runners: createToolRunners({
+      catalog: db.$client,
+      sql: sqlToolDeps(config, toolsPool),
+      sqlSpaces: createSqlSpaces(
+        config.TOOLS_DATABASE_URL,
+        config.TOOLS_READONLY_DATABASE_URL ??
+          readerDatabaseUrl(config.TOOLS_DATABASE_URL, config.TOOLS_READONLY_ROLE),
+      ),
+    }),
     policies,
     log,
     toolDuration,

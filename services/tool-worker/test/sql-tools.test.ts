@@ -298,7 +298,11 @@ describe('run_sql', () => {
     const missingRole = new URL(env.readerUrl);
     missingRole.username = 'no_such_reader';
     const error = await toolError(
-      runSql({ ...env.sqlDeps(), readerUrl: missingRole.toString() }, { query: 'select 1' }, context()),
+      runSql(
+        { ...env.sqlDeps(), space: { ...env.sqlDeps().space, readerUrl: missingRole.toString() } },
+        { query: 'select 1' },
+        context(),
+      ),
     );
     expect(error).toMatchObject({ code: 'unavailable', message: expect.stringMatching(/read-only role/) });
   });

@@ -1,7 +1,9 @@
-import { schema } from '@threadwork/shared';
+import { newId, schema } from '@threadwork/shared';
 import { importCatalog } from '@threadwork/shared/catalog';
-import { waitFor } from '@threadwork/testing';
+import { projectToolsSpace } from '@threadwork/shared/tools-database';
+import { databaseUrlFor, waitFor } from '@threadwork/testing';
 import { eq } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startToolWorker, type ToolWorker } from '../src/worker.js';
 import { createEnvironment, silentLog, type TestEnvironment } from './support/environment.js';
@@ -11,6 +13,7 @@ import { type CallSpec, insertToolCalls } from './support/rows.js';
 let env: TestEnvironment;
 let worker: ToolWorker;
 let tools: ToolQueue;
+const otherProject = newId('project');
 
 beforeAll(async () => {
   env = await createEnvironment(inject('databaseServerUrl'), inject('redisUrl'));
@@ -23,6 +26,11 @@ afterAll(async () => {
   await tools?.close();
   await worker?.close();
   await env?.close();
+  // Roles belong to the server; the project's space made them for this file's tools database only.
+  const { ownerRole, readerRole } = projectToolsSpace(new URL(env.toolsUrl).pathname.slice(1), otherProject);
+  const admin = new pg.Client({ connectionString: databaseUrlFor(env.serverUrl, 'postgres') });
+  await admin.connect();
+  await admin.query(`drop role if exists "${ownerRole}", "${readerRole}"`).finally(() => admin.end());
 });
 
 async function invokeOne(call: CallSpec, options: Parameters<typeof insertToolCalls>[2] = {}) {
@@ -58,6 +66,20 @@ describe('tool.invoke jobs', () => {
     expect(execution?.finishedAt).toBeInstanceOf(Date);
   });
 
+  it("act in the run's project: another project sees its own schema, not the default project's demo", async () => {
+    const created = await invokeOne(
+      { name: 'create_table', arguments: { name: 'notes', columns: [{ name: 'body', type: 'text' }] } },
+      { ownerId: otherProject },
+    );
+    expect(created.output.created).toMatch(/^tw_project_[0-9a-f]{20}\.notes$/);
+    const listed = await invokeOne({ name: 'list_tables', arguments: {} }, { ownerId: otherProject });
+    expect(listed.output.tables.map((table: { name: string }) => table.name)).toEqual(['notes']);
+    const demo = await invokeOne(
+      { name: 'run_sql', arguments: { query: 'select * from public.customers' } },
+      { ownerId: otherProject },
+    );
+    expect(demo.output).toMatchObject({ code: 'refused', error: expect.stringMatching(/permission denied/) });
+  });
   it('run product tools against the catalog', async () => {
     await importCatalog(env.db, {
       products: [

@@ -10,6 +10,7 @@ import { getSchema } from './sql/get-schema.js';
 import { listTables } from './sql/list-tables.js';
 import { runSql } from './sql/run-sql.js';
 import type { SqlToolDeps } from './sql/sql-deps.js';
+import type { SqlSpaces } from './sql/sql-spaces.js';
 
 export type ToolArgs<T extends BuiltinToolType> = z.output<(typeof builtinToolParameters)[T]>;
 
@@ -26,18 +27,24 @@ export type ToolRunners = {
 };
 
 export interface ToolDeps {
-  sql: SqlToolDeps;
+  /** The SQL tools' pool and limits; the space comes from `sqlSpaces` for the call's project. */
+  sql: Omit<SqlToolDeps, 'space'>;
+  sqlSpaces: SqlSpaces;
   /** Threadwork's own database, where the product catalog lives. */
   catalog: pg.Pool;
 }
 
 export function createToolRunners(deps: ToolDeps): ToolRunners {
+  const sqlFor = async (context: ToolCallContext): Promise<SqlToolDeps> => ({
+    ...deps.sql,
+    space: await deps.sqlSpaces(context.ownerId),
+  });
   return {
-    list_tables: (args) => listTables(deps.sql, args),
-    get_schema: (args) => getSchema(deps.sql, args),
-    run_sql: (args, context) => runSql(deps.sql, args, context),
-    create_table: (args) => createTable(deps.sql, args),
-    drop_table: (args) => dropTable(deps.sql, args),
+    list_tables: async (args, context) => listTables(await sqlFor(context), args),
+    get_schema: async (args, context) => getSchema(await sqlFor(context), args),
+    run_sql: async (args, context) => runSql(await sqlFor(context), args, context),
+    create_table: async (args, context) => createTable(await sqlFor(context), args),
+    drop_table: async (args, context) => dropTable(await sqlFor(context), args),
     search_products: (args) => searchProducts(deps.catalog, args),
     show_products: (args) => showProducts(deps.catalog, args),
   };

@@ -58,7 +58,12 @@ export async function createEnvironment(serverUrl: string, redisUrl: string): Pr
     config: (overrides = {}) => loadConfig({ ...base, ...overrides }),
     sqlDeps: ({ protectedSchemas = [], ...limits } = {}) => ({
       pool: toolsPool,
-      readerUrl: readerDatabaseUrl(tools.url, readerRole),
+      space: {
+        schema: 'public',
+        isIsolated: false,
+        readerUrl: readerDatabaseUrl(tools.url, readerRole),
+        ownerRole: null,
+      },
       protectedSchemas,
       limits: {
         statementTimeoutMs: 2_000,

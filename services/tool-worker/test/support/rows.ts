@@ -19,7 +19,7 @@ export async function insertToolCalls(
   calls: CallSpec[],
   options: { ownerId?: string; runStatus?: 'in_progress' | 'cancelled' } = {},
 ): Promise<InsertedCalls> {
-  const ownerId = options.ownerId ?? newId('project');
+  const ownerId = options.ownerId ?? schema.DEFAULT_PROJECT_ID;
   await db.insert(schema.projects).values({ id: ownerId, name: 'test' }).onConflictDoNothing();
   const threadId = newId('thread');
   await db.insert(schema.threads).values({ id: threadId, ownerId });

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { ToolError } from '../../tool-error.js';
 import type { ToolArgs } from '../registry.js';
 import { type SqlToolDeps, withOwnerTransaction } from './sql-deps.js';
-import { qualifiedName, quoteIdent, refuseProtectedSchema } from './sql-names.js';
+import { qualifiedName, quoteIdent, refuseOutsideSpace, refuseProtectedSchema } from './sql-names.js';
 
 type CreateTableArgs = ToolArgs<'create_table'>;
 type ColumnArgs = CreateTableArgs['columns'][number];
@@ -41,8 +41,7 @@ function checkColumns(args: CreateTableArgs): void {
   }
 }
 
-function createTableSql(args: CreateTableArgs): string {
-  const schema = args.schema ?? 'public';
+function createTableSql(args: CreateTableArgs, schema: string): string {
   const lines = args.columns.map((column) => columnSql(column, schema));
   if (args.primary_key) lines.push(`primary key (${args.primary_key.map(quoteIdent).join(', ')})`);
   return `create table ${qualifiedName(schema, args.name)} (\n  ${lines.join(',\n  ')}\n)`;
@@ -65,10 +64,15 @@ async function checkTarget(client: pg.PoolClient, schema: string, name: string):
 }
 
 export async function createTable(deps: SqlToolDeps, args: CreateTableArgs) {
-  const schema = args.schema ?? 'public';
+  const schema = args.schema ?? deps.space.schema;
+  refuseOutsideSpace(deps.space, schema, 'creating tables in');
   refuseProtectedSchema(schema, deps.protectedSchemas, 'creating tables in');
+  for (const column of args.columns) {
+    if (column.references?.schema)
+      refuseOutsideSpace(deps.space, column.references.schema, 'referencing tables in');
+  }
   checkColumns(args);
-  const ddl = createTableSql(args);
+  const ddl = createTableSql(args, schema);
   await withOwnerTransaction(deps, async (client) => {
     await checkTarget(client, schema, args.name);
     await client.query(ddl);

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { ToolError } from '../../tool-error.js';
 import type { ToolArgs } from '../registry.js';
 import { type SqlToolDeps, withOwnerTransaction } from './sql-deps.js';
-import { qualifiedName, refuseProtectedSchema } from './sql-names.js';
+import { qualifiedName, refuseOutsideSpace, refuseProtectedSchema } from './sql-names.js';
 
 type DropTableArgs = ToolArgs<'drop_table'>;
 
@@ -40,8 +40,9 @@ function dependentsError(error: unknown, schema: string, table: string): unknown
 }
 
 export async function dropTable(deps: SqlToolDeps, args: DropTableArgs) {
-  const schema = args.schema ?? 'public';
+  const schema = args.schema ?? deps.space.schema;
   checkConfirmation(args, schema);
+  refuseOutsideSpace(deps.space, schema, 'dropping tables in');
   refuseProtectedSchema(schema, deps.protectedSchemas, 'dropping tables in');
   const alsoDropped: string[] = [];
   await withOwnerTransaction(deps, async (client) => {

@@ -1,5 +1,4 @@
 // get_schema: one table or view described: columns, keys, constraints, indexes and row-level security.
-import type pg from 'pg';
 import { ToolError } from '../../tool-error.js';
 import type { ToolArgs } from '../registry.js';
 import type { SqlToolDeps } from './sql-deps.js';
@@ -10,7 +9,8 @@ const relationSql = `
     case when c.relkind in ('v', 'm') then pg_get_viewdef(c.oid, true) end as view_definition
   from pg_class c join pg_namespace n on n.oid = c.relnamespace
   where c.relname = $1 and ($2::text is null or n.nspname = $2) and c.relkind in ('r', 'p', 'v', 'm', 'f')
-  order by n.nspname = 'public' desc, n.nspname`;
+    and (case when $4::boolean then n.nspname = $3 else n.nspname not like 'tw\\_project\\_%' end)
+  order by n.nspname = $3 desc, n.nspname`;
 
 const columnsSql = `
   select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, not a.attnotnull as nullable,
@@ -84,8 +84,14 @@ interface ConstraintRow {
   on_delete: string;
 }
 
-async function findRelation(pool: pg.Pool, args: ToolArgs<'get_schema'>): Promise<RelationRow> {
-  const found = await pool.query<RelationRow>(relationSql, [args.table, args.schema ?? null]);
+async function findRelation(deps: SqlToolDeps, args: ToolArgs<'get_schema'>): Promise<RelationRow> {
+  const { schema, isIsolated } = deps.space;
+  const found = await deps.pool.query<RelationRow>(relationSql, [
+    args.table,
+    args.schema ?? null,
+    schema,
+    isIsolated,
+  ]);
   const where = args.schema ? ` in schema '${args.schema}'` : '';
   const [first, ...others] = found.rows;
   if (!first) {
@@ -94,7 +100,7 @@ async function findRelation(pool: pg.Pool, args: ToolArgs<'get_schema'>): Promis
       `No table or view named '${args.table}'${where}. Use list_tables to see the tables.`,
     );
   }
-  if (others.length > 0 && first.schema !== 'public') {
+  if (others.length > 0 && first.schema !== schema) {
     const schemas = found.rows.map((row) => row.schema).join(', ');
     throw new ToolError(
       'refused',
@@ -130,7 +136,7 @@ function describeConstraints(rows: ConstraintRow[]) {
 }
 
 export async function getSchema(deps: SqlToolDeps, args: ToolArgs<'get_schema'>) {
-  const relation = await findRelation(deps.pool, args);
+  const relation = await findRelation(deps, args);
   const [columns, constraints, indexes, policies] = await Promise.all([
     deps.pool.query(columnsSql, [relation.oid]),
     deps.pool.query<ConstraintRow>(constraintsSql, [relation.oid]),

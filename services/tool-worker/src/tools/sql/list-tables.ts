@@ -1,4 +1,4 @@
-// list_tables: the tables and views of the tools database with schema, kind, estimated rows and comment.
+// list_tables: the tables and views of the project's space, with schema, kind, estimated rows and comment.
 import type { ToolArgs } from '../registry.js';
 import type { SqlToolDeps } from './sql-deps.js';
 
@@ -22,6 +22,7 @@ const listTablesSql = `
   where c.relkind in ('r', 'p', 'v', 'm', 'f') and not c.relispartition
     and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg\\_%'
     and ($1::text is null or n.nspname = $1)
+    and (case when $2::text is null then n.nspname not like 'tw\\_project\\_%' else n.nspname = $2 end)
   order by n.nspname, c.relname
   limit ${MAX_TABLES + 1}`;
 
@@ -30,7 +31,7 @@ export async function listTables(deps: SqlToolDeps, args: ToolArgs<'list_tables'
   const result = await deps.pool.query<TableSummary & { estimated_rows: string | null }>({
     name: 'list_tables',
     text: listTablesSql,
-    values: [args.schema ?? null],
+    values: [args.schema ?? null, deps.space.isIsolated ? deps.space.schema : null],
   });
   const tables = result.rows.slice(0, MAX_TABLES).map((row) => ({
     ...row,

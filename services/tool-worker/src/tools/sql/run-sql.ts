@@ -207,6 +207,8 @@ export async function executeReadOnly(
   statement: ReadStatement,
   limits: SqlLimits,
   context: Pick<ToolCallContext, 'callId' | 'signal'>,
+  /** The only schema unqualified names are looked up in (a project's own); the login's default when absent. */
+  schema?: string,
 ): Promise<RunSqlResult> {
   const client = await connectReader(readerUrl, context.callId);
   client.on('error', () => {});
@@ -218,6 +220,8 @@ export async function executeReadOnly(
       "select set_config('statement_timeout', $1, true), set_config('lock_timeout', $2, true)",
       [`${limits.statementTimeoutMs}ms`, `${limits.lockTimeoutMs}ms`],
     );
+    if (schema)
+      await client.query("select set_config('search_path', $1, true)", [client.escapeIdentifier(schema)]);
     const read = statement.isQuery
       ? await readQuery(client, statement.text, limits)
       : await readAsWritten(client, statement.text, limits);
@@ -250,5 +254,6 @@ export async function runSql(
   const verdict = await checkReadOnlyQuery(args.query);
   if (!verdict.allowed) throw new ToolError('refused', verdict.reason);
   const statement = { text: verdict.statement, isQuery: verdict.kind === 'select' };
-  return executeReadOnly(deps.readerUrl, statement, deps.limits, context);
+  const { readerUrl, isIsolated, schema } = deps.space;
+  return executeReadOnly(readerUrl, statement, deps.limits, context, isIsolated ? schema : undefined);
 }

@@ -1,5 +1,7 @@
 // SQL names for the SQL tools: identifier quoting, and the schemas whose tables the tools must not create or drop.
+import { PROJECT_SCHEMA_PREFIX } from '@threadwork/shared/tools-database';
 import { ToolError } from '../../tool-error.js';
+import type { SqlSpace } from './sql-deps.js';
 
 const systemSchemas = new Set(['pg_catalog', 'information_schema', 'pg_toast']);
 
@@ -30,4 +32,14 @@ export function refuseProtectedSchema(
       `The schema '${schema}' is protected by the server's configuration; ${action} it is not allowed.`,
     );
   }
+}
+
+/** Refuses a schema outside the project's space: another project's schema, or any other for an isolated project. */
+export function refuseOutsideSpace(space: SqlSpace, schema: string, action: string): void {
+  if (space.isIsolated ? schema === space.schema : !schema.startsWith(PROJECT_SCHEMA_PREFIX)) return;
+  const where = space.isIsolated ? `; this project's tables are in the schema '${space.schema}'` : '';
+  throw new ToolError(
+    'refused',
+    `The schema '${schema}' is not this project's; ${action} it is not allowed${where}.`,
+  );
 }
