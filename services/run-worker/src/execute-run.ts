@@ -275,24 +275,18 @@ async function openToolCalls(
   held: HeldRun,
   outcome: Extract<TurnOutcome, { kind: 'tool_calls' }>,
 ): Promise<void> {
-  const now = clock(deps);
   const { calls } = outcome;
-  const answer = closeStreamed(outcome.answer, 'completed', null, now);
-  const closing = closedAnswerEvents(answer);
   // The step and its calls were announced as they streamed.
   const step = await recordToolCalls(deps.db, held.run, {
     step: outcome.step,
     calls,
     usage: outcome.usage,
-    answer,
-    eventSeq: held.writer.seqAfter(closing),
-    now,
+    eventSeq: held.writer.lastSeq,
   });
   if (!step) {
     deps.log.info({ runId: held.run.id }, 'run was settled by another actor before its tool calls');
     return;
   }
-  await held.writer.append(closing);
   const builtins = calls.filter((call) => isBuiltinCall(held.run, call.function.name));
   if (builtins.length === 0) {
     await waitForClientOutputs(deps, held, step, calls);

@@ -63,14 +63,11 @@ export type TurnOutcome =
       toolStep: RunStepRow | null;
       usage: UsageRecord;
     }
-  /** `step` is the tool_calls step the calls streamed into, stored without them; the calls keep its call ids. */
-  | {
-      kind: 'tool_calls';
-      step: RunStepRow;
-      calls: StepToolCall[];
-      answer: StreamedAnswer | null;
-      usage: UsageRecord;
-    }
+  /**
+   * `step` is the tool_calls step the calls streamed into, stored without them (the answer before it was closed
+   * when it opened); the calls keep the ids their deltas gave them.
+   */
+  | { kind: 'tool_calls'; step: RunStepRow; calls: StepToolCall[]; usage: UsageRecord }
   /** The prompt is over max_prompt_tokens even when cut: the model was not called. */
   | { kind: 'prompt_too_long' }
   | { kind: 'stopped'; reason: AbortReason; answer: StreamedAnswer | null }
@@ -110,7 +107,7 @@ class AnswerStream {
     await this.deltas?.flush();
   }
 
-  /** Ends the answer streamed so far (tool calls follow it); text after them opens a new answer. */
+  /** Ends the answer streamed so far: tool calls follow it. */
   async close(now: Date): Promise<Answer | null> {
     if (!this.opened) return null;
     await this.flush();
@@ -417,8 +414,7 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     };
   }
   const calls = tools.finished;
-  if (tools.opened && calls.length > 0)
-    return { kind: 'tool_calls', step: tools.opened, calls, answer: text.streamed, usage };
+  if (tools.opened && calls.length > 0) return { kind: 'tool_calls', step: tools.opened, calls, usage };
   const toolStep = tools.opened;
   return {
     kind: 'answered',

@@ -499,10 +499,7 @@ export interface ToolTurn {
   step: RunStepRow;
   calls: StepToolCall[];
   usage: UsageRecord;
-  /** The answer the turn wrote before its calls, closed. */
-  answer: Answer | null;
   eventSeq: number;
-  now: Date;
 }
 
 async function closeAnswer(tx: Tx, { message, step }: Answer): Promise<void> {
@@ -517,9 +514,9 @@ async function closeAnswer(tx: Tx, { message, step }: Answer): Promise<void> {
 }
 
 /**
- * Records a turn's tool calls: the run's usage and seq (while it is still in_progress), the closed answer, and the
- * calls on the tool_calls step the turn opened, which carries the turn's usage. Answers the step, or null when the
- * run had moved on.
+ * Records a turn's tool calls: the run's usage and seq (while it is still in_progress), and the calls on the
+ * tool_calls step the turn opened, which carries the turn's usage. Answers the step, or null when the run had moved
+ * on.
  */
 export async function recordToolCalls(db: Db, run: RunRow, turn: ToolTurn): Promise<RunStepRow | null> {
   return db.transaction(async (tx) => {
@@ -530,7 +527,6 @@ export async function recordToolCalls(db: Db, run: RunRow, turn: ToolTurn): Prom
       .returning({ id: runs.id });
     await tx.insert(usageLogs).values(usageLogRow(run, turn.usage));
     if (!updated) return null;
-    if (turn.answer) await closeAnswer(tx, turn.answer);
     const [step] = await tx
       .update(runSteps)
       .set({ stepDetails: { type: 'tool_calls', tool_calls: turn.calls }, usage: turn.usage.usage })
