@@ -199,6 +199,36 @@ describe('the anthropic provider, end to end', () => {
     ]);
   });
 
+  it('streams a call as Claude makes it: through runs.stream, toolCallDelta pieces join to the stored arguments', async () => {
+    const input = '{"city":"Paris","unit":"celsius"}';
+    server.script(toolUseReply([{ id: 'toolu_paris', name: 'get_weather', input }]));
+    const assistant = await client.beta.assistants.create({ model: MODEL, tools: [weatherTool] });
+    const thread = await threadSaying('Weather in Paris?');
+
+    const created: string[] = [];
+    const pieces: string[] = [];
+    const waiting = await client.beta.threads.runs
+      .stream(thread.id, { assistant_id: assistant.id })
+      .on('toolCallCreated', (call) => created.push(call.id))
+      .on('toolCallDelta', (delta) =>
+        pieces.push(delta.type === 'function' ? (delta.function?.arguments ?? '') : ''),
+      )
+      .finalRun();
+
+    expect(waiting.status).toBe('requires_action');
+    const [call] = waiting.required_action?.submit_tool_outputs.tool_calls ?? [];
+    expect(created).toEqual([call?.id]);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(input);
+    const [step] = (await client.beta.threads.runs.steps.list(waiting.id, { thread_id: thread.id })).data;
+    expect(step?.step_details).toEqual({
+      type: 'tool_calls',
+      tool_calls: [
+        { id: call?.id, type: 'function', function: { name: 'get_weather', arguments: input, output: null } },
+      ],
+    });
+  });
+
   it('calls a built-in tool through the tool worker, and answers from its output', async () => {
     server.script(
       toolUseReply([{ id: 'toolu_tables', name: 'list_tables', input: '{}' }]),

@@ -248,6 +248,49 @@ describe.each(['responses', 'chat'] as const)('the openai provider in %s mode, e
     expect(row.latency_ms).toBeGreaterThanOrEqual(row.first_token_ms ?? 0);
   });
 
+  it('streams a call as the model makes it: through runs.stream, toolCallDelta pieces join to the stored arguments', async () => {
+    const weatherArgs = '{"city":"Paris","unit":"celsius"}';
+    server.script(
+      toolCallsReply([{ id: 'call_upstream_weather', name: 'get_weather', arguments: weatherArgs }], {
+        text: 'Let me check.',
+      }),
+    );
+    const assistant = await assistantWith([weatherTool]);
+    const thread = await threadSaying('Weather in Paris?');
+
+    const created: string[] = [];
+    const pieces: string[] = [];
+    const waiting = await client.beta.threads.runs
+      .stream(thread.id, { assistant_id: assistant.id })
+      .on('toolCallCreated', (call) => created.push(call.id))
+      .on('toolCallDelta', (delta) =>
+        pieces.push(delta.type === 'function' ? (delta.function?.arguments ?? '') : ''),
+      )
+      .finalRun();
+
+    expect(waiting.status).toBe('requires_action');
+    const [call] = waiting.required_action?.submit_tool_outputs.tool_calls ?? [];
+    expect(created).toEqual([call?.id]);
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(weatherArgs);
+    const steps = (
+      await client.beta.threads.runs.steps.list(waiting.id, { thread_id: thread.id, order: 'asc' })
+    ).data;
+    expect(steps.map((step) => step.step_details)).toEqual([
+      { type: 'message_creation', message_creation: { message_id: expect.any(String) } },
+      {
+        type: 'tool_calls',
+        tool_calls: [
+          {
+            id: call?.id,
+            type: 'function',
+            function: { name: 'get_weather', arguments: weatherArgs, output: null },
+          },
+        ],
+      },
+    ]);
+  });
+
   it('performs a two-call parallel tool round trip with client function tools, accumulating usage', async () => {
     const weatherArgs = '{"city":"Paris","unit":"celsius"}';
     const timeArgs = '{"timezone":"Europe/Paris"}';

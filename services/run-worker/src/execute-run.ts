@@ -17,7 +17,6 @@ import {
   loadTurnContext,
   type Metrics,
   type NewRunEvent,
-  newId,
   productCardsOf,
   type Queues,
   type RunRow,
@@ -33,14 +32,20 @@ import {
   saveToolOutputs,
   type TurnContext,
   takeRun,
-  toMessageObject,
   toRunObject,
   toRunStepObject,
   type UsageRecord,
+  unfinishedToolStep,
 } from '@threadwork/shared';
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
 import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
-import { type StreamedAnswer, type TurnDeps, type TurnOutcome, takeTurn } from './run-turn.js';
+import {
+  closedAnswerEvents,
+  type StreamedAnswer,
+  type TurnDeps,
+  type TurnOutcome,
+  takeTurn,
+} from './run-turn.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
 
 export interface RunWorkerDeps extends Omit<TurnDeps, 'config'>, Omit<HoldDeps, 'config'>, RecoveryDeps {
@@ -195,6 +200,7 @@ async function settleTurn(deps: RunWorkerDeps, held: HeldRun, outcome: TurnOutco
         status: 'incomplete',
         incompleteDetails: { reason: 'max_prompt_tokens' },
         answer: null,
+        toolStep: null,
         usage: null,
       });
     case 'tool_calls':
@@ -218,17 +224,6 @@ function recordModelMetrics(deps: RunWorkerDeps, run: RunRow, outcome: TurnOutco
   if (firstTokenMs !== null) deps.metrics.firstToken.observe({ model }, firstTokenMs / 1000);
 }
 
-function closedAnswerEvents(answer: ReturnType<typeof closedAnswer> | null): NewRunEvent[] {
-  if (!answer) return [];
-  const message = toMessageObject(answer.message);
-  return [
-    answer.message.status === 'completed'
-      ? { event: 'thread.message.completed', data: message }
-      : { event: 'thread.message.incomplete', data: message },
-    runStepStatusEvent(toRunStepObject(answer.step)),
-  ];
-}
-
 function closeStreamed(
   streamed: StreamedAnswer | null,
   status: 'completed' | 'incomplete',
@@ -243,6 +238,7 @@ interface FinalTurn {
   status: 'completed' | 'incomplete';
   incompleteDetails: IncompleteDetails | null;
   answer: StreamedAnswer | null;
+  toolStep: RunStepRow | null;
   usage: UsageRecord | null;
 }
 
@@ -250,13 +246,18 @@ async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: Final
   const now = clock(deps);
   const turnUsage = outcome.usage?.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
   const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now);
-  const closing = closedAnswerEvents(answer);
+  const toolStep = outcome.toolStep && unfinishedToolStep(outcome.toolStep, now);
+  const closing = [
+    ...closedAnswerEvents(answer),
+    ...(toolStep ? [runStepStatusEvent(toRunStepObject(toolStep))] : []),
+  ];
   const ended = await endRun(deps.db, held.run, {
     status: outcome.status,
     incompleteDetails: outcome.incompleteDetails,
     usage: addUsage(held.run.usage, turnUsage),
     usageLog: outcome.usage,
     answer,
+    toolStep,
     eventSeq: held.writer.seqAfter([...closing, 'run']),
     now,
   });
@@ -269,54 +270,23 @@ async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: Final
   await releaseNextRun(deps, ended.threadId);
 }
 
-/** A tool step as first announced: the SDK builds its calls from the deltas, so the snapshot starts empty. */
-function toolStepOpenedEvents(step: RunStepRow, calls: StepToolCall[]): NewRunEvent[] {
-  const announced = {
-    ...toRunStepObject(step),
-    step_details: { type: 'tool_calls' as const, tool_calls: [] },
-  };
-  return [
-    { event: 'thread.run.step.created', data: announced },
-    { event: 'thread.run.step.in_progress', data: announced },
-    ...calls.map(
-      (call, index): NewRunEvent => ({
-        event: 'thread.run.step.delta',
-        data: {
-          id: step.id,
-          object: 'thread.run.step.delta',
-          delta: { step_details: { type: 'tool_calls', tool_calls: [{ index, ...call }] } },
-        },
-      }),
-    ),
-  ];
-}
-
 async function openToolCalls(
   deps: RunWorkerDeps,
   held: HeldRun,
   outcome: Extract<TurnOutcome, { kind: 'tool_calls' }>,
 ): Promise<void> {
-  const now = clock(deps);
-  const calls: StepToolCall[] = outcome.calls.map((call) => ({
-    id: newId('call'),
-    type: 'function',
-    function: { name: call.name, arguments: call.arguments, output: null },
-  }));
-  const answer = closeStreamed(outcome.answer, 'completed', null, now);
-  const closing = closedAnswerEvents(answer);
-  const stepEventCount = 2 + calls.length;
+  const { calls } = outcome;
+  // The step and its calls were announced as they streamed.
   const step = await recordToolCalls(deps.db, held.run, {
+    step: outcome.step,
     calls,
     usage: outcome.usage,
-    answer,
-    eventSeq: held.writer.lastSeq + closing.length + stepEventCount,
-    now,
+    eventSeq: held.writer.lastSeq,
   });
   if (!step) {
     deps.log.info({ runId: held.run.id }, 'run was settled by another actor before its tool calls');
     return;
   }
-  await held.writer.append([...closing, ...toolStepOpenedEvents(step, calls)]);
   const builtins = calls.filter((call) => isBuiltinCall(held.run, call.function.name));
   if (builtins.length === 0) {
     await waitForClientOutputs(deps, held, step, calls);

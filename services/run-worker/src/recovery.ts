@@ -66,21 +66,27 @@ function againId(runId: string, what: string, now: Date): string {
   return `${runId}-${what}-${now.getTime()}`;
 }
 
+/** Whether a tool step's calls were recorded: a step whose calls were still streaming when its worker stopped has none. */
+function hasRecordedCalls(step: RunStepRow): boolean {
+  return step.stepDetails.type === 'tool_calls' && step.stepDetails.tool_calls.length > 0;
+}
+
 /**
- * An in_progress run nobody holds any more: its tools go on; an answer already streamed fails, keeping the text its
- * clients received; a run that streamed nothing starts over.
+ * An in_progress run nobody holds any more: its recorded tool calls go on; a run whose clients were sent output
+ * (an answer's text, tool calls still streaming) fails, keeping the text they received; a run that streamed
+ * nothing starts over.
  */
 export async function recoverAbandonedRun(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
   const toolStep = await findOpenToolStep(deps.db, run.id);
-  if (toolStep) return resumeToolStep(deps, run, toolStep);
-  if (await findOpenAnswer(deps.db, run.id)) {
+  if (toolStep && hasRecordedCalls(toolStep)) return resumeToolStep(deps, run, toolStep);
+  if (toolStep || (await findOpenAnswer(deps.db, run.id))) {
     // The ending keeps the text its clients received, from the run's event log.
     const ended = await endRunEarly(deps, run.id, { status: 'failed', error: WORKER_LOST }, ['in_progress'], {
       onlyIfUnheld: true,
     });
     if (!ended) return 'none';
     deps.metrics.runsFinished.inc({ status: 'failed' });
-    deps.log.warn({ runId: run.id }, 'run abandoned mid-answer: failed, streamed text kept');
+    deps.log.warn({ runId: run.id }, 'run abandoned mid-answer or mid-call: failed, streamed text kept');
     return 'failed_keeping_text';
   }
   return requeue(deps, run);

@@ -3,6 +3,7 @@
 import {
   type Answer,
   type Config,
+  closedAnswer,
   type Db,
   type IncompleteDetails,
   type LastError,
@@ -10,7 +11,14 @@ import {
   messageTextDelta,
   type NewRunEvent,
   newAnswer,
+  newId,
+  newToolStep,
   openAnswer,
+  openToolStep,
+  type RunStepDeltaObject,
+  type RunStepRow,
+  runStepStatusEvent,
+  type StepToolCall,
   type TurnContext,
   toMessageObject,
   toRunStepObject,
@@ -22,7 +30,7 @@ import type { AbortReason, HeldRun } from './held-run.js';
 import { buildModelRequest, exceedsPromptLimit, toModelMessages } from './model-input.js';
 import type { ProviderRegistry } from './providers/index.js';
 import type { CacheTokens } from './providers/pricing.js';
-import { type ModelEvent, type ModelToolCall, ProviderError } from './providers/types.js';
+import { isModelOutput, type ModelEvent, type ModelToolCall, ProviderError } from './providers/types.js';
 
 export interface TurnDeps {
   db: Db;
@@ -51,9 +59,15 @@ export type TurnOutcome =
       status: 'completed' | 'incomplete';
       incompleteDetails: IncompleteDetails | null;
       answer: StreamedAnswer | null;
+      /** A tool step whose calls began but were not finished (the model stopped at its limit). */
+      toolStep: RunStepRow | null;
       usage: UsageRecord;
     }
-  | { kind: 'tool_calls'; calls: ModelToolCall[]; answer: StreamedAnswer | null; usage: UsageRecord }
+  /**
+   * `step` is the tool_calls step the calls streamed into, stored without them (the answer before it was closed
+   * when it opened); the calls keep the ids their deltas gave them.
+   */
+  | { kind: 'tool_calls'; step: RunStepRow; calls: StepToolCall[]; usage: UsageRecord }
   /** The prompt is over max_prompt_tokens even when cut: the model was not called. */
   | { kind: 'prompt_too_long' }
   | { kind: 'stopped'; reason: AbortReason; answer: StreamedAnswer | null }
@@ -93,6 +107,16 @@ class AnswerStream {
     await this.deltas?.flush();
   }
 
+  /** Ends the answer streamed so far: tool calls follow it. */
+  async close(now: Date): Promise<Answer | null> {
+    if (!this.opened) return null;
+    await this.flush();
+    const { answer, text } = this.opened;
+    this.opened = null;
+    this.deltas = null;
+    return closedAnswer({ answer, text, status: 'completed', usage: null }, now);
+  }
+
   private async open(): Promise<void> {
     const answer = newAnswer(this.held.run, this.deps.now?.() ?? new Date());
     await openAnswer(this.deps.db, answer);
@@ -118,9 +142,155 @@ function openingEvents({ message, step }: Answer): NewRunEvent[] {
   ];
 }
 
-/** What the model said besides text, gathered as it streams. */
+/** The events that announce a closed answer: its message and its step in their final status. */
+export function closedAnswerEvents(answer: Answer | null): NewRunEvent[] {
+  if (!answer) return [];
+  const message = toMessageObject(answer.message);
+  return [
+    answer.message.status === 'completed'
+      ? { event: 'thread.message.completed', data: message }
+      : { event: 'thread.message.incomplete', data: message },
+    runStepStatusEvent(toRunStepObject(answer.step)),
+  ];
+}
+
+/** A call as its clients were sent it: the id they know it by, and the arguments streamed so far. */
+interface StreamedCall {
+  index: number;
+  callId: string;
+  arguments: string;
+}
+
+/**
+ * The turn's tool calls on their way to the clients: the tool_calls step is stored at the first call's start and
+ * announced with it; each call then goes as step deltas (its id, type and name first, then its arguments in the
+ * pieces the model sends), as OpenAI's Assistants API streams them.
+ */
+class ToolCallStream {
+  private step: RunStepRow | null = null;
+  /** By the model's index of each call. */
+  private readonly streamed = new Map<number, StreamedCall>();
+  /** The model's call ids, to the model's index of their call. */
+  private readonly modelIndexes = new Map<string, number>();
+  private readonly unsettled = new Set<Promise<void>>();
+  private failure: unknown = null;
+  /** By the index the clients know each call by; a call the model did not finish leaves a hole. */
+  private readonly calls: StepToolCall[] = [];
+
+  constructor(
+    private readonly deps: TurnDeps,
+    private readonly held: HeldRun,
+    private readonly text: AnswerStream,
+    private readonly isParallel: boolean,
+  ) {}
+
+  get opened(): RunStepRow | null {
+    return this.step;
+  }
+
+  /** The calls the model finished, in order. */
+  get finished(): StepToolCall[] {
+    return this.calls.filter((call) => call !== undefined);
+  }
+
+  /** A call begins; `args` are its arguments when it comes whole. */
+  async start(index: number, modelId: string, name: string, args = ''): Promise<void> {
+    // parallel_tool_calls: false allows one call per turn, whatever the model sent.
+    if (this.streamed.has(index) || (!this.isParallel && this.streamed.size > 0)) return;
+    const opening = this.step ? [] : await this.open();
+    const step = this.step as RunStepRow;
+    const call: StreamedCall = { index: this.streamed.size, callId: newId('call'), arguments: args };
+    this.streamed.set(index, call);
+    this.modelIndexes.set(modelId, index);
+    const first = {
+      index: call.index,
+      id: call.callId,
+      type: 'function' as const,
+      function: { name, arguments: args },
+    };
+    this.send([...opening, toolCallDelta(step, first)]);
+  }
+
+  pushArguments(index: number, delta: string): void {
+    const call = this.streamed.get(index);
+    if (!this.step || !call || delta.length === 0) return;
+    call.arguments += delta;
+    this.send([
+      toolCallDelta(this.step, { index: call.index, type: 'function', function: { arguments: delta } }),
+    ]);
+  }
+
+  /** The whole call: one the model did not stream starts here, and what its deltas lacked follows. */
+  async finish(modelCall: ModelToolCall): Promise<void> {
+    let index = this.modelIndexes.get(modelCall.id);
+    if (index === undefined) {
+      index = -1 - this.modelIndexes.size;
+      await this.start(index, modelCall.id, modelCall.name, modelCall.arguments);
+    }
+    const call = this.streamed.get(index);
+    if (!call) return;
+    if (modelCall.arguments.startsWith(call.arguments))
+      this.pushArguments(index, modelCall.arguments.slice(call.arguments.length));
+    this.calls[call.index] = {
+      id: call.callId,
+      type: 'function',
+      function: { name: modelCall.name, arguments: modelCall.arguments, output: null },
+    };
+  }
+
+  /** Resolves when every delta is appended; rejects with the first failure. */
+  async flush(): Promise<void> {
+    await Promise.all(this.unsettled);
+    if (this.failure) throw this.failure;
+  }
+
+  /** Stores the step, closing the answer before it; answers the events that announce both. */
+  private async open(): Promise<NewRunEvent[]> {
+    const now = this.deps.now?.() ?? new Date();
+    const answer = await this.text.close(now);
+    const step = newToolStep(this.held.run, now);
+    await openToolStep(this.deps.db, step, answer);
+    this.step = step;
+    return [...closedAnswerEvents(answer), ...openingToolEvents(step)];
+  }
+
+  /** Appends without waiting for the append before: appends reach Redis in the order they are made. */
+  private send(events: NewRunEvent[]): void {
+    const append: Promise<void> = this.held.writer.append(events).then(
+      () => void this.unsettled.delete(append),
+      (error: unknown) => {
+        this.failure ??= error;
+        this.unsettled.delete(append);
+      },
+    );
+    this.unsettled.add(append);
+  }
+}
+
+/** A tool step as first announced: the SDK builds its calls from the deltas, so the snapshot starts empty. */
+function openingToolEvents(step: RunStepRow): NewRunEvent[] {
+  const announced = toRunStepObject(step);
+  return [
+    { event: 'thread.run.step.created', data: announced },
+    { event: 'thread.run.step.in_progress', data: announced },
+  ];
+}
+
+type ToolCallDelta = RunStepDeltaObject['delta']['step_details']['tool_calls'][number];
+
+function toolCallDelta(step: RunStepRow, call: ToolCallDelta): NewRunEvent {
+  return {
+    event: 'thread.run.step.delta',
+    data: {
+      id: step.id,
+      object: 'thread.run.step.delta',
+      delta: { step_details: { type: 'tool_calls', tool_calls: [call] } },
+    },
+  };
+}
+
+/** What the model said besides text and tool calls, gathered as it streams. */
 interface Gathered {
-  calls: ModelToolCall[];
   usage: Usage;
   cache: CacheTokens;
   /** The model that answered: the run's, or the fallback MODEL_FALLBACKS handed the call to. */
@@ -129,18 +299,12 @@ interface Gathered {
   firstTokenMs: number | null;
 }
 
+/** Takes a model event that is not output its clients see. */
 function gather(
   gathered: Gathered,
-  event: Exclude<ModelEvent, { type: 'text' }>,
-  parallel: boolean,
-  sinceStart: () => number,
+  event: Extract<ModelEvent, { type: 'usage' | 'finish' | 'failover' }>,
 ): void {
   switch (event.type) {
-    case 'tool_call':
-      gathered.firstTokenMs ??= sinceStart();
-      // parallel_tool_calls: false allows one call per turn, whatever the model sent.
-      if (parallel || gathered.calls.length === 0) gathered.calls.push(event.call);
-      return;
     case 'usage':
       gathered.usage = {
         prompt_tokens: event.promptTokens,
@@ -158,12 +322,37 @@ function gather(
   }
 }
 
+/** Sends one model event on: text to the answer, tool calls to their step, the rest to what the turn gathers. */
+async function streamEvent(
+  event: ModelEvent,
+  text: AnswerStream,
+  tools: ToolCallStream,
+  gathered: Gathered,
+): Promise<void> {
+  switch (event.type) {
+    case 'text':
+      // Text after the calls began is not streamed: Assistants clients take no message while a tool step is open.
+      if (event.delta.length > 0 && !tools.opened) await text.push(event.delta);
+      return;
+    case 'tool_call_started':
+      return tools.start(event.index, event.id, event.name);
+    case 'tool_call_arguments':
+      return tools.pushArguments(event.index, event.delta);
+    case 'tool_call':
+      return tools.finish(event.call);
+    case 'usage':
+    case 'finish':
+    case 'failover':
+      return gather(gathered, event);
+  }
+}
+
 /** Calls the model for the held run and streams its answer; never throws for what the model or a cancel does. */
 export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnContext): Promise<TurnOutcome> {
   const run = held.run;
   const text = new AnswerStream(deps, held);
+  const tools = new ToolCallStream(deps, held, text, run.parallelToolCalls);
   const gathered: Gathered = {
-    calls: [],
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     cache: { readTokens: 0, writeTokens: 0 },
     model: run.model,
@@ -188,18 +377,13 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
           'run failed over',
         );
       }
-      if (event.type !== 'text') {
-        gather(gathered, event, run.parallelToolCalls, sinceStart);
-        continue;
-      }
-      if (event.delta.length === 0) continue;
-      gathered.firstTokenMs ??= sinceStart();
-      await text.push(event.delta);
+      if (isModelOutput(event)) gathered.firstTokenMs ??= sinceStart();
+      await streamEvent(event, text, tools, gathered);
     }
-    await text.flush();
+    await Promise.all([text.flush(), tools.flush()]);
   } catch (error) {
     // What was streamed before the failure is what the ending keeps.
-    await text.flush().catch(() => undefined);
+    await Promise.all([text.flush().catch(() => undefined), tools.flush().catch(() => undefined)]);
     if (held.abortReason) return { kind: 'stopped', reason: held.abortReason, answer: text.streamed };
     const lastError =
       error instanceof ProviderError ? { code: error.code, message: error.message } : INTERNAL_ERROR;
@@ -219,9 +403,25 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
   };
   if (gathered.finish === 'length') {
     const incompleteDetails = { reason: 'max_completion_tokens' as const };
-    return { kind: 'answered', status: 'incomplete', incompleteDetails, answer: text.streamed, usage };
+    const toolStep = tools.opened;
+    return {
+      kind: 'answered',
+      status: 'incomplete',
+      incompleteDetails,
+      answer: text.streamed,
+      toolStep,
+      usage,
+    };
   }
-  if (gathered.calls.length > 0)
-    return { kind: 'tool_calls', calls: gathered.calls, answer: text.streamed, usage };
-  return { kind: 'answered', status: 'completed', incompleteDetails: null, answer: text.streamed, usage };
+  const calls = tools.finished;
+  if (tools.opened && calls.length > 0) return { kind: 'tool_calls', step: tools.opened, calls, usage };
+  const toolStep = tools.opened;
+  return {
+    kind: 'answered',
+    status: 'completed',
+    incompleteDetails: null,
+    answer: text.streamed,
+    toolStep,
+    usage,
+  };
 }

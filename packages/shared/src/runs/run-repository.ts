@@ -412,6 +412,8 @@ export interface RunEnding {
   /** The last turn's model call, logged whatever became of the run (null: the model was not called). */
   usageLog: UsageRecord | null;
   answer: Answer | null;
+  /** A tool step the turn opened but did not finish, closed (`unfinishedToolStep`). */
+  toolStep?: RunStepRow | null;
   eventSeq: number;
   now: Date;
 }
@@ -445,6 +447,7 @@ export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<Ru
       ? [db.$with('usage_log').as(db.insert(usageLogs).values(usageLogRow(run, ending.usageLog)))]
       : []),
     ...(ending.answer ? answerWrites(db, ending.answer, hasEnded) : []),
+    ...(ending.toolStep ? [toolStepWrite(db, ending.toolStep, hasEnded)] : []),
     db.$with('touched_thread').as(
       db
         .update(threads)
@@ -484,13 +487,65 @@ function answerWrites(db: Db, closed: Answer, gate: ReturnType<typeof exists>) {
   ];
 }
 
+/** A new tool_calls step, in progress and without calls yet: they stream in, and `recordToolCalls` stores them. */
+export function newToolStep(run: RunRow, now: Date): RunStepRow {
+  return {
+    id: newId('step'),
+    runId: run.id,
+    threadId: run.threadId,
+    assistantId: run.assistantId,
+    type: 'tool_calls',
+    status: 'in_progress',
+    stepDetails: { type: 'tool_calls', tool_calls: [] },
+    lastError: null,
+    usage: null,
+    expiredAt: null,
+    cancelledAt: null,
+    failedAt: null,
+    completedAt: null,
+    createdAt: now,
+  };
+}
+
+/**
+ * A tool step whose calls the model did not finish (it stopped at its token limit mid-call), as its run's ending
+ * closes it.
+ */
+export function unfinishedToolStep(step: RunStepRow, now: Date): RunStepRow {
+  const lastError = {
+    code: 'server_error' as const,
+    message: 'The model stopped before it finished its tool calls.',
+  };
+  return { ...step, status: 'failed', failedAt: now, lastError };
+}
+
+/**
+ * Stores a turn's tool step as its first call begins (the call's deltas wait for it), closing the answer the turn
+ * wrote before it in the same transaction.
+ */
+export async function openToolStep(db: Db, step: RunStepRow, answer: Answer | null): Promise<void> {
+  await db.transaction(async (tx) => {
+    if (answer) await closeAnswer(tx, answer);
+    await tx.insert(runSteps).values(step);
+  });
+}
+
+/** A closed tool step as part of a larger statement, written only when `gate` holds. */
+function toolStepWrite(db: Db, step: RunStepRow, gate: ReturnType<typeof exists>) {
+  return db.$with('closed_tool_step').as(
+    db
+      .update(runSteps)
+      .set({ status: step.status, failedAt: step.failedAt, lastError: step.lastError })
+      .where(and(eq(runSteps.id, step.id), gate)),
+  );
+}
+
 export interface ToolTurn {
+  /** The step `openToolStep` stored when the calls began. */
+  step: RunStepRow;
   calls: StepToolCall[];
   usage: UsageRecord;
-  /** The answer the turn wrote before its calls, closed. */
-  answer: Answer | null;
   eventSeq: number;
-  now: Date;
 }
 
 async function closeAnswer(tx: Tx, { message, step }: Answer): Promise<void> {
@@ -505,8 +560,9 @@ async function closeAnswer(tx: Tx, { message, step }: Answer): Promise<void> {
 }
 
 /**
- * Records a turn's tool calls: the run's usage and seq (while it is still in_progress), the closed answer, and the
- * new tool_calls step, which carries the turn's usage. Answers the step, or null when the run had moved on.
+ * Records a turn's tool calls: the run's usage and seq (while it is still in_progress), and the calls on the
+ * tool_calls step the turn opened, which carries the turn's usage. Answers the step, or null when the run had moved
+ * on.
  */
 export async function recordToolCalls(db: Db, run: RunRow, turn: ToolTurn): Promise<RunStepRow | null> {
   return db.transaction(async (tx) => {
@@ -517,20 +573,10 @@ export async function recordToolCalls(db: Db, run: RunRow, turn: ToolTurn): Prom
       .returning({ id: runs.id });
     await tx.insert(usageLogs).values(usageLogRow(run, turn.usage));
     if (!updated) return null;
-    if (turn.answer) await closeAnswer(tx, turn.answer);
     const [step] = await tx
-      .insert(runSteps)
-      .values({
-        id: newId('step'),
-        runId: run.id,
-        threadId: run.threadId,
-        assistantId: run.assistantId,
-        type: 'tool_calls',
-        status: 'in_progress',
-        stepDetails: { type: 'tool_calls', tool_calls: turn.calls },
-        usage: turn.usage.usage,
-        createdAt: turn.now,
-      })
+      .update(runSteps)
+      .set({ stepDetails: { type: 'tool_calls', tool_calls: turn.calls }, usage: turn.usage.usage })
+      .where(and(eq(runSteps.id, turn.step.id), eq(runSteps.status, 'in_progress')))
       .returning();
     return step ?? null;
   });

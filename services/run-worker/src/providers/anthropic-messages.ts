@@ -169,8 +169,10 @@ export async function* fromMessageEvents(
         break;
       case 'content_block_start': {
         const block = event.content_block;
-        if (block.type === 'tool_use')
+        if (block.type === 'tool_use') {
           pending.set(event.index, { id: block.id, name: block.name, arguments: '' });
+          yield { type: 'tool_call_started', index: event.index, id: block.id, name: block.name };
+        }
         if (block.type === 'text' && block.text.length > 0) yield { type: 'text', delta: block.text };
         break;
       }
@@ -178,7 +180,9 @@ export async function* fromMessageEvents(
         const { delta } = event;
         if (delta.type === 'text_delta' && delta.text.length > 0) yield { type: 'text', delta: delta.text };
         const call = pending.get(event.index);
-        if (delta.type === 'input_json_delta' && call) call.arguments += delta.partial_json;
+        if (delta.type !== 'input_json_delta' || !call || delta.partial_json.length === 0) break;
+        call.arguments += delta.partial_json;
+        yield { type: 'tool_call_arguments', index: event.index, delta: delta.partial_json };
         break;
       }
       case 'content_block_stop': {

@@ -1,6 +1,6 @@
 // MODEL_FALLBACKS: a chain of models tried in turn, each after its own retries, until one answers.
 import type { Logger } from '@threadwork/shared';
-import { type ModelEvent, type ModelProvider, ProviderError } from './types.js';
+import { isModelOutput, type ModelEvent, type ModelProvider, ProviderError } from './types.js';
 
 /** One model of a chain: its name as runs give it, the provider that serves it, and the name that provider takes. */
 export interface ChainLink {
@@ -31,7 +31,7 @@ export function withFallbacks(links: readonly [ChainLink, ...ChainLink[]], log: 
         let hasOutput = false;
         try {
           for await (const event of link.provider.stream({ ...request, model: link.model }, signal)) {
-            hasOutput ||= event.type === 'text' || event.type === 'tool_call';
+            hasOutput ||= isModelOutput(event);
             yield event;
           }
           return;

@@ -145,18 +145,32 @@ export function countPromptTokens(request: ModelRequest): number {
   return Math.ceil(parts.join('\n').length / 4);
 }
 
-/** The events a decision streams, one per output chunk, and the finish reason if all of them are sent. */
-function plan(decision: OfflineDecision): { chunks: ModelEvent[]; finish: FinishReason } {
+/** Splits a call's JSON arguments into a few pieces that concatenate back to them, as a model streams them. */
+export function argumentPieces(json: string): string[] {
+  return json.match(/[^,:]*[,:]?/g)?.filter((piece) => piece.length > 0) ?? [json];
+}
+
+/** A whole tool call as the offline model streams it: its start, its arguments in pieces, then the call. */
+function callEvents(call: ToolIntent, index: number): ModelEvent[] {
+  const streamed = { id: newId('call'), name: call.name, arguments: JSON.stringify(call.arguments) };
+  return [
+    { type: 'tool_call_started', index, id: streamed.id, name: streamed.name },
+    ...argumentPieces(streamed.arguments).map(
+      (delta): ModelEvent => ({ type: 'tool_call_arguments', index, delta }),
+    ),
+    { type: 'tool_call', call: streamed },
+  ];
+}
+
+/**
+ * The events a decision streams, grouped by output chunk (a word of text, or one whole tool call), and the finish
+ * reason if all of them are sent.
+ */
+function plan(decision: OfflineDecision): { chunks: ModelEvent[][]; finish: FinishReason } {
   if (decision.type === 'reply') {
-    return { chunks: wordChunks(decision.text).map((delta) => ({ type: 'text', delta })), finish: 'stop' };
+    return { chunks: wordChunks(decision.text).map((delta) => [{ type: 'text', delta }]), finish: 'stop' };
   }
-  const chunks = decision.calls.map(
-    (call): ModelEvent => ({
-      type: 'tool_call',
-      call: { id: newId('call'), name: call.name, arguments: JSON.stringify(call.arguments) },
-    }),
-  );
-  return { chunks, finish: 'tool_calls' };
+  return { chunks: decision.calls.map(callEvents), finish: 'tool_calls' };
 }
 
 export function createOfflineProvider(options: OfflineOptions): ModelProvider {
@@ -174,7 +188,7 @@ export function createOfflineProvider(options: OfflineOptions): ModelProvider {
         signal.throwIfAborted();
         if (sent >= limit) break;
         if (options.tokenDelayMs > 0) await sleep(options.tokenDelayMs, signal);
-        yield chunk;
+        yield* chunk;
         sent += 1;
       }
       yield { type: 'usage', promptTokens: countPromptTokens(request), completionTokens: sent };

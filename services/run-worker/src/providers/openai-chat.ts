@@ -101,16 +101,23 @@ function toFinishReason(reason: string, hasToolCalls: boolean): FinishReason {
 
 type ChunkToolCall = NonNullable<ChatCompletionChunk.Choice['delta']['tool_calls']>[number];
 
-function mergeToolCallDelta(calls: ModelToolCall[], part: ChunkToolCall): void {
-  const call = calls[part.index] ?? { id: '', name: '', arguments: '' };
+/** Adds a chunk's piece of a call to the call; answers the events it makes (the call's start on its first piece). */
+function mergeToolCallDelta(calls: ModelToolCall[], part: ChunkToolCall): ModelEvent[] {
+  const known = calls[part.index];
+  const call = known ?? { id: part.id || newId('call'), name: '', arguments: '' };
   calls[part.index] = call;
-  if (part.id) call.id = part.id;
   if (part.function?.name) call.name += part.function.name;
-  if (part.function?.arguments) call.arguments += part.function.arguments;
+  const events: ModelEvent[] = known
+    ? []
+    : [{ type: 'tool_call_started', index: part.index, id: call.id, name: call.name }];
+  const delta = part.function?.arguments ?? '';
+  call.arguments += delta;
+  if (delta.length > 0) events.push({ type: 'tool_call_arguments', index: part.index, delta });
+  return events;
 }
 
 /**
- * Translates the chunks. Tool calls are assembled from their deltas and yielded once the stream has ended cleanly;
+ * Translates the chunks. Tool calls stream as their deltas come and are yielded whole once the stream has ended cleanly;
  * a stream that ends without a finish_reason was cut and throws.
  */
 export async function* fromChatChunks(
@@ -130,14 +137,14 @@ export async function* fromChatChunks(
       output += text;
       yield { type: 'text', delta: text };
     }
-    for (const part of choice.delta?.tool_calls ?? []) mergeToolCallDelta(calls, part);
+    for (const part of choice.delta?.tool_calls ?? []) yield* mergeToolCallDelta(calls, part);
     if (choice.finish_reason) finishReason = choice.finish_reason;
   }
   if (finishReason === null) throw streamEndedEarly();
   const complete = calls.filter((call) => call !== undefined);
   for (const call of complete) {
     output += call.arguments;
-    yield { type: 'tool_call', call: { ...call, id: call.id || newId('call') } };
+    yield { type: 'tool_call', call };
   }
   const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;
   yield usage

@@ -106,11 +106,15 @@ export async function* fromResponsesEvents(
         if (event.item.type === 'function_call') {
           const { call_id, name, arguments: args } = event.item;
           pending.set(event.output_index, { id: call_id, name, arguments: args ?? '' });
+          yield { type: 'tool_call_started', index: event.output_index, id: call_id, name };
+          if (args) yield { type: 'tool_call_arguments', index: event.output_index, delta: args };
         }
         break;
       case 'response.function_call_arguments.delta': {
         const call = pending.get(event.output_index);
-        if (call) call.arguments += event.delta;
+        if (!call || event.delta.length === 0) break;
+        call.arguments += event.delta;
+        yield { type: 'tool_call_arguments', index: event.output_index, delta: event.delta };
         break;
       }
       case 'response.output_item.done':

@@ -2,7 +2,7 @@
 import type { Logger } from '@threadwork/shared';
 import { classifyFailure, type UpstreamFailure } from './failures.js';
 import type { Sleep } from './sleep.js';
-import { type ModelEvent, ProviderError } from './types.js';
+import { isModelOutput, type ModelEvent, ProviderError } from './types.js';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -37,10 +37,6 @@ export function retryDelayMs(
   return failure.retryAfterMs <= policy.maxDelayMs ? failure.retryAfterMs : null;
 }
 
-function isOutput(event: ModelEvent): boolean {
-  return event.type === 'text' || event.type === 'tool_call';
-}
-
 /**
  * Runs attempts until one completes. A failure after the caller has seen output is final: the caller's message
  * is already partly written, and a second attempt would not continue it. Cancellation rethrows the signal's reason.
@@ -56,7 +52,7 @@ export async function* streamWithRetries(
     let hasOutput = false;
     try {
       for await (const event of attempt(signal)) {
-        hasOutput ||= isOutput(event);
+        hasOutput ||= isModelOutput(event);
         yield event;
       }
       return;

@@ -30,6 +30,12 @@ export type FinishReason = 'stop' | 'tool_calls' | 'length' | 'content_filter';
 
 export type ModelEvent =
   | { type: 'text'; delta: string }
+  /**
+   * A tool call begins (`index` tells the turn's calls apart); its arguments follow in pieces, and the whole call
+   * comes last as `tool_call` (with the same id). A provider that does not stream calls sends only `tool_call`.
+   */
+  | { type: 'tool_call_started'; index: number; id: string; name: string }
+  | { type: 'tool_call_arguments'; index: number; delta: string }
   | { type: 'tool_call'; call: ModelToolCall }
   /** promptTokens includes the cache reads and writes, where the provider reports them. */
   | {
@@ -54,6 +60,21 @@ export interface ModelProvider {
   stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelEvent>;
   /** Present on providers that serve embedding models (OpenAI-compatible servers and the offline model). */
   embed?(model: string, texts: string[], signal: AbortSignal): Promise<Embeddings>;
+}
+
+/** Whether the event is output the run's clients may already have been sent (no retry or failover after it). */
+export function isModelOutput(event: ModelEvent): boolean {
+  switch (event.type) {
+    case 'text':
+    case 'tool_call_started':
+    case 'tool_call_arguments':
+    case 'tool_call':
+      return true;
+    case 'usage':
+    case 'finish':
+    case 'failover':
+      return false;
+  }
 }
 
 export type ProviderErrorCode = 'rate_limit_exceeded' | 'server_error' | 'invalid_prompt';

@@ -350,6 +350,20 @@ describe('offline model: streaming', () => {
     expect(events.at(-1)).toEqual({ type: 'finish', reason: 'tool_calls' });
   });
 
+  it('streams a tool call in pieces before the whole call: its start, then arguments that join to the call', async () => {
+    const provider = createOfflineProvider({ tokenDelayMs: 0 });
+    const events = await collect(provider.stream(request('describe orders'), signal));
+    const [call] = events.flatMap((event) => (event.type === 'tool_call' ? [event.call] : []));
+    const started = events.find((event) => event.type === 'tool_call_started');
+    const pieces = events.flatMap((event) => (event.type === 'tool_call_arguments' ? [event.delta] : []));
+    expect(started).toEqual({ type: 'tool_call_started', index: 0, id: call?.id, name: 'get_schema' });
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(call?.arguments);
+    expect(events.findIndex((event) => event.type === 'tool_call')).toBeGreaterThan(
+      events.findIndex((event) => event.type === 'tool_call_arguments'),
+    );
+  });
+
   it('waits the configured delay before each chunk and stops when cancelled', async () => {
     const controller = new AbortController();
     const delays: number[] = [];
