@@ -53,7 +53,8 @@ describe('the anthropic provider, end to end', () => {
       MODEL_RETRY_BASE_DELAY_MS: '1',
       MODEL_RETRY_MAX_DELAY_MS: '50',
     });
-    client = (await stack.newUser('providers-anthropic')).client;
+    // The demo shop's tables belong to the default project's SQL tools.
+    client = (await stack.newDefaultProjectKey('providers-anthropic')).client;
     db = new pg.Pool({ connectionString: stack.database.url, max: 2 });
   });
 

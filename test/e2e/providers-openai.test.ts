@@ -148,7 +148,8 @@ describe.each(['responses', 'chat'] as const)('the openai provider in %s mode, e
       RATE_LIMIT_PER_MINUTE: '1000000',
       POLL_AFTER_MS: '10',
     });
-    client = (await stack.newUser(`providers-${mode}`)).client;
+    // The demo shop's tables belong to the default project's SQL tools.
+    client = (await stack.newDefaultProjectKey(`providers-${mode}`)).client;
     db = new pg.Pool({ connectionString: stack.database.url, max: 2 });
   });
 

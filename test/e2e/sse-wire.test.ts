@@ -228,7 +228,13 @@ event: thread.run.step.in_progress
 data: {"id":"step_1","object":"thread.run.step","created_at":0,"assistant_id":"asst_1","thread_id":"thread_1","run_id":"run_1","type":"tool_calls","status":"in_progress","step_details":{"type":"tool_calls","tool_calls":[]},"last_error":null,"expired_at":null,"cancelled_at":null,"failed_at":null,"completed_at":null,"metadata":{},"usage":null}
 
 event: thread.run.step.delta
-data: {"id":"step_1","object":"thread.run.step.delta","delta":{"step_details":{"type":"tool_calls","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"lookup","arguments":"{\"q\":\"tea\"}","output":null}}]}}}
+data: {"id":"step_1","object":"thread.run.step.delta","delta":{"step_details":{"type":"tool_calls","tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"lookup","arguments":"","output":null}}]}}}
+
+event: thread.run.step.delta
+data: {"id":"step_1","object":"thread.run.step.delta","delta":{"step_details":{"type":"tool_calls","tool_calls":[{"index":0,"type":"function","function":{"arguments":"{\"q\":"}}]}}}
+
+event: thread.run.step.delta
+data: {"id":"step_1","object":"thread.run.step.delta","delta":{"step_details":{"type":"tool_calls","tool_calls":[{"index":0,"type":"function","function":{"arguments":"\"tea\"}"}}]}}}
 
 event: thread.run.requires_action
 data: {"id":"run_1","object":"thread.run","created_at":0,"thread_id":"thread_1","assistant_id":"asst_1","status":"requires_action","required_action":{"type":"submit_tool_outputs","submit_tool_outputs":{"tool_calls":[{"id":"call_1","type":"function","function":{"name":"lookup","arguments":"{\"q\":\"tea\"}"}}]}},"last_error":null,"expires_at":0,"started_at":0,"cancelled_at":null,"failed_at":null,"completed_at":null,"incomplete_details":null,"model":"offline","instructions":"","tools":[{"type":"function","function":{"name":"lookup","parameters":{"type":"object"}}}],"metadata":{},"usage":{"prompt_tokens":11,"completion_tokens":1,"total_tokens":12},"temperature":1,"top_p":1,"max_prompt_tokens":null,"max_completion_tokens":null,"truncation_strategy":{"type":"auto","last_messages":null},"tool_choice":{"type":"function","function":{"name":"lookup"}},"parallel_tool_calls":true,"response_format":"auto"}

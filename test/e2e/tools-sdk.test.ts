@@ -16,7 +16,8 @@ beforeAll(async () => {
     { TOOL_JOB_LOCK_MS: '1000', RUN_SQL_STATEMENT_TIMEOUT_MS: '20000', TOOL_TIMEOUT_MS: '30000' },
     { toolWorker: false },
   );
-  client = (await stack.newUser('analyst')).client;
+  // The demo shop's tables belong to the default project's SQL tools.
+  client = (await stack.newDefaultProjectKey('analyst')).client;
   db = new pg.Pool({ connectionString: stack.database.url, max: 2 });
   await startToolWorkerProcess();
 });

@@ -26,6 +26,8 @@ export interface Stack {
   toolsDatabase: TestDatabase;
   /** A new project with a server key, and an SDK client that uses it. */
   newUser(name?: string): Promise<{ key: string; client: OpenAI; projectId: string }>;
+  /** A server key of the default project, whose SQL tools see the seeded demo shop (other projects' do not). */
+  newDefaultProjectKey(name?: string): Promise<{ key: string; client: OpenAI }>;
   /** POSTs JSON to an admin endpoint with the bootstrap admin key and answers the JSON, refusing other statuses. */
   adminPost<T>(path: string, body: unknown, status?: number): Promise<T>;
   close(): Promise<void>;
@@ -93,6 +95,10 @@ export async function startStack(
       const project = await adminPost<{ id: string }>('/admin/projects', { name });
       const { key } = await adminPost<{ key: string }>(`/admin/projects/${project.id}/keys`, { name });
       return { key, client: sdkClient(baseURL, key), projectId: project.id };
+    },
+    async newDefaultProjectKey(name = 'default project key') {
+      const { key } = await adminPost<{ key: string }>('/admin/keys', { name });
+      return { key, client: sdkClient(baseURL, key) };
     },
     async close() {
       await api.close();

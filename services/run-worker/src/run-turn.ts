@@ -202,11 +202,12 @@ class ToolCallStream {
     const call: StreamedCall = { index: this.streamed.size, callId: newId('call'), arguments: args };
     this.streamed.set(index, call);
     this.modelIndexes.set(modelId, index);
+    // As OpenAI's first delta of a call: its id, type and name, the arguments so far and no output yet.
     const first = {
       index: call.index,
       id: call.callId,
       type: 'function' as const,
-      function: { name, arguments: args },
+      function: { name, arguments: args, output: null },
     };
     this.send([...opening, toolCallDelta(step, first)]);
   }

@@ -83,7 +83,7 @@ describe('tool calls streamed as the model makes them', () => {
       index: 0,
       id: stored[0]?.id,
       type: 'function',
-      function: { name: 'book_table', arguments: '' },
+      function: { name: 'book_table', arguments: '', output: null },
     });
     expect(pieces.slice(1).every((piece) => piece?.id === undefined && piece?.index === 0)).toBe(true);
     expect(pieces.map((piece) => piece?.function.arguments).join('')).toBe('{"seats":2,"time":"19:00"}');
