@@ -92,6 +92,26 @@ describe('MODEL_FALLBACKS, end to end', () => {
     expect(Number(rows[0]?.cost_usd)).toBeCloseTo((1000 * price.input + 100 * price.output) / 1e6, 8);
   });
 
+  it('announces the failover as an event of the run, on a /v1 stream that asks for it', async () => {
+    openai.script(...failingPrimary());
+    anthropic.script(messageReply('Answered by the fallback.'));
+    const assistant = await client.beta.assistants.create({ model: PRIMARY });
+    const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'Hello?' }] });
+    const seen: Array<{ event: string; data: unknown }> = [];
+    const stream = client.beta.threads.runs.stream(
+      thread.id,
+      { assistant_id: assistant.id },
+      { headers: { 'X-Threadwork-Events': 'failover' } },
+    );
+    stream.on('event', (event) => seen.push(event as { event: string; data: unknown }));
+    expect((await stream.finalRun()).status).toBe('completed');
+    const failover = seen.find((event) => event.event === 'model_failover');
+    expect(failover?.data).toMatchObject({ from: PRIMARY, to: FALLBACK });
+    expect(seen.map((event) => event.event).indexOf('model_failover')).toBeLessThan(
+      seen.map((event) => event.event).indexOf('thread.message.created'),
+    );
+  });
+
   it('goes down the whole chain, and the chat API reports model_used', async () => {
     openai.script(...failingPrimary());
     anthropic.script(...Array.from({ length: MAX_RETRIES + 1 }, () => anthropicError(529)));

@@ -18,6 +18,13 @@ export interface ProductsPayload {
   products: ProductCard[];
 }
 
+/** A model call handed over to the next model of its MODEL_FALLBACKS chain, before any output: a Threadwork event. */
+export interface ModelFailoverPayload {
+  from: string;
+  to: string;
+  reason: string;
+}
+
 export interface RunEventPayloads {
   'thread.created': ThreadObject;
   'thread.run.created': RunObject;
@@ -43,6 +50,7 @@ export interface RunEventPayloads {
   'thread.message.completed': MessageObject;
   'thread.message.incomplete': MessageObject;
   'threadwork.products': ProductsPayload;
+  'threadwork.model_failover': ModelFailoverPayload;
 }
 
 export type RunEventName = keyof RunEventPayloads;
@@ -79,6 +87,7 @@ const names = {
   'thread.message.completed': true,
   'thread.message.incomplete': true,
   'threadwork.products': true,
+  'threadwork.model_failover': true,
 } satisfies Record<RunEventName, true>;
 
 export const runEventNames = Object.keys(names) as RunEventName[];
@@ -138,6 +147,7 @@ export function isFinalRunEvent(event: RunEvent): event is FinalRunEvent {
     case 'thread.message.completed':
     case 'thread.message.incomplete':
     case 'threadwork.products':
+    case 'threadwork.model_failover':
       return false;
     default:
       return assertNeverEvent(event);

@@ -49,6 +49,7 @@ export function webhookEventOf(event: NewRunEvent): WebhookEventType | null {
     case 'thread.message.completed':
     case 'thread.message.incomplete':
     case 'threadwork.products':
+    case 'threadwork.model_failover':
       return null;
     default:
       return assertNeverEvent(event);

@@ -373,10 +373,10 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     if (exceedsPromptLimit(run, { promptTokens })) return { kind: 'prompt_too_long' };
     for await (const event of provider.stream(request, held.signal)) {
       if (event.type === 'failover') {
-        deps.log.warn(
-          { runId: run.id, from: event.from, to: event.to, reason: event.reason },
-          'run failed over',
-        );
+        const { from, to, reason } = event;
+        deps.log.warn({ runId: run.id, from, to, reason }, 'run failed over');
+        // Before any output, so nothing else of the turn is on its way.
+        await held.writer.append([{ event: 'threadwork.model_failover', data: { from, to, reason } }]);
       }
       if (isModelOutput(event)) gathered.firstTokenMs ??= sinceStart();
       await streamEvent(event, text, tools, gathered);

@@ -4,10 +4,10 @@ import type { Response } from 'express';
 import type { HeldRun, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 
-/** Threadwork's own events a client may ask for on a /v1 stream (`X-Threadwork-Events: products`). */
-export type ExtraEvent = 'products';
+/** Threadwork's own events a client may ask for on a /v1 stream (`X-Threadwork-Events: products,failover`). */
+export type ExtraEvent = 'products' | 'failover';
 
-const extraEvents: readonly ExtraEvent[] = ['products'];
+const extraEvents: readonly ExtraEvent[] = ['products', 'failover'];
 
 /**
  * The extra events a request asks for. OpenAI's SDKs cast every event they do not know into their event union (the
@@ -27,6 +27,9 @@ export function toAssistantsFrame(event: RunEvent, extras: ReadonlySet<ExtraEven
     case 'threadwork.products':
       if (!extras.has('products')) return null;
       return `event: products\ndata: ${JSON.stringify({ products: event.data.products })}\n\n`;
+    case 'threadwork.model_failover':
+      if (!extras.has('failover')) return null;
+      return `event: model_failover\ndata: ${JSON.stringify(event.data)}\n\n`;
     case 'thread.created':
     case 'thread.run.created':
     case 'thread.run.queued':

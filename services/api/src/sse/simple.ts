@@ -103,6 +103,7 @@ function toSimpleEvents(event: RunEvent): SimpleEvent[] {
     case 'thread.message.in_progress':
     case 'thread.message.completed':
     case 'thread.message.incomplete':
+    case 'threadwork.model_failover':
       return [];
     default:
       return assertNever(event);
