@@ -14,6 +14,7 @@ import {
   findToolResults,
   type IncompleteDetails,
   isBuiltinCall,
+  isHeldAt,
   loadTurnContext,
   type Metrics,
   type NewRunEvent,
@@ -150,8 +151,7 @@ async function withToolResults(
 
 /** `run.expire`: a run still waiting for tool outputs past expires_at becomes expired. */
 export async function expireRun(deps: RunWorkerDeps, runId: string): Promise<void> {
-  const ended = await endRunEarly(deps, runId, { status: 'expired' }, ['requires_action']);
-  if (ended) deps.metrics.runsFinished.inc({ status: 'expired' });
+  await endRunEarly(deps, runId, { status: 'expired' }, ['requires_action']);
 }
 
 /**
@@ -164,10 +164,9 @@ async function settleUnclaimed(deps: RunWorkerDeps, runId: string): Promise<void
     deps.log.info({ runId }, 'job for a run that does not exist: nothing to do');
     return;
   }
-  const isHeld = run.leaseExpiresAt !== null && run.leaseExpiresAt > clock(deps);
+  const isHeld = isHeldAt(run, clock(deps));
   if (run.status === 'cancelling' && !isHeld) {
-    const ended = await endRunEarly(deps, runId, { status: 'cancelled' }, ['cancelling']);
-    if (ended) deps.metrics.runsFinished.inc({ status: 'cancelled' });
+    await endRunEarly(deps, runId, { status: 'cancelled' }, ['cancelling']);
     return;
   }
   if (run.status === 'in_progress' && !isHeld && run.leaseOwner !== null) {
@@ -332,6 +331,5 @@ async function endEarly(
 ): Promise<void> {
   if (streamed) await saveAnswerText(deps.db, streamed.answer.message.id, streamed.text);
   const from = ending.status === 'cancelled' ? (['cancelling', 'in_progress'] as const) : undefined;
-  const ended = await endRunEarly(deps, held.run.id, ending, from);
-  if (ended) deps.metrics.runsFinished.inc({ status: ended.status });
+  await endRunEarly(deps, held.run.id, ending, from);
 }

@@ -85,7 +85,6 @@ export async function recoverAbandonedRun(deps: RecoveryDeps, run: RunRow): Prom
       onlyIfUnheld: true,
     });
     if (!ended) return 'none';
-    deps.metrics.runsFinished.inc({ status: 'failed' });
     deps.log.warn({ runId: run.id }, 'run abandoned mid-answer or mid-call: failed, streamed text kept');
     return 'failed_keeping_text';
   }
@@ -179,7 +178,6 @@ async function releaseStalled(deps: RecoveryDeps, threadId: string): Promise<Swe
 async function expire(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
   const ended = await endRunEarly(deps, run.id, { status: 'expired' }, [run.status]);
   if (!ended) return 'none';
-  deps.metrics.runsFinished.inc({ status: 'expired' });
   return 'expired';
 }
 
@@ -199,7 +197,6 @@ async function settleUnheld(deps: RecoveryDeps, run: RunRow): Promise<SweepActio
       onlyIfUnheld: true,
     });
     if (!ended) return 'none';
-    deps.metrics.runsFinished.inc({ status: 'cancelled' });
     return 'cancelled';
   }
   return recoverAbandonedRun(deps, run);

@@ -2,6 +2,7 @@
 // ending, the thread's next waiting run is released.
 import type { Db } from '../db/client.js';
 import type { EventBus } from '../events.js';
+import type { Metrics } from '../metrics.js';
 import { type RunRow, toMessageObject, toRunObject, toRunStepObject } from '../objects.js';
 import { enqueueRun, type Queues } from '../queues.js';
 import { type NewRunEvent, runStatusEvent, runStepStatusEvent } from '../run-events.js';
@@ -14,6 +15,8 @@ export interface EndingDeps {
   db: Db;
   events: EventBus;
   queues: Queues;
+  /** Counts the runs each process ended, by status. */
+  metrics?: Pick<Metrics, 'runsFinished'>;
   now?: () => Date;
 }
 
@@ -77,6 +80,7 @@ export async function endRunEarly(
       closed.messages + closed.steps + 1 + (announcesCancelling(ending, closed.before) ? 1 : 0),
   });
   if (!ended) return null;
+  deps.metrics?.runsFinished.inc({ status: ended.run.status });
   const events = endingEvents(ending, ended);
   await deps.events.append(ended.run, ended.firstSeq, events);
   await releaseNextRun(deps, ended.run.threadId);

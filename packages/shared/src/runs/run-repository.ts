@@ -244,8 +244,14 @@ export async function takeRun(db: Db, runId: string, lease: Lease, now: Date): P
   return row ?? null;
 }
 
+/** Runs nobody holds at `now` (no lease, or one that ran out); `isHeldAt` is the same test on a row read. */
 function isFreeAt(now: Date) {
   return or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, now));
+}
+
+/** Whether a worker holds the run at `now`: its lease has not run out. */
+export function isHeldAt(run: Pick<RunRow, 'leaseExpiresAt'>, now: Date): boolean {
+  return run.leaseExpiresAt !== null && run.leaseExpiresAt >= now;
 }
 
 /** Extends a held lease and records the seq its holder has reached; false when the run is no longer its own. */

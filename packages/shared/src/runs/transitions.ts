@@ -25,21 +25,3 @@ export async function transitionRun(
     .returning();
   return row ?? null;
 }
-
-/** The patch that goes with entering a terminal status: its timestamp, and no expiry once finished. */
-export function terminalPatch(to: RunStatus, now: Date): RunPatch {
-  switch (to) {
-    case 'completed':
-      return { completedAt: now, expiresAt: null, requiredAction: null };
-    case 'incomplete':
-      return { completedAt: now, expiresAt: null, requiredAction: null };
-    case 'failed':
-      return { failedAt: now, expiresAt: null, requiredAction: null };
-    case 'cancelled':
-      return { cancelledAt: now, expiresAt: null, requiredAction: null };
-    case 'expired':
-      return { requiredAction: null };
-    default:
-      return {};
-  }
-}

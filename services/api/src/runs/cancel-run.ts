@@ -3,6 +3,7 @@ import {
   ApiError,
   endRunEarly,
   findRun,
+  isHeldAt,
   isTerminal,
   type RunRow,
   type RunStatus,
@@ -25,10 +26,6 @@ export function isWorkerProgress(seen: RunStatus, now: RunStatus): boolean {
   );
 }
 
-function isHeld(run: RunRow): boolean {
-  return run.leaseExpiresAt !== null && run.leaseExpiresAt > new Date();
-}
-
 export async function cancelRun(deps: AppDeps, run: RunRow): Promise<RunRow> {
   if (isTerminal(run.status)) throw cannotCancel(run.status);
   if (run.status === 'cancelling') return run;
@@ -45,7 +42,7 @@ export async function cancelRun(deps: AppDeps, run: RunRow): Promise<RunRow> {
     );
   }
   // The worker holding the run stops its model and ends it; a run nobody holds is ended here.
-  if (isHeld(moved)) await deps.events.publishCancel(run.id);
+  if (isHeldAt(moved, new Date())) await deps.events.publishCancel(run.id);
   else await endRunEarly(deps, run.id, { status: 'cancelled' }, ['cancelling'], { onlyIfUnheld: true });
   return moved;
 }
