@@ -23,7 +23,7 @@ let pool: pg.Pool;
 beforeAll(async () => {
   stack = await startStack(
     { FILE_MAX_BYTES: String(3 * MiB), FILES_PROJECT_QUOTA_BYTES: String(7 * MiB) },
-    { runWorker: false, toolWorker: false },
+    { runWorker: false, toolWorker: false, ingestWorker: false },
   );
   ({ client, key } = await stack.newUser('files'));
   folder = await mkdtemp(join(tmpdir(), 'threadwork-files-'));

@@ -28,6 +28,7 @@ import { RouteCatalog } from './routes/route.js';
 import { runsRoutes } from './routes/runs.js';
 import { threadsRoutes } from './routes/threads.js';
 import { adminUsageRoutes, usageRoutes } from './routes/usage.js';
+import { vectorStoresRoutes } from './routes/vector-stores.js';
 import { webChatPage } from './routes/web-page.js';
 import { webhooksGate, webhooksRoutes } from './routes/webhooks.js';
 
@@ -80,6 +81,7 @@ export function createApp(deps: AppDeps): Express {
     gatewayRoutes(deps),
     usageRoutes(deps),
     filesRoutes(deps),
+    vectorStoresRoutes(deps),
   );
   app.use(
     QUEUE_DASHBOARD_PATH,

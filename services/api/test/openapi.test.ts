@@ -90,7 +90,10 @@ function operations() {
 }
 
 /** POSTs that take no body: everything else that is posted is JSON (or, for the catalog, also text). */
-const BODILESS_POSTS = ['POST /v1/threads/{thread_id}/runs/{run_id}/cancel'];
+const BODILESS_POSTS = [
+  'POST /v1/threads/{thread_id}/runs/{run_id}/cancel',
+  'POST /v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel',
+];
 
 const STREAMING = [
   'POST /v1/threads/runs',

@@ -1,0 +1,79 @@
+// Starts the ingest worker: connections, the BullMQ worker on the ingest queue, HTTP probes.
+import {
+  type Config,
+  closeDb,
+  createDb,
+  createMetrics,
+  createRedis,
+  INGEST_QUEUE,
+  type Logger,
+  observeWorker,
+  orderedShutdown,
+  queuePrefix,
+  startHealthServer,
+  waitForRedis,
+  withTimeout,
+} from '@threadwork/shared';
+import { embedderFromConfig } from '@threadwork/shared/retrieval/embedder';
+import { Worker } from 'bullmq';
+import { createFileIngestProcessor } from './file-ingest.processor.js';
+
+export interface IngestWorker {
+  /** The port of /healthz, /readyz and /metrics (INGEST_WORKER_PORT, or the one chosen when it is 0). */
+  port: number;
+  /** Stops taking jobs, lets the jobs in hand finish until SHUTDOWN_TIMEOUT_MS, then closes connections. Idempotent. */
+  close(): Promise<void>;
+}
+
+export async function startIngestWorker(config: Config, log: Logger): Promise<IngestWorker> {
+  const db = createDb({
+    url: config.DATABASE_URL,
+    poolSize: config.DATABASE_POOL_SIZE,
+    applicationName: 'threadwork-ingest-worker',
+    onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
+  });
+  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-ingest-worker', log);
+  const closeConnections = async () => {
+    await redis.quit().catch(() => redis.disconnect());
+    await closeDb(db);
+  };
+  try {
+    await waitForRedis(redis);
+    const metrics = createMetrics('ingest-worker');
+    const health = await startHealthServer(
+      config.INGEST_WORKER_PORT,
+      { postgres: () => db.$client.query('select 1'), redis: () => redis.ping() },
+      metrics.registry,
+    );
+    const embedder = embedderFromConfig(config);
+    const worker = new Worker(INGEST_QUEUE, createFileIngestProcessor({ db, embedder, log }), {
+      connection: redis,
+      prefix: queuePrefix(config.QUEUE_PREFIX),
+      concurrency: config.INGEST_CONCURRENCY,
+    });
+    observeWorker(metrics, INGEST_QUEUE, worker);
+    worker.on('error', (error) => log.error({ err: error }, 'ingest worker error'));
+    worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'ingest job failed'));
+    worker.on('stalled', (jobId) => log.warn({ jobId }, 'ingest job stalled; it will be redelivered'));
+    log.info(
+      { port: health.port, concurrency: config.INGEST_CONCURRENCY, embedding: embedder.model },
+      'ingest worker started',
+    );
+    const close = orderedShutdown(
+      [
+        () => health.close(),
+        () =>
+          withTimeout(worker.close(), config.SHUTDOWN_TIMEOUT_MS, 'ingest jobs').catch(() =>
+            worker.close(true),
+          ),
+        closeConnections,
+        async () => log.info('ingest worker stopped'),
+      ],
+      log,
+    );
+    return { port: health.port, close };
+  } catch (error) {
+    await closeConnections();
+    throw error;
+  }
+}
