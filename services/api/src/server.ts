@@ -42,7 +42,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   if (config.ADMIN_API_KEY) await registerAdminKey(db, config.ADMIN_API_KEY);
   await ensureDefaultAssistant(db, config);
   const metrics = createMetrics('api');
-  trackQueueDepth(metrics, [queues.runs, queues.tools]);
+  trackQueueDepth(metrics, [queues.runs, queues.tools, queues.ingest]);
   const assistants = new AssistantSnapshots();
   const deps: AppDeps = {
     db,
