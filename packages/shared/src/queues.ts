@@ -174,7 +174,7 @@ export async function enqueueWebhookJob(
 }
 
 /** One job per adding of a file to a store: adding the same file again while its job is kept is a no-op. */
-export async function enqueueIngestion(queues: Queues, data: IngestJobData): Promise<void> {
+export async function enqueueIngestion(queues: Pick<Queues, 'ingest'>, data: IngestJobData): Promise<void> {
   const parsed = ingestJobs['file.ingest'].parse(data);
   await queues.ingest.add('file.ingest', parsed, {
     jobId: `${parsed.vectorStoreId}-${parsed.fileId}-${parsed.generation}`,

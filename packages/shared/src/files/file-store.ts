@@ -35,7 +35,7 @@ export interface NewFile {
   /** May settle only after the content has arrived (a multipart form may name the purpose after the file); a
    * rejection undoes the stored parts. */
   details: FileDetails | Promise<FileDetails>;
-  content: AsyncIterable<Uint8Array>;
+  content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
   maxBytes: number;
   /** The most bytes the project's files may hold together; none: no quota. */
   quotaBytes?: number;
@@ -52,7 +52,10 @@ async function bytesHeldBy(tx: Transaction, ownerId: string): Promise<number> {
 }
 
 /** Cuts a stream of buffers into parts of exactly `size` bytes (the last one shorter). */
-async function* partsOf(content: AsyncIterable<Uint8Array>, size: number): AsyncGenerator<Buffer> {
+async function* partsOf(
+  content: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  size: number,
+): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const chunk of content) {
