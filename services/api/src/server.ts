@@ -10,6 +10,7 @@ import {
   trackQueueDepth,
   warnWithoutAutovacuum,
 } from '@threadwork/shared';
+import { embedderFromConfig } from '@threadwork/shared/retrieval/embedder';
 import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
@@ -56,6 +57,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     log,
     metrics,
     redis,
+    embedder: embedderFromConfig(config),
     checkReady,
   };
   const app = createApp(deps);

@@ -2,7 +2,6 @@
 import { ApiError, newId } from '@threadwork/shared';
 import { AUTO_CHUNKING } from '@threadwork/shared/files/vector-store-wire';
 import { deleteChunks, searchChunks } from '@threadwork/shared/retrieval/chunk-store';
-import { embedderFromConfig } from '@threadwork/shared/retrieval/embedder';
 import type { Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { toPage } from '../repositories/pagination.js';
@@ -119,7 +118,7 @@ export async function searchVectorStore(
   }
   const queries = typeof input.query === 'string' ? [input.query] : input.query;
   const query = queries.join('\n');
-  const [queryEmbedding] = await embedderFromConfig(deps.config).embed([query]);
+  const [queryEmbedding] = await deps.embedder.embed([query]);
   if (!queryEmbedding) throw new Error('the embedder answered no vector for the query');
   const hits = await searchChunks(deps.db, {
     projectId: principal.projectId,
