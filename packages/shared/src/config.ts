@@ -94,7 +94,8 @@ export const envSchema = z.object({
   RUN_SQL_MAX_RESULT_BYTES: positiveInt.default(65_536),
   // Files and vector stores (docs/files.md): the largest upload, the bytes a project's files may hold together, and
   // how many files one ingest worker extracts, chunks and embeds at once.
-  FILE_MAX_BYTES: positiveInt.default(32 * 1024 * 1024),
+  /** At most 2 GiB - 1: a file's size is a Postgres integer. */
+  FILE_MAX_BYTES: positiveInt.max(2_147_483_647).default(32 * 1024 * 1024),
   FILES_PROJECT_QUOTA_BYTES: positiveInt.default(10 * 1024 ** 3),
   INGEST_CONCURRENCY: positiveInt.default(4),
   RUN_EXPIRY_SECONDS: positiveInt.default(600),
