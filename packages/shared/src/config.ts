@@ -98,6 +98,8 @@ export const envSchema = z.object({
   FILE_MAX_BYTES: positiveInt.max(2_147_483_647).default(32 * 1024 * 1024),
   FILES_PROJECT_QUOTA_BYTES: positiveInt.default(10 * 1024 ** 3),
   INGEST_CONCURRENCY: positiveInt.default(4),
+  /** How often files still in progress are queued again (a no-op for those whose job is still there). */
+  INGEST_SWEEP_INTERVAL_MS: positiveInt.default(60_000),
   RUN_EXPIRY_SECONDS: positiveInt.default(600),
   OFFLINE_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Join text deltas that arrive while the previous one is still being published (fewer events, no added delay). */

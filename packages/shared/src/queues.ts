@@ -45,7 +45,12 @@ export const ingestJobs = {
     fileId: idSchema('file'),
     generation: z.number().int().positive(),
   }),
+  /** The ingest sweeper's pass: added by a job scheduler (INGEST_SWEEP_SCHEDULER), never by hand. */
+  'file.sweep': z.object({}),
 } as const;
+
+/** Queues again every file still waiting for its ingestion: a job lost with Redis is added back, a live one is kept. */
+export const INGEST_SWEEP_SCHEDULER = 'ingest-sweeper';
 
 export type RunJobName = keyof typeof runJobs;
 export type ToolJobName = keyof typeof toolJobs;

@@ -6,6 +6,8 @@ import {
   createMetrics,
   createRedis,
   INGEST_QUEUE,
+  INGEST_SWEEP_SCHEDULER,
+  ingestJobOptions,
   type Logger,
   observeWorker,
   orderedShutdown,
@@ -15,8 +17,8 @@ import {
   withTimeout,
 } from '@threadwork/shared';
 import { embedderFromConfig } from '@threadwork/shared/retrieval/embedder';
-import { Worker } from 'bullmq';
-import { createFileIngestProcessor } from './file-ingest.processor.js';
+import { Queue, Worker } from 'bullmq';
+import { createIngestProcessor } from './file-ingest.processor.js';
 
 export interface IngestWorker {
   /** The port of /healthz, /readyz and /metrics (INGEST_WORKER_PORT, or the one chosen when it is 0). */
@@ -33,7 +35,10 @@ export async function startIngestWorker(config: Config, log: Logger): Promise<In
     onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
   });
   const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-ingest-worker', log);
+  const prefix = queuePrefix(config.QUEUE_PREFIX);
+  const ingest = new Queue(INGEST_QUEUE, { connection: redis, prefix, defaultJobOptions: ingestJobOptions });
   const closeConnections = async () => {
+    await ingest.close();
     await redis.quit().catch(() => redis.disconnect());
     await closeDb(db);
   };
@@ -46,10 +51,27 @@ export async function startIngestWorker(config: Config, log: Logger): Promise<In
       metrics.registry,
     );
     const embedder = embedderFromConfig(config);
-    const worker = new Worker(INGEST_QUEUE, createFileIngestProcessor({ db, embedder, log }), {
-      connection: redis,
-      prefix: queuePrefix(config.QUEUE_PREFIX),
-      concurrency: config.INGEST_CONCURRENCY,
+    const worker = new Worker(
+      INGEST_QUEUE,
+      createIngestProcessor({ db, embedder, log, queues: { ingest } }),
+      {
+        connection: redis,
+        prefix,
+        concurrency: config.INGEST_CONCURRENCY,
+      },
+    );
+    // One scheduler across every ingest worker, stated again when Redis comes back (it may have come back empty).
+    const scheduleSweeps = () =>
+      ingest.upsertJobScheduler(
+        INGEST_SWEEP_SCHEDULER,
+        { every: config.INGEST_SWEEP_INTERVAL_MS },
+        { name: 'file.sweep', data: {}, opts: { removeOnComplete: 100, removeOnFail: 100 } },
+      );
+    await scheduleSweeps();
+    redis.on('ready', () => {
+      scheduleSweeps().catch((error) =>
+        log.warn({ err: error }, 'could not schedule the ingest sweeper again'),
+      );
     });
     observeWorker(metrics, INGEST_QUEUE, worker);
     worker.on('error', (error) => log.error({ err: error }, 'ingest worker error'));

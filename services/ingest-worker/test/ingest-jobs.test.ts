@@ -1,5 +1,6 @@
 // The ingest worker's jobs on real Postgres and Redis: an embedder that keeps failing is retried, then fails the
-// file with server_error (nothing stays in progress); a job for a file removed meanwhile does nothing.
+// file with server_error (nothing stays in progress); a job for a file removed meanwhile does nothing; a sweep
+// queues again a file whose job was lost.
 import {
   closeDb,
   createDb,
@@ -22,7 +23,7 @@ import { createTestDatabase, randomPrefix, type TestDatabase, waitFor } from '@t
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createFileIngestProcessor } from '../src/file-ingest.processor.js';
+import { createIngestProcessor } from '../src/file-ingest.processor.js';
 
 const log = createLogger({ name: 'ingest-test', level: 'silent', pretty: false });
 let database: TestDatabase;
@@ -57,10 +58,14 @@ beforeAll(async () => {
   });
   events = new QueueEvents(INGEST_QUEUE, { connection: redis.duplicate(), prefix });
   await events.waitUntilReady();
-  worker = new Worker(INGEST_QUEUE, createFileIngestProcessor({ db, embedder: failingEmbedder, log }), {
-    connection: redis.duplicate(),
-    prefix,
-  });
+  worker = new Worker(
+    INGEST_QUEUE,
+    createIngestProcessor({ db, embedder: failingEmbedder, log, queues: { ingest: queue } }),
+    {
+      connection: redis.duplicate(),
+      prefix,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -134,5 +139,16 @@ describe('file.ingest jobs', () => {
     const job = await queue.getJob(`${key.vectorStoreId}-${key.fileId}-${key.generation}`);
     expect(await job?.waitUntilFinished(events)).toBe('skipped');
     expect(embedCalls).toBe(callsBefore);
+  });
+
+  it('queues again, on a sweep, a file whose job was lost', async () => {
+    const key = await storeWithFile('Its job never reached Redis.');
+    const callsBefore = embedCalls;
+    const sweep = await queue.add('file.sweep', {});
+    expect(await sweep.waitUntilFinished(events)).toMatch(/^queued [1-9]/);
+    await waitFor(async () => (await storeFileRow(key))?.status === 'failed', {
+      what: 'the swept file to be ingested',
+    });
+    expect(embedCalls).toBeGreaterThan(callsBefore);
   });
 });

@@ -67,6 +67,23 @@ export async function findIngestionTarget(
   return row ?? null;
 }
 
+/** Files still waiting for their ingestion, oldest first: what the ingest sweeper queues again. */
+export async function waitingIngestions(
+  db: Db,
+  limit: number,
+): Promise<Array<StoreFileKey & { generation: number }>> {
+  return db
+    .select({
+      vectorStoreId: vectorStoreFiles.vectorStoreId,
+      fileId: vectorStoreFiles.fileId,
+      generation: vectorStoreFiles.generation,
+    })
+    .from(vectorStoreFiles)
+    .where(eq(vectorStoreFiles.status, 'in_progress'))
+    .orderBy(vectorStoreFiles.createdAt)
+    .limit(limit);
+}
+
 export type IngestionOutcome =
   | { status: 'completed'; usageBytes: number }
   | { status: 'failed'; lastError: IngestError };
