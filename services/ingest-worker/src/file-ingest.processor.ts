@@ -1,6 +1,8 @@
 // The BullMQ processor of the ingest queue: `file.ingest` (parse, bind a logger, delegate to ingestFile) and
-// `file.sweep` (queue again the files still waiting, so a job lost with Redis is not lost for good).
+// `file.sweep` (queue again the files still waiting, so a job lost with Redis is not lost for good; delete expired
+// files).
 import { enqueueIngestion, ingestJobs, type Queues } from '@threadwork/shared';
+import { deleteExpiredFiles } from '@threadwork/shared/files/file-store';
 import { waitingIngestions } from '@threadwork/shared/files/vector-store-files';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { failIngestion, type IngestDeps, ingestFile } from './ingest-file.js';
@@ -31,7 +33,8 @@ async function processIngest(deps: IngestProcessorDeps, job: Job): Promise<strin
 async function sweep(deps: IngestProcessorDeps): Promise<string> {
   const waiting = await waitingIngestions(deps.db, SWEEP_BATCH);
   for (const key of waiting) await enqueueIngestion(deps.queues, key);
-  return `queued ${waiting.length}`;
+  const expired = await deleteExpiredFiles(deps.db, SWEEP_BATCH);
+  return `queued ${waiting.length}, deleted ${expired} expired`;
 }
 
 export function createIngestProcessor(deps: IngestProcessorDeps) {

@@ -141,6 +141,21 @@ describe('file.ingest jobs', () => {
     expect(embedCalls).toBe(callsBefore);
   });
 
+  it('deletes, on a sweep, the files past their expiry and only those', async () => {
+    const expired = await storeWithFile('Expired.');
+    const kept = await storeWithFile('Kept.');
+    await db
+      .update(schema.files)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(schema.files.id, expired.fileId));
+    const sweep = await queue.add('file.sweep', {});
+    expect(await sweep.waitUntilFinished(events)).toMatch(/deleted 1 expired$/);
+    const left = await db.select({ id: schema.files.id }).from(schema.files);
+    expect(left.map((row) => row.id)).toContain(kept.fileId);
+    expect(left.map((row) => row.id)).not.toContain(expired.fileId);
+    expect(await storeFileRow(expired)).toBeUndefined();
+  });
+
   it('queues again, on a sweep, a file whose job was lost', async () => {
     const key = await storeWithFile('Its job never reached Redis.');
     const callsBefore = embedCalls;

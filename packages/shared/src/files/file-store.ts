@@ -1,7 +1,7 @@
 // Where files' bytes live: Postgres, in parts of FILE_PART_BYTES, written and read as streams so that no file sits
 // whole in memory. The API's /v1/files, the ingest worker and tools that write output files all go through here.
 import { Readable } from 'node:stream';
-import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client.js';
 import { fileParts, files } from '../db/schema.js';
 import { newId } from '../ids.js';
@@ -162,4 +162,18 @@ export async function deleteFile(db: Db, key: { ownerId: string; fileId: string 
     .where(and(eq(files.id, file.id), eq(files.ownerId, key.ownerId)))
     .returning({ id: files.id });
   return deleted.length > 0;
+}
+
+/** Deletes up to `limit` files past their `expires_at` (with their chunks), as deleteFile does; answers how many. */
+export async function deleteExpiredFiles(db: Db, limit: number): Promise<number> {
+  const expired = await db
+    .select({ id: files.id })
+    .from(files)
+    .where(lte(files.expiresAt, sql`now()`))
+    .limit(limit);
+  for (const file of expired) {
+    await deleteChunks(db, { fileId: file.id });
+    await db.delete(files).where(eq(files.id, file.id));
+  }
+  return expired.length;
 }
