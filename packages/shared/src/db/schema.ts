@@ -399,3 +399,5 @@ export const webhookDeliveries = pgTable(
   },
   (table) => [index('webhook_deliveries_endpoint_idx').on(table.endpointId, table.id)],
 );
+
+export { vectorStoreChunks } from '../retrieval/chunk-store.js';

@@ -1,6 +1,5 @@
 // The offline model: deterministic, no network. A development and demo model, not an LLM.
-import { isBuiltinToolType, newId } from '@threadwork/shared';
-import { embedOffline } from './offline-embedding.js';
+import { estimatedTokens, isBuiltinToolType, newId, offlineEmbedding } from '@threadwork/shared';
 import { argumentsFor, detectIntents, parseJsonObject, type ToolIntent } from './offline-intents.js';
 import { abortableSleep, type Sleep } from './sleep.js';
 import type { FinishReason, ModelEvent, ModelMessage, ModelProvider, ModelRequest } from './types.js';
@@ -178,7 +177,7 @@ export function createOfflineProvider(options: OfflineOptions): ModelProvider {
   return {
     name: 'offline',
     async embed(_model, texts) {
-      return embedOffline(texts);
+      return { vectors: texts.map(offlineEmbedding), promptTokens: estimatedTokens(texts) };
     },
     async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelEvent> {
       const { chunks, finish } = plan(decideOffline(request));
