@@ -19,6 +19,7 @@ export * from './redis.js';
 export * from './retrieval/attribute-filters.js';
 export * from './retrieval/chunk-store.js';
 export * from './retrieval/embedder.js';
+export * from './retrieval/file-search-calls.js';
 export * from './retrieval/offline-embedding.js';
 export * from './run-events.js';
 export * from './run-status.js';

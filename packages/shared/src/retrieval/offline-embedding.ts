@@ -21,15 +21,18 @@ const WORD_WEIGHT = 1;
 const PAIR_WEIGHT = 0.5;
 const TRIGRAM_WEIGHT = 0.25;
 
+/** `es` is an ending only after these (boxes, wishes); elsewhere the `e` is the word's own (takes, files). */
+const SIBILANT_END = /(?:s|x|z|ch|sh)$/;
+
 /** Strips the commonest English inflections, so that `resetting` and `resets` meet `reset`. */
 function stem(word: string): string {
   if (word.length <= 4) return word;
   for (const suffix of ['ing', 'edly', 'ed', 'es', 'ly', 's']) {
-    if (word.endsWith(suffix) && word.length - suffix.length >= 3) {
-      const base = word.slice(0, -suffix.length);
-      // resetting -> resett -> reset
-      return base.length > 3 && base.at(-1) === base.at(-2) ? base.slice(0, -1) : base;
-    }
+    if (!word.endsWith(suffix) || word.length - suffix.length < 3) continue;
+    const base = word.slice(0, -suffix.length);
+    if (suffix === 'es' && !SIBILANT_END.test(base)) continue;
+    // resetting -> resett -> reset
+    return base.length > 3 && base.at(-1) === base.at(-2) && !base.endsWith('ss') ? base.slice(0, -1) : base;
   }
   return word;
 }
