@@ -15,4 +15,8 @@ CREATE TABLE "vector_store_chunks" (
 --> statement-breakpoint
 CREATE UNIQUE INDEX "vector_store_chunks_store_file_chunk_idx" ON "vector_store_chunks" USING btree ("vector_store_id","file_id","chunk_index");--> statement-breakpoint
 CREATE INDEX "vector_store_chunks_file_idx" ON "vector_store_chunks" USING btree ("file_id");--> statement-breakpoint
-CREATE INDEX "vector_store_chunks_search_vector_idx" ON "vector_store_chunks" USING gin ("search_vector");
+CREATE INDEX "vector_store_chunks_search_vector_idx" ON "vector_store_chunks" USING gin ("search_vector");--> statement-breakpoint
+ALTER TABLE "vector_store_chunks" SET (toast_tuple_target = 128);--> statement-breakpoint
+ALTER TABLE "vector_store_chunks" ALTER COLUMN "signature" SET STORAGE PLAIN;--> statement-breakpoint
+ALTER TABLE "vector_store_chunks" ALTER COLUMN "search_vector" SET STORAGE MAIN;--> statement-breakpoint
+CREATE INDEX "vector_store_chunks_signature_idx" ON "vector_store_chunks" USING btree ("vector_store_id","project_id") INCLUDE ("id","signature");

@@ -24,7 +24,10 @@ const bits = customType<{ data: string }>({ dataType: () => `bit(${SIGNATURE_BIT
 /**
  * One chunk of one file in one vector store. The vector is a `real[]` (pgvector is not assumed); `signature` is its
  * sign-random-projection hash, which Postgres compares in bulk (Hamming distance) to find the candidates whose
- * exact similarity is then computed. A chunk is written once, with its file's attributes of the time.
+ * exact similarity is then computed. The migration adds what drizzle cannot declare: a covering index of the
+ * signatures (`vector_store_chunks_signature_idx`, read by an index-only scan), the text and vector stored out of
+ * line (`toast_tuple_target = 128`), the tsvector in line (`storage main`, ranked without a TOAST fetch) and the
+ * signature never compressed (`storage plain`).
  */
 export const vectorStoreChunks = pgTable(
   'vector_store_chunks',
@@ -157,24 +160,23 @@ const BEST_FUSED = 2 / (RRF_K + 1);
 /** Chunks each list contributes to the fusion. */
 const LIST_DEPTH = 50;
 /** Chunks nearest by signature whose exact similarity is computed; the rest are too far to be among the best. */
-const VECTOR_CANDIDATES = 400;
+const VECTOR_CANDIDATES = 200;
+/**
+ * A word in more than this share of the chunks (Postgres's own statistics of the tsvector column) says little about
+ * a passage and makes the full-text list costly: it is left out of the query when the query has rarer words.
+ */
+const COMMON_WORD_SHARE = 0.02;
 
 /** A vector as one Postgres array literal (a JS array in a drizzle template would become a list of parameters). */
 function arrayLiteral(vector: number[]): string {
   return `{${vector.join(',')}}`;
 }
 
-/** The query's words as an OR full-text query (a passage need not hold every word of a question), or null. */
-function fullTextQuery(query: string): string | null {
-  const words = query.match(/[\p{L}\p{N}]+/gu) ?? [];
-  return words.length === 0 ? null : words.slice(0, 64).join(' | ');
-}
-
 /**
  * Hybrid search, as OpenAI's file_search: the chunks nearest the query's embedding and the chunks best ranked by
- * Postgres full-text search (English stemming, any of the query's words), fused by reciprocal rank fusion; the
- * score is the fused one divided by its best possible value, so 1 is a chunk first in both lists. Then the score
- * threshold and the result limit.
+ * Postgres full-text search (English stemming, any of the query's words but the very common ones), fused by
+ * reciprocal rank fusion; the score is the fused one divided by its best possible value, so 1 is a chunk first in
+ * both lists. Then the score threshold and the result limit.
  */
 export async function searchChunks(db: Db, input: SearchChunksInput): Promise<ChunkMatch[]> {
   if (input.vectorStoreIds.length === 0 || input.maxResults <= 0) return [];
@@ -186,7 +188,6 @@ export async function searchChunks(db: Db, input: SearchChunksInput): Promise<Ch
   );
   const embedding = unitLength(input.queryEmbedding);
   const signature = signatureOf(embedding);
-  const textQuery = fullTextQuery(input.query);
   const result = await db.execute<{
     file_id: string;
     filename: string;
@@ -195,24 +196,39 @@ export async function searchChunks(db: Db, input: SearchChunksInput): Promise<Ch
     score: number;
   }>(sql`
     with nearest as (
-      select ${c.id} as id, ${c.embedding} as embedding from ${c}
+      select ${c.id} as id from ${c}
       where ${inScope}
       order by bit_count(${c.signature} # ${signature}::bit(${sql.raw(String(SIGNATURE_BITS))}))
       limit ${VECTOR_CANDIDATES}
+    ), scored as materialized (
+      select ${c.id} as id,
+        (select sum(a * b) from unnest(${c.embedding}, ${arrayLiteral(embedding)}::real[]) as pair(a, b)) as similarity
+      from nearest join ${c} on ${c.id} = nearest.id
     ), by_vector as (
-      select id, row_number() over (order by similarity desc) as rank from (
-        select id, (select sum(a * b) from unnest(embedding, ${arrayLiteral(embedding)}::real[]) as pair(a, b)) as similarity
-        from nearest
-      ) scored
+      select id, row_number() over (order by similarity desc) as rank from scored
       where similarity > 0
       order by similarity desc
       limit ${LIST_DEPTH}
+    ), common_words as (
+      -- most_common_elem_freqs ends with three statistics of its own, which unnest pairs with null lexemes.
+      select word.lexeme from pg_stats stats,
+        unnest(stats.most_common_elems::text::text[], stats.most_common_elem_freqs) as word(lexeme, share)
+      where stats.schemaname = current_schema() and stats.tablename = 'vector_store_chunks'
+        and stats.attname = 'search_vector' and word.lexeme is not null and word.share > ${COMMON_WORD_SHARE}
+    ), query_words as (
+      select unnest(tsvector_to_array(to_tsvector('english', ${input.query}))) as lexeme
+    ), text_query as (
+      select to_tsquery('simple', coalesce(
+        string_agg(quote_literal(lexeme), ' | ')
+          filter (where not exists (select 1 from common_words where common_words.lexeme = query_words.lexeme)),
+        string_agg(quote_literal(lexeme), ' | '),
+        ''
+      )) as query
+      from query_words
     ), by_text as (
-      select ${c.id} as id,
-        row_number() over (order by ts_rank_cd(${c.searchVector}, to_tsquery('english', ${textQuery})) desc) as rank
-      from ${c}
-      where ${textQuery}::text is not null and ${inScope}
-        and ${c.searchVector} @@ to_tsquery('english', ${textQuery})
+      select ${c.id} as id, row_number() over (order by ts_rank_cd(${c.searchVector}, text_query.query) desc) as rank
+      from ${c}, text_query
+      where ${inScope} and ${c.searchVector} @@ text_query.query
       order by rank
       limit ${LIST_DEPTH}
     ), fused as (
