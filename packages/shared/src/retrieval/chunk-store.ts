@@ -12,7 +12,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { type AttributeFilter, attributeCondition } from './attribute-filters.js';
+import { attributeCondition, type ChunkFilter } from './attribute-filters.js';
 import { SIGNATURE_BITS, signatureOf, unitLength } from './vector-signature.js';
 
 /** A file's attributes as OpenAI's API gives them: up to 16 keys, each a string, number or boolean. */
@@ -70,7 +70,8 @@ export interface SaveChunksInput {
   vectorStoreId: string;
   fileId: string;
   filename: string;
-  attributes: ChunkAttributes;
+  /** The file's attributes in the store (none: null or `{}`). */
+  attributes: ChunkAttributes | null;
   chunks: ChunkToSave[];
 }
 
@@ -86,7 +87,7 @@ export async function saveChunks(db: Db, input: SaveChunksInput): Promise<void> 
       vectorStoreId: input.vectorStoreId,
       fileId: input.fileId,
       filename: input.filename,
-      attributes: input.attributes,
+      attributes: input.attributes ?? {},
       chunkIndex: chunk.index,
       text: chunk.text,
       tokens: chunk.tokens,
@@ -121,11 +122,11 @@ export async function deleteChunks(db: Db, input: { vectorStoreId?: string; file
 
 export async function updateChunkAttributes(
   db: Db,
-  input: { vectorStoreId: string; fileId: string; attributes: ChunkAttributes },
+  input: { vectorStoreId: string; fileId: string; attributes: ChunkAttributes | null },
 ): Promise<void> {
   await db
     .update(vectorStoreChunks)
-    .set({ attributes: input.attributes })
+    .set({ attributes: input.attributes ?? {} })
     .where(
       and(
         eq(vectorStoreChunks.vectorStoreId, input.vectorStoreId),
@@ -142,7 +143,7 @@ export interface SearchChunksInput {
   maxResults: number;
   /** Results whose fused score (0..1) is below it are left out. */
   scoreThreshold: number;
-  filters?: AttributeFilter;
+  filters?: ChunkFilter;
 }
 
 export interface ChunkMatch {

@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, createDb, type Db } from '../../src/db/client.js';
-import type { AttributeFilter } from '../../src/retrieval/attribute-filters.js';
+import type { ChunkFilter } from '../../src/retrieval/attribute-filters.js';
 import {
   type ChunkAttributes,
   deleteChunks,
@@ -88,7 +88,7 @@ function search(
   options: {
     maxResults?: number;
     scoreThreshold?: number;
-    filters?: AttributeFilter;
+    filters?: ChunkFilter;
     stores?: string[];
     project?: string;
   } = {},
@@ -104,7 +104,7 @@ function search(
   });
 }
 
-async function fileIds(query: string, filters: AttributeFilter): Promise<string[]> {
+async function fileIds(query: string, filters: ChunkFilter): Promise<string[]> {
   return (await search(query, { filters })).map((match) => match.fileId).sort();
 }
 
@@ -230,8 +230,13 @@ describe('attribute filters', () => {
     ]);
   });
 
+  it('reads a single value of in / nin as a list of one, and orders nothing against a list', async () => {
+    expect(await fileIds(query, { type: 'in', key: 'team', value: 'support' })).toEqual(['file_password']);
+    expect(await fileIds(query, { type: 'gt', key: 'year', value: [2000] })).toEqual([]);
+  });
+
   it('combines filters with and / or, nested', async () => {
-    const filter: AttributeFilter = {
+    const filter: ChunkFilter = {
       type: 'or',
       filters: [
         {
