@@ -4,7 +4,7 @@ CREATE TABLE "vector_store_chunks" (
 	"vector_store_id" text NOT NULL,
 	"file_id" text NOT NULL,
 	"filename" text NOT NULL,
-	"attributes" jsonb DEFAULT '{}'::jsonb NOT NULL,
+	"attributes" jsonb,
 	"chunk_index" integer NOT NULL,
 	"text" text NOT NULL,
 	"tokens" integer NOT NULL,

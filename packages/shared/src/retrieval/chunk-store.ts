@@ -37,7 +37,8 @@ export const vectorStoreChunks = pgTable(
     vectorStoreId: text('vector_store_id').notNull(),
     fileId: text('file_id').notNull(),
     filename: text('filename').notNull(),
-    attributes: jsonb('attributes').$type<ChunkAttributes>().notNull().default({}),
+    /** As the file has them in the store: null when it has none. */
+    attributes: jsonb('attributes').$type<ChunkAttributes>(),
     chunkIndex: integer('chunk_index').notNull(),
     text: text('text').notNull(),
     tokens: integer('tokens').notNull(),
@@ -70,7 +71,7 @@ export interface SaveChunksInput {
   vectorStoreId: string;
   fileId: string;
   filename: string;
-  /** The file's attributes in the store (none: null or `{}`). */
+  /** The file's attributes in the store, null when it has none. */
   attributes: ChunkAttributes | null;
   chunks: ChunkToSave[];
 }
@@ -87,7 +88,7 @@ export async function saveChunks(db: Db, input: SaveChunksInput): Promise<void> 
       vectorStoreId: input.vectorStoreId,
       fileId: input.fileId,
       filename: input.filename,
-      attributes: input.attributes ?? {},
+      attributes: input.attributes,
       chunkIndex: chunk.index,
       text: chunk.text,
       tokens: chunk.tokens,
@@ -126,7 +127,7 @@ export async function updateChunkAttributes(
 ): Promise<void> {
   await db
     .update(vectorStoreChunks)
-    .set({ attributes: input.attributes ?? {} })
+    .set({ attributes: input.attributes })
     .where(
       and(
         eq(vectorStoreChunks.vectorStoreId, input.vectorStoreId),
@@ -151,7 +152,7 @@ export interface ChunkMatch {
   filename: string;
   score: number;
   text: string;
-  attributes: ChunkAttributes;
+  attributes: ChunkAttributes | null;
 }
 
 /** Reciprocal rank fusion's constant: a chunk ranked r in a list adds 1 / (RRF_K + r). */
@@ -193,7 +194,7 @@ export async function searchChunks(db: Db, input: SearchChunksInput): Promise<Ch
     file_id: string;
     filename: string;
     text: string;
-    attributes: ChunkAttributes;
+    attributes: ChunkAttributes | null;
     score: number;
   }>(sql`
     with nearest as (
@@ -207,7 +208,6 @@ export async function searchChunks(db: Db, input: SearchChunksInput): Promise<Ch
       from nearest join ${c} on ${c.id} = nearest.id
     ), by_vector as (
       select id, row_number() over (order by similarity desc) as rank from scored
-      where similarity > 0
       order by similarity desc
       limit ${LIST_DEPTH}
     ), common_words as (
