@@ -189,6 +189,21 @@ describe('file_search through the official SDK (offline model)', () => {
     expect(results.every((item) => item.content === undefined)).toBe(true);
   });
 
+  it('searches the stores a create-thread-and-run names in its tool_resources', async () => {
+    const assistant = await assistantFor(reader.client, []);
+    const run = await reader.client.beta.threads.createAndRunPoll({
+      assistant_id: assistant.id,
+      thread: { messages: [{ role: 'user', content: 'Search the files: how long are backups kept?' }] },
+      tool_resources: { file_search: { vector_store_ids: [STORE] } },
+    });
+    const steps = [];
+    for await (const step of reader.client.beta.threads.runs.steps.list(run.id, { thread_id: run.thread_id }))
+      steps.push(step);
+    expect(fileSearchCalls(steps)[0]?.file_search.results?.[0]?.file_id).toBe('file_security');
+    const thread = await reader.client.beta.threads.retrieve(run.thread_id);
+    expect(thread.tool_resources).toEqual({ file_search: { vector_store_ids: [STORE] } });
+  });
+
   it('finds nothing in another project’s store of the same id', async () => {
     const { run, steps, answer } = await runAndList(
       stranger.client,

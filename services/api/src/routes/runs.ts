@@ -15,6 +15,7 @@ import { submitToolOutputs } from '../runs/submit-tool-outputs.js';
 import { listQuerySchema } from '../schemas/common.js';
 import { listPageSchema, runObjectSchema, runStepObjectSchema } from '../schemas/objects.js';
 import {
+  type CreateThreadAndRunInput,
   createRunSchema,
   createThreadAndRunSchema,
   includesFileSearchContent,
@@ -28,6 +29,17 @@ import { requestedExtraEvents, streamAssistantsRun, streamHeldRun } from '../sse
 import { RouteSet } from './route.js';
 
 const tag = 'Runs';
+
+/**
+ * The thread a create-thread-and-run makes. The request's own `tool_resources` (the run's, in OpenAI's API) go on the
+ * new thread when it names none, which is where file_search finds them.
+ */
+function newThreadOf(body: CreateThreadAndRunInput): NonNullable<CreateThreadAndRunInput['thread']> {
+  const thread = body.thread ?? {};
+  return thread.tool_resources || !body.tool_resources
+    ? thread
+    : { ...thread, tool_resources: body.tool_resources };
+}
 /** A run's JSON, or (`stream: true`) its events in the Assistants dialect. */
 const runOrEvents = { 200: { json: runObjectSchema, events: 'assistants' } } as const;
 
@@ -103,7 +115,7 @@ export function runsRoutes(deps: AppDeps): RouteSet {
         req,
         res,
         body.stream,
-        (options) => createThreadAndRun(deps, principal, body.thread ?? {}, body, options),
+        (options) => createThreadAndRun(deps, principal, newThreadOf(body), body, options),
         includesFileSearchContent(query.include),
       );
     },
