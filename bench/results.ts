@@ -2,6 +2,7 @@
 import type { FloorResult } from './floor.js';
 import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
+import type { FileSearchResult } from './scenarios/file-search.js';
 import type { FirstTokenResult } from './scenarios/first-token.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { SseFanOutResult } from './scenarios/sse-fanout.js';
@@ -46,6 +47,7 @@ export interface BenchResults {
   toolScaling?: Array<ScalingPoint & { toolWorkers: number }>;
   profiled?: { throughput: ThroughputResult; profiles: ProfileSummary[] };
   sse?: SseFanOutResult;
+  fileSearch?: FileSearchResult;
   targets: TargetCheck[];
   errors: Array<{ scenario: string; message: string }>;
 }

@@ -45,6 +45,10 @@ export const envSchema = z.object({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().default(DEFAULT_ANTHROPIC_BASE_URL),
   DEFAULT_MODEL: z.string().min(1).optional(),
+  /** Embeddings for file_search: `provider/model` of an OpenAI-compatible server, or `offline-embedding`. */
+  EMBEDDING_MODEL: z.string().min(1).optional(),
+  /** The embedding model's vector size, when it is not one the embedder knows (sent as `dimensions` when set). */
+  EMBEDDING_DIMENSIONS: positiveInt.max(16_000).optional(),
   // Model providers (docs/providers.md): OpenAI-compatible servers, retry policy, per-call timeout, prices, budgets.
   MODEL_PROVIDERS: modelProvidersFromEnv.default({}),
   MODEL_FALLBACKS: modelFallbacksFromEnv.default({}),

@@ -7,6 +7,7 @@ import {
   createMetrics,
   createRedis,
   type Db,
+  embedderFromConfig,
   type Logger,
   latencyBuckets,
   type Metrics,
@@ -128,6 +129,7 @@ function startWorker(config: Config, log: Logger, { connections, policies, metri
     db,
     runners: createToolRunners({
       catalog: db.$client,
+      files: { db, embedder: embedderFromConfig(config) },
       sql: sqlToolDeps(config, toolsPool),
       sqlSpaces: createSqlSpaces(
         config.TOOLS_DATABASE_URL,

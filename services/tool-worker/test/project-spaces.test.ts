@@ -1,4 +1,4 @@
-import { newId } from '@threadwork/shared';
+import { newId, offlineEmbedder } from '@threadwork/shared';
 import { projectToolsSpace } from '@threadwork/shared/tools-database';
 import { databaseUrlFor } from '@threadwork/testing';
 import pg from 'pg';
@@ -18,6 +18,7 @@ beforeAll(async () => {
   const { space: _space, ...sql } = env.sqlDeps({ statementTimeoutMs: 10_000 });
   tools = createToolRunners({
     catalog: env.db.$client,
+    files: { db: env.db, embedder: offlineEmbedder() },
     sql,
     sqlSpaces: createSqlSpaces(env.toolsUrl, env.readerUrl),
   });
@@ -37,7 +38,7 @@ afterAll(async () => {
 });
 
 function as(ownerId: string): ToolCallContext {
-  return { callId: newId('call'), ownerId, signal: new AbortController().signal };
+  return { runId: newId('run'), callId: newId('call'), ownerId, signal: new AbortController().signal };
 }
 
 async function toolError(promise: Promise<unknown>): Promise<ToolError> {
@@ -220,6 +221,7 @@ describe('the SQL tools of a project when the tools connection may not create ro
       const { space: _space, ...sql } = env.sqlDeps();
       const plain = createToolRunners({
         catalog: env.db.$client,
+        files: { db: env.db, embedder: offlineEmbedder() },
         sql,
         sqlSpaces: createSqlSpaces(url.toString(), env.readerUrl),
       });

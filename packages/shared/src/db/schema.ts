@@ -503,3 +503,5 @@ export const vectorStoreFiles = pgTable(
     ),
   ],
 );
+
+export { vectorStoreChunks } from '../retrieval/chunk-store.js';
