@@ -20,6 +20,7 @@ import { measurePathFloor } from './path-floor.js';
 import { monotonicMicros, summariseMainThread } from './profile.js';
 import { printReport, progress, updateDocument } from './report.js';
 import type { BenchResults } from './results.js';
+import { measureFileIngest } from './scenarios/file-ingest.js';
 import { measureFileSearch } from './scenarios/file-search.js';
 import { measureFirstToken } from './scenarios/first-token.js';
 import { measureLatency } from './scenarios/latency.js';
@@ -304,7 +305,13 @@ async function runAll(session: Session): Promise<void> {
       });
     });
   }
-  if (options.scenarios.every((name) => name === 'floor' || name === 'file-search')) return;
+  if (has(session, 'file-ingest')) {
+    await attempt(session, 'file-ingest', async () => {
+      results.fileIngest = await measureFileIngest(environment.databaseUrl, { files: options.ingestFiles });
+    });
+  }
+  const needsStack = (name: ScenarioName) => !['floor', 'file-search', 'file-ingest'].includes(name);
+  if (!options.scenarios.some(needsStack)) return;
   const setup = await setUp(session, has(session, 'tool-hop'));
   try {
     await runStackScenarios(session, setup);
