@@ -1,6 +1,7 @@
 import { closeDb, createDb, type Db, offlineEmbedding, saveChunks } from '@threadwork/shared';
 import { sql } from 'drizzle-orm';
 import type OpenAI from 'openai';
+import { toFile } from 'openai';
 import type { Message } from 'openai/resources/beta/threads/messages';
 import type { FileSearchToolCall, RunStep } from 'openai/resources/beta/threads/runs/steps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,5 +213,43 @@ describe('file_search through the official SDK (offline model)', () => {
     expect(run.status).toBe('completed');
     expect(fileSearchCalls(steps)[0]?.file_search.results).toEqual([]);
     expect(answerText(answer).annotations).toEqual([]);
+  });
+});
+
+describe('file_search over files uploaded through the API', () => {
+  it('answers from a markdown file added to a vector store, citing the uploaded file', async () => {
+    const { client } = await stack.newUser('uploader');
+    const file = await client.files.create({
+      file: await toFile(
+        Buffer.from(
+          '# Kettle care\n\nThe warranty of the Aurora kettle lasts two years from the date of purchase.\n\n' +
+            '# Descaling\n\nDescale the kettle every month with citric acid.',
+        ),
+        'kettle.md',
+      ),
+      purpose: 'assistants',
+    });
+    const store = await client.vectorStores.create({ name: 'manuals', file_ids: [file.id] });
+    await client.vectorStores.files.poll(store.id, file.id, { pollIntervalMs: 20 });
+    const assistant = await assistantFor(client, [store.id]);
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'Search the documents: how long is the kettle warranty?' }],
+    });
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id });
+    expect(run.status).toBe('completed');
+    const steps = [];
+    for await (const step of client.beta.threads.runs.steps.list(run.id, {
+      thread_id: thread.id,
+      include: [CONTENT],
+    }))
+      steps.push(step);
+    const [best] = fileSearchCalls(steps)[0]?.file_search.results ?? [];
+    expect(best).toMatchObject({ file_id: file.id, file_name: 'kettle.md' });
+    expect(best?.content?.[0]?.text).toContain('two years');
+    const [answer] = (await client.beta.threads.messages.list(thread.id, { order: 'desc', limit: 1 })).data;
+    const text = answerText(answer);
+    const [citation] = text.annotations;
+    expect(citation).toMatchObject({ type: 'file_citation', file_citation: { file_id: file.id } });
+    expect(text.value.slice(citation?.start_index, citation?.end_index)).toBe(citation?.text);
   });
 });
