@@ -5,7 +5,11 @@ import type { Stack } from './stack.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
-const readyLines = { 'run-worker': 'run worker started', 'tool-worker': 'tool worker started' } as const;
+const readyLines = {
+  'run-worker': 'run worker started',
+  'tool-worker': 'tool worker started',
+  'ingest-worker': 'ingest worker started',
+} as const;
 
 export type WorkerService = keyof typeof readyLines;
 
