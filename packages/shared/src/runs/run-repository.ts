@@ -49,10 +49,15 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** An assistant row's version (Postgres's xmin): a run made from a remembered assistant checks it is current. */
 export const assistantRowVersion = sql<string>`${assistants}.xmin::text`;
 
-/** A new thread, or an existing one that must belong to `owner` (null: to anyone, for an admin). */
-export type RunThread =
-  | { insert: typeof threads.$inferInsert }
-  | { touch: { id: string; now: Date; owner: string | null } };
+/** The thread a run is written with: a new one, or an existing one. */
+export type RunThread = { insert: typeof threads.$inferInsert } | { touch: ThreadTouch };
+
+/** An existing thread a run is written on, which must belong to `owner` (null: to anyone, for an admin). */
+export interface ThreadTouch {
+  id: string;
+  now: Date;
+  owner: string | null;
+}
 
 /**
  * When given, the run is written only while the assistant's row is at this version: otherwise the run must be made
@@ -74,17 +79,14 @@ export type MultitaskStrategy = (typeof multitaskStrategies)[number];
  * interrupt and rollback, the runs it supersedes, last first (the order to cancel them in); or why nothing was
  * written.
  */
-export type RunInsert =
-  | { run: RunRow; supersedes: string[] }
-  | { refused: 'thread_not_found' | 'assistant_changed' }
-  | { refused: 'thread_busy'; threadId: string; activeRunId: string };
+export type RunInsert = { run: RunRow; supersedes: string[] } | { refused: 'thread_not_found' | 'assistant_changed' };
 
 /**
- * Writes a new run, in one transaction: with a new thread, or touching (and so locking) an existing one, and with
- * the messages that come with it. Under the thread's lock the run sees the thread's unfinished runs: it is refused
- * (`reject`) or waits behind the last of them. The messages' ids and the run's `historyUntil` are taken under the
- * lock, so a thread's messages are in the order their runs queue. The one-active-run index refuses a second
- * active run that does not wait.
+ * Writes a new run with the messages that come with it: with a new thread, or touching (and so locking) an existing
+ * one. A run that may not wait (`reject`) is one statement; the one-active-run index refuses it when the thread has
+ * an active run. A run that may wait is a transaction: under the thread's lock it sees the thread's unfinished runs
+ * and waits behind the last of them, and the messages' ids and the run's `historyUntil` are taken under the lock, so
+ * a thread's messages are in the order their runs queue.
  */
 export async function insertRun(
   db: Db,
@@ -95,6 +97,19 @@ export async function insertRun(
   strategy: MultitaskStrategy = 'reject',
 ): Promise<RunInsert> {
   if ('insert' in thread) return insertRunWithThread(db, run, thread.insert, withMessages, assistantVersion);
+  if (strategy === 'reject') return insertRunOnThread(db, run, thread.touch, withMessages, assistantVersion);
+  return insertWaitingRun(db, run, thread.touch, withMessages, assistantVersion, strategy);
+}
+
+/** A run that may wait behind the thread's unfinished runs (`enqueue`, `interrupt`, `rollback`), in a transaction. */
+async function insertWaitingRun(
+  db: Db,
+  run: RunRow,
+  touch: ThreadTouch,
+  withMessages: (typeof messages.$inferInsert)[],
+  assistantVersion: AssistantVersion,
+  strategy: Exclude<MultitaskStrategy, 'reject'>,
+): Promise<RunInsert> {
   return db.transaction(async (tx) => {
     // Checked before anything is written: a refusal commits nothing.
     if (assistantVersion !== null) {
@@ -104,13 +119,10 @@ export async function insertRun(
         .where(and(eq(assistants.id, run.assistantId), sql`${assistantRowVersion} = ${assistantVersion}`));
       if (!current) return { refused: 'assistant_changed' } as const;
     }
-    const ownerId = await writeThread(tx, thread, run.ownerId);
+    const ownerId = await touchThread(tx, touch);
     if (ownerId === null) return { refused: 'thread_not_found' } as const;
-    const chain = 'touch' in thread ? await unfinishedChain(tx, run.threadId) : [];
+    const chain = await unfinishedChain(tx, run.threadId);
     const [running] = chain;
-    if (strategy === 'reject' && running) {
-      return { refused: 'thread_busy', threadId: run.threadId, activeRunId: running.id } as const;
-    }
     const tail = chain.at(-1) ?? null;
     const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
     const stored: RunRow = {
@@ -143,15 +155,7 @@ async function insertRunWithThread(
 ): Promise<RunInsert> {
   const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
   const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
-  const assistantId =
-    assistantVersion === null
-      ? stored.assistantId
-      : sql<string>`(${db
-          .select({ id: assistants.id })
-          .from(assistants)
-          .where(
-            and(eq(assistants.id, run.assistantId), sql`${assistantRowVersion} = ${assistantVersion}`),
-          )})`;
+  const assistantId = currentAssistant(db, run.assistantId, assistantVersion);
   const writes = [
     db.$with('written_thread').as(db.insert(threads).values(thread)),
     ...(own.length > 0 ? [db.$with('written_messages').as(db.insert(messages).values(own))] : []),
@@ -166,6 +170,59 @@ async function insertRunWithThread(
     throw error;
   }
   return { run: stored, supersedes: [] };
+}
+
+/**
+ * A run that may not wait, on an existing thread, in one statement: the thread's row is touched first (its row lock
+ * keeps a message from slipping in), then its messages and the run go in. The run's owner is read from the touched
+ * row, so a thread that is missing or someone else's leaves it null and nothing is written; an assistant whose row
+ * changed leaves `assistant_id` null. The one-active-run index refuses the run when the thread has an active one.
+ */
+async function insertRunOnThread(
+  db: Db,
+  run: RunRow,
+  touch: ThreadTouch,
+  withMessages: (typeof messages.$inferInsert)[],
+  assistantVersion: AssistantVersion,
+): Promise<RunInsert> {
+  const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
+  const touched = db.$with('touched_thread').as(
+    db
+      .update(threads)
+      .set({ lastActivityAt: touch.now })
+      .where(and(eq(threads.id, touch.id), touch.owner === null ? undefined : eq(threads.ownerId, touch.owner)))
+      .returning({ ownerId: threads.ownerId }),
+  );
+  const writes = [
+    touched,
+    ...(own.length > 0 ? [db.$with('written_messages').as(db.insert(messages).values(own))] : []),
+  ];
+  const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
+  try {
+    const [written] = await db
+      .with(...writes)
+      .insert(runs)
+      .values({
+        ...stored,
+        ownerId: sql<string>`(select ${touched.ownerId} from ${touched})`,
+        assistantId: currentAssistant(db, run.assistantId, assistantVersion),
+      })
+      .returning({ ownerId: runs.ownerId });
+    return { run: { ...stored, ownerId: written?.ownerId ?? stored.ownerId }, supersedes: [] };
+  } catch (error) {
+    if (leftNull(error, 'owner_id')) return { refused: 'thread_not_found' };
+    if (leftNull(error, 'assistant_id')) return { refused: 'assistant_changed' };
+    throw error;
+  }
+}
+
+/** The assistant's id while its row is at `version` (null otherwise), as part of a statement; the id when no version. */
+function currentAssistant(db: Db, assistantId: string, version: AssistantVersion) {
+  if (version === null) return assistantId;
+  return sql<string>`(${db
+    .select({ id: assistants.id })
+    .from(assistants)
+    .where(and(eq(assistants.id, assistantId), sql`${assistantRowVersion} = ${version}`))})`;
 }
 
 /** Whether a statement failed because it left `column` null (a NOT NULL violation, as drizzle wraps it). */
@@ -197,13 +254,8 @@ async function unfinishedChain(tx: Tx, threadId: string): Promise<Pick<RunRow, '
   return chain;
 }
 
-/** Inserts the new thread, or touches the existing one (its row lock keeps a message from slipping in). */
-async function writeThread(tx: Tx, thread: RunThread, ownerId: string): Promise<string | null> {
-  if ('insert' in thread) {
-    await tx.insert(threads).values(thread.insert);
-    return ownerId;
-  }
-  const { id, now, owner } = thread.touch;
+/** Touches the thread (its row lock keeps a message from slipping in); answers its owner, or null when not found. */
+async function touchThread(tx: Tx, { id, now, owner }: ThreadTouch): Promise<string | null> {
   const [touched] = await tx
     .update(threads)
     .set({ lastActivityAt: now })

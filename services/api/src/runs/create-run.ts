@@ -170,7 +170,6 @@ async function writeFromAssistant(
     checkRunModel(deps, input, assistant);
     const written = await write(assistant);
     if ('run' in written) return written;
-    if (written.refused === 'thread_busy') throw activeRunError(written.threadId, written.activeRunId);
     if (written.refused === 'thread_not_found') return onThreadMissing();
     if (attempt === ASSISTANT_REREADS) throw new Error(`assistant ${input.assistant_id} kept changing`);
     deps.assistants.forget(input.assistant_id);
@@ -272,10 +271,10 @@ async function announceCreated(
 }
 
 /**
- * A run on an existing thread, in one statement: the thread's row is touched first (its row lock keeps a message
- * from slipping in, and a thread that is missing or someone else's fails the statement), then its messages and the
- * run go in. A thread with an unfinished run refuses it (`reject`, the default) or it waits behind that run
- * (`multitaskStrategy`); the partial unique index refuses a second active run that does not wait.
+ * A run on an existing thread: the thread's row is touched first (its row lock keeps a message from slipping in, and
+ * a thread that is missing or someone else's writes nothing), then its messages and the run go in. A thread with an
+ * active run refuses it (`reject`, the default, one statement) or it waits behind that run (`multitaskStrategy`, a
+ * transaction); the partial unique index refuses a second active run that does not wait.
  */
 export async function createRun(
   deps: AppDeps,
