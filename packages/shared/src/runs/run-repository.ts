@@ -79,7 +79,9 @@ export type MultitaskStrategy = (typeof multitaskStrategies)[number];
  * interrupt and rollback, the runs it supersedes, last first (the order to cancel them in); or why nothing was
  * written.
  */
-export type RunInsert = { run: RunRow; supersedes: string[] } | { refused: 'thread_not_found' | 'assistant_changed' };
+export type RunInsert =
+  | { run: RunRow; supersedes: string[] }
+  | { refused: 'thread_not_found' | 'assistant_changed' };
 
 /**
  * Writes a new run with the messages that come with it: with a new thread, or touching (and so locking) an existing
@@ -186,13 +188,15 @@ async function insertRunOnThread(
   assistantVersion: AssistantVersion,
 ): Promise<RunInsert> {
   const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
-  const touched = db.$with('touched_thread').as(
-    db
-      .update(threads)
-      .set({ lastActivityAt: touch.now })
-      .where(and(eq(threads.id, touch.id), touch.owner === null ? undefined : eq(threads.ownerId, touch.owner)))
-      .returning({ ownerId: threads.ownerId }),
-  );
+  const touched = db
+    .$with('touched_thread')
+    .as(
+      db
+        .update(threads)
+        .set({ lastActivityAt: touch.now })
+        .where(isTouchedThread(touch))
+        .returning({ ownerId: threads.ownerId }),
+    );
   const writes = [
     touched,
     ...(own.length > 0 ? [db.$with('written_messages').as(db.insert(messages).values(own))] : []),
@@ -254,12 +258,17 @@ async function unfinishedChain(tx: Tx, threadId: string): Promise<Pick<RunRow, '
   return chain;
 }
 
+/** The thread a run is written on, when it belongs to the touch's owner. */
+function isTouchedThread(touch: ThreadTouch) {
+  return and(eq(threads.id, touch.id), touch.owner === null ? undefined : eq(threads.ownerId, touch.owner));
+}
+
 /** Touches the thread (its row lock keeps a message from slipping in); answers its owner, or null when not found. */
-async function touchThread(tx: Tx, { id, now, owner }: ThreadTouch): Promise<string | null> {
+async function touchThread(tx: Tx, touch: ThreadTouch): Promise<string | null> {
   const [touched] = await tx
     .update(threads)
-    .set({ lastActivityAt: now })
-    .where(and(eq(threads.id, id), owner === null ? undefined : eq(threads.ownerId, owner)))
+    .set({ lastActivityAt: touch.now })
+    .where(isTouchedThread(touch))
     .returning({ ownerId: threads.ownerId });
   return touched?.ownerId ?? null;
 }
