@@ -331,32 +331,45 @@ export async function renewLease(db: Db, runId: string, lease: Lease, eventSeq: 
   return renewed.length === 1;
 }
 
+/** The thread's messages a run answers, oldest first, and where each run's answers go among them. */
+export interface RunHistory {
+  history: MessageRow[];
+  turnOf: ReadonlyMap<string, string>;
+}
+
 /**
- * The turn's messages and tool steps. A run that waited sees the thread up to its own messages (`historyUntil`)
- * and the answers of the runs before it, not the messages of the runs queued behind it; `turnOf` places each run's
- * answers after the messages it answered.
+ * The messages a run answers, read by its id alone (so it can be read while the run is being claimed: a thread takes
+ * no new message while it has a run queued). A run that waited sees the thread up to its own messages
+ * (`historyUntil`) and the answers of the runs before it, not the messages of the runs queued behind it; `turnOf`
+ * places each run's answers after the messages it answered.
  */
-export async function loadTurnContext(db: Db, run: RunRow): Promise<TurnContext> {
-  const [rows, toolSteps] = await Promise.all([
-    db
-      .select({ message: messages, turn: runs.historyUntil })
-      .from(messages)
-      .leftJoin(runs, eq(runs.id, messages.runId))
-      .where(
-        and(
-          eq(messages.threadId, run.threadId),
-          run.historyUntil === null
-            ? undefined
-            : or(isNotNull(messages.runId), lte(messages.id, run.historyUntil)),
-        ),
-      )
-      .orderBy(asc(messages.id)),
-    loadToolSteps(db, run),
-  ]);
+export async function loadHistory(db: Db, runId: string): Promise<RunHistory> {
+  const thisRun = alias(runs, 'this_run');
+  const rows = await db
+    .select({ message: messages, turn: runs.historyUntil, until: thisRun.historyUntil })
+    .from(messages)
+    .innerJoin(thisRun, and(eq(thisRun.id, runId), eq(thisRun.threadId, messages.threadId)))
+    .leftJoin(runs, eq(runs.id, messages.runId))
+    .where(
+      or(isNull(thisRun.historyUntil), isNotNull(messages.runId), lte(messages.id, thisRun.historyUntil)),
+    )
+    .orderBy(asc(messages.id));
   const turnOf = new Map<string, string>();
-  if (run.historyUntil !== null) turnOf.set(run.id, run.historyUntil);
+  const until = rows[0]?.until ?? null;
+  if (until !== null) turnOf.set(runId, until);
   for (const { message, turn } of rows) if (message.runId && turn) turnOf.set(message.runId, turn);
-  return { history: rows.map((row) => row.message), toolSteps, turnOf };
+  return { history: rows.map((row) => row.message), turnOf };
+}
+
+/** What a turn of `run` starts from: its history and, when it has had a model turn already, its tool steps. */
+export async function withToolSteps(db: Db, run: RunRow, history: RunHistory): Promise<TurnContext> {
+  return { ...history, toolSteps: await loadToolSteps(db, run) };
+}
+
+/** The turn's messages and tool steps (`loadHistory`, `withToolSteps`). */
+export async function loadTurnContext(db: Db, run: RunRow): Promise<TurnContext> {
+  const [history, toolSteps] = await Promise.all([loadHistory(db, run.id), loadToolSteps(db, run)]);
+  return { ...history, toolSteps };
 }
 
 /** A run's tool steps, oldest first; a run without usage has had no model turn, so it has none to read. */
