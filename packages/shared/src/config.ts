@@ -31,6 +31,8 @@ export const envSchema = z.object({
   TOOL_WORKER_PORT: port.default(8082),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork'),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  /** Off behind a pooler in transaction mode that does not carry named prepared statements (pgbouncer < 1.21). */
+  DATABASE_PREPARED_STATEMENTS: boolFromEnv.default(true),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   TOOLS_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork_demo'),
   QUEUE_PREFIX: z

@@ -29,6 +29,7 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: `threadwork-${service}`,
     onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
+    namedStatements: config.DATABASE_PREPARED_STATEMENTS,
   });
   const redis = createRedis(config.REDIS_URL, profile, `threadwork-${service}`, log);
   const subscriber = new ChannelSubscriber(

@@ -18,6 +18,7 @@ import {
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
+import { preparedStatement } from '../db/prepared.js';
 import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLogs } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
@@ -278,20 +279,30 @@ export async function findRun(db: Db, runId: string): Promise<RunRow | null> {
   return row ?? null;
 }
 
-/** A queued run becomes in_progress, held by `lease` (whose holder numbers the run's events from its seq on). */
-export async function claimRun(db: Db, runId: string, lease: Lease, now: Date): Promise<RunRow | null> {
-  const [row] = await db
+const claimStatement = preparedStatement('claim_run', (db, name) =>
+  db
     .update(runs)
     .set({
       status: 'in_progress',
       // A run queued again after tool outputs keeps the time it first started.
-      startedAt: sql`coalesce(${runs.startedAt}, ${now.toISOString()}::timestamptz)`,
+      startedAt: sql`coalesce(${runs.startedAt}, ${sql.placeholder('now')}::timestamptz)`,
       jobId: null,
-      leaseOwner: lease.owner,
-      leaseExpiresAt: lease.until,
+      leaseOwner: sql`${sql.placeholder('owner')}`,
+      leaseExpiresAt: sql`${sql.placeholder('until')}::timestamptz`,
     })
-    .where(and(eq(runs.id, runId), eq(runs.status, 'queued'), isNull(runs.waitsFor)))
-    .returning();
+    .where(and(eq(runs.id, sql.placeholder('runId')), eq(runs.status, 'queued'), isNull(runs.waitsFor)))
+    .returning()
+    .prepare(name),
+);
+
+/** A queued run becomes in_progress, held by `lease` (whose holder numbers the run's events from its seq on). */
+export async function claimRun(db: Db, runId: string, lease: Lease, now: Date): Promise<RunRow | null> {
+  const [row] = await claimStatement(db).execute({
+    runId,
+    owner: lease.owner,
+    until: lease.until.toISOString(),
+    now: now.toISOString(),
+  });
   return row ?? null;
 }
 
@@ -337,6 +348,24 @@ export interface RunHistory {
   turnOf: ReadonlyMap<string, string>;
 }
 
+const thisRun = alias(runs, 'this_run');
+
+const historyStatement = preparedStatement('history', (db, name) =>
+  db
+    .select({ message: messages, turn: runs.historyUntil, until: thisRun.historyUntil })
+    .from(messages)
+    .innerJoin(
+      thisRun,
+      and(eq(thisRun.id, sql.placeholder('runId')), eq(thisRun.threadId, messages.threadId)),
+    )
+    .leftJoin(runs, eq(runs.id, messages.runId))
+    .where(
+      or(isNull(thisRun.historyUntil), isNotNull(messages.runId), lte(messages.id, thisRun.historyUntil)),
+    )
+    .orderBy(asc(messages.id))
+    .prepare(name),
+);
+
 /**
  * The messages a run answers, read by its id alone (so it can be read while the run is being claimed: a thread takes
  * no new message while it has a run queued). A run that waited sees the thread up to its own messages
@@ -344,16 +373,7 @@ export interface RunHistory {
  * places each run's answers after the messages it answered.
  */
 export async function loadHistory(db: Db, runId: string): Promise<RunHistory> {
-  const thisRun = alias(runs, 'this_run');
-  const rows = await db
-    .select({ message: messages, turn: runs.historyUntil, until: thisRun.historyUntil })
-    .from(messages)
-    .innerJoin(thisRun, and(eq(thisRun.id, runId), eq(thisRun.threadId, messages.threadId)))
-    .leftJoin(runs, eq(runs.id, messages.runId))
-    .where(
-      or(isNull(thisRun.historyUntil), isNotNull(messages.runId), lte(messages.id, thisRun.historyUntil)),
-    )
-    .orderBy(asc(messages.id));
+  const rows = await historyStatement(db).execute({ runId });
   const turnOf = new Map<string, string>();
   const until = rows[0]?.until ?? null;
   if (until !== null) turnOf.set(runId, until);
