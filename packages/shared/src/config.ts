@@ -31,7 +31,11 @@ export const envSchema = z.object({
   TOOL_WORKER_PORT: port.default(8082),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork'),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  /** A direct (session) connection for migrations when DATABASE_URL points at a transaction pooler. */
+  MIGRATIONS_DATABASE_URL: z.url().optional(),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** A Redis Cluster's seed nodes (host:port,...); when set, it replaces REDIS_URL. */
+  REDIS_CLUSTER_NODES: csv.pipe(z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'host:port'))).default([]),
   TOOLS_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork_demo'),
   QUEUE_PREFIX: z
     .string()
