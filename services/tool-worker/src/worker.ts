@@ -81,7 +81,7 @@ function openConnections(config: Config, log: Logger): Connections {
   });
   const toolsPool = new pg.Pool({
     connectionString: config.TOOLS_DATABASE_URL,
-    max: config.DATABASE_POOL_SIZE,
+    max: config.TOOLS_DATABASE_POOL_SIZE,
     application_name: 'threadwork-tools',
   });
   toolsPool.on('error', (error) => log.warn({ err: error }, 'idle tools database connection failed'));
