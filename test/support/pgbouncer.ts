@@ -7,7 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from '@threadwork/testing';
+import { waitFor } from '@threadwork/testing/wait';
 import pg from 'pg';
 import { sparePort } from './own-services.js';
 

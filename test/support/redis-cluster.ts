@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from '@threadwork/testing';
+import { waitFor } from '@threadwork/testing/wait';
 import { sparePort } from './own-services.js';
 
 const run = promisify(execFile);
