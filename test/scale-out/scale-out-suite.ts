@@ -1,7 +1,18 @@
 // Many processes of each service at once, as real child processes: two APIs, two run workers and two tool workers on
 // one Redis (a 3-master cluster, or a single server) and one Postgres (behind pgbouncer in transaction mode, or
 // direct), driven through the official SDK. Each topology is one test file that calls `describeScaleOut`.
-import { closeDb, createDb, type Db, schema } from '@threadwork/shared';
+import { hostname } from 'node:os';
+import {
+  closeDb,
+  createDb,
+  createRedis,
+  type Db,
+  loadConfig,
+  queuePrefix,
+  RUNS_QUEUE,
+  redisTargetOf,
+  schema,
+} from '@threadwork/shared';
 import {
   createEmptyDatabase,
   createTestDatabase,
@@ -9,6 +20,7 @@ import {
   type TestDatabase,
   waitFor,
 } from '@threadwork/testing';
+import { Queue } from 'bullmq';
 import { and, count, eq, inArray } from 'drizzle-orm';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -20,6 +32,8 @@ import { apiClient, within } from '../support/run-streams.js';
 import { ADMIN_KEY, sdkClient } from '../support/stack.js';
 
 export type Topology = 'redis-cluster+pgbouncer' | 'single-redis+direct-postgres';
+
+const SWEEP_INTERVAL_MS = 500;
 
 /** The per-end-user request limit the limit test spends (other tests send no X-Threadwork-User). */
 const USER_REQUESTS_PER_MINUTE = 20;
@@ -72,7 +86,7 @@ async function deploy(topology: Topology): Promise<Deployment> {
     OFFLINE_TOKEN_DELAY_MS: '10',
     RUN_LEASE_MS: '2000',
     RUN_JOB_LOCK_MS: '2000',
-    SWEEP_INTERVAL_MS: '500',
+    SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS),
     SWEEP_QUEUED_GRACE_MS: '500',
     RATE_LIMIT_PER_USER_PER_MINUTE: String(USER_REQUESTS_PER_MINUTE),
     TOOL_RATE_LIMIT_PER_USER: '100/60,search_products=2/60',
@@ -324,6 +338,29 @@ export function describeScaleOut(topology: Topology): void {
       expect(new Map(answers.map((row) => [row.runId, row.n]))).toEqual(
         new Map(messageSteps.map((row) => [row.runId, row.n])),
       );
+    });
+
+    it('adds one sweep per interval whichever run worker takes it, not one per worker', async () => {
+      const connection = createRedis(redisTargetOf(loadConfig(deployment.env)), 'worker', 'scale-out-test');
+      const runs = new Queue(RUNS_QUEUE, {
+        connection,
+        prefix: queuePrefix(deployment.env.QUEUE_PREFIX ?? ''),
+      });
+      try {
+        const sweeps = (await runs.getJobs(['completed'], 0, -1))
+          .filter((job) => job.name === 'run.sweep')
+          .sort((first, second) => (first.processedOn ?? 0) - (second.processedOn ?? 0));
+        const workerIds = [...deployment.processes.entries()]
+          .filter(([name]) => name.startsWith('run-worker'))
+          .map(([, service]) => `${hostname()}:${service.child.pid}`);
+        expect(sweeps.length).toBeGreaterThanOrEqual(5);
+        for (const sweep of sweeps) expect(workerIds).toContain(sweep.processedBy);
+        const spanMs = (sweeps.at(-1)?.processedOn ?? 0) - (sweeps[0]?.processedOn ?? 0);
+        expect(sweeps.length).toBeLessThanOrEqual(spanMs / SWEEP_INTERVAL_MS + 2);
+      } finally {
+        await runs.close();
+        connection.disconnect();
+      }
     });
 
     it('settles through the other worker’s sweeper a run whose worker was SIGKILLed', async () => {
