@@ -30,8 +30,8 @@ export class ChannelSubscriber {
       this.wasReady = true;
     };
     redis.on('ready', reconnected);
-    // A cluster's sharded subscribers reconnect on their own, each to its master (at start-up too: a catch-up
-    // that finds nothing missed costs one log read).
+    // A cluster replaces a sharded subscriber whose master it lost (and starts one per master: a catch-up that
+    // finds nothing missed costs one log read). A message lost after the catch-up is a gap the next event shows.
     if (redis instanceof Cluster) redis.on('+subscriber', reconnected);
     const deliver = (channel: string, message: string) => {
       for (const listener of this.listeners.get(channel) ?? []) listener(message);
