@@ -13,7 +13,8 @@ import {
   observeWorker,
   orderedShutdown,
   queuePrefix,
-  type Redis,
+  type RedisConnection,
+  redisTargetOf,
   startHealthServer,
   TOOLS_QUEUE,
   waitForRedis,
@@ -67,7 +68,7 @@ async function closeWorker(worker: Worker, timeoutMs: number, log: Logger): Prom
 interface Connections {
   db: Db;
   toolsPool: pg.Pool;
-  redis: Redis;
+  redis: RedisConnection;
   close(): Promise<void>;
 }
 
@@ -80,11 +81,11 @@ function openConnections(config: Config, log: Logger): Connections {
   });
   const toolsPool = new pg.Pool({
     connectionString: config.TOOLS_DATABASE_URL,
-    max: config.DATABASE_POOL_SIZE,
+    max: config.TOOLS_DATABASE_POOL_SIZE,
     application_name: 'threadwork-tools',
   });
   toolsPool.on('error', (error) => log.warn({ err: error }, 'idle tools database connection failed'));
-  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-tool-worker', log);
+  const redis = createRedis(redisTargetOf(config), 'worker', 'threadwork-tool-worker', log);
   return {
     db,
     toolsPool,
