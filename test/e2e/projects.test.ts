@@ -202,3 +202,60 @@ describe('key rotation', () => {
     await expect(b.client.beta.threads.retrieve(thread.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
   });
 });
+
+describe("a project's product catalog", () => {
+  const catalogOf = (name: string) => ({ products: [{ id: 'p-1', name, description: 'dog food' }] });
+
+  it("is imported and read by the project's admin keys; another project's keys get 404, server keys 403", async () => {
+    const [a, b] = [await newProject('shop a'), await newProject('shop b')];
+    const adminA = await newKey(a, { name: 'admin a', role: 'admin' });
+    const adminB = await newKey(b, { name: 'admin b', role: 'admin' });
+    const serverB = await newKey(b, { name: 'server b' });
+    const imported = await call('POST', `/admin/projects/${a}/catalog`, adminA.key, catalogOf('Food of A'));
+    expect(imported).toMatchObject({ status: 200, body: { status: 'imported', count: 1 } });
+    const state = await call('GET', `/admin/projects/${a}/catalog`, adminA.key);
+    expect(state.body).toEqual({
+      object: 'catalog',
+      project_id: a,
+      product_count: 1,
+      hash: imported.body.hash,
+      imported_at: expect.any(Number),
+    });
+    const missing = `/admin/projects/proj_0000000000000000000000000/catalog`;
+    for (const path of [`/admin/projects/${a}/catalog`, missing]) {
+      expect((await call('GET', path, adminB.key)).status).toBe(404);
+      expect((await call('POST', path, adminB.key, catalogOf('Food of B'))).status).toBe(404);
+    }
+    expect((await call('POST', `/admin/projects/${b}/catalog`, serverB.key, catalogOf('x'))).status).toBe(
+      403,
+    );
+    expect((await call('POST', '/admin/catalog', adminB.key, catalogOf('x'))).status).toBe(403);
+    // The same content in B is B's own import; A keeps its catalog.
+    const own = await call('POST', `/admin/projects/${b}/catalog`, adminB.key, catalogOf('Food of A'));
+    expect(own.body).toMatchObject({ status: 'imported' });
+    expect((await call('GET', `/admin/projects/${b}/catalog`, adminB.key)).body).toMatchObject({
+      product_count: 1,
+    });
+  });
+
+  it("is searched by the project's own runs only", async () => {
+    const [a, b] = [await newProject('shop c'), await newProject('shop d')];
+    await call('POST', `/admin/projects/${a}/catalog`, ADMIN_KEY, catalogOf('Crunchy dog food of C'));
+    const search = async (projectId: string) => {
+      const client = sdkClient(stack.baseURL, (await newKey(projectId, { name: 'shopper' })).key);
+      const assistant = await client.beta.assistants.create({
+        model: 'offline',
+        tools: [{ type: 'search_products' } as unknown as OpenAI.Beta.AssistantTool],
+      });
+      const thread = await client.beta.threads.create({
+        messages: [{ role: 'user', content: 'show me dog food' }],
+      });
+      const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id });
+      expect(run.status).toBe('completed');
+      const steps = await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id });
+      return JSON.stringify(steps.data);
+    };
+    expect(await search(a)).toContain('Crunchy dog food of C');
+    expect(await search(b)).not.toContain('Crunchy dog food of C');
+  });
+});

@@ -80,8 +80,8 @@ describe('tool.invoke jobs', () => {
     );
     expect(demo.output).toMatchObject({ code: 'refused', error: expect.stringMatching(/permission denied/) });
   });
-  it('run product tools against the catalog', async () => {
-    await importCatalog(env.db, {
+  it("run product tools against their project's catalog", async () => {
+    await importCatalog(env.db, schema.DEFAULT_PROJECT_ID, {
       products: [
         { id: 'tea', name: 'Green Tea', description: 'Sencha from Japan', price: 4.5, currency: 'EUR' },
       ],
@@ -103,6 +103,11 @@ describe('tool.invoke jobs', () => {
       ],
       missing: [],
     });
+    const elsewhere = { ownerId: otherProject };
+    const searched = await invokeOne({ name: 'search_products', arguments: { query: 'tea' } }, elsewhere);
+    expect(searched.output).toEqual({ count: 0, products: [] });
+    const shown = await invokeOne({ name: 'show_products', arguments: { product_ids: ['tea'] } }, elsewhere);
+    expect(shown.output).toEqual({ products: [], missing: ['tea'] });
   });
 
   it('turn bad arguments into an error output the model reads, not a failed job', async () => {

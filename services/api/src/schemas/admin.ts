@@ -3,6 +3,7 @@
 import type { CatalogImportResult } from '@threadwork/shared/catalog';
 import { z } from 'zod';
 import type { ApiKeyObject, CreatedKey } from '../services/api-keys.js';
+import type { CatalogObject } from '../services/catalog.js';
 import type { ProjectObject } from '../services/projects.js';
 
 const keyName = z.string().min(1).max(200);
@@ -111,3 +112,11 @@ export const catalogImportResultSchema = z.object({
   count: z.number().int(),
   hash: z.string(),
 }) satisfies z.ZodType<CatalogImportResult>;
+
+export const catalogSchema = z.object({
+  object: z.literal('catalog'),
+  project_id: z.string(),
+  product_count: z.number().int(),
+  hash: z.string().nullable().describe('The content hash of the last import; null before the first.'),
+  imported_at: z.number().int().nullable(),
+}) satisfies z.ZodType<CatalogObject>;
