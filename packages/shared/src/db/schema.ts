@@ -52,6 +52,8 @@ export const projects = pgTable('projects', {
   jwksUrl: text('jwks_url'),
   jwtIssuer: text('jwt_issuer'),
   jwtAudience: text('jwt_audience'),
+  /** The project's own database for its SQL tools (it may hold a password: never shown); null: the deployment's. */
+  toolsDatabaseUrl: text('tools_database_url'),
   createdAt: createdAt(),
 });
 

@@ -85,9 +85,24 @@ export const createProjectSchema = z.strictObject({
 
 export type CreateProjectInput = z.infer<typeof createProjectSchema>;
 
+/** The URL, or null when it is none (zod's own check reports that; refinements still run after it). */
+function parsedUrl(value: string): URL | null {
+  return URL.canParse(value) ? new URL(value) : null;
+}
+
 export const modifyProjectSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   end_user_auth: endUserAuthSchema.optional(),
+  tools_database_url: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .max(2000)
+    .refine((url) => parsedUrl(url)?.hostname !== '', 'must name a host')
+    .refine((url) => (parsedUrl(url)?.pathname.length ?? 2) > 1, 'must name a database')
+    .nullable()
+    .optional()
+    .describe(
+      "The project's own database for its SQL tools (deployment admin only); null: the deployment's. Never shown again with its password.",
+    ),
 });
 
 export type ModifyProjectInput = z.infer<typeof modifyProjectSchema>;
@@ -103,6 +118,10 @@ export const projectSchema = z.object({
     issuer: z.string().nullable(),
     audience: z.string().nullable(),
   }),
+  tools_database_url: z
+    .string()
+    .nullable()
+    .describe("The project's own tools database, its password masked; null: the deployment's."),
 }) satisfies z.ZodType<ProjectObject>;
 
 export const projectListSchema = z.object({ object: z.literal('list'), data: z.array(projectSchema) });

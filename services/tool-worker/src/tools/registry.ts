@@ -27,8 +27,8 @@ export type ToolRunners = {
 };
 
 export interface ToolDeps {
-  /** The SQL tools' pool and limits; the space comes from `sqlSpaces` for the call's project. */
-  sql: Omit<SqlToolDeps, 'space'>;
+  /** The SQL tools' limits; the connection and space come from `sqlSpaces` for the call's project. */
+  sql: Omit<SqlToolDeps, 'pool' | 'space'>;
   sqlSpaces: SqlSpaces;
   /** Threadwork's own database, where the projects' product catalogs live. */
   catalog: pg.Pool;
@@ -37,7 +37,7 @@ export interface ToolDeps {
 export function createToolRunners(deps: ToolDeps): ToolRunners {
   const sqlFor = async (context: ToolCallContext): Promise<SqlToolDeps> => ({
     ...deps.sql,
-    space: await deps.sqlSpaces(context.ownerId),
+    ...(await deps.sqlSpaces.of(context.ownerId)),
   });
   return {
     list_tables: async (args, context) => listTables(await sqlFor(context), args),
