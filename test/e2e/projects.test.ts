@@ -75,6 +75,7 @@ describe('/admin/projects', () => {
       created_at: expect.any(Number),
       end_user_auth: { has_jwt_secret: false, jwks_url: null, issuer: null, audience: null },
       tools_database_url: null,
+      disabled_tools: [],
     });
     const id = created.body.id as string;
     const listed = await call<{ data: { id: string }[] }>('GET', '/admin/projects', ADMIN_KEY);
@@ -204,6 +205,32 @@ describe('key rotation', () => {
     const [a, b] = await Promise.all([stack.newUser('a'), stack.newUser('b')]);
     const thread = await a.client.beta.threads.create();
     await expect(b.client.beta.threads.retrieve(thread.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+  });
+});
+
+describe("a project's tool settings", () => {
+  it("turn built-in tools off for the project's runs, set by the project's admin keys", async () => {
+    const id = await newProject('no sql');
+    const projectAdmin = await newKey(id, { name: 'admin', role: 'admin' });
+    const set = await call('POST', `/admin/projects/${id}`, projectAdmin.key, {
+      disabled_tools: ['run_sql', 'list_tables', 'run_sql'],
+    });
+    expect(set).toMatchObject({ status: 200, body: { disabled_tools: ['list_tables', 'run_sql'] } });
+    const unknown = await call('POST', `/admin/projects/${id}`, ADMIN_KEY, { disabled_tools: ['rm_rf'] });
+    expect(unknown.status).toBe(400);
+    const client = sdkClient(stack.baseURL, (await newKey(id, { name: 'server' })).key);
+    const assistant = await client.beta.assistants.create({
+      model: 'offline',
+      tools: [{ type: 'list_tables' } as unknown as OpenAI.Beta.AssistantTool],
+    });
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'What tables do I have?' }],
+    });
+    const run = await client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: assistant.id });
+    const steps = JSON.stringify(
+      (await client.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data,
+    );
+    expect(steps).toContain('disabled in this project');
   });
 });
 

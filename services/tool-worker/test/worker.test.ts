@@ -110,6 +110,23 @@ describe('tool.invoke jobs', () => {
     expect(shown.output).toEqual({ products: [], missing: ['tea'] });
   });
 
+  it('refuse the tools a project turned off, in that project only, without running them', async () => {
+    const project = newId('project');
+    await env.db
+      .insert(schema.projects)
+      .values({ id: project, name: 'careful', disabledTools: ['list_tables'] });
+    const refused = await invokeOne({ name: 'list_tables', arguments: {} }, { ownerId: project });
+    expect(refused.output).toEqual({
+      code: 'disabled',
+      error: 'The tool list_tables is disabled in this project.',
+    });
+    expect(refused.execution).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^disabled: /),
+    });
+    expect((await invokeOne({ name: 'list_tables', arguments: {} })).result.isError).toBe(false);
+  });
+
   it('turn bad arguments into an error output the model reads, not a failed job', async () => {
     const invalid = await invokeOne({ name: 'run_sql', arguments: { sql: 'select 1' } });
     expect(invalid.result.isError).toBe(true);

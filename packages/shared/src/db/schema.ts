@@ -54,6 +54,8 @@ export const projects = pgTable('projects', {
   jwtAudience: text('jwt_audience'),
   /** The project's own database for its SQL tools (it may hold a password: never shown); null: the deployment's. */
   toolsDatabaseUrl: text('tools_database_url'),
+  /** Built-in tools the project turned off, on top of those the deployment turned off (TOOLS_DISABLED). */
+  disabledTools: text('disabled_tools').array().notNull().default(sql`'{}'::text[]`),
   createdAt: createdAt(),
 });
 

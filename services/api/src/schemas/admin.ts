@@ -1,5 +1,7 @@
 // Schemas of the admin endpoints: projects, keys (the catalog import's is the shared `catalogImportSchema`) and the
 // answers.
+
+import { builtinToolTypes } from '@threadwork/shared';
 import type { CatalogImportResult } from '@threadwork/shared/catalog';
 import { z } from 'zod';
 import type { ApiKeyObject, CreatedKey } from '../services/api-keys.js';
@@ -103,6 +105,11 @@ export const modifyProjectSchema = z.strictObject({
     .describe(
       "The project's own database for its SQL tools (deployment admin only); null: the deployment's. Never shown again with its password.",
     ),
+  disabled_tools: z
+    .array(z.enum(builtinToolTypes))
+    .max(builtinToolTypes.length)
+    .optional()
+    .describe('Built-in tools this project turns off (replaces the list); the deployment may turn off more.'),
 });
 
 export type ModifyProjectInput = z.infer<typeof modifyProjectSchema>;
@@ -122,6 +129,7 @@ export const projectSchema = z.object({
     .string()
     .nullable()
     .describe("The project's own tools database, its password masked; null: the deployment's."),
+  disabled_tools: z.array(z.string()),
 }) satisfies z.ZodType<ProjectObject>;
 
 export const projectListSchema = z.object({ object: z.literal('list'), data: z.array(projectSchema) });

@@ -28,6 +28,7 @@ export interface ProjectObject {
   };
   /** Its password is never shown. */
   tools_database_url: string | null;
+  disabled_tools: string[];
 }
 
 /** The URL with its password masked: enough to recognise the database, nothing to log in with. */
@@ -50,6 +51,7 @@ function toProjectObject(row: ProjectRow): ProjectObject {
       audience: row.jwtAudience,
     },
     tools_database_url: row.toolsDatabaseUrl === null ? null : maskedDatabaseUrl(row.toolsDatabaseUrl),
+    disabled_tools: row.disabledTools,
   };
 }
 
@@ -137,7 +139,7 @@ async function toolsDatabaseColumn(
 
 /**
  * Renames the project, changes how its end users' tokens are verified (at once here, within AUTH_CACHE_MS
- * elsewhere) or its tools database (from the next tool call on).
+ * elsewhere), its tools database or its disabled tools (from the next tool call on).
  */
 export async function modifyProject(
   deps: AppDeps,
@@ -149,6 +151,7 @@ export async function modifyProject(
   const patch = {
     ...endUserAuthColumns(input.end_user_auth),
     ...(input.name ? { name: input.name } : {}),
+    ...(input.disabled_tools ? { disabledTools: [...new Set(input.disabled_tools)].sort() } : {}),
     ...(await toolsDatabaseColumn(deps, principal, project, input.tools_database_url)),
   };
   const row = Object.keys(patch).length > 0 ? await updateProject(deps.db, project.id, patch) : project;
