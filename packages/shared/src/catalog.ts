@@ -1,4 +1,5 @@
-// A project's product catalog import (`POST /admin/projects/{id}/catalog`): JSON or CSV in, its products replaced atomically.
+// A project's product catalog import (`POST /admin/projects/{id}/catalog`): JSON or CSV in, the project's products
+// replaced atomically.
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
