@@ -1,5 +1,5 @@
-// /admin/projects: projects, their keys and their product catalogs. Mounted behind `requireProjectAdmin`: a project's admin key manages its
-// own project, an admin of the deployment every project.
+// /admin/projects: projects, their keys and their product catalogs. Mounted behind `requireProjectAdmin`: a
+// project's admin key manages its own project, an admin of the deployment every project.
 import { catalogImportSchema } from '@threadwork/shared/catalog';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
