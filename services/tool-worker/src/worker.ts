@@ -85,8 +85,7 @@ function openConnections(config: Config, log: Logger): Connections {
     max: config.DATABASE_POOL_SIZE,
     application_name: 'threadwork-tools',
   });
-  const onPoolError = (error: Error) => log.warn({ err: error }, 'idle tools database connection failed');
-  toolsPool.on('error', onPoolError);
+  toolsPool.on('error', (error) => log.warn({ err: error }, 'idle tools database connection failed'));
   const sqlSpaces = createSqlSpaces({
     toolsUrl: config.TOOLS_DATABASE_URL,
     toolsPool,
@@ -95,7 +94,7 @@ function openConnections(config: Config, log: Logger): Connections {
       readerDatabaseUrl(config.TOOLS_DATABASE_URL, config.TOOLS_READONLY_ROLE),
     projectDatabaseUrl: (projectId) => projectToolsDatabaseUrl(db, projectId),
     poolSize: PROJECT_DATABASE_POOL_SIZE,
-    onPoolError,
+    log,
   });
   const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-tool-worker', log);
   return {

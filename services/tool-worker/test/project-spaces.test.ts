@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ToolError } from '../src/tool-error.js';
 import { createToolRunners, type ToolCallContext, type ToolRunners } from '../src/tools/registry.js';
 import { createSqlSpaces, type SqlSpaces } from '../src/tools/sql/sql-spaces.js';
-import { createEnvironment, type TestEnvironment } from './support/environment.js';
+import { createEnvironment, silentLog, type TestEnvironment } from './support/environment.js';
 
 let env: TestEnvironment;
 let tools: ToolRunners;
@@ -26,7 +26,7 @@ function sqlSpacesOf(toolsUrl: string): SqlSpaces {
     defaultReaderUrl: env.readerUrl,
     projectDatabaseUrl: async (projectId) => ownDatabases.get(projectId) ?? null,
     poolSize: 2,
-    onPoolError: () => {},
+    log: silentLog,
   });
 }
 

@@ -1,6 +1,6 @@
 // Where each project's SQL tools act: the deployment's tools database (the default project's space, or the project's
 // own schema and roles there, prepared on first use), or the project's own tools database when it names one.
-import { schema } from '@threadwork/shared';
+import { type Logger, schema } from '@threadwork/shared';
 import {
   ProjectToolsUnavailableError,
   prepareProjectDatabase,
@@ -33,7 +33,7 @@ export interface SqlSpacesOptions {
   projectDatabaseUrl(projectId: string): Promise<string | null>;
   /** Connections per project's own database. */
   poolSize: number;
-  onPoolError(error: Error): void;
+  log: Logger;
 }
 
 interface OwnDatabase {
@@ -110,7 +110,11 @@ export function createSqlSpaces(options: SqlSpacesOptions): SqlSpaces {
     };
   };
   const prepareOwn = async (url: string, projectId: string): Promise<SqlSpace> => {
-    const readerRole = await prepareProjectDatabase(url, projectId);
+    const readerRole = await prepareProjectDatabase(url, projectId).catch((error: unknown) => {
+      // The model is told the database is unavailable; the operator reads why here.
+      options.log.warn({ err: error, projectId }, "the project's own tools database could not be prepared");
+      throw error;
+    });
     return {
       schema: 'public',
       isIsolated: false,
@@ -128,7 +132,9 @@ export function createSqlSpaces(options: SqlSpacesOptions): SqlSpaces {
       max: options.poolSize,
       application_name: 'threadwork-tools',
     });
-    pool.on('error', options.onPoolError);
+    pool.on('error', (error) =>
+      options.log.warn({ err: error, projectId }, "idle connection to a project's tools database failed"),
+    );
     const database = { url, pool };
     ownDatabases.set(projectId, database);
     return database;
