@@ -267,6 +267,24 @@ describe("a project's product catalog", () => {
     expect((await call('GET', `/admin/projects/${b}/catalog`, adminB.key)).body).toMatchObject({
       product_count: 1,
     });
+    // POST /admin/catalog imports into the project a deployment admin acts in.
+    const twoProducts = { products: [...catalogOf('x').products, { id: 'p-2', name: 'y' }] };
+    const acting = await fetch(`${stack.api.url}/admin/catalog`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${ADMIN_KEY}`,
+        'content-type': 'application/json',
+        'x-threadwork-project': b,
+      },
+      body: JSON.stringify(twoProducts),
+    });
+    expect(acting.status).toBe(200);
+    expect((await call('GET', `/admin/projects/${b}/catalog`, adminB.key)).body).toMatchObject({
+      product_count: 2,
+    });
+    expect((await call('GET', `/admin/projects/${a}/catalog`, adminA.key)).body).toMatchObject({
+      product_count: 1,
+    });
   });
 
   it("is searched by the project's own runs only", async () => {
