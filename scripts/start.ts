@@ -14,7 +14,7 @@ import {
   runMigrations,
   schema,
 } from '@threadwork/shared';
-import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
+import { catalogImportSchema, importCatalog, readCatalogState } from '@threadwork/shared/catalog';
 import { adminKeyLine } from './admin-key-line.js';
 import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
@@ -58,10 +58,10 @@ function developmentAdminKey(): string {
 async function seedDemoCatalog(url: string): Promise<void> {
   const db = createDb({ url, poolSize: 1 });
   try {
-    const [imported] = await db.select({ hash: schema.catalogState.contentHash }).from(schema.catalogState);
+    const imported = await readCatalogState(db, schema.DEFAULT_PROJECT_ID);
     if (imported) return;
     const demo = JSON.parse(readFileSync(`${root}scripts/demo-catalog.json`, 'utf8')) as unknown;
-    await importCatalog(db, catalogImportSchema.parse(demo));
+    await importCatalog(db, schema.DEFAULT_PROJECT_ID, catalogImportSchema.parse(demo));
   } finally {
     await closeDb(db);
   }

@@ -20,6 +20,30 @@ const csv = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/** The proxies whose X-Forwarded-For express believes: `loopback`, `linklocal`, `uniquelocal`, addresses, subnets. */
+const trustedProxy = z.union([
+  z.enum(['loopback', 'linklocal', 'uniquelocal']),
+  z.ipv4(),
+  z.ipv6(),
+  z.cidrv4(),
+  z.cidrv6(),
+]);
+
+/**
+ * Express's `trust proxy`: off by default (the client's address is the connection's); `true` believes every proxy, a
+ * number the last N hops, a list only those proxies.
+ */
+const trustProxyFromEnv = z
+  .string()
+  .trim()
+  .transform((value): boolean | number | string[] => {
+    if (['', 'false', 'no', '0'].includes(value)) return false;
+    if (['true', 'yes'].includes(value)) return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(',').map((item) => item.trim());
+  })
+  .pipe(z.union([z.boolean(), z.number().int().positive(), z.array(trustedProxy).min(1)]));
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
@@ -135,6 +159,8 @@ export const envSchema = z.object({
   MAX_STREAMS_PER_USER: positiveInt.default(5),
   /** Requests with a wrong key or token per client address per minute, before its requests are refused unread. */
   RATE_LIMIT_INVALID_AUTH_PER_MINUTE: positiveInt.default(30),
+  /** Which proxies' X-Forwarded-For gives the client's address (the invalid-credentials limit counts per address). */
+  TRUST_PROXY: trustProxyFromEnv.default(false),
   // Chat API (docs/chat-api.md): how long POST /api/chat waits for a run before answering 202 with poll and stream URLs.
   CHAT_WAIT_TIMEOUT_MS: positiveInt.default(60_000),
   // Webhooks (docs/webhooks.md): the wait before each retry of a delivery (about 27.6 h in all by default), the
