@@ -1,6 +1,14 @@
 // Bench options: CLI flags (`--name=value`, `--quick`) over BENCH_* environment variables over defaults.
 
-export const scenarioNames = ['floor', 'latency', 'tool-hop', 'first-token', 'throughput', 'sse'] as const;
+export const scenarioNames = [
+  'floor',
+  'latency',
+  'tool-hop',
+  'first-token',
+  'throughput',
+  'sse',
+  'scale-out',
+] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
 export interface BenchOptions {

@@ -2,6 +2,7 @@
 // lines on stderr while it runs. The only module that writes to the terminal.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { BenchResults, TargetCheck } from './results.js';
+import type { ScaleOutResult } from './scenarios/scale-out.js';
 import type { LatencySummary } from './stats.js';
 
 const dash = '–';
@@ -137,6 +138,22 @@ function toolScalingSection(results: BenchResults): string[] {
   ];
 }
 
+function scaleOutSection(results: BenchResults): string[] {
+  const { scaleOut } = results;
+  if (!scaleOut) return [];
+  const row = (point: ScaleOutResult['single']) =>
+    `| ${point.topology.apis} | ${point.topology.runWorkers} | ${point.topology.redis} | ${point.topology.postgres} | ${value(point.runsPerSecond)} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${value(point.cpuMsPerRun.api)} | ${value(point.cpuMsPerRun['run-worker'])} | ${value(point.cpuMsPerRun.redis)} | ${point.failed}${point.firstError ? ` (${point.firstError.slice(0, 60)})` : ''} |`;
+  return [
+    `### Scale-out (${scaleOut.single.clients} clients, createAndRun → completed; docs/scaling.md)`,
+    '',
+    '| APIs | run workers | Redis | Postgres | runs/s | run latency p50 | p99 | CPU ms per run: APIs | run workers | Redis* | failed |',
+    '|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    row(scaleOut.single),
+    row(scaleOut.scaledOut),
+    '',
+  ];
+}
+
 function sseSection(results: BenchResults): string[] {
   const { sse } = results;
   if (!sse) return [];
@@ -167,6 +184,7 @@ export function renderReport(results: BenchResults): string {
     ...scalingSection(results),
     ...toolScalingSection(results),
     ...sseSection(results),
+    ...scaleOutSection(results),
   ];
   if (results.profiled) {
     lines.push(

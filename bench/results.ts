@@ -4,6 +4,7 @@ import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
 import type { FirstTokenResult } from './scenarios/first-token.js';
 import type { LatencyResult } from './scenarios/latency.js';
+import type { ScaleOutResult } from './scenarios/scale-out.js';
 import type { SseFanOutResult } from './scenarios/sse-fanout.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 import type { ToolHopResult } from './scenarios/tool-hop.js';
@@ -46,6 +47,8 @@ export interface BenchResults {
   toolScaling?: Array<ScalingPoint & { toolWorkers: number }>;
   profiled?: { throughput: ThroughputResult; profiles: ProfileSummary[] };
   sse?: SseFanOutResult;
+  /** Runs per second on two APIs and two run workers over a Redis Cluster and pgbouncer, beside one of each. */
+  scaleOut?: ScaleOutResult;
   targets: TargetCheck[];
   errors: Array<{ scenario: string; message: string }>;
 }

@@ -82,14 +82,18 @@ if (!(await reachable(config.DATABASE_URL, 5432))) {
     `Postgres is not reachable at ${hostOf(config.DATABASE_URL)}: start it (e.g. 'pg_ctlcluster 15 main start' or 'brew services start postgresql') or run 'docker compose up -d postgres redis', or set DATABASE_URL.`,
   );
 }
-if (!(await reachable(config.REDIS_URL, 6379))) {
+const redisUrl = config.REDIS_CLUSTER_NODES[0]
+  ? `redis://${config.REDIS_CLUSTER_NODES[0]}`
+  : config.REDIS_URL;
+if (!(await reachable(redisUrl, 6379))) {
   fail(
-    `Redis is not reachable at ${hostOf(config.REDIS_URL)}: start it (e.g. 'redis-server --daemonize yes') or run 'docker compose up -d postgres redis', or set REDIS_URL.`,
+    `Redis is not reachable at ${hostOf(redisUrl)}: start it (e.g. 'redis-server --daemonize yes') or run 'docker compose up -d postgres redis', or set REDIS_URL (or REDIS_CLUSTER_NODES).`,
   );
 }
 
-await ensureDatabase(config.DATABASE_URL);
-await runMigrations(config.DATABASE_URL);
+const migrationsUrl = config.MIGRATIONS_DATABASE_URL ?? config.DATABASE_URL;
+await ensureDatabase(migrationsUrl);
+await runMigrations(migrationsUrl);
 await seedDemoCatalog(config.DATABASE_URL);
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();

@@ -41,6 +41,8 @@ export interface StackOptions {
   /** `false` leaves a worker out, for tests that run it as a child process. */
   toolWorker?: boolean;
   runWorker?: boolean;
+  /** Threadwork's database through a pooler: its URL there (migrations keep the direct one). */
+  pooledUrl?: (directUrl: string) => string;
 }
 
 export async function startStack(
@@ -55,7 +57,8 @@ export async function startStack(
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.pooledUrl?.(database.url) ?? database.url,
+    ...(options.pooledUrl ? { MIGRATIONS_DATABASE_URL: database.url } : {}),
     TOOLS_DATABASE_URL: toolsDatabase.url,
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: randomPrefix(),

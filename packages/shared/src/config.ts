@@ -55,8 +55,16 @@ export const envSchema = z.object({
   TOOL_WORKER_PORT: port.default(8082),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork'),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  /** Off behind a pooler in transaction mode that does not carry named prepared statements (pgbouncer < 1.21). */
+  DATABASE_PREPARED_STATEMENTS: boolFromEnv.default(true),
+  /** A direct (session) connection for migrations when DATABASE_URL points at a transaction pooler. */
+  MIGRATIONS_DATABASE_URL: z.url().optional(),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** A Redis Cluster's seed nodes (host:port,...); when set, it replaces REDIS_URL. */
+  REDIS_CLUSTER_NODES: csv.pipe(z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'host:port'))).default([]),
   TOOLS_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork_demo'),
+  /** The tool worker's pool on TOOLS_DATABASE_URL (schema reads, DDL); run_sql opens its own reader connections. */
+  TOOLS_DATABASE_POOL_SIZE: positiveInt.default(10),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')

@@ -1,5 +1,5 @@
 // What the API needs from the outside world, passed in so tests build it against their own database and prefix.
-import type { Config, Db, EventBus, Logger, Metrics, Queues, Redis } from '@threadwork/shared';
+import type { Config, Db, EventBus, Logger, Metrics, Queues, RedisConnection } from '@threadwork/shared';
 import type { EndUserTokens } from './end-user-tokens.js';
 import type { AssistantSnapshots } from './runs/assistant-snapshots.js';
 import type { RunFeed } from './sse/run-feed.js';
@@ -20,7 +20,7 @@ export interface AppDeps {
   /** Assistants as runs last read them (a run's statement checks the row is unchanged). */
   assistants: AssistantSnapshots;
   /** The producer connection (fails fast): rate limits and small reads. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Answers true when Postgres and Redis respond (for /readyz). */
   checkReady: () => Promise<boolean>;
 }

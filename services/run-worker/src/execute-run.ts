@@ -15,6 +15,7 @@ import {
   type IncompleteDetails,
   isBuiltinCall,
   isHeldAt,
+  loadHistory,
   loadTurnContext,
   type Metrics,
   type NewRunEvent,
@@ -37,6 +38,7 @@ import {
   toRunStepObject,
   type UsageRecord,
   unfinishedToolStep,
+  withToolSteps,
 } from '@threadwork/shared';
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
 import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
@@ -61,11 +63,15 @@ const clock = (deps: Pick<RunWorkerDeps, 'now'>) => deps.now?.() ?? new Date();
 
 /** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
 export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<void> {
-  const run = await claimRun(deps.db, runId, newLease(deps), clock(deps));
+  // The history is read while the run is claimed: its thread takes no message while the run is queued.
+  const [run, history] = await Promise.all([
+    claimRun(deps.db, runId, newLease(deps), clock(deps)),
+    loadHistory(deps.db, runId),
+  ]);
   if (!run) return settleUnclaimed(deps, runId);
   await holding(deps, run, async (held) => {
     const announcing = announce(held, [runStatusEvent(toRunObject(run))]);
-    await driveTurn(deps, held, announcing, await loadTurnContext(deps.db, run));
+    await driveTurn(deps, held, announcing, await withToolSteps(deps.db, run, history));
   });
 }
 

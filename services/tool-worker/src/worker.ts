@@ -13,7 +13,8 @@ import {
   observeWorker,
   orderedShutdown,
   queuePrefix,
-  type Redis,
+  type RedisConnection,
+  redisTargetOf,
   startHealthServer,
   TOOLS_QUEUE,
   waitForRedis,
@@ -69,7 +70,7 @@ interface Connections {
   toolsPool: pg.Pool;
   /** The SQL tools' connections per project (the projects' own tools databases have their own pools). */
   sqlSpaces: SqlSpaces;
-  redis: Redis;
+  redis: RedisConnection;
   close(): Promise<void>;
 }
 
@@ -82,7 +83,7 @@ function openConnections(config: Config, log: Logger): Connections {
   });
   const toolsPool = new pg.Pool({
     connectionString: config.TOOLS_DATABASE_URL,
-    max: config.DATABASE_POOL_SIZE,
+    max: config.TOOLS_DATABASE_POOL_SIZE,
     application_name: 'threadwork-tools',
   });
   toolsPool.on('error', (error) => log.warn({ err: error }, 'idle tools database connection failed'));
@@ -96,7 +97,7 @@ function openConnections(config: Config, log: Logger): Connections {
     poolSize: PROJECT_DATABASE_POOL_SIZE,
     log,
   });
-  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-tool-worker', log);
+  const redis = createRedis(redisTargetOf(config), 'worker', 'threadwork-tool-worker', log);
   return {
     db,
     toolsPool,
