@@ -62,6 +62,8 @@ export async function measureScaleOut(options: ScaleOutOptions): Promise<ScaleOu
     REDIS_CLUSTER_NODES: cluster.nodes.join(','),
     DATABASE_URL: pgbouncer.urlFor(options.databaseUrl),
     MIGRATIONS_DATABASE_URL: options.databaseUrl,
+    // Debian's pgbouncer (1.18) does not carry named prepared statements between transactions.
+    DATABASE_PREPARED_STATEMENTS: 'false',
   };
   const logFile = join(options.workDir, 'scale-out.log');
   const processes: ServiceProcess[] = [];
@@ -91,7 +93,7 @@ export async function measureScaleOut(options: ScaleOutOptions): Promise<ScaleOu
         apis: apis.length,
         runWorkers: workers.length,
         redis: `cluster of ${cluster.nodes.length} masters`,
-        postgres: 'pgbouncer 1.18, transaction mode, 20 server connections',
+        postgres: 'pgbouncer 1.18, transaction mode, 20 server connections, unnamed statements',
       },
     };
   } finally {

@@ -1,6 +1,9 @@
 // Many processes of each service at once, as real child processes: two APIs, two run workers and two tool workers on
 // one Redis (a 3-master cluster, or a single server) and one Postgres (behind pgbouncer in transaction mode, or
 // direct), driven through the official SDK. Each topology is one test file that calls `describeScaleOut`.
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import {
   closeDb,
@@ -12,6 +15,7 @@ import {
   RUNS_QUEUE,
   redisTargetOf,
   schema,
+  WEBHOOKS_QUEUE,
 } from '@threadwork/shared';
 import {
   createEmptyDatabase,
@@ -90,6 +94,7 @@ async function deploy(topology: Topology): Promise<Deployment> {
     RUN_JOB_LOCK_MS: '2000',
     SWEEP_INTERVAL_MS: String(SWEEP_INTERVAL_MS),
     SWEEP_QUEUED_GRACE_MS: '500',
+    WEBHOOK_ALLOW_PRIVATE: 'true',
     RATE_LIMIT_PER_USER_PER_MINUTE: String(USER_REQUESTS_PER_MINUTE),
     TOOL_RATE_LIMIT_PER_USER: '100/60,search_products=2/60',
     TOOL_RATE_LIMIT_MAX_WAIT_MS: '300',
@@ -136,6 +141,18 @@ export function describeScaleOut(topology: Topology): void {
   let a: OpenAI;
   let b: OpenAI;
   let plain: OpenAI.Beta.Assistant;
+
+  /** A queue of the deployment, on the deployment's Redis, for as long as `use` takes. */
+  async function withQueue<T>(name: string, use: (queue: Queue) => Promise<T>): Promise<T> {
+    const connection = createRedis(redisTargetOf(loadConfig(deployment.env)), 'worker', 'scale-out-test');
+    const queue = new Queue(name, { connection, prefix: queuePrefix(deployment.env.QUEUE_PREFIX ?? '') });
+    try {
+      return await use(queue);
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  }
 
   beforeAll(async () => {
     deployment = await deploy(topology);
@@ -343,12 +360,7 @@ export function describeScaleOut(topology: Topology): void {
     });
 
     it('adds one sweep per interval whichever run worker takes it, not one per worker', async () => {
-      const connection = createRedis(redisTargetOf(loadConfig(deployment.env)), 'worker', 'scale-out-test');
-      const runs = new Queue(RUNS_QUEUE, {
-        connection,
-        prefix: queuePrefix(deployment.env.QUEUE_PREFIX ?? ''),
-      });
-      try {
+      await withQueue(RUNS_QUEUE, async (runs) => {
         const sweeps = (await runs.getJobs(['completed'], 0, -1))
           .filter((job) => job.name === 'run.sweep')
           .sort((first, second) => (first.processedOn ?? 0) - (second.processedOn ?? 0));
@@ -359,9 +371,60 @@ export function describeScaleOut(topology: Topology): void {
         for (const sweep of sweeps) expect(workerIds).toContain(sweep.processedBy);
         const spanMs = (sweeps.at(-1)?.processedOn ?? 0) - (sweeps[0]?.processedOn ?? 0);
         expect(sweeps.length).toBeLessThanOrEqual(spanMs / SWEEP_INTERVAL_MS + 2);
+      });
+    });
+
+    it('sends each run ending to a webhook once, the endpoint registered on one API heard by every process', async () => {
+      const received: Array<{ id: string; runId: string }> = [];
+      const receiver = http.createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('end', () => {
+          const payload = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data: { id: string } };
+          received.push({ id: String(req.headers['webhook-id']), runId: payload.data.id });
+          res.writeHead(204).end();
+        });
+      });
+      receiver.listen(0, '127.0.0.1');
+      await once(receiver, 'listening');
+      try {
+        const { port } = receiver.address() as AddressInfo;
+        const registered = await fetch(`${urls.a}/admin/webhooks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ url: `http://127.0.0.1:${port}/hook`, events: ['run.completed'] }),
+        });
+        expect(registered.status).toBe(201);
+        const runs = await Promise.all(
+          [a, b, a, b].map(async (client, index) => {
+            const thread = await client.beta.threads.create({
+              messages: [{ role: 'user', content: `Webhook run ${index}` }],
+            });
+            return client.beta.threads.runs.createAndPoll(thread.id, { assistant_id: plain.id });
+          }),
+        );
+        const runIds = runs.map((run) => run.id);
+        const ours = () => received.filter((request) => runIds.includes(request.runId));
+        await waitFor(async () => ours().length >= runIds.length, { what: 'a webhook for every run' });
+        // Nothing left that could send one again: every dispatch and delivery job has finished.
+        await withQueue(WEBHOOKS_QUEUE, (webhooks) =>
+          waitFor(
+            async () => {
+              const counts = await webhooks.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+              return Object.values(counts).every((count) => count === 0);
+            },
+            { what: 'the webhooks queue to be idle' },
+          ),
+        );
+        expect(
+          ours()
+            .map((request) => request.runId)
+            .sort(),
+        ).toEqual([...runIds].sort());
+        expect(new Set(ours().map((request) => request.id)).size).toBe(runIds.length);
       } finally {
-        await runs.close();
-        connection.disconnect();
+        receiver.closeAllConnections();
+        await new Promise((resolve) => receiver.close(resolve));
       }
     });
 

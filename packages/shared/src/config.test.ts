@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
+import { redisTargetOf } from './redis.js';
 
 describe('loadConfig: TRUST_PROXY', () => {
   it('is off by default, and reads true, hop counts and lists of proxies', () => {
@@ -37,5 +38,19 @@ describe('loadConfig: HTTP timeouts', () => {
 
   it('refuses a headers timeout longer than the request timeout that includes it', () => {
     expect(() => loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '70000' })).toThrow(/HTTP_HEADERS_TIMEOUT_MS/);
+  });
+});
+
+describe('loadConfig: scale-out', () => {
+  it('takes a Redis Cluster as seed nodes, which then replace REDIS_URL', () => {
+    const config = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:6379, 10.0.0.2:7000' });
+    expect(config.REDIS_CLUSTER_NODES).toEqual(['redis-1:6379', '10.0.0.2:7000']);
+    expect(redisTargetOf(config)).toEqual({ clusterNodes: ['redis-1:6379', '10.0.0.2:7000'] });
+    expect(redisTargetOf(loadConfig({}))).toEqual({ url: 'redis://127.0.0.1:6379' });
+  });
+
+  it('refuses cluster nodes that are not host:port', () => {
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis://redis-1:6379' })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'redis-1' })).toThrow(/host:port/);
   });
 });
