@@ -8,6 +8,7 @@ export const scenarioNames = [
   'throughput',
   'sse',
   'scale-out',
+  'file-search',
 ] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
@@ -33,6 +34,8 @@ export interface BenchOptions {
   sseSeconds: number;
   /** Heap snapshots of the SSE API before and after its streams open (large files, for diagnosis). */
   sseHeapSnapshots: boolean;
+  /** Searches timed at each store size of the file-search scenario. */
+  fileSearchQueries: number;
   /** Replace the results block of docs/performance.md with this run's report. */
   updateDoc: boolean;
   /** Where results go; a date-named JSON file is written here. */
@@ -54,6 +57,7 @@ const help = `npm run bench [-- options]
   --sse-rate=N             events per second published while they are open (BENCH_SSE_RATE, 1000)
   --sse-seconds=S          how long events are published (BENCH_SSE_SECONDS, 10)
   --sse-heap-snapshots     heap snapshots of that API before/after, compared by bench/heap.ts
+  --file-search-queries=N  searches timed at 10k and at 100k chunks (BENCH_FILE_SEARCH_QUERIES, 200)
   --update-doc             put this run's report into docs/performance.md (between its bench:latest markers)
   --floor-jobs=N           no-op jobs for the BullMQ throughput floor (BENCH_FLOOR_JOBS, 20000)
   --profile / --no-profile CPU-profile the API and run worker during a throughput run (BENCH_PROFILE)
@@ -122,6 +126,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     sseSeconds: int('sse-seconds', 10, 5, 120),
     updateDoc: raw('update-doc') === 'true' || raw('update-doc') === '1',
     sseHeapSnapshots: raw('sse-heap-snapshots') === 'true' || raw('sse-heap-snapshots') === '1',
+    fileSearchQueries: int('file-search-queries', 200, 50, 10_000),
     resultsDir: new URL('./results/', import.meta.url).pathname,
   };
 }

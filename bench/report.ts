@@ -168,6 +168,25 @@ function sseSection(results: BenchResults): string[] {
   ];
 }
 
+function fileSearchSection(results: BenchResults): string[] {
+  const { fileSearch } = results;
+  if (!fileSearch) return [];
+  const { ingestion } = fileSearch;
+  return [
+    `### file_search retrieval (${fileSearch.embedding}, one vector store, ${fileSearch.wordsPerChunk}-word chunks)`,
+    '',
+    `- ingestion (embedding + saveChunks, 100 chunks per file): **${value(ingestion.chunksPerSecond)} chunks/s** (${value(ingestion.megabytesPerSecond)} MB of text/s, ${ingestion.chunks} chunks in ${value(ingestion.seconds)} s)`,
+    '',
+    '| search (ms, query embedding included) | n | p50 | p95 | p99 | max | recall@10 |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...fileSearch.points.map(
+      (point) =>
+        `| ${point.chunks} chunks | ${point.search.count} | ${value(point.search.p50)} | ${value(point.search.p95)} | ${value(point.search.p99)} | ${value(point.search.max)} | ${value(point.recallAt10)} |`,
+    ),
+    '',
+  ];
+}
+
 export function renderReport(results: BenchResults): string {
   const { machine } = results;
   const lines = [
@@ -185,6 +204,7 @@ export function renderReport(results: BenchResults): string {
     ...toolScalingSection(results),
     ...sseSection(results),
     ...scaleOutSection(results),
+    ...fileSearchSection(results),
   ];
   if (results.profiled) {
     lines.push(

@@ -2,6 +2,7 @@
 import type { FloorResult } from './floor.js';
 import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
+import type { FileSearchResult } from './scenarios/file-search.js';
 import type { FirstTokenResult } from './scenarios/first-token.js';
 import type { LatencyResult } from './scenarios/latency.js';
 import type { ScaleOutResult } from './scenarios/scale-out.js';
@@ -49,6 +50,7 @@ export interface BenchResults {
   sse?: SseFanOutResult;
   /** Runs per second on two APIs and two run workers over a Redis Cluster and pgbouncer, beside one of each. */
   scaleOut?: ScaleOutResult;
+  fileSearch?: FileSearchResult;
   targets: TargetCheck[];
   errors: Array<{ scenario: string; message: string }>;
 }

@@ -20,6 +20,7 @@ import { measurePathFloor } from './path-floor.js';
 import { monotonicMicros, summariseMainThread } from './profile.js';
 import { printReport, progress, updateDocument } from './report.js';
 import type { BenchResults } from './results.js';
+import { measureFileSearch } from './scenarios/file-search.js';
 import { measureFirstToken } from './scenarios/first-token.js';
 import { measureLatency } from './scenarios/latency.js';
 import { measureScaleOut, SINGLE_TOPOLOGY } from './scenarios/scale-out.js';
@@ -49,6 +50,8 @@ const minutes = (count: number) => performance.now() + count * 60_000;
 const warmUpSeconds = (session: Session) => (session.options.quick ? 1 : 3);
 const PROFILED_SECONDS = 10;
 const documentFile = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
+/** Chunks in the vector store when the file-search scenario times its searches. */
+const FILE_SEARCH_SIZES = [10_000, 100_000];
 /** (run workers, tool workers) for the tool-run throughput table. */
 const TOOL_SCALING: Array<[number, number]> = [
   [1, 1],
@@ -318,7 +321,15 @@ async function runAll(session: Session): Promise<void> {
       results.floor.pathRunsPerSecond = path.runsPerSecond ?? undefined;
     });
   }
-  if (options.scenarios.every((name) => name === 'floor')) return;
+  if (has(session, 'file-search')) {
+    await attempt(session, 'file-search', async () => {
+      results.fileSearch = await measureFileSearch(environment.databaseUrl, {
+        sizes: FILE_SEARCH_SIZES,
+        queries: options.fileSearchQueries,
+      });
+    });
+  }
+  if (options.scenarios.every((name) => name === 'floor' || name === 'file-search')) return;
   const setup = await setUp(session, has(session, 'tool-hop'));
   let single: ThroughputResult | null = null;
   try {

@@ -1,4 +1,4 @@
-// `npm start`: checks Postgres and Redis, creates and migrates Threadwork's database, and runs the three services
+// `npm start`: checks Postgres and Redis, creates and migrates Threadwork's database, and runs the four services
 // under a supervisor that restarts one that crashes (the tool worker prepares the tools database itself).
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ import { adminKeyLine } from './admin-key-line.js';
 import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const services = ['api', 'run-worker', 'tool-worker'] as const;
+const services = ['api', 'run-worker', 'tool-worker', 'ingest-worker'] as const;
 
 function fail(line: string): never {
   process.stderr.write(`${line}\n`);

@@ -260,6 +260,7 @@ describe('run settings reach the model', () => {
     });
     expect((sent.tools as Array<{ function: { name: string } }>).map((tool) => tool.function.name)).toEqual([
       'lookup',
+      'file_search',
     ]);
     expect(sent.messages).toEqual([
       { role: 'system', content: 'Run instructions.\n\nAnswer in JSON.' },

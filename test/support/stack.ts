@@ -10,6 +10,7 @@ import {
 import OpenAI from 'openai';
 import { inject } from 'vitest';
 import { type ApiHandle, startApi } from '../../services/api/src/server.js';
+import { startIngestWorker } from '../../services/ingest-worker/src/worker.js';
 import { startRunWorker } from '../../services/run-worker/src/worker.js';
 import { startToolWorker } from '../../services/tool-worker/src/worker.js';
 
@@ -43,6 +44,7 @@ export interface StackOptions {
   runWorker?: boolean;
   /** Threadwork's database through a pooler: its URL there (migrations keep the direct one). */
   pooledUrl?: (directUrl: string) => string;
+  ingestWorker?: boolean;
 }
 
 export async function startStack(
@@ -66,6 +68,7 @@ export async function startStack(
     PORT: '0',
     RUN_WORKER_PORT: '0',
     TOOL_WORKER_PORT: '0',
+    INGEST_WORKER_PORT: '0',
     POLL_AFTER_MS: '20',
     DATABASE_POOL_SIZE: '5',
     ...overrides,
@@ -75,6 +78,7 @@ export async function startStack(
   const api = await startApi(config, log);
   const runWorker = options.runWorker === false ? null : await startRunWorker(config, log);
   const toolWorker = options.toolWorker === false ? null : await startToolWorker(config, log);
+  const ingestWorker = options.ingestWorker === false ? null : await startIngestWorker(config, log);
   const baseURL = `${api.url}/v1`;
   async function adminPost<T>(path: string, body: unknown, status = 201): Promise<T> {
     const response = await fetch(`${api.url}${path}`, {
@@ -107,6 +111,7 @@ export async function startStack(
       await api.close();
       await runWorker?.close();
       await toolWorker?.close();
+      await ingestWorker?.close();
       await Promise.all([database.drop(), toolsDatabase.drop()]);
     },
   };

@@ -53,6 +53,7 @@ export const envSchema = z.object({
   PORT: port.default(8080),
   RUN_WORKER_PORT: port.default(8081),
   TOOL_WORKER_PORT: port.default(8082),
+  INGEST_WORKER_PORT: port.default(8084),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork'),
   DATABASE_POOL_SIZE: positiveInt.default(10),
   /** Off behind a pooler in transaction mode that does not carry named prepared statements (pgbouncer < 1.21). */
@@ -76,6 +77,10 @@ export const envSchema = z.object({
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   ANTHROPIC_BASE_URL: z.url().default(DEFAULT_ANTHROPIC_BASE_URL),
   DEFAULT_MODEL: z.string().min(1).optional(),
+  /** Embeddings for file_search: `provider/model` of an OpenAI-compatible server, or `offline-embedding`. */
+  EMBEDDING_MODEL: z.string().min(1).optional(),
+  /** The embedding model's vector size, when it is not one the embedder knows (sent as `dimensions` when set). */
+  EMBEDDING_DIMENSIONS: positiveInt.max(16_000).optional(),
   // Model providers (docs/providers.md): OpenAI-compatible servers, retry policy, per-call timeout, prices, budgets.
   MODEL_PROVIDERS: modelProvidersFromEnv.default({}),
   MODEL_FALLBACKS: modelFallbacksFromEnv.default({}),
@@ -123,6 +128,14 @@ export const envSchema = z.object({
   RUN_SQL_LOCK_TIMEOUT_MS: positiveInt.default(1_000),
   RUN_SQL_MAX_ROWS: positiveInt.default(200),
   RUN_SQL_MAX_RESULT_BYTES: positiveInt.default(65_536),
+  // Files and vector stores (docs/files.md): the largest upload, the bytes a project's files may hold together, and
+  // how many files one ingest worker extracts, chunks and embeds at once.
+  /** At most 2 GiB - 1: a file's size is a Postgres integer. */
+  FILE_MAX_BYTES: positiveInt.max(2_147_483_647).default(32 * 1024 * 1024),
+  FILES_PROJECT_QUOTA_BYTES: positiveInt.default(10 * 1024 ** 3),
+  INGEST_CONCURRENCY: positiveInt.default(4),
+  /** How often files still in progress are queued again (a no-op for those whose job is still there). */
+  INGEST_SWEEP_INTERVAL_MS: positiveInt.default(60_000),
   RUN_EXPIRY_SECONDS: positiveInt.default(600),
   OFFLINE_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Join text deltas that arrive while the previous one is still being published (fewer events, no added delay). */

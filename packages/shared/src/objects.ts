@@ -1,6 +1,7 @@
 // Database rows to Assistants wire objects; every nullable key is present.
 import type { InferSelectModel } from 'drizzle-orm';
 import type { assistants, messages, runSteps, runs, threads } from './db/schema.js';
+import { isFileSearchCall, toFileSearchToolCall } from './retrieval/file-search-calls.js';
 import { assertNever } from './run-status.js';
 import type {
   AssistantObject,
@@ -9,6 +10,7 @@ import type {
   RunObject,
   RunStepObject,
   StepDetails,
+  StepDetailsObject,
   ThreadObject,
   Usage,
 } from './wire.js';
@@ -51,19 +53,23 @@ function inWireOrder(part: MessageContentPart): MessageContentPart {
   }
 }
 
-function stepDetailsInWireOrder(details: StepDetails): StepDetails {
+function stepDetailsInWireOrder(details: StepDetails, options: RunStepViewOptions): StepDetailsObject {
   if (details.type === 'message_creation') return details;
   return {
     type: 'tool_calls',
-    tool_calls: details.tool_calls.map((call) => ({
-      id: call.id,
-      type: call.type,
-      function: {
-        name: call.function.name,
-        arguments: call.function.arguments,
-        output: call.function.output,
-      },
-    })),
+    tool_calls: details.tool_calls.map((call) =>
+      isFileSearchCall(call)
+        ? toFileSearchToolCall(call, options.withFileSearchContent)
+        : {
+            id: call.id,
+            type: call.type,
+            function: {
+              name: call.function.name,
+              arguments: call.function.arguments,
+              output: call.function.output,
+            },
+          },
+    ),
   };
 }
 
@@ -147,7 +153,21 @@ export function toRunObject(row: RunRow): RunObject {
   };
 }
 
-export function toRunStepObject(row: RunStepRow): RunStepObject {
+/** What a request asked to see of a step: file_search results' content only with the include[] that names it. */
+export interface RunStepViewOptions {
+  withFileSearchContent: boolean;
+}
+
+/**
+ * How steps are shown in run events: with the file_search results' content, which the Assistants stream leaves out
+ * unless its request asked for it (`withoutFileSearchContent`).
+ */
+export const STEP_EVENT_VIEW: RunStepViewOptions = { withFileSearchContent: true };
+
+export function toRunStepObject(
+  row: RunStepRow,
+  options: RunStepViewOptions = { withFileSearchContent: false },
+): RunStepObject {
   return {
     id: row.id,
     object: 'thread.run.step',
@@ -157,7 +177,7 @@ export function toRunStepObject(row: RunStepRow): RunStepObject {
     run_id: row.runId,
     type: row.type,
     status: row.status,
-    step_details: stepDetailsInWireOrder(row.stepDetails),
+    step_details: stepDetailsInWireOrder(row.stepDetails, options),
     last_error: row.lastError,
     expired_at: unixSeconds(row.expiredAt),
     cancelled_at: unixSeconds(row.cancelledAt),

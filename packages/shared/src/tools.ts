@@ -91,6 +91,9 @@ export const builtinToolParameters = {
   show_products: z.object({
     product_ids: z.array(productIdSchema).min(1).max(20).describe('Product ids from search_products'),
   }),
+  file_search: z.object({
+    query: z.string().min(1).max(4000).describe('What to look for in the files, as a question or keywords'),
+  }),
 } as const satisfies Record<BuiltinToolType, z.ZodType>;
 
 export const builtinToolDescriptions: Record<BuiltinToolType, string> = {
@@ -111,6 +114,10 @@ export const builtinToolDescriptions: Record<BuiltinToolType, string> = {
     'Search the product catalog by text (typos and any language are fine), with optional category and price ' +
     'filters. Returns products with ids to pass to show_products.',
   show_products: 'Show products to the user as cards (image, name, price, link), by product id.',
+  file_search:
+    'Search the files attached to the assistant and the thread (hybrid keyword and semantic search) and get the ' +
+    'passages that match best. Each result has a citation marker such as 【0:1†source】: put the marker right after ' +
+    'the text the passage supports, so that the answer cites the file.',
 };
 
 export const builtinToolTypes = Object.keys(builtinToolParameters) as BuiltinToolType[];

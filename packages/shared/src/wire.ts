@@ -23,7 +23,8 @@ export type BuiltinToolType =
   | 'create_table'
   | 'drop_table'
   | 'search_products'
-  | 'show_products';
+  | 'show_products'
+  | 'file_search';
 
 export type ToolChoice =
   | 'none'
@@ -77,9 +78,18 @@ export interface RequiredAction {
   submit_tool_outputs: { tool_calls: FunctionToolCall[] };
 }
 
+/** A passage of a file the answer cites: `text` is the marker in the answer, at [start_index, end_index). */
+export interface FileCitationAnnotation {
+  type: 'file_citation';
+  text: string;
+  start_index: number;
+  end_index: number;
+  file_citation: { file_id: string };
+}
+
 export interface TextContentPart {
   type: 'text';
-  text: { value: string; annotations: unknown[] };
+  text: { value: string; annotations: FileCitationAnnotation[] };
 }
 
 export type MessageContentPart =
@@ -94,9 +104,35 @@ export interface StepToolCall {
   function: { name: string; arguments: string; output: string | null };
 }
 
+/** How a run step stores its calls: each as a function call, file_search's with its JSON output. */
 export type StepDetails =
   | { type: 'message_creation'; message_creation: { message_id: string } }
   | { type: 'tool_calls'; tool_calls: StepToolCall[] };
+
+export interface FileSearchRankingOptions {
+  ranker: 'auto' | 'default_2024_08_21';
+  score_threshold: number;
+}
+
+export interface FileSearchResult {
+  file_id: string;
+  file_name: string;
+  score: number;
+  /** Only when the request asks for it (`include[]=step_details.tool_calls[*].file_search.results[*].content`). */
+  content?: Array<{ type: 'text'; text: string }>;
+}
+
+/** A file_search call as OpenAI's API shows it; `file_search` is empty until the call has its results. */
+export interface FileSearchToolCall {
+  id: string;
+  type: 'file_search';
+  file_search: { ranking_options?: FileSearchRankingOptions; results?: FileSearchResult[] };
+}
+
+/** A step's details as clients see them: file_search calls in their own shape, every other call as a function. */
+export type StepDetailsObject =
+  | { type: 'message_creation'; message_creation: { message_id: string } }
+  | { type: 'tool_calls'; tool_calls: Array<StepToolCall | FileSearchToolCall> };
 
 export interface AssistantObject {
   id: string;
@@ -179,7 +215,7 @@ export interface RunStepObject {
   run_id: string;
   type: 'message_creation' | 'tool_calls';
   status: 'in_progress' | 'cancelled' | 'failed' | 'completed' | 'expired';
-  step_details: StepDetails;
+  step_details: StepDetailsObject;
   last_error: LastError | null;
   expired_at: number | null;
   cancelled_at: number | null;
@@ -203,12 +239,15 @@ export interface RunStepDeltaObject {
   delta: {
     step_details: {
       type: 'tool_calls';
-      tool_calls: Array<{
-        index: number;
-        id?: string;
-        type: 'function';
-        function: { name?: string; arguments: string; output?: string | null };
-      }>;
+      tool_calls: Array<
+        | {
+            index: number;
+            id?: string;
+            type: 'function';
+            function: { name?: string; arguments: string; output?: string | null };
+          }
+        | { index: number; id?: string; type: 'file_search'; file_search: Record<string, never> }
+      >;
     };
   };
 }

@@ -29,6 +29,7 @@ import {
   requireAction,
   runStatusEvent,
   runStepStatusEvent,
+  STEP_EVENT_VIEW,
   type StepToolCall,
   saveAnswerText,
   saveToolOutputs,
@@ -43,6 +44,7 @@ import {
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
 import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
 import {
+  answerCitations,
   closedAnswerEvents,
   type StreamedAnswer,
   type TurnDeps,
@@ -126,7 +128,10 @@ async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: strin
   }
   const completed = await completeToolCalls(deps.db, step.id, calls, clock(deps));
   if (!completed) return;
-  const announcing = announce(held, [...announced, runStepStatusEvent(toRunStepObject(completed))]);
+  const announcing = announce(held, [
+    ...announced,
+    runStepStatusEvent(toRunStepObject(completed, STEP_EVENT_VIEW)),
+  ]);
   await driveTurn(deps, held, announcing, {
     ...context,
     toolSteps: context.toolSteps.map((row) => (row.id === completed.id ? completed : row)),
@@ -235,7 +240,13 @@ function closeStreamed(
   usage: RunRow['usage'],
   now: Date,
 ) {
-  return streamed && closedAnswer({ answer: streamed.answer, text: streamed.text, status, usage }, now);
+  return (
+    streamed &&
+    closedAnswer(
+      { answer: streamed.answer, text: streamed.text, status, usage, citations: answerCitations(streamed) },
+      now,
+    )
+  );
 }
 
 /** How a turn without tool calls ends its run; `usage` is null when the model was not called. */

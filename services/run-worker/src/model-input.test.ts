@@ -1,7 +1,13 @@
 import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
 import { runRow } from '@threadwork/testing';
 import { describe, expect, it } from 'vitest';
-import { buildModelRequest, exceedsPromptLimit, messageText, toModelMessages } from './model-input.js';
+import {
+  buildModelRequest,
+  exceedsPromptLimit,
+  messageText,
+  modelToolChoice,
+  toModelMessages,
+} from './model-input.js';
 
 const at = new Date('2026-01-01T00:00:00Z');
 
@@ -184,5 +190,28 @@ describe('exceedsPromptLimit', () => {
     expect(exceedsPromptLimit(run(), buildModelRequest(run(), toModelMessages(big, []), 'offline'))).toBe(
       false,
     );
+  });
+});
+
+describe('modelToolChoice', () => {
+  const asked = [{ role: 'user' as const, content: 'How long does delivery take?' }];
+
+  it('forces the file_search function until the search has answered, then lets the model answer', () => {
+    expect(modelToolChoice({ type: 'file_search' }, asked)).toEqual({
+      type: 'function',
+      function: { name: 'file_search' },
+    });
+    const searched = [
+      ...asked,
+      { role: 'assistant' as const, toolCalls: [{ id: 'call_1', name: 'file_search', arguments: '{}' }] },
+      { role: 'tool' as const, toolCallId: 'call_1', name: 'file_search', output: '{"results":[]}' },
+    ];
+    expect(modelToolChoice({ type: 'file_search' }, searched)).toBe('auto');
+  });
+
+  it('passes every other choice as it is', () => {
+    expect(modelToolChoice('required', asked)).toBe('required');
+    const fn = { type: 'function' as const, function: { name: 'lookup' } };
+    expect(modelToolChoice(fn, asked)).toBe(fn);
   });
 });

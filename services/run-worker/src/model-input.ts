@@ -1,6 +1,6 @@
 // What the model sees: the thread's messages and this run's tool calls with their outputs, in creation order.
-import type { MessageRow, RunRow, RunStepRow } from '@threadwork/shared';
-import { assertNever, modelFunctions } from '@threadwork/shared';
+import type { MessageRow, RunRow, RunStepRow, ToolChoice } from '@threadwork/shared';
+import { assertNever, FILE_SEARCH_TOOL, modelFunctions } from '@threadwork/shared';
 import { contextTokensFor, fitPrompt } from './context-window.js';
 import type { ModelMessage, ModelRequest } from './providers/types.js';
 
@@ -115,7 +115,7 @@ export function buildModelRequest(
     instructions: run.instructions,
     messages,
     tools: modelFunctions(run.tools),
-    toolChoice: run.toolChoice,
+    toolChoice: modelToolChoice(run.toolChoice, messages),
     parallelToolCalls: run.parallelToolCalls,
     temperature: run.temperature,
     topP: run.topP,
@@ -123,6 +123,17 @@ export function buildModelRequest(
     responseFormat: run.responseFormat,
     promptTokens,
   };
+}
+
+/**
+ * tool_choice as the model takes it. `{ type: 'file_search' }` forces the file_search function until the search has
+ * answered (once its results are in, the model answers from them instead of searching again).
+ */
+export function modelToolChoice(choice: ToolChoice, messages: ModelMessage[]): ToolChoice {
+  if (typeof choice === 'string' || choice.type !== FILE_SEARCH_TOOL) return choice;
+  const lastUser = messages.findLastIndex((message) => message.role === 'user');
+  const hasSearched = messages.slice(lastUser + 1).some((message) => message.role === 'tool');
+  return hasSearched ? 'auto' : { type: 'function', function: { name: FILE_SEARCH_TOOL } };
 }
 
 /** Whether the prompt, already cut as far as it may be, is still over the run's max_prompt_tokens. */

@@ -3,9 +3,14 @@
 import {
   type Answer,
   type Config,
+  citationSources,
   closedAnswer,
   type Db,
+  FILE_SEARCH_TOOL,
+  type FileCitationAnnotation,
+  fileCitations,
   type IncompleteDetails,
+  isBuiltinCall,
   type LastError,
   type Logger,
   messageTextDelta,
@@ -50,6 +55,13 @@ export interface TurnDeps {
 export interface StreamedAnswer {
   answer: Answer;
   text: string;
+  /** The run's file_search citation markers and the files they stand for, read before the turn. */
+  citationSources: ReadonlyMap<string, string>;
+}
+
+/** The file_citation annotations of an answer's text. */
+export function answerCitations(streamed: StreamedAnswer): FileCitationAnnotation[] {
+  return fileCitations(streamed.text, streamed.citationSources);
 }
 
 /** What one turn came to. */
@@ -89,6 +101,7 @@ class AnswerStream {
   constructor(
     private readonly deps: TurnDeps,
     private readonly held: HeldRun,
+    private readonly citationSources: ReadonlyMap<string, string>,
   ) {}
 
   get streamed(): StreamedAnswer | null {
@@ -111,16 +124,20 @@ class AnswerStream {
   async close(now: Date): Promise<Answer | null> {
     if (!this.opened) return null;
     await this.flush();
-    const { answer, text } = this.opened;
+    const opened = this.opened;
     this.opened = null;
     this.deltas = null;
-    return closedAnswer({ answer, text, status: 'completed', usage: null }, now);
+    const { answer, text } = opened;
+    return closedAnswer(
+      { answer, text, status: 'completed', usage: null, citations: answerCitations(opened) },
+      now,
+    );
   }
 
   private async open(): Promise<void> {
     const answer = newAnswer(this.held.run, this.deps.now?.() ?? new Date());
     await openAnswer(this.deps.db, answer);
-    this.opened = { answer, text: '' };
+    this.opened = { answer, text: '', citationSources: this.citationSources };
     let announcement = openingEvents(answer);
     const messageId = answer.message.id;
     this.deltas = new DeltaStream((text) => {
@@ -172,6 +189,8 @@ class ToolCallStream {
   private readonly streamed = new Map<number, StreamedCall>();
   /** The model's call ids, to the model's index of their call. */
   private readonly modelIndexes = new Map<string, number>();
+  /** The model's indexes of the file_search calls, whose arguments are not streamed. */
+  private readonly fileSearchIndexes = new Set<number>();
   private readonly unsettled = new Set<Promise<void>>();
   private failure: unknown = null;
   /** By the index the clients know each call by; a call the model did not finish leaves a hole. */
@@ -202,19 +221,28 @@ class ToolCallStream {
     const call: StreamedCall = { index: this.streamed.size, callId: newId('call'), arguments: args };
     this.streamed.set(index, call);
     this.modelIndexes.set(modelId, index);
-    // As OpenAI's first delta of a call: its id, type and name, the arguments so far and no output yet.
-    const first = {
-      index: call.index,
-      id: call.callId,
-      type: 'function' as const,
-      function: { name, arguments: args, output: null },
-    };
+    // As OpenAI's first delta of a call: its id, type and name, the arguments so far and no output yet; a
+    // file_search call shows only its id and type, and never its arguments.
+    const isFileSearch = isBuiltinCall(this.held.run, name) && name === FILE_SEARCH_TOOL;
+    if (isFileSearch) this.fileSearchIndexes.add(index);
+    const first: ToolCallDelta = isFileSearch
+      ? { index: call.index, id: call.callId, type: 'file_search', file_search: {} }
+      : {
+          index: call.index,
+          id: call.callId,
+          type: 'function',
+          function: { name, arguments: args, output: null },
+        };
     this.send([...opening, toolCallDelta(step, first)]);
   }
 
   pushArguments(index: number, delta: string): void {
     const call = this.streamed.get(index);
     if (!this.step || !call || delta.length === 0) return;
+    if (this.fileSearchIndexes.has(index)) {
+      call.arguments += delta;
+      return;
+    }
     call.arguments += delta;
     this.send([
       toolCallDelta(this.step, { index: call.index, type: 'function', function: { arguments: delta } }),
@@ -351,7 +379,7 @@ async function streamEvent(
 /** Calls the model for the held run and streams its answer; never throws for what the model or a cancel does. */
 export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnContext): Promise<TurnOutcome> {
   const run = held.run;
-  const text = new AnswerStream(deps, held);
+  const text = new AnswerStream(deps, held, citationSources(context.toolSteps));
   const tools = new ToolCallStream(deps, held, text, run.parallelToolCalls);
   const gathered: Gathered = {
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },

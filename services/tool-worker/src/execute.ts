@@ -143,7 +143,7 @@ async function runTool(
     // parsed.data was validated by the schema of this very tool; TypeScript cannot correlate the two lookups.
     const runner = deps.runners[tool] as (input: unknown, context: ToolCallContext) => Promise<unknown>;
     const value = await withTimeout(deps.policies[tool].timeoutMs, (signal) =>
-      runner(parsed.data, { callId: call.callId, ownerId: call.ownerId, signal }),
+      runner(parsed.data, { runId: call.runId, callId: call.callId, ownerId: call.ownerId, signal }),
     );
     const output = typeof value === 'string' ? value : JSON.stringify(value);
     return { output, isError: false, code: 'ok', error: null };

@@ -7,6 +7,7 @@ import {
   createMetrics,
   createRedis,
   type Db,
+  embedderFromConfig,
   type Logger,
   latencyBuckets,
   type Metrics,
@@ -141,6 +142,7 @@ function startWorker(config: Config, log: Logger, { connections, policies, metri
     db,
     runners: createToolRunners({
       catalog: db.$client,
+      files: { db, embedder: embedderFromConfig(config) },
       sql: sqlToolDeps(config),
       sqlSpaces,
     }),

@@ -1,4 +1,4 @@
-import { newId } from '@threadwork/shared';
+import { newId, offlineEmbedder } from '@threadwork/shared';
 import { dropProjectToolsSpace, projectToolsSpace } from '@threadwork/shared/tools-database';
 import { createEmptyDatabase, databaseUrlFor, type TestDatabase } from '@threadwork/testing';
 import pg from 'pg';
@@ -34,7 +34,12 @@ beforeAll(async () => {
   env = await createEnvironment(inject('databaseServerUrl'), inject('redisUrl'));
   const { space: _space, pool: _pool, ...sql } = env.sqlDeps({ statementTimeoutMs: 10_000 });
   spaces = sqlSpacesOf(env.toolsUrl);
-  tools = createToolRunners({ catalog: env.db.$client, sql, sqlSpaces: spaces });
+  tools = createToolRunners({
+    catalog: env.db.$client,
+    files: { db: env.db, embedder: offlineEmbedder() },
+    sql,
+    sqlSpaces: spaces,
+  });
   ownDatabase = await createEmptyDatabase(env.serverUrl);
 });
 
@@ -56,7 +61,7 @@ afterAll(async () => {
 });
 
 function as(ownerId: string): ToolCallContext {
-  return { callId: newId('call'), ownerId, signal: new AbortController().signal };
+  return { runId: newId('run'), callId: newId('call'), ownerId, signal: new AbortController().signal };
 }
 
 async function toolError(promise: Promise<unknown>): Promise<ToolError> {
@@ -239,6 +244,7 @@ describe('the SQL tools of a project when the tools connection may not create ro
       const { space: _space, pool: _pool, ...sql } = env.sqlDeps();
       const plain = createToolRunners({
         catalog: env.db.$client,
+        files: { db: env.db, embedder: offlineEmbedder() },
         sql,
         sqlSpaces: sqlSpacesOf(url.toString()),
       });

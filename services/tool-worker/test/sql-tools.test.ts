@@ -18,7 +18,12 @@ afterAll(async () => {
 });
 
 function context() {
-  return { callId: newId('call'), ownerId: newId('apiKey'), signal: new AbortController().signal };
+  return {
+    runId: newId('run'),
+    callId: newId('call'),
+    ownerId: newId('apiKey'),
+    signal: new AbortController().signal,
+  };
 }
 
 async function toolError(promise: Promise<unknown>): Promise<ToolError> {

@@ -87,7 +87,12 @@ describe('create_table', () => {
     });
     expect(schema.unique_constraints[0]?.columns).toEqual(['user']);
     expect(schema.row_level_security.enabled).toBe(true);
-    const context = { callId: newId('call'), ownerId: 'owner', signal: new AbortController().signal };
+    const context = {
+      runId: newId('run'),
+      callId: newId('call'),
+      ownerId: 'owner',
+      signal: new AbortController().signal,
+    };
     const read = await runSql(deps(), { query: 'select count(*) from reviews' }, context);
     expect(read.rows).toEqual([[0]]);
   });

@@ -3,7 +3,7 @@
 import type { Db } from '../db/client.js';
 import type { EventBus } from '../events.js';
 import type { Metrics } from '../metrics.js';
-import { type RunRow, toMessageObject, toRunObject, toRunStepObject } from '../objects.js';
+import { type RunRow, STEP_EVENT_VIEW, toMessageObject, toRunObject, toRunStepObject } from '../objects.js';
 import { enqueueRun, type Queues } from '../queues.js';
 import { type NewRunEvent, runStatusEvent, runStepStatusEvent } from '../run-events.js';
 import type { RunStatus } from '../run-status.js';
@@ -52,7 +52,7 @@ function endingEvents(ending: EarlyEnding, ended: EarlyEnded): NewRunEvent[] {
       event: 'thread.message.incomplete' as const,
       data: toMessageObject(row),
     })),
-    ...ended.closedSteps.map((row) => runStepStatusEvent(toRunStepObject(row))),
+    ...ended.closedSteps.map((row) => runStepStatusEvent(toRunStepObject(row, STEP_EVENT_VIEW))),
     runStatusEvent(toRunObject(ended.run)),
   ];
 }

@@ -23,7 +23,7 @@ import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLog
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
 import { activeStatuses, allowedFrom, isTerminal, type RunStatus } from '../run-status.js';
-import type { IncompleteDetails, LastError, StepToolCall, Usage } from '../wire.js';
+import type { FileCitationAnnotation, IncompleteDetails, LastError, StepToolCall, Usage } from '../wire.js';
 
 /** A worker's hold on a run it drives: who, and until when unless renewed. */
 export interface Lease {
@@ -403,8 +403,8 @@ async function loadToolSteps(db: Db, run: Pick<RunRow, 'id' | 'usage'>): Promise
 }
 
 /** The content of a message that is the text of an answer. */
-export function textContent(text: string) {
-  return [{ type: 'text' as const, text: { value: text, annotations: [] } }];
+export function textContent(text: string, annotations: FileCitationAnnotation[] = []) {
+  return [{ type: 'text' as const, text: { value: text, annotations } }];
 }
 
 /** The rows of a new answer and its step, in progress. */
@@ -456,10 +456,12 @@ export interface ClosedAnswer {
   status: 'completed' | 'incomplete';
   /** The turn's usage, on the step of a run's last answer. */
   usage: Usage | null;
+  /** The files the answer cites, found from the markers in its text. */
+  citations?: FileCitationAnnotation[];
 }
 
-export function closedAnswer({ answer, text, status, usage }: ClosedAnswer, now: Date): Answer {
-  const content = textContent(text);
+export function closedAnswer({ answer, text, status, usage, citations }: ClosedAnswer, now: Date): Answer {
+  const content = textContent(text, citations);
   const message: MessageRow =
     status === 'completed'
       ? { ...answer.message, status, content, completedAt: now }

@@ -15,9 +15,13 @@ import { submitToolOutputs } from '../runs/submit-tool-outputs.js';
 import { listQuerySchema } from '../schemas/common.js';
 import { listPageSchema, runObjectSchema, runStepObjectSchema } from '../schemas/objects.js';
 import {
+  type CreateThreadAndRunInput,
   createRunSchema,
   createThreadAndRunSchema,
+  includesFileSearchContent,
   modifyRunSchema,
+  runIncludeQuerySchema,
+  runStepsListQuerySchema,
   submitToolOutputsSchema,
 } from '../schemas/runs.js';
 import { listRunSteps, listRuns, modifyRun, ownedRun, retrieveRunStep } from '../services/runs.js';
@@ -25,18 +29,30 @@ import { requestedExtraEvents, streamAssistantsRun, streamHeldRun } from '../sse
 import { RouteSet } from './route.js';
 
 const tag = 'Runs';
+
+/**
+ * The thread a create-thread-and-run makes. The request's own `tool_resources` (the run's, in OpenAI's API) go on the
+ * new thread when it names none, which is where file_search finds them.
+ */
+function newThreadOf(body: CreateThreadAndRunInput): NonNullable<CreateThreadAndRunInput['thread']> {
+  const thread = body.thread ?? {};
+  return thread.tool_resources || !body.tool_resources
+    ? thread
+    : { ...thread, tool_resources: body.tool_resources };
+}
 /** A run's JSON, or (`stream: true`) its events in the Assistants dialect. */
 const runOrEvents = { 200: { json: runObjectSchema, events: 'assistants' } } as const;
 
 export function runsRoutes(deps: AppDeps): RouteSet {
   const routes = new RouteSet();
   const maxChars = deps.config.MAX_MESSAGE_CHARS;
-  /** The stream's settings, with the extra events the request asks for. */
-  const sseOptions = (req: Request) => ({
+  /** The stream's settings, with the extra events and fields the request asks for. */
+  const sseOptions = (req: Request, withFileSearchContent = false) => ({
     heartbeatMs: deps.config.SSE_HEARTBEAT_MS,
     maxLifetimeMs: deps.config.SSE_MAX_LIFETIME_MS,
     clients: deps.metrics.sseClients,
     extras: requestedExtraEvents(req.get('x-threadwork-events')),
+    withFileSearchContent,
   });
 
   /** Answers tool outputs taken by a run: its JSON, or its events from `firstSeq` on. Never worth a retry now. */
@@ -73,13 +89,14 @@ export function runsRoutes(deps: AppDeps): RouteSet {
     res: Response<RunObject>,
     stream: boolean | null | undefined,
     create: (options: NewRunOptions) => Promise<CreatedRun>,
+    withFileSearchContent = false,
   ): Promise<void> {
     if (!stream) {
       res.json(toRunObject((await create({})).run));
       return;
     }
     const { held } = await deps.feed.createHeld(create);
-    streamHeldRun(res, held, sseOptions(req));
+    streamHeldRun(res, held, sseOptions(req, withFileSearchContent));
   }
 
   routes.route(
@@ -89,12 +106,17 @@ export function runsRoutes(deps: AppDeps): RouteSet {
       summary: 'Create a thread and run it (stream: true answers SSE)',
       tag,
       body: createThreadAndRunSchema(maxChars),
+      query: runIncludeQuerySchema,
       responses: runOrEvents,
     },
-    async (req, res, { body }) => {
+    async (req, res, { body, query }) => {
       const principal = principalOf(res);
-      await answerNewRun(req, res, body.stream, (options) =>
-        createThreadAndRun(deps, principal, body.thread ?? {}, body, options),
+      await answerNewRun(
+        req,
+        res,
+        body.stream,
+        (options) => createThreadAndRun(deps, principal, newThreadOf(body), body, options),
+        includesFileSearchContent(query.include),
       );
     },
   );
@@ -106,16 +128,22 @@ export function runsRoutes(deps: AppDeps): RouteSet {
       summary: 'Create a run (stream: true answers SSE)',
       tag,
       body: createRunSchema(maxChars),
+      query: runIncludeQuerySchema,
       responses: runOrEvents,
     },
-    async (req, res, { body }) => {
+    async (req, res, { body, query }) => {
       const principal = principalOf(res);
-      await answerNewRun(req, res, body.stream, (options) =>
-        createRun(deps, principal, req.params.threadId, body, {
-          ...options,
-          additionalMessages: body.additional_messages,
-          multitaskStrategy: body.multitask_strategy ?? 'reject',
-        }),
+      await answerNewRun(
+        req,
+        res,
+        body.stream,
+        (options) =>
+          createRun(deps, principal, req.params.threadId, body, {
+            ...options,
+            additionalMessages: body.additional_messages,
+            multitaskStrategy: body.multitask_strategy ?? 'reject',
+          }),
+        includesFileSearchContent(query.include),
       );
     },
   );
@@ -201,12 +229,13 @@ export function runsRoutes(deps: AppDeps): RouteSet {
       path: '/threads/:threadId/runs/:runId/steps',
       summary: 'List run steps',
       tag,
-      query: listQuerySchema,
+      query: runStepsListQuerySchema,
       responses: { 200: { json: listPageSchema(runStepObjectSchema) } },
     },
-    async (req, res, { query }) => {
+    async (req, res, { query: { include, ...query } }) => {
       const { threadId, runId } = req.params;
-      res.json(await listRunSteps(deps, principalOf(res), threadId, runId, query));
+      const view = { withFileSearchContent: includesFileSearchContent(include) };
+      res.json(await listRunSteps(deps, principalOf(res), threadId, runId, query, view));
     },
   );
 
@@ -216,11 +245,13 @@ export function runsRoutes(deps: AppDeps): RouteSet {
       path: '/threads/:threadId/runs/:runId/steps/:stepId',
       summary: 'Retrieve a run step',
       tag,
+      query: runIncludeQuerySchema,
       responses: { 200: { json: runStepObjectSchema } },
     },
-    async (req, res) => {
+    async (req, res, { query }) => {
       const { threadId, runId, stepId } = req.params;
-      res.json(toRunStepObject(await retrieveRunStep(deps, principalOf(res), threadId, runId, stepId)));
+      const step = await retrieveRunStep(deps, principalOf(res), threadId, runId, stepId);
+      res.json(toRunStepObject(step, { withFileSearchContent: includesFileSearchContent(query.include) }));
     },
   );
 

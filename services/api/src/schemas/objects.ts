@@ -118,10 +118,18 @@ export const threadObjectSchema = z
   })
   .register(responseObjects, { id: 'ThreadObject' }) satisfies z.ZodType<ThreadObject>;
 
+const fileCitationSchema = z.object({
+  type: z.literal('file_citation'),
+  text: z.string(),
+  start_index: z.number().int(),
+  end_index: z.number().int(),
+  file_citation: z.object({ file_id: z.string() }),
+});
+
 const contentPartSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('text'),
-    text: z.object({ value: z.string(), annotations: z.array(z.unknown()) }),
+    text: z.object({ value: z.string(), annotations: z.array(fileCitationSchema) }),
   }),
   z.object({ type: z.literal('image_file'), image_file: z.object({ file_id: z.string(), detail }) }),
   z.object({ type: z.literal('image_url'), image_url: z.object({ url: z.string(), detail }) }),
@@ -195,11 +203,32 @@ export const runObjectSchema = z
   })
   .register(responseObjects, { id: 'RunObject' }) satisfies z.ZodType<RunObject>;
 
-const stepToolCallSchema = z.object({
-  id: z.string(),
-  type: z.literal('function'),
-  function: z.object({ name: z.string(), arguments: z.string(), output: z.string().nullable() }),
-});
+const stepToolCallSchema = z.discriminatedUnion('type', [
+  z.object({
+    id: z.string(),
+    type: z.literal('function'),
+    function: z.object({ name: z.string(), arguments: z.string(), output: z.string().nullable() }),
+  }),
+  z.object({
+    id: z.string(),
+    type: z.literal('file_search'),
+    file_search: z.object({
+      ranking_options: z
+        .object({ ranker: z.enum(['auto', 'default_2024_08_21']), score_threshold: z.number() })
+        .optional(),
+      results: z
+        .array(
+          z.object({
+            file_id: z.string(),
+            file_name: z.string(),
+            score: z.number(),
+            content: z.array(z.object({ type: z.literal('text'), text: z.string() })).optional(),
+          }),
+        )
+        .optional(),
+    }),
+  }),
+]);
 
 export const runStepObjectSchema = z
   .object({

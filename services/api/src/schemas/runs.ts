@@ -1,8 +1,9 @@
 // Request bodies of the run endpoints.
-import { multitaskStrategies } from '@threadwork/shared';
+import { FILE_SEARCH_CONTENT_INCLUDE, multitaskStrategies } from '@threadwork/shared';
 import { z } from 'zod';
 import {
   createMessageSchema,
+  listQuerySchema,
   MAX_INTEGER,
   metadataSchema,
   responseFormatSchema,
@@ -83,3 +84,16 @@ export const submitToolOutputsSchema = z.strictObject({
 export const modifyRunSchema = z.strictObject({ metadata: metadataSchema.nullable().optional() });
 
 export type ModifyRunInput = z.infer<typeof modifyRunSchema>;
+
+const includeValue = z.enum([FILE_SEARCH_CONTENT_INCLUDE]);
+
+/** `include[]`: the additional fields a run's steps show (OpenAI's one: the file_search results' content). */
+const include = z.union([includeValue, z.array(includeValue).max(10)]).optional();
+
+export const runIncludeQuerySchema = z.object({ include });
+export const runStepsListQuerySchema = listQuerySchema.extend({ include });
+
+/** Whether `include[]` asks for the file_search results' content. */
+export function includesFileSearchContent(value: z.infer<typeof include>): boolean {
+  return value !== undefined && (typeof value === 'string' || value.length > 0);
+}

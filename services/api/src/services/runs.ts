@@ -4,6 +4,7 @@ import {
   notFound,
   type RunRow,
   type RunStepRow,
+  type RunStepViewOptions,
   schema,
   toRunObject,
   toRunStepObject,
@@ -61,9 +62,12 @@ export async function listRunSteps(
   threadId: string,
   runId: string,
   query: ListQuery,
+  view: RunStepViewOptions,
 ) {
   const run = await ownedRun(deps, principal, threadId, runId);
-  return listRows(deps.db, schema.runSteps, query, eq(schema.runSteps.runId, run.id), toRunStepObject);
+  return listRows(deps.db, schema.runSteps, query, eq(schema.runSteps.runId, run.id), (row) =>
+    toRunStepObject(row, view),
+  );
 }
 
 export async function retrieveRunStep(

@@ -1,5 +1,5 @@
 // The Assistants SSE dialect: OpenAI's event names and payloads, ending after the final run event with [DONE].
-import { isFinalRunEvent, type RunEvent } from '@threadwork/shared';
+import { isFinalRunEvent, type RunEvent, withoutFileSearchContent } from '@threadwork/shared';
 import type { Response } from 'express';
 import type { HeldRun, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
@@ -18,11 +18,19 @@ export function requestedExtraEvents(header: string | undefined): ReadonlySet<Ex
   return new Set(extraEvents.filter((name) => names.includes(name)));
 }
 
+/** What a request asked to see besides OpenAI's defaults. */
+export interface AssistantsView {
+  extras: ReadonlySet<ExtraEvent>;
+  /** include[]=step_details.tool_calls[*].file_search.results[*].content */
+  withFileSearchContent: boolean;
+}
+
 /**
- * OpenAI's events as they are; product cards, when asked for, as an extra `products` event (the JS SDK passes it to
+ * OpenAI's events as they are (file_search results' content only when asked for); product cards, when asked for, as an extra `products` event (the JS SDK passes it to
  * raw `event` listeners and otherwise ignores it).
  */
-export function toAssistantsFrame(event: RunEvent, extras: ReadonlySet<ExtraEvent>): string | null {
+export function toAssistantsFrame(event: RunEvent, view: AssistantsView): string | null {
+  const { extras } = view;
   switch (event.event) {
     case 'threadwork.products':
       if (!extras.has('products')) return null;
@@ -41,19 +49,22 @@ export function toAssistantsFrame(event: RunEvent, extras: ReadonlySet<ExtraEven
     case 'thread.run.failed':
     case 'thread.run.cancelled':
     case 'thread.run.expired':
-    case 'thread.run.step.created':
-    case 'thread.run.step.in_progress':
     case 'thread.run.step.delta':
-    case 'thread.run.step.completed':
-    case 'thread.run.step.failed':
-    case 'thread.run.step.cancelled':
-    case 'thread.run.step.expired':
     case 'thread.message.created':
     case 'thread.message.in_progress':
     case 'thread.message.delta':
     case 'thread.message.completed':
     case 'thread.message.incomplete':
       return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+    case 'thread.run.step.created':
+    case 'thread.run.step.in_progress':
+    case 'thread.run.step.completed':
+    case 'thread.run.step.failed':
+    case 'thread.run.step.cancelled':
+    case 'thread.run.step.expired': {
+      const step = view.withFileSearchContent ? event.data : withoutFileSearchContent(event.data);
+      return `event: ${event.event}\ndata: ${JSON.stringify(step)}\n\n`;
+    }
     default:
       return assertNeverEvent(event);
   }
@@ -73,8 +84,8 @@ const EVENTS_LOST_FRAME = `event: error\ndata: ${JSON.stringify({
   code: 'stream_interrupted',
 })}\n\n`;
 
-function send(stream: SseStream, event: RunEvent, extras: ReadonlySet<ExtraEvent>): void {
-  const frame = toAssistantsFrame(event, extras);
+function send(stream: SseStream, event: RunEvent, view: AssistantsView): void {
+  const frame = toAssistantsFrame(event, view);
   if (frame) stream.write(frame);
   if (!isFinalRunEvent(event)) return;
   stream.write(DONE_FRAME);
@@ -86,9 +97,7 @@ function send(stream: SseStream, event: RunEvent, extras: ReadonlySet<ExtraEvent
  * can fail) happens before the 200 goes out, so a failure is still a JSON error; the feed holds the events until
  * the stream is open.
  */
-export interface AssistantsStreamOptions extends SseOptions {
-  extras: ReadonlySet<ExtraEvent>;
-}
+export interface AssistantsStreamOptions extends SseOptions, AssistantsView {}
 
 export async function streamAssistantsRun(
   res: Response,
@@ -104,7 +113,7 @@ export async function streamAssistantsRun(
 export function streamHeldRun(res: Response, followed: HeldRun, options: AssistantsStreamOptions): void {
   const stream = openSse(res, options, () => followed.stop());
   followed.start({
-    onEvent: (event) => send(stream, event, options.extras),
+    onEvent: (event) => send(stream, event, options),
     onBroken: () => {
       stream.write(EVENTS_LOST_FRAME);
       stream.end();

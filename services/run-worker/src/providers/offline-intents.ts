@@ -210,13 +210,24 @@ export function parseJsonObject(text: string): JsonObject | null {
   }
 }
 
+const FILE_SEARCH_PATTERNS = [
+  /\b(?:search|look\s+(?:up|through|in|into)|find|check|consult|read)\b[^.?!]*\b(?:files?|documents?|docs|uploads?|knowledge\s+base|handbook)\b/i,
+  /\b(?:according\s+to|based\s+on|from|in)\s+(?:the|my|our|these|those)\s+(?:files?|documents?|docs|uploads?)\b/i,
+];
+
+/** Whether the message asks to search the attached files ("search the documents: …", "according to my files, …"). */
+function asksToSearchFiles(text: string): boolean {
+  return FILE_SEARCH_PATTERNS.some((pattern) => pattern.test(text));
+}
+
 /**
- * The first built-in tool the message clearly asks for, in a fixed order: SQL, a new table, a table's columns, a
- * table's rows, the tables, products.
+ * The first built-in tool the message clearly asks for, in a fixed order: SQL, the files, a new table, a table's
+ * columns, a table's rows, the tables, products.
  */
 export function detectIntent(text: string): ToolIntent | null {
   const query = findSqlQuery(text);
   if (query) return { name: 'run_sql', arguments: { query } };
+  if (asksToSearchFiles(text)) return { name: 'file_search', arguments: { query: text.trim() } };
   const newTable = findNewTable(text);
   if (newTable) return { name: 'create_table', arguments: newTable };
   const table = findTableName(text);
@@ -259,6 +270,8 @@ export function argumentsFor(toolName: string, text: string): JsonObject {
       return findTableName(text) ?? {};
     case 'search_products':
       return { query: findProductQuery(text) ?? text.trim() };
+    case 'file_search':
+      return { query: text.trim() };
     default:
       return {};
   }

@@ -1,6 +1,5 @@
 // The offline model: deterministic, no network. A development and demo model, not an LLM.
-import { isBuiltinToolType, newId } from '@threadwork/shared';
-import { embedOffline } from './offline-embedding.js';
+import { estimatedTokens, isBuiltinToolType, newId, offlineEmbedding } from '@threadwork/shared';
 import { argumentsFor, detectIntents, parseJsonObject, type ToolIntent } from './offline-intents.js';
 import { abortableSleep, type Sleep } from './sleep.js';
 import type { FinishReason, ModelEvent, ModelMessage, ModelProvider, ModelRequest } from './types.js';
@@ -9,6 +8,9 @@ export const OFFLINE_LABEL = '[offline model]';
 
 /** Longest part of a tool output the offline model quotes back. */
 const QUOTE_LIMIT = 1500;
+/** Passages of a file search the offline model quotes, and the longest part of each it quotes. */
+const QUOTED_PASSAGES = 3;
+const PASSAGE_LIMIT = 300;
 /** show_products accepts at most this many ids. */
 const MAX_SHOWN_PRODUCTS = 20;
 
@@ -65,7 +67,31 @@ function quote(output: string): string {
   return `${output.slice(0, QUOTE_LIMIT)}… (${output.length - QUOTE_LIMIT} more characters)`;
 }
 
+/** A passage quoted from the files, shortened at a word. */
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= PASSAGE_LIMIT) return flat;
+  return `${flat.slice(0, flat.lastIndexOf(' ', PASSAGE_LIMIT))}…`;
+}
+
+/** The best passages a file search found, each quoted with the marker that cites it. */
+function describeFileSearch(output: string): string | null {
+  const parsed = parseJsonObject(output);
+  if (!parsed || !Array.isArray(parsed.results)) return null;
+  const results = parsed.results.slice(0, QUOTED_PASSAGES).flatMap((result: unknown) => {
+    const { content, citation, file_name } = (result ?? {}) as Record<string, unknown>;
+    if (typeof content !== 'string' || typeof citation !== 'string') return [];
+    return [`- "${excerpt(content)}" (${String(file_name)}) ${citation}`];
+  });
+  if (results.length === 0) return 'I searched the files and found nothing that matches.';
+  return `Here is what the files say:\n${results.join('\n')}`;
+}
+
 function describeOutput(output: ToolOutput): string {
+  if (output.name === 'file_search') {
+    const described = describeFileSearch(output.output);
+    if (described) return described;
+  }
   const shown = output.name === 'show_products' ? productsIn(output.output) : [];
   if (shown.length > 0) return `Here are the products: ${listWords(shown.map((product) => product.name))}.`;
   return `The tool ${output.name} returned: ${quote(output.output)}`;
@@ -178,7 +204,7 @@ export function createOfflineProvider(options: OfflineOptions): ModelProvider {
   return {
     name: 'offline',
     async embed(_model, texts) {
-      return embedOffline(texts);
+      return { vectors: texts.map(offlineEmbedding), promptTokens: estimatedTokens(texts) };
     },
     async *stream(request: ModelRequest, signal: AbortSignal): AsyncIterable<ModelEvent> {
       const { chunks, finish } = plan(decideOffline(request));

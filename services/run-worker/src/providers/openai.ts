@@ -1,5 +1,5 @@
 // The `openai` provider: OpenAI's Responses or Chat Completions API, or any compatible server, via the official SDK.
-import type { Logger, OpenAIApiMode } from '@threadwork/shared';
+import { type Logger, type OpenAIApiMode, requestEmbeddings } from '@threadwork/shared';
 import OpenAI from 'openai';
 import { type IdleDeadline, startIdleDeadline } from './deadline.js';
 import { classifyFailure } from './failures.js';
@@ -75,16 +75,11 @@ export function createOpenAIProvider(options: OpenAIProviderOptions): ModelProvi
   return {
     name: options.name,
     async embed(model, texts, signal) {
-      // Float vectors, not the SDK's default base64: every compatible server (Ollama, vLLM) speaks floats.
-      const response = await client.embeddings
-        .create({ model, input: texts, encoding_format: 'float' }, { signal })
-        .catch((error: unknown) => {
-          if (signal.aborted) throw signal.reason;
-          const failure = classifyFailure(error, Date.now);
-          throw new ProviderError(failure.code, failure.message, failure.isRetryable);
-        });
-      const vectors = [...response.data].sort((a, b) => a.index - b.index).map((item) => item.embedding);
-      return { vectors, promptTokens: response.usage?.prompt_tokens ?? 0 };
+      return requestEmbeddings(client, { model, texts }, signal).catch((error: unknown) => {
+        if (signal.aborted) throw signal.reason;
+        const failure = classifyFailure(error, Date.now);
+        throw new ProviderError(failure.code, failure.message, failure.isRetryable);
+      });
     },
     stream(request, signal) {
       return streamWithRetries(

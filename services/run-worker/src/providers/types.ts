@@ -1,5 +1,5 @@
 // The contract every model provider meets: a streaming call that yields text, tool calls, usage and a finish reason.
-import type { FunctionDefinition, ResponseFormat, ToolChoice } from '@threadwork/shared';
+import type { Embeddings, FunctionDefinition, ResponseFormat, ToolChoice } from '@threadwork/shared';
 
 export interface ModelToolCall {
   id: string;
@@ -48,12 +48,6 @@ export type ModelEvent =
   | { type: 'finish'; reason: FinishReason }
   /** MODEL_FALLBACKS: `from` failed before any output, and `to` (a model name as a run gives it) answers instead. */
   | { type: 'failover'; from: string; to: string; reason: string };
-
-/** Vectors for texts, one per text in order, and the tokens the input cost. */
-export interface Embeddings {
-  vectors: number[][];
-  promptTokens: number;
-}
 
 export interface ModelProvider {
   readonly name: string;

@@ -383,3 +383,65 @@ describe('offline model: streaming', () => {
     expect(seen).toHaveLength(2);
   });
 });
+
+describe('offline model: file_search', () => {
+  const fileSearch = builtinFunctionDefinition('file_search');
+  const withFiles = [...allTools, fileSearch];
+
+  it.each([
+    'Search the documents: how do I reset my password?',
+    'Look through my files for the refund policy',
+    'According to the documents, how long are backups kept?',
+  ])('searches the files with the whole message when "%s"', (message) => {
+    expect(calls(request(message, { tools: withFiles }))).toEqual([
+      { name: 'file_search', arguments: { query: message } },
+    ]);
+  });
+
+  it('does not search files it was not given, nor when the message does not ask', () => {
+    expect(calls(request('Search the documents for the refund policy'))).toEqual([]);
+    expect(calls(request('How long does delivery take?', { tools: withFiles }))).toEqual([]);
+  });
+
+  it('searches with the message when tool_choice forces file_search (as the run worker passes it)', () => {
+    const forced = request('How long does delivery take?', {
+      tools: withFiles,
+      toolChoice: { type: 'function', function: { name: 'file_search' } },
+    });
+    expect(calls(forced)).toEqual([
+      { name: 'file_search', arguments: { query: 'How long does delivery take?' } },
+    ]);
+  });
+
+  it('answers with the best passages quoted, each with the marker that cites it', () => {
+    const output = JSON.stringify({
+      ranking_options: { ranker: 'default_2024_08_21', score_threshold: 0 },
+      results: [
+        {
+          citation: '【0:0†source】',
+          file_id: 'file_a',
+          file_name: 'a.md',
+          score: 1,
+          content: 'Delivery takes 3 days.',
+        },
+        {
+          citation: '【0:1†source】',
+          file_id: 'file_b',
+          file_name: 'b.md',
+          score: 0.5,
+          content: 'Refunds in 30 days.',
+        },
+      ],
+    });
+    const answer = summariseToolOutputs([
+      { role: 'tool', toolCallId: 'call_1', name: 'file_search', output },
+    ]);
+    expect(answer).toBe(
+      `${OFFLINE_LABEL} Here is what the files say:\n- "Delivery takes 3 days." (a.md) 【0:0†source】\n- "Refunds in 30 days." (b.md) 【0:1†source】`,
+    );
+    const empty = JSON.stringify({ ranking_options: { ranker: 'auto', score_threshold: 0 }, results: [] });
+    expect(
+      summariseToolOutputs([{ role: 'tool', toolCallId: 'call_2', name: 'file_search', output: empty }]),
+    ).toBe(`${OFFLINE_LABEL} I searched the files and found nothing that matches.`);
+  });
+});

@@ -1,7 +1,8 @@
 // The built-in tool implementations by name, bound to their dependencies.
-import type { BuiltinToolType, builtinToolParameters } from '@threadwork/shared';
+import type { BuiltinToolType, builtinToolParameters, Db, Embedder } from '@threadwork/shared';
 import type pg from 'pg';
 import type { z } from 'zod';
+import { fileSearch } from './file-search/file-search.js';
 import { searchProducts } from './products/search-products.js';
 import { showProducts } from './products/show-products.js';
 import { createTable } from './sql/create-table.js';
@@ -15,6 +16,7 @@ import type { SqlSpaces } from './sql/sql-spaces.js';
 export type ToolArgs<T extends BuiltinToolType> = z.output<(typeof builtinToolParameters)[T]>;
 
 export interface ToolCallContext {
+  runId: string;
   callId: string;
   ownerId: string;
   /** Aborted when the call's timeout passes. */
@@ -32,6 +34,8 @@ export interface ToolDeps {
   sqlSpaces: SqlSpaces;
   /** Threadwork's own database, where the projects' product catalogs live. */
   catalog: pg.Pool;
+  /** Threadwork's own database, where the vector stores' chunks live, and the embedder of their queries. */
+  files: { db: Db; embedder: Embedder };
 }
 
 export function createToolRunners(deps: ToolDeps): ToolRunners {
@@ -47,5 +51,6 @@ export function createToolRunners(deps: ToolDeps): ToolRunners {
     drop_table: async (args, context) => dropTable(await sqlFor(context), args),
     search_products: (args, context) => searchProducts(deps.catalog, context.ownerId, args),
     show_products: (args, context) => showProducts(deps.catalog, context.ownerId, args),
+    file_search: (args, context) => fileSearch(deps.files, args, context),
   };
 }
