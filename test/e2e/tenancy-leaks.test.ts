@@ -29,9 +29,12 @@ interface Caller {
   own: Record<string, string>;
 }
 
-type ScopeKind = 'assistant' | 'backend' | 'project-thread' | 'end-user';
+type ScopeKind = 'assistant' | 'files' | 'backend' | 'project-thread' | 'end-user';
 
-/** Rows of one owner: a project's assistant, its backend objects, its own thread, or one end user's thread. */
+/**
+ * Rows of one owner: a project's assistant, its files and vector store, its backend objects, its own thread, or one
+ * end user's thread.
+ */
 interface Scope {
   name: string;
   project: string;
@@ -54,6 +57,9 @@ const missing: Record<string, string> = {
   project_id: 'proj_0000000000000000000000000',
   key_id: 'key_00000000000000000000000000',
   webhook_id: 'wh_000000000000000000000000000',
+  file_id: 'file-000000000000000000000000',
+  vector_store_id: 'vs_000000000000000000000000',
+  batch_id: 'vsfb_000000000000000000000000',
 };
 
 /** A body that passes validation where one is needed, so the ownership check is what answers. */
@@ -66,6 +72,10 @@ const BODIES: Record<string, unknown> = {
   '/api/messages/{message_id}/feedback': { rating: 1 },
   '/admin/projects/{project_id}/keys': { name: 'x' },
   '/admin/projects/{project_id}/catalog': { products: [{ id: 'x', name: 'x' }] },
+  '/v1/vector_stores/{vector_store_id}/search': { query: 'x' },
+  '/v1/vector_stores/{vector_store_id}/files': { file_id: 'OWN_FILE' },
+  '/v1/vector_stores/{vector_store_id}/files/{file_id}': { attributes: { a: 'b' } },
+  '/v1/vector_stores/{vector_store_id}/file_batches': { file_ids: ['OWN_FILE'] },
 };
 
 /** Whether the caller may see the scope's rows by design (then attacking them proves nothing). */
@@ -74,6 +84,9 @@ function canSee(caller: Caller, scope: Scope): boolean {
   switch (scope.kind) {
     case 'assistant':
       // Its end users run with the project's assistants (their tokens cannot read or change them: 403).
+      return true;
+    case 'files':
+      // A project's files and vector stores are its own, shared by its keys and end users.
       return true;
     case 'backend':
       return caller.way !== 'jwt';
@@ -200,6 +213,26 @@ async function converse(caller: Caller, server: Caller, secret: string): Promise
   };
 }
 
+/** A file holding `secret`, in a vector store named `secret`, added by a batch. */
+async function storedFile(server: Caller, secret: string): Promise<Record<string, string>> {
+  const form = new FormData();
+  form.append('purpose', 'assistants');
+  form.append('file', new Blob([`The answer is ${secret}.`]), `${secret}.txt`);
+  const uploaded = await fetch(`${stack.api.url}/v1/files`, {
+    method: 'POST',
+    headers: server.headers,
+    body: form,
+  });
+  const file = await asJson<{ id: string }>(
+    uploaded.text().then((text) => ({ status: uploaded.status, text })),
+  );
+  const store = await asJson<{ id: string }>(send(server, 'post', '/v1/vector_stores', { name: secret }));
+  const batch = await asJson<{ id: string }>(
+    send(server, 'post', `/v1/vector_stores/${store.id}/file_batches`, { file_ids: [file.id] }),
+  );
+  return { file_id: file.id, vector_store_id: store.id, batch_id: batch.id };
+}
+
 async function setUpProject(name: string): Promise<void> {
   const project = await stack.adminPost<{ id: string }>('/admin/projects', {
     name,
@@ -256,6 +289,9 @@ async function setUpProject(name: string): Promise<void> {
     { project_id: project.id, key_id: key.id, webhook_id: webhook.id },
     `${name}-no-text`,
   );
+  const filesSecret = `${name}-files-secret`;
+  const files = await storedFile(server, filesSecret);
+  scope('files', null, files, filesSecret);
   for (const [caller, kind] of [
     [server, 'project-thread'],
     [alice, 'end-user'],
@@ -263,7 +299,7 @@ async function setUpProject(name: string): Promise<void> {
   ] as const) {
     const secret = `${name}-${caller.user ?? 'project'}-secret`;
     const conversation = await converse(caller, server, secret);
-    caller.own = { ...conversation, assistant_id: assistant.id, project_id: project.id };
+    caller.own = { ...conversation, ...files, assistant_id: assistant.id, project_id: project.id };
     scope(kind, caller.user, conversation, secret);
   }
   callers.push(server, alice, bob);
@@ -309,7 +345,9 @@ describe('two projects × two end users (header and token) attacking each other'
         if (!names.some((name) => scope.ids[name])) return;
         const rawBody = ['get', 'head', 'delete'].includes(method) ? undefined : (BODIES[template] ?? {});
         const body = JSON.parse(
-          JSON.stringify(rawBody ?? null).replace('OWN_ASSISTANT', caller.own.assistant_id ?? ''),
+          JSON.stringify(rawBody ?? null)
+            .replace('OWN_ASSISTANT', caller.own.assistant_id ?? '')
+            .replace('OWN_FILE', caller.own.file_id ?? ''),
         ) as unknown;
         // The victim's ids throughout, and the caller's own parent with the victim's child (thread, then run).
         const variants = [scope.ids];
@@ -350,16 +388,20 @@ describe('two projects × two end users (header and token) attacking each other'
       ['/api/chat/stream', (id) => ({ message: 'x', assistant_id: id }), 'assistant_id'],
       ['/api/chat/stream', (id) => ({ message: 'x', thread_id: id }), 'thread_id'],
       ['/api/threads', (id) => ({ assistant_id: id, reuse: true }), 'assistant_id'],
+      ['/v1/vector_stores/{vector_store_id}/files', (id) => ({ file_id: id }), 'file_id'],
+      ['/v1/vector_stores/{vector_store_id}/file_batches', (id) => ({ file_ids: [id] }), 'file_id'],
+      ['/v1/vector_stores', (id) => ({ file_ids: [id] }), 'file_id'],
     ];
     const covered = new Set(attempts.map(([path, , idName]) => `${path} ${idName}`));
     // Every id a documented body takes is attacked above, but a call id (it names a call of the caller's own run) and
-    // a file id (there are no files to own yet).
+    // a message attachment's file id.
     const documented = operations().flatMap(({ template, operation }) =>
       idProperties(operation.requestBody?.content['application/json']?.schema).map(
         (name) => `${template} ${name}`,
       ),
     );
-    const isExempt = (entry: string) => entry.endsWith(' tool_call_id') || entry.endsWith(' file_id');
+    const isExempt = (entry: string) =>
+      entry.endsWith(' tool_call_id') || (entry.endsWith(' file_id') && entry.includes('/threads'));
     expect(documented.filter((entry) => !covered.has(entry) && !isExempt(entry))).toEqual([]);
     const leaks: string[] = [];
     await attackAll(async (caller, scope) => {
