@@ -208,6 +208,17 @@ export const sandboxEnvSchema = envSchema
     SANDBOX_MAX_OUTPUT_BYTES: bytes.default(64 * 1024),
     /** Images and files one call may hand back, in all. */
     SANDBOX_MAX_RETURN_BYTES: bytes.default(20 * 1024 * 1024),
+    /** code_interpreter calls per end user (or project) and for everyone together, as points/seconds. */
+    SANDBOX_RATE_LIMIT_PER_USER: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'points/seconds')
+      .default('30/60'),
+    SANDBOX_RATE_LIMIT_GLOBAL: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'points/seconds')
+      .default('300/60'),
+    /** The longest a call waits, in all, for the rate limits, before it is answered that it was not run. */
+    SANDBOX_RATE_LIMIT_MAX_WAIT_MS: positiveInt.default(60_000),
   })
   .refine((env) => env.SANDBOX_UID_MIN <= env.SANDBOX_UID_MAX, {
     path: ['SANDBOX_UID_MAX'],

@@ -2,15 +2,19 @@
 import type { InferSelectModel } from 'drizzle-orm';
 import type { assistants, messages, runSteps, runs, threads } from './db/schema.js';
 import { assertNever } from './run-status.js';
+import { CODE_INTERPRETER, codeInterpreterInput } from './tools.js';
 import type {
   AssistantObject,
+  CodeInterpreterToolCall,
   MessageContentPart,
   MessageObject,
   RunObject,
   RunStepObject,
   StepDetails,
+  StepToolCall,
   ThreadObject,
   Usage,
+  WireStepDetails,
 } from './wire.js';
 
 export type AssistantRow = InferSelectModel<typeof assistants>;
@@ -51,20 +55,30 @@ function inWireOrder(part: MessageContentPart): MessageContentPart {
   }
 }
 
-function stepDetailsInWireOrder(details: StepDetails): StepDetails {
-  if (details.type === 'message_creation') return details;
+/** A stored call as clients see it: a code_interpreter call with its input and outputs, else a function call. */
+function toolCallInWireOrder(call: StepToolCall): StepToolCall | CodeInterpreterToolCall {
+  if (call.function.name !== CODE_INTERPRETER) {
+    const { name, arguments: args, output } = call.function;
+    return { id: call.id, type: call.type, function: { name, arguments: args, output } };
+  }
+  const logs = call.function.output;
+  const images = (call.images ?? []).map((fileId) => ({
+    type: 'image' as const,
+    image: { file_id: fileId },
+  }));
   return {
-    type: 'tool_calls',
-    tool_calls: details.tool_calls.map((call) => ({
-      id: call.id,
-      type: call.type,
-      function: {
-        name: call.function.name,
-        arguments: call.function.arguments,
-        output: call.function.output,
-      },
-    })),
+    id: call.id,
+    type: 'code_interpreter',
+    code_interpreter: {
+      input: codeInterpreterInput(call.function.arguments),
+      outputs: logs === null ? [] : [{ type: 'logs', logs }, ...images],
+    },
   };
+}
+
+function stepDetailsInWireOrder(details: StepDetails): WireStepDetails {
+  if (details.type === 'message_creation') return details;
+  return { type: 'tool_calls', tool_calls: details.tool_calls.map(toolCallInWireOrder) };
 }
 
 export function toAssistantObject(row: AssistantRow): AssistantObject {

@@ -2,7 +2,11 @@
 // (the sandbox's jobs are in queues.ts).
 import { z } from 'zod';
 import { SANDBOX_QUEUE, sandboxWorkerQueue } from './queues.js';
-import type { Redis } from './redis.js';
+
+/** What reading session records takes of a Redis client (ioredis's, or the one a BullMQ queue holds). */
+export interface SessionReader {
+  get(key: string): Promise<string | null>;
+}
 
 /** The record of a thread's session: the worker that holds it, kept while the session lives. */
 export const sandboxSession = z.object({ workerId: z.string().min(1), startedAt: z.number().int() });
@@ -18,7 +22,7 @@ export function sandboxWorkerAliveKey(prefix: string, workerId: string): string 
 }
 
 export async function findSandboxSession(
-  redis: Redis,
+  redis: SessionReader,
   prefix: string,
   threadId: string,
 ): Promise<SandboxSession | null> {
@@ -29,9 +33,13 @@ export async function findSandboxSession(
 }
 
 /** The queue a thread's next call goes to: its session's worker while that worker lives, else any worker. */
-export async function sandboxQueueFor(redis: Redis, prefix: string, threadId: string): Promise<string> {
+export async function sandboxQueueFor(
+  redis: SessionReader,
+  prefix: string,
+  threadId: string,
+): Promise<string> {
   const session = await findSandboxSession(redis, prefix, threadId);
   if (!session) return SANDBOX_QUEUE;
-  const isAlive = (await redis.exists(sandboxWorkerAliveKey(prefix, session.workerId))) === 1;
+  const isAlive = (await redis.get(sandboxWorkerAliveKey(prefix, session.workerId))) !== null;
   return isAlive ? sandboxWorkerQueue(session.workerId) : SANDBOX_QUEUE;
 }

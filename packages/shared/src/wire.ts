@@ -92,11 +92,44 @@ export interface StepToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string; output: string | null };
+  /** A code_interpreter call's images, as file ids. */
+  images?: string[];
 }
 
 export type StepDetails =
   | { type: 'message_creation'; message_creation: { message_id: string } }
   | { type: 'tool_calls'; tool_calls: StepToolCall[] };
+
+/** What a code_interpreter call gave: its stdout and stderr, and the images it drew. */
+export type CodeInterpreterOutput =
+  | { type: 'logs'; logs: string }
+  | { type: 'image'; image: { file_id: string } };
+
+/** A code_interpreter call as clients see it; it is stored as a call of the `code_interpreter` function. */
+export interface CodeInterpreterToolCall {
+  id: string;
+  type: 'code_interpreter';
+  code_interpreter: { input: string; outputs: CodeInterpreterOutput[] };
+}
+
+/** A step's details as clients see them. */
+export type WireStepDetails =
+  | { type: 'message_creation'; message_creation: { message_id: string } }
+  | { type: 'tool_calls'; tool_calls: Array<StepToolCall | CodeInterpreterToolCall> };
+
+export interface FunctionCallDelta {
+  index: number;
+  id?: string;
+  type: 'function';
+  function: { name?: string; arguments: string; output?: string | null };
+}
+
+export interface CodeInterpreterCallDelta {
+  index: number;
+  id?: string;
+  type: 'code_interpreter';
+  code_interpreter: { input?: string; outputs?: Array<{ index: number } & CodeInterpreterOutput> };
+}
 
 export interface AssistantObject {
   id: string;
@@ -179,7 +212,7 @@ export interface RunStepObject {
   run_id: string;
   type: 'message_creation' | 'tool_calls';
   status: 'in_progress' | 'cancelled' | 'failed' | 'completed' | 'expired';
-  step_details: StepDetails;
+  step_details: WireStepDetails;
   last_error: LastError | null;
   expired_at: number | null;
   cancelled_at: number | null;
@@ -203,12 +236,7 @@ export interface RunStepDeltaObject {
   delta: {
     step_details: {
       type: 'tool_calls';
-      tool_calls: Array<{
-        index: number;
-        id?: string;
-        type: 'function';
-        function: { name?: string; arguments: string; output?: string | null };
-      }>;
+      tool_calls: Array<FunctionCallDelta | CodeInterpreterCallDelta>;
     };
   };
 }

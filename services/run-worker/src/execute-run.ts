@@ -22,12 +22,14 @@ import {
   type Queues,
   type RunRow,
   type RunStepRow,
+  recordSandboxExecutions,
   recordToolCalls,
   releaseLease,
   releaseNextRun,
   requireAction,
   runStatusEvent,
   runStepStatusEvent,
+  type SandboxJobResult,
   type StepToolCall,
   saveAnswerText,
   saveToolOutputs,
@@ -38,6 +40,7 @@ import {
   type UsageRecord,
   unfinishedToolStep,
 } from '@threadwork/shared';
+import { codeOutputEvents, sandboxExecutions } from './code-outputs.js';
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
 import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
 import {
@@ -72,10 +75,15 @@ export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<vo
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
 
 /** `run.continue`: the built-in tool calls of a step have finished; their recorded outcomes go to the model. */
-export async function continueRun(deps: RunWorkerDeps, runId: string, stepId: string): Promise<void> {
+export async function continueRun(
+  deps: RunWorkerDeps,
+  runId: string,
+  stepId: string,
+  sandboxResults: SandboxJobResult[] = [],
+): Promise<void> {
   const run = await takeRun(deps.db, runId, newLease(deps), clock(deps));
   if (!run) return settleUnclaimed(deps, runId);
-  await holding(deps, run, (held) => continueHeldRun(deps, held, stepId));
+  await holding(deps, run, (held) => continueHeldRun(deps, held, stepId, sandboxResults));
 }
 
 /** Holds a run this worker has just claimed or taken while `work` drives it, and lets go after. */
@@ -99,7 +107,12 @@ function announce(held: HeldRun, events: NewRunEvent[]): Promise<void> {
   return announcing;
 }
 
-async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: string): Promise<void> {
+async function continueHeldRun(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  stepId: string,
+  sandboxResults: SandboxJobResult[],
+): Promise<void> {
   const { run } = held;
   const context = await loadTurnContext(deps.db, run);
   const step = context.toolSteps.find((row) => row.id === stepId);
@@ -108,6 +121,8 @@ async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: strin
     await releaseLease(deps.db, run.id, newLease(deps).owner, null);
     return;
   }
+  const executions = sandboxExecutions(step.stepDetails.tool_calls, sandboxResults);
+  await recordSandboxExecutions(deps.db, run, executions, clock(deps));
   const calls = await withToolResults(deps, run, step.stepDetails.tool_calls);
   const products = productCardsOf(calls);
   const announced: NewRunEvent[] =
@@ -120,7 +135,11 @@ async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: strin
   }
   const completed = await completeToolCalls(deps.db, step.id, calls, clock(deps));
   if (!completed) return;
-  const announcing = announce(held, [...announced, runStepStatusEvent(toRunStepObject(completed))]);
+  const announcing = announce(held, [
+    ...announced,
+    ...codeOutputEvents(step.id, calls),
+    runStepStatusEvent(toRunStepObject(completed)),
+  ]);
   await driveTurn(deps, held, announcing, {
     ...context,
     toolSteps: context.toolSteps.map((row) => (row.id === completed.id ? completed : row)),
@@ -292,9 +311,10 @@ async function openToolCalls(
     return;
   }
   const continuation = await dispatchBuiltinTools(deps.queues, {
-    runId: held.run.id,
+    run: held.run,
     stepId: step.id,
-    callIds: builtins.map((call) => call.id),
+    calls: builtins,
+    queuePrefix: deps.config.QUEUE_PREFIX,
   });
   await releaseLease(deps.db, held.run.id, newLease(deps).owner, continuation);
 }

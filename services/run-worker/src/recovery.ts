@@ -31,7 +31,7 @@ export interface RecoveryDeps {
   queues: Queues;
   log: Logger;
   metrics: Metrics;
-  config: Pick<Config, 'SWEEP_QUEUED_GRACE_MS'>;
+  config: Pick<Config, 'SWEEP_QUEUED_GRACE_MS' | 'QUEUE_PREFIX'>;
   now?: () => Date;
 }
 
@@ -134,9 +134,10 @@ async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow)
   const jobId = againId(run.id, 'tools', now);
   await setRunJob(deps.db, run.id, jobId);
   await dispatchBuiltinTools(deps.queues, {
-    runId: run.id,
+    run,
     stepId: step.id,
-    callIds: unrun.map((call) => call.id),
+    calls: unrun,
+    queuePrefix: deps.config.QUEUE_PREFIX,
     parentJobId: jobId,
   });
   return 'tools_redispatched';

@@ -4,8 +4,10 @@ import {
   type Answer,
   type Config,
   closedAnswer,
+  codeInterpreterInput,
   type Db,
   type IncompleteDetails,
+  isCodeInterpreterCall,
   type LastError,
   type Logger,
   messageTextDelta,
@@ -159,6 +161,8 @@ interface StreamedCall {
   index: number;
   callId: string;
   arguments: string;
+  /** A code_interpreter call: clients get its code whole once the call is finished, not its JSON arguments. */
+  isCode: boolean;
 }
 
 /**
@@ -199,16 +203,24 @@ class ToolCallStream {
     if (this.streamed.has(index) || (!this.isParallel && this.streamed.size > 0)) return;
     const opening = this.step ? [] : await this.open();
     const step = this.step as RunStepRow;
-    const call: StreamedCall = { index: this.streamed.size, callId: newId('call'), arguments: args };
+    const isCode = isCodeInterpreterCall(this.held.run, name);
+    const call: StreamedCall = { index: this.streamed.size, callId: newId('call'), arguments: args, isCode };
     this.streamed.set(index, call);
     this.modelIndexes.set(modelId, index);
     // As OpenAI's first delta of a call: its id, type and name, the arguments so far and no output yet.
-    const first = {
-      index: call.index,
-      id: call.callId,
-      type: 'function' as const,
-      function: { name, arguments: args, output: null },
-    };
+    const first: ToolCallDelta = isCode
+      ? {
+          index: call.index,
+          id: call.callId,
+          type: 'code_interpreter',
+          code_interpreter: { input: '', outputs: [] },
+        }
+      : {
+          index: call.index,
+          id: call.callId,
+          type: 'function',
+          function: { name, arguments: args, output: null },
+        };
     this.send([...opening, toolCallDelta(step, first)]);
   }
 
@@ -216,6 +228,7 @@ class ToolCallStream {
     const call = this.streamed.get(index);
     if (!this.step || !call || delta.length === 0) return;
     call.arguments += delta;
+    if (call.isCode) return;
     this.send([
       toolCallDelta(this.step, { index: call.index, type: 'function', function: { arguments: delta } }),
     ]);
@@ -230,7 +243,16 @@ class ToolCallStream {
     }
     const call = this.streamed.get(index);
     if (!call) return;
-    if (modelCall.arguments.startsWith(call.arguments))
+    if (call.isCode && this.step) {
+      const input = codeInterpreterInput(modelCall.arguments);
+      this.send([
+        toolCallDelta(this.step, {
+          index: call.index,
+          type: 'code_interpreter',
+          code_interpreter: { input },
+        }),
+      ]);
+    } else if (modelCall.arguments.startsWith(call.arguments))
       this.pushArguments(index, modelCall.arguments.slice(call.arguments.length));
     this.calls[call.index] = {
       id: call.callId,

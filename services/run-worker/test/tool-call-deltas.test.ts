@@ -86,7 +86,9 @@ describe('tool calls streamed as the model makes them', () => {
       function: { name: 'book_table', arguments: '', output: null },
     });
     expect(pieces.slice(1).every((piece) => piece?.id === undefined && piece?.index === 0)).toBe(true);
-    expect(pieces.map((piece) => piece?.function.arguments).join('')).toBe('{"seats":2,"time":"19:00"}');
+    expect(pieces.map((piece) => (piece?.type === 'function' ? piece.function.arguments : '')).join('')).toBe(
+      '{"seats":2,"time":"19:00"}',
+    );
     expect(run?.requiredAction?.submit_tool_outputs.tool_calls[0]?.id).toBe(stored[0]?.id);
   });
 

@@ -21,10 +21,10 @@ import {
 import { Worker } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { PythonSession } from './python-session.js';
-import type { CallDeps } from './run-call.js';
+import { createSandboxRateLimiter } from './rate-limit.js';
 import { checkSandbox } from './sandbox-check.js';
 import { sandboxCommand, sessionUid } from './sandbox-command.js';
-import { createSandboxRunProcessor } from './sandbox-run.processor.js';
+import { createSandboxRunProcessor, type ProcessorDeps } from './sandbox-run.processor.js';
 import { SessionPool } from './session-pool.js';
 
 export interface SandboxWorker {
@@ -64,7 +64,7 @@ function keepAlive(redis: Redis, key: string, log: Logger): () => Promise<void> 
   };
 }
 
-function startWorkers(config: SandboxConfig, deps: CallDeps, log: Logger): Worker[] {
+function startWorkers(config: SandboxConfig, deps: ProcessorDeps, log: Logger): Worker[] {
   const processor = createSandboxRunProcessor(deps);
   const metrics = { prefix: queuePrefix(config.QUEUE_PREFIX) };
   const queues = [SANDBOX_QUEUE, sandboxWorkerQueue(deps.workerId)];
@@ -120,7 +120,8 @@ export async function startSandboxWorker(config: SandboxConfig, log: Logger): Pr
     const stopMarking = keepAlive(redis, sandboxWorkerAliveKey(prefix, workerId), log);
     const sweepEveryMs = Math.min(IDLE_SWEEP_EVERY_MS, config.SANDBOX_SESSION_IDLE_MS / 2);
     const idleSweep = setInterval(() => void pool.endIdle(), sweepEveryMs);
-    const workers = startWorkers(config, { pool, redis, prefix, workerId, config, log }, log);
+    const limiter = createSandboxRateLimiter(redis, config);
+    const workers = startWorkers(config, { pool, redis, prefix, workerId, config, log, limiter }, log);
     for (const worker of workers) observeWorker(metrics, worker.name, worker);
     log.info(
       { workerId, port: health.port, concurrency: config.SANDBOX_CONCURRENCY },

@@ -823,6 +823,46 @@ export async function findToolResults(db: Db, callIds: string[]) {
   );
 }
 
+/** What the sandbox worker answered for one code_interpreter call. */
+export interface SandboxExecution {
+  callId: string;
+  code: string;
+  logs: string;
+  isError: boolean;
+  durationMs: number;
+}
+
+/**
+ * Audits code_interpreter calls as the tool worker audits its tools, from what the sandbox worker answered (it holds
+ * no database); a call recorded already keeps its row.
+ */
+export async function recordSandboxExecutions(
+  db: Db,
+  run: Pick<RunRow, 'id' | 'ownerId'>,
+  executions: SandboxExecution[],
+  now: Date,
+): Promise<void> {
+  if (executions.length === 0) return;
+  await db
+    .insert(toolExecutions)
+    .values(
+      executions.map((execution) => ({
+        callId: execution.callId,
+        runId: run.id,
+        ownerId: run.ownerId,
+        tool: 'code_interpreter',
+        arguments: { code: execution.code },
+        status: execution.isError ? ('failed' as const) : ('succeeded' as const),
+        output: execution.logs,
+        error: execution.isError ? 'code_error' : null,
+        startedAt: new Date(now.getTime() - execution.durationMs),
+        finishedAt: now,
+        durationMs: execution.durationMs,
+      })),
+    )
+    .onConflictDoNothing();
+}
+
 /** The run's open tool step, if it has one. */
 export async function findOpenToolStep(db: Db, runId: string): Promise<RunStepRow | null> {
   const [row] = await db

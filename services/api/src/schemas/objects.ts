@@ -195,11 +195,26 @@ export const runObjectSchema = z
   })
   .register(responseObjects, { id: 'RunObject' }) satisfies z.ZodType<RunObject>;
 
-const stepToolCallSchema = z.object({
-  id: z.string(),
-  type: z.literal('function'),
-  function: z.object({ name: z.string(), arguments: z.string(), output: z.string().nullable() }),
-});
+const stepToolCallSchema = z.discriminatedUnion('type', [
+  z.object({
+    id: z.string(),
+    type: z.literal('function'),
+    function: z.object({ name: z.string(), arguments: z.string(), output: z.string().nullable() }),
+  }),
+  z.object({
+    id: z.string(),
+    type: z.literal('code_interpreter'),
+    code_interpreter: z.object({
+      input: z.string(),
+      outputs: z.array(
+        z.discriminatedUnion('type', [
+          z.object({ type: z.literal('logs'), logs: z.string() }),
+          z.object({ type: z.literal('image'), image: z.object({ file_id: z.string() }) }),
+        ]),
+      ),
+    }),
+  }),
+]);
 
 export const runStepObjectSchema = z
   .object({

@@ -61,11 +61,10 @@ function toolEvents(
 ): SimpleEvent[] {
   const details = 'delta' in step ? step.delta.step_details : step.step_details;
   if (details.type !== 'tool_calls') return [];
-  return details.tool_calls.flatMap((call) =>
-    call.id && call.function.name
-      ? [{ event: 'tool' as const, data: { name: call.function.name, status, call_id: call.id } }]
-      : [],
-  );
+  return details.tool_calls.flatMap((call) => {
+    const name = call.type === 'function' ? call.function.name : call.type;
+    return call.id && name ? [{ event: 'tool' as const, data: { name, status, call_id: call.id } }] : [];
+  });
 }
 
 /** The simple events one run event becomes (none for most); thread_id and done are decided by the stream. */

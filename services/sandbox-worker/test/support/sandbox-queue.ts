@@ -21,6 +21,7 @@ export const silentLog = createLogger({ name: 'sandbox-worker-test', level: 'sil
 
 export interface RunOptions {
   threadId?: string;
+  ownerId?: string;
   files?: SandboxFile[];
   queue?: string;
 }
@@ -44,6 +45,9 @@ export function sandboxConfig(redisUrl: string, overrides: Record<string, string
     QUEUE_PREFIX: randomPrefix(),
     SANDBOX_WORKER_PORT: '0',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // The battery makes many calls a minute as one owner; rate-limit.test.ts sets the limits it tests.
+    SANDBOX_RATE_LIMIT_PER_USER: '100000/60',
+    SANDBOX_RATE_LIMIT_GLOBAL: '100000/60',
     ...overrides,
   });
 }
@@ -65,10 +69,16 @@ export async function startSandboxHarness(config: SandboxConfig): Promise<Sandbo
     config,
     worker: await startSandboxWorker(config, silentLog),
     redis: connection,
-    async run(code, { threadId = newId('thread'), files = [], queue = SANDBOX_QUEUE } = {}) {
+    async run(code, options = {}) {
+      const {
+        threadId = newId('thread'),
+        ownerId = 'project_test',
+        files = [],
+        queue = SANDBOX_QUEUE,
+      } = options;
       const { queue: target, events } = await queueOf(queue);
       const callId = newId('call');
-      const data = { callId, threadId, ownerId: 'project_test', code, files };
+      const data = { callId, threadId, ownerId, code, files };
       const job = await target.add('sandbox.run', data, { jobId: callId });
       return sandboxJobResult.parse(await job.waitUntilFinished(events, 60_000));
     },
