@@ -4,6 +4,7 @@ import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
 import type { FirstTokenResult } from './scenarios/first-token.js';
 import type { LatencyResult } from './scenarios/latency.js';
+import type { SandboxResult } from './scenarios/sandbox.js';
 import type { SseFanOutResult } from './scenarios/sse-fanout.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 import type { ToolHopResult } from './scenarios/tool-hop.js';
@@ -46,6 +47,7 @@ export interface BenchResults {
   toolScaling?: Array<ScalingPoint & { toolWorkers: number }>;
   profiled?: { throughput: ThroughputResult; profiles: ProfileSummary[] };
   sse?: SseFanOutResult;
+  sandbox?: SandboxResult;
   targets: TargetCheck[];
   errors: Array<{ scenario: string; message: string }>;
 }

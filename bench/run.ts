@@ -22,6 +22,7 @@ import { printReport, progress, updateDocument } from './report.js';
 import type { BenchResults } from './results.js';
 import { measureFirstToken } from './scenarios/first-token.js';
 import { measureLatency } from './scenarios/latency.js';
+import { measureSandbox } from './scenarios/sandbox.js';
 import { measureSseFanOut } from './scenarios/sse-fanout.js';
 import { measureThroughput, type ThroughputResult } from './scenarios/throughput.js';
 import { FORCE_LIST_TABLES, measureToolHop } from './scenarios/tool-hop.js';
@@ -293,7 +294,17 @@ async function runAll(session: Session): Promise<void> {
       results.floor.pathRunsPerSecond = path.runsPerSecond ?? undefined;
     });
   }
-  if (options.scenarios.every((name) => name === 'floor')) return;
+  if (has(session, 'sandbox')) {
+    await attempt(session, 'sandbox', async () => {
+      results.sandbox = await measureSandbox({
+        redisUrl: environment.redisUrl,
+        prefix: environment.subPrefix('sandbox'),
+        calls: options.sandboxCalls,
+        deadline: minutes(2),
+      });
+    });
+  }
+  if (options.scenarios.every((name) => name === 'floor' || name === 'sandbox')) return;
   const setup = await setUp(session, has(session, 'tool-hop'));
   try {
     await runStackScenarios(session, setup);

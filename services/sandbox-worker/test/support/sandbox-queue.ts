@@ -54,13 +54,15 @@ export function sandboxConfig(redisUrl: string, overrides: Record<string, string
 
 export async function startSandboxHarness(config: SandboxConfig): Promise<SandboxHarness> {
   const connection = createRedis(config.REDIS_URL, 'worker', 'sandbox-queue-test');
+  // Options rather than a connection: each QueueEvents then owns its connection, and closes it.
+  const eventsConnection = connection.options;
   const prefix = queuePrefix(config.QUEUE_PREFIX);
   const queues = new Map<string, { queue: Queue; events: QueueEvents }>();
   const queueOf = async (name: string) => {
     const known = queues.get(name);
     if (known) return known;
     const queue = new Queue(name, { connection, prefix, defaultJobOptions: sandboxJobOptions });
-    const events = new QueueEvents(name, { connection: connection.duplicate(), prefix });
+    const events = new QueueEvents(name, { connection: eventsConnection, prefix });
     await events.waitUntilReady();
     queues.set(name, { queue, events });
     return { queue, events };
