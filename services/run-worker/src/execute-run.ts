@@ -13,6 +13,7 @@ import {
   findRun,
   findToolResults,
   type IncompleteDetails,
+  imagesOfRun,
   isBuiltinCall,
   isHeldAt,
   loadTurnContext,
@@ -203,16 +204,21 @@ async function driveTurn(
   context: TurnContext,
 ): Promise<void> {
   const outcome = await takeTurn(deps, held, context);
-  await settleTurn(deps, held, outcome);
+  await settleTurn(deps, held, outcome, imagesOfRun(context.toolSteps));
   await announcing;
 }
 
-/** Persists a turn's outcome, then publishes it. */
-async function settleTurn(deps: RunWorkerDeps, held: HeldRun, outcome: TurnOutcome): Promise<void> {
+/** Persists a turn's outcome, then publishes it; `images` are the figures the run's code drew, for its answer. */
+async function settleTurn(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  outcome: TurnOutcome,
+  images: string[],
+): Promise<void> {
   recordModelMetrics(deps, held.run, outcome);
   switch (outcome.kind) {
     case 'answered':
-      return endAfterAnswer(deps, held, outcome);
+      return endAfterAnswer(deps, held, { ...outcome, images });
     case 'prompt_too_long':
       return endAfterAnswer(deps, held, {
         status: 'incomplete',
@@ -247,8 +253,11 @@ function closeStreamed(
   status: 'completed' | 'incomplete',
   usage: RunRow['usage'],
   now: Date,
+  images: string[] = [],
 ) {
-  return streamed && closedAnswer({ answer: streamed.answer, text: streamed.text, status, usage }, now);
+  return (
+    streamed && closedAnswer({ answer: streamed.answer, text: streamed.text, status, usage, images }, now)
+  );
 }
 
 /** How a turn without tool calls ends its run; `usage` is null when the model was not called. */
@@ -258,12 +267,14 @@ interface FinalTurn {
   answer: StreamedAnswer | null;
   toolStep: RunStepRow | null;
   usage: UsageRecord | null;
+  /** Figures the run's code drew, shown in its answer. */
+  images?: string[];
 }
 
 async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: FinalTurn): Promise<void> {
   const now = clock(deps);
   const turnUsage = outcome.usage?.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now);
+  const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now, outcome.images);
   const toolStep = outcome.toolStep && unfinishedToolStep(outcome.toolStep, now);
   const closing = [
     ...closedAnswerEvents(answer),

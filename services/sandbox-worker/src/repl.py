@@ -52,9 +52,12 @@ def snapshot():
 
 
 def write_inputs(files):
+    """The thread's files, each written once per session: a file the code changed since is left as it is."""
     for item in files:
-        name = os.path.basename(item['name'])
-        with open(os.path.join(DATA_DIR, name), 'wb') as handle:
+        path = os.path.join(DATA_DIR, os.path.basename(item['name']))
+        if os.path.lexists(path):
+            continue
+        with open(path, 'wb') as handle:
             handle.write(base64.b64decode(item['data']))
 
 

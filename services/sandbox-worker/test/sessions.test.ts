@@ -8,6 +8,7 @@ import {
   findSandboxSession,
   newId,
   SANDBOX_QUEUE,
+  type SandboxFile,
   sandboxQueueFor,
   sandboxWorkerQueue,
 } from '@threadwork/shared';
@@ -32,9 +33,9 @@ beforeAll(async () => {
 afterAll(async () => sandbox?.close());
 
 /** Runs a call the way the run worker routes it: to the worker holding the thread's session, if it lives. */
-async function routedRun(code: string, threadId: string) {
+async function routedRun(code: string, threadId: string, files: SandboxFile[] = []) {
   const queue = await sandboxQueueFor(sandbox.redis, sandbox.config.QUEUE_PREFIX, threadId);
-  return sandbox.run(code, { threadId, queue });
+  return sandbox.run(code, { threadId, queue, files });
 }
 
 describe('a session', () => {
@@ -75,6 +76,31 @@ describe('a session', () => {
     );
     const after = await routedRun("print('x' in globals())", threadId);
     expect(after).toMatchObject({ logs: 'False\n', session: 'new' });
+  });
+});
+
+describe('files', () => {
+  it("puts the call's files in /mnt/data once per session, and hands back the files and figures the code made", async () => {
+    const threadId = newId('thread');
+    const csv = { name: 'data.csv', data: Buffer.from('x,y\n1,2\n3,4\n').toString('base64') };
+    const code = `
+import pandas as pd, matplotlib.pyplot as plt
+df = pd.read_csv('/mnt/data/data.csv')
+df.to_csv('/mnt/data/doubled.csv', index=False)
+plt.plot(df['x'], df['y'])
+open('/mnt/data/data.csv', 'a').write('5,6\\n')
+print(df['y'].sum())`;
+    const first = await routedRun(code, threadId, [csv]);
+    expect(first).toMatchObject({ logs: '6\n', isError: false });
+    expect(first.images).toHaveLength(1);
+    expect(
+      Buffer.from(first.images[0] ?? '', 'base64')
+        .subarray(1, 4)
+        .toString(),
+    ).toBe('PNG');
+    expect(first.files.map((file) => file.name).sort()).toEqual(['data.csv', 'doubled.csv']);
+    const again = await routedRun("print(open('/mnt/data/data.csv').read().count('\\n'))", threadId, [csv]);
+    expect(again.logs).toBe('4\n');
   });
 });
 

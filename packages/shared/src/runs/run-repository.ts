@@ -362,10 +362,13 @@ export interface ClosedAnswer {
   status: 'completed' | 'incomplete';
   /** The turn's usage, on the step of a run's last answer. */
   usage: Usage | null;
+  /** Figures the run's code_interpreter calls drew (file ids): `image_file` parts before the text, as OpenAI's. */
+  images?: string[];
 }
 
-export function closedAnswer({ answer, text, status, usage }: ClosedAnswer, now: Date): Answer {
-  const content = textContent(text);
+export function closedAnswer({ answer, text, status, usage, images = [] }: ClosedAnswer, now: Date): Answer {
+  const figures = images.map((fileId) => ({ type: 'image_file' as const, image_file: { file_id: fileId } }));
+  const content = [...figures, ...textContent(text)];
   const message: MessageRow =
     status === 'completed'
       ? { ...answer.message, status, content, completedAt: now }
@@ -861,6 +864,15 @@ export async function recordSandboxExecutions(
       })),
     )
     .onConflictDoNothing();
+}
+
+/** The figures the run's code_interpreter calls drew, as file ids, in the order they were drawn. */
+export function imagesOfRun(toolSteps: RunStepRow[]): string[] {
+  return toolSteps.flatMap((step) =>
+    step.stepDetails.type === 'tool_calls'
+      ? step.stepDetails.tool_calls.flatMap((call) => call.images ?? [])
+      : [],
+  );
 }
 
 /** The run's open tool step, if it has one. */
