@@ -34,6 +34,12 @@ describe('callLogs', () => {
     expect(logs).toContain('past the 1000-byte limit: big.csv');
   });
 
+  it('names the files handed back by their sandbox: paths', () => {
+    const written = answer({ files: [{ name: 'out.csv', data: '' }] });
+    const { logs } = callLogs('new', { kind: 'answered', answer: written }, limits);
+    expect(logs).toBe('out\n\n[Files written, handed to the user: sandbox:/mnt/data/out.csv]');
+  });
+
   it('is an error the model reads when the code raised or the session ended', () => {
     expect(callLogs('new', { kind: 'answered', answer: answer({ failed: true }) }, limits).isError).toBe(
       true,

@@ -39,6 +39,10 @@ export function callLogs(
   const parts = [...notes, answer.logs];
   if (answer.logs_truncated)
     parts.push(`[Output cut: only the first ${limits.maxOutputBytes} bytes are kept.]`);
+  if (answer.files.length > 0) {
+    const paths = answer.files.map((file) => `sandbox:/mnt/data/${file.name}`);
+    parts.push(`[Files written, handed to the user: ${paths.join(', ')}]`);
+  }
   if (answer.files_left_out.length > 0) {
     parts.push(
       `[Not handed back, past the ${limits.maxReturnBytes}-byte limit: ${answer.files_left_out.join(', ')}.]`,

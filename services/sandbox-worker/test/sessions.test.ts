@@ -91,7 +91,10 @@ plt.plot(df['x'], df['y'])
 open('/mnt/data/data.csv', 'a').write('5,6\\n')
 print(df['y'].sum())`;
     const first = await routedRun(code, threadId, [csv]);
-    expect(first).toMatchObject({ logs: '6\n', isError: false });
+    expect(first).toMatchObject({ isError: false });
+    expect(first.logs).toBe(
+      '6\n\n[Files written, handed to the user: sandbox:/mnt/data/data.csv, sandbox:/mnt/data/doubled.csv]',
+    );
     expect(first.images).toHaveLength(1);
     expect(
       Buffer.from(first.images[0] ?? '', 'base64')
