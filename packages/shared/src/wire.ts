@@ -92,8 +92,16 @@ export interface StepToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string; output: string | null };
-  /** A code_interpreter call's images, as file ids. */
+  /** A code_interpreter call's figures, as file ids. */
   images?: string[];
+  /** The files a code_interpreter call wrote to /mnt/data, kept as files. */
+  files?: CodeOutputFile[];
+}
+
+/** A file the code wrote, by its name in /mnt/data, and the file that keeps it. */
+export interface CodeOutputFile {
+  name: string;
+  file_id: string;
 }
 
 export type StepDetails =

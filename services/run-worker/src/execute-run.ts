@@ -1,9 +1,11 @@
 // The run worker's jobs: take a run, drive one model turn, persist what it came to, then publish it.
 import {
   addUsage,
+  type CodeOutputs,
   type Config,
   claimRun,
   closedAnswer,
+  codeOutputsOfRun,
   completeToolCalls,
   type Db,
   type EventBus,
@@ -13,7 +15,6 @@ import {
   findRun,
   findToolResults,
   type IncompleteDetails,
-  imagesOfRun,
   isBuiltinCall,
   isHeldAt,
   loadTurnContext,
@@ -204,21 +205,21 @@ async function driveTurn(
   context: TurnContext,
 ): Promise<void> {
   const outcome = await takeTurn(deps, held, context);
-  await settleTurn(deps, held, outcome, imagesOfRun(context.toolSteps));
+  await settleTurn(deps, held, outcome, codeOutputsOfRun(context.toolSteps));
   await announcing;
 }
 
-/** Persists a turn's outcome, then publishes it; `images` are the figures the run's code drew, for its answer. */
+/** Persists a turn's outcome, then publishes it; `made` is what the run's code made, shown in its answer. */
 async function settleTurn(
   deps: RunWorkerDeps,
   held: HeldRun,
   outcome: TurnOutcome,
-  images: string[],
+  made: CodeOutputs,
 ): Promise<void> {
   recordModelMetrics(deps, held.run, outcome);
   switch (outcome.kind) {
     case 'answered':
-      return endAfterAnswer(deps, held, { ...outcome, images });
+      return endAfterAnswer(deps, held, { ...outcome, made });
     case 'prompt_too_long':
       return endAfterAnswer(deps, held, {
         status: 'incomplete',
@@ -253,11 +254,9 @@ function closeStreamed(
   status: 'completed' | 'incomplete',
   usage: RunRow['usage'],
   now: Date,
-  images: string[] = [],
+  made?: CodeOutputs,
 ) {
-  return (
-    streamed && closedAnswer({ answer: streamed.answer, text: streamed.text, status, usage, images }, now)
-  );
+  return streamed && closedAnswer({ answer: streamed.answer, text: streamed.text, status, usage, made }, now);
 }
 
 /** How a turn without tool calls ends its run; `usage` is null when the model was not called. */
@@ -267,14 +266,14 @@ interface FinalTurn {
   answer: StreamedAnswer | null;
   toolStep: RunStepRow | null;
   usage: UsageRecord | null;
-  /** Figures the run's code drew, shown in its answer. */
-  images?: string[];
+  /** What the run's code made, shown in its answer. */
+  made?: CodeOutputs;
 }
 
 async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: FinalTurn): Promise<void> {
   const now = clock(deps);
   const turnUsage = outcome.usage?.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now, outcome.images);
+  const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now, outcome.made);
   const toolStep = outcome.toolStep && unfinishedToolStep(outcome.toolStep, now);
   const closing = [
     ...closedAnswerEvents(answer),

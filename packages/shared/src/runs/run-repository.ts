@@ -22,7 +22,7 @@ import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLog
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
 import { activeStatuses, allowedFrom, isTerminal, type RunStatus } from '../run-status.js';
-import type { IncompleteDetails, LastError, StepToolCall, Usage } from '../wire.js';
+import type { CodeOutputFile, IncompleteDetails, LastError, StepToolCall, Usage } from '../wire.js';
 
 /** A worker's hold on a run it drives: who, and until when unless renewed. */
 export interface Lease {
@@ -362,13 +362,37 @@ export interface ClosedAnswer {
   status: 'completed' | 'incomplete';
   /** The turn's usage, on the step of a run's last answer. */
   usage: Usage | null;
-  /** Figures the run's code_interpreter calls drew (file ids): `image_file` parts before the text, as OpenAI's. */
-  images?: string[];
+  /** What the run's code_interpreter calls made: figures become `image_file` parts before the text, as OpenAI's, and
+   * the text's `sandbox:/mnt/data/<name>` mentions of files become `file_path` annotations. */
+  made?: CodeOutputs;
 }
 
-export function closedAnswer({ answer, text, status, usage, images = [] }: ClosedAnswer, now: Date): Answer {
-  const figures = images.map((fileId) => ({ type: 'image_file' as const, image_file: { file_id: fileId } }));
-  const content = [...figures, ...textContent(text)];
+export interface CodeOutputs {
+  images: string[];
+  files: CodeOutputFile[];
+}
+
+/** OpenAI's `file_path` annotations: each mention of a file the run's code wrote, by its sandbox path. */
+export function filePathAnnotations(text: string, files: CodeOutputFile[]) {
+  const annotations = files.flatMap((file) => {
+    const path = `sandbox:/mnt/data/${file.name}`;
+    const found = [];
+    for (let at = text.indexOf(path); at >= 0; at = text.indexOf(path, at + path.length)) {
+      const range = { start_index: at, end_index: at + path.length };
+      found.push({ type: 'file_path' as const, text: path, ...range, file_path: { file_id: file.file_id } });
+    }
+    return found;
+  });
+  return annotations.sort((a, b) => a.start_index - b.start_index);
+}
+
+export function closedAnswer({ answer, text, status, usage, made }: ClosedAnswer, now: Date): Answer {
+  const figures = (made?.images ?? []).map((fileId) => ({
+    type: 'image_file' as const,
+    image_file: { file_id: fileId },
+  }));
+  const annotations = filePathAnnotations(text, made?.files ?? []);
+  const content = [...figures, { type: 'text' as const, text: { value: text, annotations } }];
   const message: MessageRow =
     status === 'completed'
       ? { ...answer.message, status, content, completedAt: now }
@@ -866,13 +890,15 @@ export async function recordSandboxExecutions(
     .onConflictDoNothing();
 }
 
-/** The figures the run's code_interpreter calls drew, as file ids, in the order they were drawn. */
-export function imagesOfRun(toolSteps: RunStepRow[]): string[] {
-  return toolSteps.flatMap((step) =>
-    step.stepDetails.type === 'tool_calls'
-      ? step.stepDetails.tool_calls.flatMap((call) => call.images ?? [])
-      : [],
+/** What the run's code_interpreter calls made, in the order they made it. */
+export function codeOutputsOfRun(toolSteps: RunStepRow[]): CodeOutputs {
+  const calls = toolSteps.flatMap((step) =>
+    step.stepDetails.type === 'tool_calls' ? step.stepDetails.tool_calls : [],
   );
+  return {
+    images: calls.flatMap((call) => call.images ?? []),
+    files: calls.flatMap((call) => call.files ?? []),
+  };
 }
 
 /** The run's open tool step, if it has one. */
