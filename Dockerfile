@@ -8,6 +8,7 @@ COPY services/api/package.json services/api/
 COPY services/run-worker/package.json services/run-worker/
 COPY services/tool-worker/package.json services/tool-worker/
 COPY services/sandbox-worker/package.json services/sandbox-worker/
+COPY services/ingest-worker/package.json services/ingest-worker/
 RUN npm ci --no-audit --no-fund
 
 FROM node:22-bookworm-slim AS runtime

@@ -22,7 +22,7 @@ import { adminKeyLine } from './admin-key-line.js';
 import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const coreServices = ['api', 'run-worker', 'tool-worker'];
+const coreServices = ['api', 'run-worker', 'tool-worker', 'ingest-worker'];
 
 function fail(line: string): never {
   process.stderr.write(`${line}\n`);

@@ -112,7 +112,7 @@ describe('operations endpoints', () => {
     });
     expect(admin.status).toBe(200);
     const body = (await admin.json()) as { queues: Array<{ name: string }> };
-    expect(body.queues.map((queue) => queue.name).sort()).toEqual(['runs', 'tools']);
+    expect(body.queues.map((queue) => queue.name).sort()).toEqual(['ingest', 'runs', 'tools']);
   });
 
   it('refuses admin endpoints to user keys and unknown keys', async () => {

@@ -30,6 +30,9 @@ const missing: Record<string, string> = {
   step_id: 'step_0000000000000000000000000',
   project_id: 'proj_0000000000000000000000000',
   key_id: 'key_00000000000000000000000000',
+  file_id: 'file-000000000000000000000000',
+  vector_store_id: 'vs_000000000000000000000000',
+  batch_id: 'vsfb_000000000000000000000000',
 };
 
 /** A body that passes validation where one is needed, so the ownership check is what answers. */
@@ -41,7 +44,14 @@ const BODIES: Record<string, unknown> = {
   },
   '/api/messages/{message_id}/feedback': { rating: 1 },
   '/admin/projects/{project_id}/keys': { name: 'x' },
+  '/v1/vector_stores/{vector_store_id}/search': { query: 'x' },
+  '/v1/vector_stores/{vector_store_id}/files': { file_id: 'FILE' },
+  '/v1/vector_stores/{vector_store_id}/files/{file_id}': { attributes: { a: 'b' } },
+  '/v1/vector_stores/{vector_store_id}/file_batches': { file_ids: ['FILE'] },
 };
+
+/** What belongs to the project rather than to an end user: a fellow end user may see it by design. */
+const PROJECT_WIDE = ['/v1/assistants', '/v1/files', '/v1/vector_stores'];
 
 async function send(caller: Caller, method: string, path: string, body: unknown) {
   const headers: Record<string, string> = {
@@ -76,6 +86,12 @@ beforeAll(async () => {
   const [message] = (await alice.beta.threads.messages.list(thread.id)).data;
   const [step] = (await alice.beta.threads.runs.steps.list(run.id, { thread_id: thread.id })).data;
   if (!message || !step) throw new Error('the victim has no message or step');
+  const file = await p1.client.files.create({
+    file: new File([SECRET], 'secret.txt'),
+    purpose: 'assistants',
+  });
+  const store = await p1.client.vectorStores.create({ name: SECRET });
+  const batch = await p1.client.vectorStores.fileBatches.createAndPoll(store.id, { file_ids: [file.id] });
   Object.assign(victim, {
     thread_id: thread.id,
     run_id: run.id,
@@ -84,6 +100,9 @@ beforeAll(async () => {
     step_id: step.id,
     project_id: p1.projectId,
     key_id: 'key_unknown',
+    file_id: file.id,
+    vector_store_id: store.id,
+    batch_id: batch.id,
   });
   paths = ((await (await fetch(`${stack.api.url}/openapi.json`)).json()) as { paths: typeof paths }).paths;
 });
@@ -105,12 +124,13 @@ describe('other tenants calling every operation with the victim ids', () => {
       if (!/^\/(v1|api|admin)\//.test(template) || !template.includes('{')) continue;
       for (const method of Object.keys(methods)) {
         for (const caller of callers) {
-          // Assistants belong to the project: a fellow end user may see them by design.
-          if (caller.isSameProject && template.startsWith('/v1/assistants')) continue;
+          if (caller.isSameProject && PROJECT_WIDE.some((prefix) => template.startsWith(prefix))) continue;
           const rawBody = method === 'get' || method === 'delete' ? undefined : (BODIES[template] ?? {});
           const body =
             JSON.parse(
-              JSON.stringify(rawBody ?? null)?.replace('ASSISTANT', victim.assistant_id ?? '') ?? 'null',
+              JSON.stringify(rawBody ?? null)
+                ?.replace('ASSISTANT', victim.assistant_id ?? '')
+                .replace('FILE', victim.file_id ?? '') ?? 'null',
             ) ?? undefined;
           const real = await send(caller, method, fill(template, victim), body);
           const fake = await send(caller, method, fill(template, missing), body);

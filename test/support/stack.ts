@@ -16,6 +16,7 @@ import {
 import OpenAI from 'openai';
 import { inject } from 'vitest';
 import { type ApiHandle, startApi } from '../../services/api/src/server.js';
+import { startIngestWorker } from '../../services/ingest-worker/src/worker.js';
 import { startRunWorker } from '../../services/run-worker/src/worker.js';
 import { startSandboxWorker } from '../../services/sandbox-worker/src/worker.js';
 import { startToolWorker } from '../../services/tool-worker/src/worker.js';
@@ -48,6 +49,7 @@ export interface StackOptions {
   /** `false` leaves a worker out, for tests that run it as a child process. */
   toolWorker?: boolean;
   runWorker?: boolean;
+  ingestWorker?: boolean;
   /** `true` starts a sandbox worker too (code_interpreter), with the stack's Redis and prefix only. */
   sandboxWorker?: boolean;
 }
@@ -72,6 +74,7 @@ export async function startStack(
     PORT: '0',
     RUN_WORKER_PORT: '0',
     TOOL_WORKER_PORT: '0',
+    INGEST_WORKER_PORT: '0',
     SANDBOX_WORKER_PORT: '0',
     POLL_AFTER_MS: '20',
     DATABASE_POOL_SIZE: '5',
@@ -82,6 +85,7 @@ export async function startStack(
   const api = await startApi(config, log);
   const runWorker = options.runWorker === false ? null : await startRunWorker(config, log);
   const toolWorker = options.toolWorker === false ? null : await startToolWorker(config, log);
+  const ingestWorker = options.ingestWorker === false ? null : await startIngestWorker(config, log);
   const sandboxWorker = options.sandboxWorker
     ? await startSandboxWorker(loadSandboxConfig(sandboxWorkerEnvironment(env)), log)
     : null;
@@ -117,6 +121,7 @@ export async function startStack(
       await api.close();
       await runWorker?.close();
       await toolWorker?.close();
+      await ingestWorker?.close();
       await sandboxWorker?.close();
       await Promise.all([database.drop(), toolsDatabase.drop()]);
     },

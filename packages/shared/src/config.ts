@@ -29,6 +29,7 @@ export const envSchema = z.object({
   PORT: port.default(8080),
   RUN_WORKER_PORT: port.default(8081),
   TOOL_WORKER_PORT: port.default(8082),
+  INGEST_WORKER_PORT: port.default(8084),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork'),
   DATABASE_POOL_SIZE: positiveInt.default(10),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
@@ -91,6 +92,14 @@ export const envSchema = z.object({
   RUN_SQL_LOCK_TIMEOUT_MS: positiveInt.default(1_000),
   RUN_SQL_MAX_ROWS: positiveInt.default(200),
   RUN_SQL_MAX_RESULT_BYTES: positiveInt.default(65_536),
+  // Files and vector stores (docs/files.md): the largest upload, the bytes a project's files may hold together, and
+  // how many files one ingest worker extracts, chunks and embeds at once.
+  /** At most 2 GiB - 1: a file's size is a Postgres integer. */
+  FILE_MAX_BYTES: positiveInt.max(2_147_483_647).default(32 * 1024 * 1024),
+  FILES_PROJECT_QUOTA_BYTES: positiveInt.default(10 * 1024 ** 3),
+  INGEST_CONCURRENCY: positiveInt.default(4),
+  /** How often files still in progress are queued again (a no-op for those whose job is still there). */
+  INGEST_SWEEP_INTERVAL_MS: positiveInt.default(60_000),
   RUN_EXPIRY_SECONDS: positiveInt.default(600),
   OFFLINE_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Join text deltas that arrive while the previous one is still being published (fewer events, no added delay). */

@@ -21,6 +21,9 @@ export const idPrefixes = {
   webhookMessage: 'whmsg_',
   /** A model gateway call (chat completion or embeddings), the id its usage row is logged under. */
   gatewayCall: 'gw_',
+  file: 'file-',
+  vectorStore: 'vs_',
+  fileBatch: 'vsfb_',
 } as const;
 
 export type IdKind = keyof typeof idPrefixes;

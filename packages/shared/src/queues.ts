@@ -9,6 +9,7 @@ import { webhookEventTypeSchema } from './webhooks.js';
 export const RUNS_QUEUE = 'runs';
 export const TOOLS_QUEUE = 'tools';
 export const WEBHOOKS_QUEUE = 'webhooks';
+export const INGEST_QUEUE = 'ingest';
 /** Calls of threads without a live session: any sandbox worker takes them. */
 export const SANDBOX_QUEUE = 'sandbox';
 
@@ -93,6 +94,20 @@ export const webhookJobs = {
   'webhook.deliver': z.object({ messageId: idSchema('webhookMessage') }),
 } as const;
 
+export const ingestJobs = {
+  /** Extract, chunk, embed and store one file of a vector store; `generation` tells one adding of it from another. */
+  'file.ingest': z.object({
+    vectorStoreId: idSchema('vectorStore'),
+    fileId: idSchema('file'),
+    generation: z.number().int().positive(),
+  }),
+  /** The ingest sweeper's pass: added by a job scheduler (INGEST_SWEEP_SCHEDULER), never by hand. */
+  'file.sweep': z.object({}),
+} as const;
+
+/** Queues again every file still waiting for its ingestion: a job lost with Redis is added back, a live one is kept. */
+export const INGEST_SWEEP_SCHEDULER = 'ingest-sweeper';
+
 export type RunJobName = keyof typeof runJobs;
 export type ToolJobName = keyof typeof toolJobs;
 export type RunJobData<N extends RunJobName> = z.infer<(typeof runJobs)[N]>;
@@ -100,6 +115,7 @@ export type ToolJobData = z.infer<(typeof toolJobs)['tool.invoke']>;
 export type WebhookJobName = keyof typeof webhookJobs;
 export type WebhookJobData<N extends WebhookJobName> = z.infer<(typeof webhookJobs)[N]>;
 export type WebhookJob = { [N in WebhookJobName]: { name: N; data: WebhookJobData<N> } }[WebhookJobName];
+export type IngestJobData = z.infer<(typeof ingestJobs)['file.ingest']>;
 export type RunJob = { [N in RunJobName]: { name: N; data: RunJobData<N> } }[RunJobName];
 
 /** The result a tool job returns to its parent: the text the model reads. */
@@ -131,6 +147,14 @@ export const webhookJobOptions: JobsOptions = {
   removeOnFail: { age: 7 * 24 * 3600 },
 };
 
+/** A failed extraction fails its file at once; only errors of the moment (embedding calls, Postgres) are retried. */
+export const ingestJobOptions: JobsOptions = {
+  attempts: 3,
+  backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
 /** BullMQ key prefix in a Redis Cluster hash tag, so every key of a queue lands in one slot. */
 export function queuePrefix(name: string): string {
   return `{${name}}`;
@@ -140,6 +164,7 @@ export interface Queues {
   runs: Queue;
   tools: Queue;
   webhooks: Queue;
+  ingest: Queue;
   flows: FlowProducer;
   prefix: string;
 }
@@ -149,12 +174,14 @@ export function createQueues(connection: ConnectionOptions, prefixName: string, 
   const runs = new Queue(RUNS_QUEUE, { connection, prefix, defaultJobOptions: runJobOptions });
   const tools = new Queue(TOOLS_QUEUE, { connection, prefix, defaultJobOptions: toolJobOptions });
   const webhooks = new Queue(WEBHOOKS_QUEUE, { connection, prefix, defaultJobOptions: webhookJobOptions });
+  const ingest = new Queue(INGEST_QUEUE, { connection, prefix, defaultJobOptions: ingestJobOptions });
   const flows = new FlowProducer({ connection, prefix });
   runs.on('error', logConnectionErrors(log, 'runs queue'));
   tools.on('error', logConnectionErrors(log, 'tools queue'));
   webhooks.on('error', logConnectionErrors(log, 'webhooks queue'));
+  ingest.on('error', logConnectionErrors(log, 'ingest queue'));
   flows.on('error', logConnectionErrors(log, 'flow producer'));
-  return { runs, tools, webhooks, flows, prefix };
+  return { runs, tools, webhooks, ingest, flows, prefix };
 }
 
 export async function closeQueues(queues: Queues): Promise<void> {
@@ -162,6 +189,7 @@ export async function closeQueues(queues: Queues): Promise<void> {
     queues.runs.close(),
     queues.tools.close(),
     queues.webhooks.close(),
+    queues.ingest.close(),
     queues.flows.close(),
   ]);
 }
@@ -204,4 +232,12 @@ export async function enqueueWebhookJob(
 ): Promise<void> {
   const data = webhookJobs[job.name].parse(job.data);
   await queues.webhooks.add(job.name, data, { jobId: webhookJobId(job), ...options });
+}
+
+/** One job per adding of a file to a store: adding the same file again while its job is kept is a no-op. */
+export async function enqueueIngestion(queues: Pick<Queues, 'ingest'>, data: IngestJobData): Promise<void> {
+  const parsed = ingestJobs['file.ingest'].parse(data);
+  await queues.ingest.add('file.ingest', parsed, {
+    jobId: `${parsed.vectorStoreId}-${parsed.fileId}-${parsed.generation}`,
+  });
 }

@@ -2,6 +2,7 @@
 import './provided-context.js';
 
 export * from './database.js';
+export * from './documents.js';
 export * from './per-file.js';
 export * from './rows.js';
 export * from './services.js';

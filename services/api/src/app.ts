@@ -13,6 +13,7 @@ import { adminBodyReader, adminRoutes } from './routes/admin.js';
 import { assistantsRoutes } from './routes/assistants.js';
 import { chatRoutes } from './routes/chat.js';
 import { adminFeedbackRoutes, feedbackRoutes } from './routes/feedback.js';
+import { exceptUploads, filesRoutes } from './routes/files.js';
 import { gatewayRoutes } from './routes/gateway.js';
 import { healthRoutes } from './routes/health.js';
 import {
@@ -27,6 +28,7 @@ import { RouteCatalog } from './routes/route.js';
 import { runsRoutes } from './routes/runs.js';
 import { threadsRoutes } from './routes/threads.js';
 import { adminUsageRoutes, usageRoutes } from './routes/usage.js';
+import { vectorStoresRoutes } from './routes/vector-stores.js';
 import { webChatPage } from './routes/web-page.js';
 import { webhooksGate, webhooksRoutes } from './routes/webhooks.js';
 
@@ -72,12 +74,14 @@ export function createApp(deps: AppDeps): Express {
   catalog.mount(
     app,
     '/v1',
-    [auth, limit, body, streams],
+    [auth, limit, exceptUploads(body), streams],
     assistantsRoutes(deps),
     runsRoutes(deps),
     threadsRoutes(deps),
     gatewayRoutes(deps),
     usageRoutes(deps),
+    filesRoutes(deps),
+    vectorStoresRoutes(deps),
   );
   app.use(
     QUEUE_DASHBOARD_PATH,

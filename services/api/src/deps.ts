@@ -1,5 +1,6 @@
 // What the API needs from the outside world, passed in so tests build it against their own database and prefix.
 import type { Config, Db, EventBus, Logger, Metrics, Queues, Redis } from '@threadwork/shared';
+import type { Embedder } from '@threadwork/shared/retrieval/embedder';
 import type { EndUserTokens } from './end-user-tokens.js';
 import type { AssistantSnapshots } from './runs/assistant-snapshots.js';
 import type { RunFeed } from './sse/run-feed.js';
@@ -21,6 +22,8 @@ export interface AppDeps {
   assistants: AssistantSnapshots;
   /** The producer connection (fails fast): rate limits and small reads. */
   redis: Redis;
+  /** Embeds search queries (EMBEDDING_MODEL), as the ingest worker embedded the chunks. */
+  embedder: Embedder;
   /** Answers true when Postgres and Redis respond (for /readyz). */
   checkReady: () => Promise<boolean>;
 }

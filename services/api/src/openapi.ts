@@ -104,6 +104,10 @@ function parametersOf(operation: Operation) {
 }
 
 function requestBodyOf(operation: Operation) {
+  if (operation.multipartBody) {
+    const schema = requestSchema(operation.multipartBody);
+    return { requestBody: { required: true, content: { 'multipart/form-data': { schema } } } };
+  }
   if (!operation.body) return {};
   const content: Record<string, { schema: JsonSchema }> = {
     'application/json': { schema: requestSchema(operation.body) },
@@ -117,6 +121,7 @@ function responseOf(status: number, reply: Reply) {
   if (reply.json) content['application/json'] = { schema: responseSchema(reply.json) };
   if (reply.events) content['text/event-stream'] = { schema: { type: 'string' } };
   if (reply.text) content[reply.text] = { schema: { type: 'string' } };
+  if (reply.binary) content[reply.binary] = { schema: { type: 'string', format: 'binary' } };
   const description = [STATUS_TEXT[status] ?? String(status), reply.events && EVENTS[reply.events]]
     .filter(Boolean)
     .join('; ');

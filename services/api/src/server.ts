@@ -10,6 +10,7 @@ import {
   trackQueueDepth,
   warnWithoutAutovacuum,
 } from '@threadwork/shared';
+import { embedderFromConfig } from '@threadwork/shared/retrieval/embedder';
 import { sql } from 'drizzle-orm';
 import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
@@ -42,7 +43,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   if (config.ADMIN_API_KEY) await registerAdminKey(db, config.ADMIN_API_KEY);
   await ensureDefaultAssistant(db, config);
   const metrics = createMetrics('api');
-  trackQueueDepth(metrics, [queues.runs, queues.tools]);
+  trackQueueDepth(metrics, [queues.runs, queues.tools, queues.ingest]);
   const assistants = new AssistantSnapshots();
   const deps: AppDeps = {
     db,
@@ -56,6 +57,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
     log,
     metrics,
     redis,
+    embedder: embedderFromConfig(config),
     checkReady,
   };
   const app = createApp(deps);

@@ -90,7 +90,10 @@ function operations() {
 }
 
 /** POSTs that take no body: everything else that is posted is JSON (or, for the catalog, also text). */
-const BODILESS_POSTS = ['POST /v1/threads/{thread_id}/runs/{run_id}/cancel'];
+const BODILESS_POSTS = [
+  'POST /v1/threads/{thread_id}/runs/{run_id}/cancel',
+  'POST /v1/vector_stores/{vector_store_id}/file_batches/{batch_id}/cancel',
+];
 
 const STREAMING = [
   'POST /v1/threads/runs',
@@ -119,12 +122,15 @@ describe('GET /openapi.json', () => {
     }
   });
 
-  it('gives every posted body a JSON request schema', () => {
+  it('gives every posted body a JSON (or, for an upload, a multipart form) request schema', () => {
     for (const { name, method, operation } of operations()) {
       if (method !== 'post' || BODILESS_POSTS.includes(name)) continue;
-      const schema = operation.requestBody?.content['application/json']?.schema;
+      const content = operation.requestBody?.content;
+      const schema = content?.['application/json']?.schema ?? content?.['multipart/form-data']?.schema;
       expect(schema?.type, name).toBe('object');
     }
+    const upload = operations().find((entry) => entry.name === 'POST /v1/files');
+    expect(Object.keys(upload?.operation.requestBody?.content ?? {})).toEqual(['multipart/form-data']);
   });
 
   it('documents the query parameters of lists', () => {

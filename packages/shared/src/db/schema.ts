@@ -10,6 +10,7 @@ import {
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   real,
   text,
   timestamp,
@@ -398,4 +399,107 @@ export const webhookDeliveries = pgTable(
     createdAt: createdAt(),
   },
   (table) => [index('webhook_deliveries_endpoint_idx').on(table.endpointId, table.id)],
+);
+
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+
+/** An uploaded file (`/v1/files`); its bytes are in `file_parts`, so no file is ever read whole to be served. */
+export const files = pgTable(
+  'files',
+  {
+    id: id('id').primaryKey(),
+    ownerId: id('owner_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    filename: text('filename').notNull(),
+    purpose: text('purpose').$type<import('../files/file-purposes.js').FilePurpose>().notNull(),
+    bytes: integer('bytes').notNull(),
+    createdAt: createdAt(),
+    expiresAt: at('expires_at'),
+  },
+  (table) => [
+    index('files_owner_id_idx').on(table.ownerId, table.id),
+    index('files_owner_purpose_idx').on(table.ownerId, table.purpose, table.id),
+  ],
+);
+
+/** A file's bytes in order, FILE_PART_BYTES each (the last one shorter). */
+export const fileParts = pgTable(
+  'file_parts',
+  {
+    fileId: id('file_id')
+      .notNull()
+      .references(() => files.id, { onDelete: 'cascade' }),
+    partIndex: integer('part_index').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.fileId, table.partIndex] })],
+);
+
+/** A searchable collection of files; its status and file counts are read from its files. */
+export const vectorStores = pgTable(
+  'vector_stores',
+  {
+    id: id('id').primaryKey(),
+    ownerId: id('owner_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    name: text('name').notNull().default(''),
+    description: text('description'),
+    metadata: metadata(),
+    expiresAfterDays: integer('expires_after_days'),
+    lastActiveAt: at('last_active_at').notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (table) => [index('vector_stores_owner_id_idx').on(table.ownerId, table.id)],
+);
+
+/** A batch of files added together; its status is read from its files and `cancelled_at`. */
+export const vectorStoreFileBatches = pgTable(
+  'vector_store_file_batches',
+  {
+    id: id('id').primaryKey(),
+    vectorStoreId: id('vector_store_id')
+      .notNull()
+      .references(() => vectorStores.id, { onDelete: 'cascade' }),
+    ownerId: id('owner_id').notNull(),
+    cancelledAt: at('cancelled_at'),
+    createdAt: createdAt(),
+  },
+  (table) => [index('vector_store_file_batches_store_idx').on(table.vectorStoreId, table.id)],
+);
+
+/** A file in a vector store and its ingestion: `in_progress` until the ingest worker ends it. */
+export const vectorStoreFiles = pgTable(
+  'vector_store_files',
+  {
+    vectorStoreId: id('vector_store_id')
+      .notNull()
+      .references(() => vectorStores.id, { onDelete: 'cascade' }),
+    fileId: id('file_id')
+      .notNull()
+      .references(() => files.id, { onDelete: 'cascade' }),
+    ownerId: id('owner_id').notNull(),
+    batchId: id('batch_id').references(() => vectorStoreFileBatches.id, { onDelete: 'set null' }),
+    status: text('status').$type<import('../files/vector-store-wire.js').VectorStoreFileStatus>().notNull(),
+    lastError: jsonb('last_error').$type<import('../files/vector-store-wire.js').IngestError>(),
+    attributes: jsonb('attributes').$type<import('../files/vector-store-wire.js').FileAttributes>(),
+    chunkingStrategy: jsonb('chunking_strategy')
+      .$type<import('../files/vector-store-wire.js').StaticChunking>()
+      .notNull(),
+    /** Bytes of text the file's chunks hold once ingested. */
+    usageBytes: integer('usage_bytes').notNull().default(0),
+    /** How many times the file was added to the store: a job of an earlier adding finds it changed and does nothing. */
+    generation: integer('generation').notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.vectorStoreId, table.fileId] }),
+    index('vector_store_files_file_idx').on(table.fileId),
+    index('vector_store_files_batch_idx').on(table.batchId, table.fileId),
+    check(
+      'vector_store_files_status_check',
+      sql`${table.status} in ('in_progress', 'completed', 'cancelled', 'failed')`,
+    ),
+  ],
 );

@@ -143,7 +143,11 @@ export function queueDashboard(deps: AppDeps): RequestHandler {
   const adapter = new ExpressAdapter();
   adapter.setBasePath(QUEUE_DASHBOARD_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(deps.queues.runs), new BullMQAdapter(deps.queues.tools)],
+    queues: [
+      new BullMQAdapter(deps.queues.runs),
+      new BullMQAdapter(deps.queues.tools),
+      new BullMQAdapter(deps.queues.ingest),
+    ],
     serverAdapter: adapter,
   });
   return adapter.getRouter() as RequestHandler;

@@ -13,6 +13,8 @@ export type Tag =
   | 'Runs'
   | 'Chat'
   | 'Gateway'
+  | 'Files'
+  | 'Vector stores'
   | 'Admin'
   | 'Operations';
 
@@ -21,6 +23,8 @@ export interface Reply {
   json?: z.ZodType;
   events?: 'assistants' | 'simple' | 'chat-completions';
   text?: 'text/plain' | 'text/html' | 'text/markdown';
+  /** Bytes of any kind, streamed (a file's content). */
+  binary?: 'application/octet-stream';
 }
 
 export type Replies = Partial<Record<200 | 201 | 202 | 503, Reply>>;
@@ -37,6 +41,8 @@ export interface RouteSpec {
   isBodyOptional?: boolean;
   /** Text bodies also accepted; they reach the handler as a string, unparsed. */
   textBody?: readonly ('text/csv' | 'text/plain')[];
+  /** A multipart/form-data body, documented by this schema and streamed by the handler itself (an upload). */
+  multipartBody?: z.ZodType;
   query?: z.ZodType;
   responses: Replies;
 }
