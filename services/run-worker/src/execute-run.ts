@@ -42,6 +42,8 @@ import {
   type UsageRecord,
   unfinishedToolStep,
 } from '@threadwork/shared';
+import { filesForCode } from './code-files.js';
+import { saveCodeOutputs, withCodeOutputs } from './code-output-files.js';
 import { codeOutputEvents, sandboxExecutions } from './code-outputs.js';
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
 import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
@@ -124,8 +126,14 @@ async function continueHeldRun(
     return;
   }
   const executions = sandboxExecutions(step.stepDetails.tool_calls, sandboxResults);
-  await recordSandboxExecutions(deps.db, run, executions, clock(deps));
-  const calls = await withToolResults(deps, run, step.stepDetails.tool_calls);
+  const recorded = await recordSandboxExecutions(deps.db, run, executions, clock(deps));
+  // What the code made is kept once, by the continuation that recorded its call.
+  const made = await saveCodeOutputs(
+    { db: deps.db, log: deps.log, maxBytes: deps.config.FILE_MAX_BYTES },
+    run,
+    sandboxResults.filter((result) => recorded.includes(result.callId)),
+  );
+  const calls = withCodeOutputs(await withToolResults(deps, run, step.stepDetails.tool_calls), made);
   const products = productCardsOf(calls);
   const announced: NewRunEvent[] =
     products.length > 0 ? [{ event: 'threadwork.products', data: { step_id: step.id, products } }] : [];
@@ -325,6 +333,7 @@ async function openToolCalls(
     stepId: step.id,
     calls: builtins,
     queuePrefix: deps.config.QUEUE_PREFIX,
+    files: await filesForCode(deps.db, held.run, builtins),
   });
   await releaseLease(deps.db, held.run.id, newLease(deps).owner, continuation);
 }

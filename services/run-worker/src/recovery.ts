@@ -23,6 +23,7 @@ import {
   setRunJob,
   toRunObject,
 } from '@threadwork/shared';
+import { filesForCode } from './code-files.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
 
 export interface RecoveryDeps {
@@ -138,6 +139,7 @@ async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow)
     stepId: step.id,
     calls: unrun,
     queuePrefix: deps.config.QUEUE_PREFIX,
+    files: await filesForCode(deps.db, run, unrun),
     parentJobId: jobId,
   });
   return 'tools_redispatched';

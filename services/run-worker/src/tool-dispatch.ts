@@ -9,6 +9,7 @@ import {
   runJobId,
   runJobOptions,
   runJobs,
+  type SandboxFile,
   type StepToolCall,
   sandboxJobOptions,
   sandboxJobs,
@@ -25,6 +26,8 @@ export interface ToolDispatch {
   calls: StepToolCall[];
   /** The queue prefix (QUEUE_PREFIX), under which the sandbox records its sessions. */
   queuePrefix: string;
+  /** The files code_interpreter calls find in /mnt/data. */
+  files: SandboxFile[];
   /** A dispatch again (the first one's jobs were lost) names its parent, and its children after it. */
   parentJobId?: string;
 }
@@ -50,7 +53,7 @@ async function childOf(queues: Queues, dispatch: ToolDispatch, call: StepToolCal
       threadId: run.threadId,
       ownerId: run.ownerId,
       code: codeInterpreterInput(call.function.arguments),
-      files: [],
+      files: dispatch.files,
     }),
     opts: { ...sandboxJobOptions, jobId, ignoreDependencyOnFailure: true },
   };

@@ -861,16 +861,16 @@ export interface SandboxExecution {
 
 /**
  * Audits code_interpreter calls as the tool worker audits its tools, from what the sandbox worker answered (it holds
- * no database); a call recorded already keeps its row.
+ * no database); a call recorded already keeps its row. Answers the calls recorded now.
  */
 export async function recordSandboxExecutions(
   db: Db,
   run: Pick<RunRow, 'id' | 'ownerId'>,
   executions: SandboxExecution[],
   now: Date,
-): Promise<void> {
-  if (executions.length === 0) return;
-  await db
+): Promise<string[]> {
+  if (executions.length === 0) return [];
+  const recorded = await db
     .insert(toolExecutions)
     .values(
       executions.map((execution) => ({
@@ -887,7 +887,9 @@ export async function recordSandboxExecutions(
         durationMs: execution.durationMs,
       })),
     )
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ callId: toolExecutions.callId });
+  return recorded.map((row) => row.callId);
 }
 
 /** What the run's code_interpreter calls made, in the order they made it. */
