@@ -14,7 +14,7 @@ beforeAll(async () => {
   process.env.SANDBOX_TEST_SECRET = CANARY;
   sandbox = await startSandboxHarness(
     sandboxConfig(inject('redisUrl'), {
-      SANDBOX_CALL_TIMEOUT_MS: '3000',
+      SANDBOX_CALL_TIMEOUT_MS: '6000',
       SANDBOX_MEMORY_BYTES: String(512 * 1024 * 1024),
       SANDBOX_MAX_PROCESSES: '16',
       SANDBOX_DATA_BYTES: String(16 * 1024 * 1024),
@@ -326,7 +326,7 @@ except OSError as error:
     await verdict('kept = 1', threadId);
     const looped = await sandbox.run('while True:\n    pass', { threadId });
     expect(looped.isError).toBe(true);
-    expect(looped.logs).toMatch(/did not finish within 3 s/);
+    expect(looped.logs).toMatch(/did not finish within 6 s/);
     const after = await sandbox.run("print('kept' in globals())", { threadId });
     expect(after).toMatchObject({ logs: 'False\n', session: 'new' });
   });

@@ -26,7 +26,7 @@ let sandbox: SandboxHarness;
 
 beforeAll(async () => {
   sandbox = await startSandboxHarness(
-    sandboxConfig(inject('redisUrl'), { SANDBOX_SESSION_IDLE_MS: '1500', SANDBOX_CALL_TIMEOUT_MS: '10000' }),
+    sandboxConfig(inject('redisUrl'), { SANDBOX_SESSION_IDLE_MS: '4000', SANDBOX_CALL_TIMEOUT_MS: '10000' }),
   );
 });
 
