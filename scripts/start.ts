@@ -96,7 +96,13 @@ await runMigrations(config.DATABASE_URL);
 await seedDemoCatalog(config.DATABASE_URL);
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
-const bwrapPath = loadSandboxConfig().SANDBOX_BWRAP_PATH;
+let bwrapPath: string;
+try {
+  bwrapPath = loadSandboxConfig().SANDBOX_BWRAP_PATH;
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
 const hasBubblewrap = existsSync(bwrapPath);
 const services = hasBubblewrap ? [...coreServices, 'sandbox-worker'] : coreServices;
 const serviceCommand = (name: string) => ({
