@@ -79,6 +79,17 @@ describe('a session', () => {
   });
 });
 
+describe('a call', () => {
+  it('runs at most once: delivered again, it answers that it was not run again', async () => {
+    const threadId = newId('thread');
+    const first = await sandbox.run('count = 1\nprint(count)', { threadId });
+    const again = await sandbox.run('count += 1\nprint(count)', { threadId, callId: first.callId });
+    expect(again).toMatchObject({ callId: first.callId, isError: true, session: 'not_run' });
+    expect(again.logs).toMatch(/never finished .* not run again/);
+    expect(await routedRun('print(count)', threadId)).toMatchObject({ logs: '1\n' });
+  });
+});
+
 describe('files', () => {
   it("puts the call's files in /mnt/data once per session, and hands back the files and figures the code made", async () => {
     const threadId = newId('thread');

@@ -21,6 +21,8 @@ export const silentLog = createLogger({ name: 'sandbox-worker-test', level: 'sil
 
 export interface RunOptions {
   threadId?: string;
+  /** A call id already used, to deliver a call again (under another job id). */
+  callId?: string;
   ownerId?: string;
   files?: SandboxFile[];
   queue?: string;
@@ -79,9 +81,9 @@ export async function startSandboxHarness(config: SandboxConfig): Promise<Sandbo
         queue = SANDBOX_QUEUE,
       } = options;
       const { queue: target, events } = await queueOf(queue);
-      const callId = newId('call');
+      const callId = options.callId ?? newId('call');
       const data = { callId, threadId, ownerId, code, files };
-      const job = await target.add('sandbox.run', data, { jobId: callId });
+      const job = await target.add('sandbox.run', data, { jobId: options.callId ? newId('call') : callId });
       return sandboxJobResult.parse(await job.waitUntilFinished(events, 60_000));
     },
     async restartWorker() {
