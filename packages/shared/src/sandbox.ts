@@ -43,3 +43,12 @@ export async function sandboxQueueFor(
   const isAlive = (await redis.get(sandboxWorkerAliveKey(prefix, session.workerId))) !== null;
   return isAlive ? sandboxWorkerQueue(session.workerId) : SANDBOX_QUEUE;
 }
+
+/** Present while any sandbox worker lives: each one renews it with its own mark. */
+export function sandboxWorkersAliveKey(prefix: string): string {
+  return `${prefix}:sandbox-workers`;
+}
+
+export async function isAnySandboxWorkerAlive(redis: SessionReader, prefix: string): Promise<boolean> {
+  return (await redis.get(sandboxWorkersAliveKey(prefix))) !== null;
+}

@@ -55,6 +55,7 @@ import {
   takeTurn,
 } from './run-turn.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
+import { withoutUnservedCodeCalls } from './unserved-code-calls.js';
 
 export interface RunWorkerDeps extends Omit<TurnDeps, 'config'>, Omit<HoldDeps, 'config'>, RecoveryDeps {
   db: Db;
@@ -328,12 +329,13 @@ async function openToolCalls(
     await waitForClientOutputs(deps, held, step, calls);
     return;
   }
+  const served = await withoutUnservedCodeCalls(deps, held.run, builtins, clock(deps));
   const continuation = await dispatchBuiltinTools(deps.queues, {
     run: held.run,
     stepId: step.id,
-    calls: builtins,
+    calls: served,
     queuePrefix: deps.config.QUEUE_PREFIX,
-    files: await filesForCode(deps.db, held.run, builtins),
+    files: await filesForCode(deps.db, held.run, served),
   });
   await releaseLease(deps.db, held.run.id, newLease(deps).owner, continuation);
 }

@@ -25,6 +25,7 @@ import {
 } from '@threadwork/shared';
 import { filesForCode } from './code-files.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
+import { withoutUnservedCodeCalls } from './unserved-code-calls.js';
 
 export interface RecoveryDeps {
   db: Db;
@@ -134,12 +135,13 @@ async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow)
   }
   const jobId = againId(run.id, 'tools', now);
   await setRunJob(deps.db, run.id, jobId);
+  const served = await withoutUnservedCodeCalls(deps, run, unrun, now);
   await dispatchBuiltinTools(deps.queues, {
     run,
     stepId: step.id,
-    calls: unrun,
+    calls: served,
     queuePrefix: deps.config.QUEUE_PREFIX,
-    files: await filesForCode(deps.db, run, unrun),
+    files: await filesForCode(deps.db, run, served),
     parentJobId: jobId,
   });
   return 'tools_redispatched';

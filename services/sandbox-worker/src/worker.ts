@@ -15,6 +15,7 @@ import {
   sandboxSessionKey,
   sandboxWorkerAliveKey,
   sandboxWorkerQueue,
+  sandboxWorkersAliveKey,
   startHealthServer,
   waitForRedis,
 } from '@threadwork/shared';
@@ -50,12 +51,20 @@ function startSession(config: SandboxConfig): Promise<PythonSession> {
   return PythonSession.start(spec, maxAnswerBytes(config), config.SANDBOX_CALL_TIMEOUT_MS);
 }
 
-/** Marks the worker alive now and every few seconds; answers the function that stops and removes the mark. */
-function keepAlive(redis: Redis, key: string, log: Logger): () => Promise<void> {
+/**
+ * Marks the worker alive (and some sandbox worker with it) now and every few seconds; answers the function that
+ * stops and removes its own mark.
+ */
+function keepAlive(redis: Redis, prefix: string, key: string, log: Logger): () => Promise<void> {
   const mark = () =>
-    redis.set(key, '1', 'PX', ALIVE_EVERY_MS * 3).catch((error: unknown) => {
-      log.warn({ err: error }, 'could not renew the alive mark');
-    });
+    redis
+      .multi()
+      .set(key, '1', 'PX', ALIVE_EVERY_MS * 3)
+      .set(sandboxWorkersAliveKey(prefix), '1', 'PX', ALIVE_EVERY_MS * 3)
+      .exec()
+      .catch((error: unknown) => {
+        log.warn({ err: error }, 'could not renew the alive mark');
+      });
   void mark();
   const timer = setInterval(mark, ALIVE_EVERY_MS);
   return async () => {
@@ -117,7 +126,7 @@ export async function startSandboxWorker(config: SandboxConfig, log: Logger): Pr
       { redis: () => redis.ping() },
       metrics.registry,
     );
-    const stopMarking = keepAlive(redis, sandboxWorkerAliveKey(prefix, workerId), log);
+    const stopMarking = keepAlive(redis, prefix, sandboxWorkerAliveKey(prefix, workerId), log);
     const sweepEveryMs = Math.min(IDLE_SWEEP_EVERY_MS, config.SANDBOX_SESSION_IDLE_MS / 2);
     const idleSweep = setInterval(() => void pool.endIdle(), sweepEveryMs);
     const limiter = createSandboxRateLimiter(redis, config);
