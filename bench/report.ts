@@ -83,7 +83,17 @@ function latencySection(results: BenchResults): string[] {
     lines.push(latencyRow('  of which POST → provider request', firstToken.beforeProvider));
     lines.push(latencyRow('  of which provider first token → client', firstToken.afterProvider));
   }
+  const { sandbox } = results;
+  if (sandbox?.status === 'measured') {
+    lines.push(
+      latencyRow('code_interpreter print(1), warm session (queue → sandbox → result)', sandbox.warm),
+    );
+    lines.push(
+      latencyRow('code_interpreter print(1), new session (new Python in a new sandbox)', sandbox.newSession),
+    );
+  }
   if (toolHop?.status === 'blocked') lines.push('', `Tool hop: **blocked**: ${toolHop.reason}`);
+  if (sandbox?.status === 'blocked') lines.push('', `Sandbox: **blocked**: ${sandbox.reason}`);
   return [...lines, ''];
 }
 

@@ -5,6 +5,7 @@ import type { ProfileSummary } from './profile.js';
 import type { FileSearchResult } from './scenarios/file-search.js';
 import type { FirstTokenResult } from './scenarios/first-token.js';
 import type { LatencyResult } from './scenarios/latency.js';
+import type { SandboxResult } from './scenarios/sandbox.js';
 import type { ScaleOutResult } from './scenarios/scale-out.js';
 import type { SseFanOutResult } from './scenarios/sse-fanout.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
@@ -51,6 +52,7 @@ export interface BenchResults {
   /** Runs per second on two APIs and two run workers over a Redis Cluster and pgbouncer, beside one of each. */
   scaleOut?: ScaleOutResult;
   fileSearch?: FileSearchResult;
+  sandbox?: SandboxResult;
   targets: TargetCheck[];
   errors: Array<{ scenario: string; message: string }>;
 }

@@ -23,6 +23,7 @@ import type { BenchResults } from './results.js';
 import { measureFileSearch } from './scenarios/file-search.js';
 import { measureFirstToken } from './scenarios/first-token.js';
 import { measureLatency } from './scenarios/latency.js';
+import { measureSandbox } from './scenarios/sandbox.js';
 import { measureScaleOut, SINGLE_TOPOLOGY } from './scenarios/scale-out.js';
 import { measureSseFanOut } from './scenarios/sse-fanout.js';
 import { measureThroughput, type ThroughputResult } from './scenarios/throughput.js';
@@ -329,7 +330,18 @@ async function runAll(session: Session): Promise<void> {
       });
     });
   }
-  if (options.scenarios.every((name) => name === 'floor' || name === 'file-search')) return;
+  if (has(session, 'sandbox')) {
+    await attempt(session, 'sandbox', async () => {
+      results.sandbox = await measureSandbox({
+        redisUrl: environment.redisUrl,
+        prefix: environment.subPrefix('sandbox'),
+        calls: options.sandboxCalls,
+        deadline: minutes(2),
+      });
+    });
+  }
+  const standalone = ['floor', 'file-search', 'sandbox'];
+  if (options.scenarios.every((name) => standalone.includes(name))) return;
   const setup = await setUp(session, has(session, 'tool-hop'));
   let single: ThroughputResult | null = null;
   try {

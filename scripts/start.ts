@@ -1,7 +1,8 @@
-// `npm start`: checks Postgres and Redis, creates and migrates Threadwork's database, and runs the four services
-// under a supervisor that restarts one that crashes (the tool worker prepares the tools database itself).
+// `npm start`: checks Postgres and Redis, creates and migrates Threadwork's database, and runs the services under a
+// supervisor that restarts one that crashes (the tool worker prepares the tools database itself; the sandbox worker
+// runs when bubblewrap is installed, with none of the others' secrets).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
@@ -11,7 +12,9 @@ import {
   createLogger,
   ensureDatabase,
   loadConfig,
+  loadSandboxConfig,
   runMigrations,
+  sandboxWorkerEnvironment,
   schema,
 } from '@threadwork/shared';
 import { catalogImportSchema, importCatalog, readCatalogState } from '@threadwork/shared/catalog';
@@ -19,7 +22,7 @@ import { adminKeyLine } from './admin-key-line.js';
 import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const services = ['api', 'run-worker', 'tool-worker', 'ingest-worker'] as const;
+const coreServices = ['api', 'run-worker', 'tool-worker', 'ingest-worker'];
 
 function fail(line: string): never {
   process.stderr.write(`${line}\n`);
@@ -97,10 +100,23 @@ await runMigrations(migrationsUrl);
 await seedDemoCatalog(config.DATABASE_URL);
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
+let bwrapPath: string;
+try {
+  bwrapPath = loadSandboxConfig().SANDBOX_BWRAP_PATH;
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+const hasBubblewrap = existsSync(bwrapPath);
+const services = hasBubblewrap ? [...coreServices, 'sandbox-worker'] : coreServices;
 const serviceCommand = (name: string) => ({
   args: ['--import', 'tsx', `services/${name}/src/main.ts`],
   cwd: root,
-  env: { ...process.env, ADMIN_API_KEY: adminKey },
+  // The sandbox worker gets its own settings only: no database URL, no key.
+  env:
+    name === 'sandbox-worker'
+      ? sandboxWorkerEnvironment(process.env)
+      : { ...process.env, ADMIN_API_KEY: adminKey },
 });
 const supervisor = supervise(services, processSeams(serviceCommand, log));
 stopOnSignals(supervisor);
@@ -115,6 +131,8 @@ process.stdout.write(
     `  Chat API:        ${baseUrl}/api/chat`,
     `  Web chat:        ${baseUrl}/`,
     adminKeyLine(config.ADMIN_API_KEY === undefined ? adminKey : null),
-    '',
+    hasBubblewrap
+      ? ''
+      : `  code_interpreter is off: bubblewrap is not installed at ${bwrapPath} (apt-get install bubblewrap).\n`,
   ].join('\n'),
 );

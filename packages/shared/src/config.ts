@@ -192,6 +192,98 @@ export const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>;
 
+const bytes = z.coerce.number().int().positive();
+
+/** What the sandbox needs of the host, read-only: the Python installation and its libraries, nothing of Threadwork's. */
+const defaultSandboxPaths = [
+  '/usr/bin/python3',
+  '/usr/lib/python3',
+  '/usr/lib/python3.11',
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib64',
+  '/usr/share/matplotlib',
+  '/usr/share/zoneinfo',
+  '/usr/share/fonts',
+  '/etc/alternatives',
+  '/etc/matplotlibrc',
+];
+
+/**
+ * The sandbox worker's settings (docs/code-interpreter.md). It is started with these variables only: it holds no
+ * database URL, key or secret, so that code which escaped the sandbox would find none.
+ */
+export const sandboxEnvSchema = envSchema
+  .pick({
+    NODE_ENV: true,
+    LOG_LEVEL: true,
+    PRETTY_LOGS: true,
+    REDIS_URL: true,
+    QUEUE_PREFIX: true,
+    SHUTDOWN_TIMEOUT_MS: true,
+  })
+  .extend({
+    SANDBOX_WORKER_PORT: port.default(8083),
+    /** Calls one sandbox worker runs at once (each in a session of its own thread). */
+    SANDBOX_CONCURRENCY: positiveInt.default(4),
+    /** Sessions one worker keeps; past it the one idle longest is ended. */
+    SANDBOX_MAX_SESSIONS: positiveInt.default(16),
+    /** A session idle this long ends; its variables and files are gone. */
+    SANDBOX_SESSION_IDLE_MS: positiveInt.default(20 * 60_000),
+    SANDBOX_BWRAP_PATH: z.string().min(1).default('/usr/bin/bwrap'),
+    SANDBOX_PRLIMIT_PATH: z.string().min(1).default('/usr/bin/prlimit'),
+    SANDBOX_PYTHON_PATH: z.string().min(1).default('/usr/bin/python3'),
+    /** Host paths bound read-only at the same place inside the sandbox (those missing are skipped). */
+    SANDBOX_READONLY_PATHS: csv.default(defaultSandboxPaths),
+    /** The host uids sessions run as (one picked at random per session); used when the worker runs as root. */
+    SANDBOX_UID_MIN: positiveInt.default(200_000),
+    SANDBOX_UID_MAX: positiveInt.default(299_999),
+    /** Wall time of one call; past it the session is killed (a new one starts on the next call). */
+    SANDBOX_CALL_TIMEOUT_MS: positiveInt.default(60_000),
+    /** CPU seconds of each process of a session, summed over its calls (RLIMIT_CPU). */
+    SANDBOX_CPU_SECONDS: positiveInt.default(300),
+    /** Address space of each process (RLIMIT_AS). */
+    SANDBOX_MEMORY_BYTES: bytes.default(1024 * 1024 * 1024),
+    /** Processes and threads a session may have at once (RLIMIT_NPROC of its own uid). */
+    SANDBOX_MAX_PROCESSES: positiveInt.default(32),
+    SANDBOX_MAX_OPEN_FILES: positiveInt.default(256),
+    /** Largest file the code may write (RLIMIT_FSIZE). */
+    SANDBOX_MAX_FILE_BYTES: bytes.default(64 * 1024 * 1024),
+    /** Size of /mnt/data, and of /tmp (memory-backed file systems). */
+    SANDBOX_DATA_BYTES: bytes.default(256 * 1024 * 1024),
+    SANDBOX_TMP_BYTES: bytes.default(64 * 1024 * 1024),
+    /** stdout and stderr of one call kept for the model; the rest is cut, and said so. */
+    SANDBOX_MAX_OUTPUT_BYTES: bytes.default(64 * 1024),
+    /** Images and files one call may hand back, in all. */
+    SANDBOX_MAX_RETURN_BYTES: bytes.default(20 * 1024 * 1024),
+    /** code_interpreter calls per end user (or project) and for everyone together, as points/seconds. */
+    SANDBOX_RATE_LIMIT_PER_USER: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'points/seconds')
+      .default('30/60'),
+    SANDBOX_RATE_LIMIT_GLOBAL: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'points/seconds')
+      .default('300/60'),
+    /** The longest a call waits, in all, for the rate limits, before it is answered that it was not run. */
+    SANDBOX_RATE_LIMIT_MAX_WAIT_MS: positiveInt.default(60_000),
+  })
+  .refine((env) => env.SANDBOX_UID_MIN <= env.SANDBOX_UID_MAX, {
+    path: ['SANDBOX_UID_MAX'],
+    message: 'must not be below SANDBOX_UID_MIN',
+  });
+
+export type SandboxConfig = z.infer<typeof sandboxEnvSchema>;
+
+/** The variables a sandbox worker is started with: its own settings, PATH, and nothing else of the environment. */
+export function sandboxWorkerEnvironment(source: Record<string, string | undefined>): Record<string, string> {
+  const names = new Set([...Object.keys(sandboxEnvSchema.shape), 'PATH']);
+  return Object.fromEntries(
+    Object.entries(source).filter(
+      (entry): entry is [string, string] => names.has(entry[0]) && entry[1] !== undefined,
+    ),
+  );
+}
+
 export interface Config extends Env {
   defaultModel: string;
   isProduction: boolean;
@@ -222,11 +314,25 @@ function defaultModelFor(env: Env): string {
   return 'offline';
 }
 
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const present = Object.fromEntries(
-    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+function presentValues(source: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(source).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
   );
-  const result = envSchema.safeParse(present);
+}
+
+export function loadSandboxConfig(source: Record<string, string | undefined> = process.env): SandboxConfig {
+  const result = sandboxEnvSchema.safeParse(presentValues(source));
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(presentValues(source));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);

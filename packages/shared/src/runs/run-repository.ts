@@ -23,7 +23,14 @@ import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLog
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
 import { activeStatuses, allowedFrom, isTerminal, type RunStatus } from '../run-status.js';
-import type { FileCitationAnnotation, IncompleteDetails, LastError, StepToolCall, Usage } from '../wire.js';
+import type {
+  CodeOutputFile,
+  FileCitationAnnotation,
+  IncompleteDetails,
+  LastError,
+  StepToolCall,
+  Usage,
+} from '../wire.js';
 
 /** A worker's hold on a run it drives: who, and until when unless renewed. */
 export interface Lease {
@@ -456,12 +463,44 @@ export interface ClosedAnswer {
   status: 'completed' | 'incomplete';
   /** The turn's usage, on the step of a run's last answer. */
   usage: Usage | null;
+  /** What the run's code_interpreter calls made: figures become `image_file` parts before the text, as OpenAI's, and
+   * the text's `sandbox:/mnt/data/<name>` mentions of files become `file_path` annotations. */
+  made?: CodeOutputs;
   /** The files the answer cites, found from the markers in its text. */
   citations?: FileCitationAnnotation[];
 }
 
-export function closedAnswer({ answer, text, status, usage, citations }: ClosedAnswer, now: Date): Answer {
-  const content = textContent(text, citations);
+export interface CodeOutputs {
+  images: string[];
+  files: CodeOutputFile[];
+}
+
+/** OpenAI's `file_path` annotations: each mention of a file the run's code wrote, by its sandbox path. */
+export function filePathAnnotations(text: string, files: CodeOutputFile[]) {
+  const annotations = files.flatMap((file) => {
+    const path = `sandbox:/mnt/data/${file.name}`;
+    const found = [];
+    for (let at = text.indexOf(path); at >= 0; at = text.indexOf(path, at + path.length)) {
+      const range = { start_index: at, end_index: at + path.length };
+      found.push({ type: 'file_path' as const, text: path, ...range, file_path: { file_id: file.file_id } });
+    }
+    return found;
+  });
+  return annotations.sort((a, b) => a.start_index - b.start_index);
+}
+
+export function closedAnswer(
+  { answer, text, status, usage, made, citations = [] }: ClosedAnswer,
+  now: Date,
+): Answer {
+  const figures = (made?.images ?? []).map((fileId) => ({
+    type: 'image_file' as const,
+    image_file: { file_id: fileId },
+  }));
+  const annotations = [...citations, ...filePathAnnotations(text, made?.files ?? [])].sort(
+    (a, b) => a.start_index - b.start_index,
+  );
+  const content = [...figures, { type: 'text' as const, text: { value: text, annotations } }];
   const message: MessageRow =
     status === 'completed'
       ? { ...answer.message, status, content, completedAt: now }
@@ -917,6 +956,59 @@ export async function findToolResults(db: Db, callIds: string[]) {
       .filter((row) => row.status !== 'running')
       .map((row) => [row.callId, { output: row.output, isError: row.status === 'failed' }]),
   );
+}
+
+/** What the sandbox worker answered for one code_interpreter call. */
+export interface SandboxExecution {
+  callId: string;
+  code: string;
+  logs: string;
+  isError: boolean;
+  durationMs: number;
+}
+
+/**
+ * Audits code_interpreter calls as the tool worker audits its tools, from what the sandbox worker answered (it holds
+ * no database); a call recorded already keeps its row. Answers the calls recorded now.
+ */
+export async function recordSandboxExecutions(
+  db: Db,
+  run: Pick<RunRow, 'id' | 'ownerId'>,
+  executions: SandboxExecution[],
+  now: Date,
+): Promise<string[]> {
+  if (executions.length === 0) return [];
+  const recorded = await db
+    .insert(toolExecutions)
+    .values(
+      executions.map((execution) => ({
+        callId: execution.callId,
+        runId: run.id,
+        ownerId: run.ownerId,
+        tool: 'code_interpreter',
+        arguments: { code: execution.code },
+        status: execution.isError ? ('failed' as const) : ('succeeded' as const),
+        output: execution.logs,
+        error: execution.isError ? 'code_error' : null,
+        startedAt: new Date(now.getTime() - execution.durationMs),
+        finishedAt: now,
+        durationMs: execution.durationMs,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ callId: toolExecutions.callId });
+  return recorded.map((row) => row.callId);
+}
+
+/** What the run's code_interpreter calls made, in the order they made it. */
+export function codeOutputsOfRun(toolSteps: RunStepRow[]): CodeOutputs {
+  const calls = toolSteps.flatMap((step) =>
+    step.stepDetails.type === 'tool_calls' ? step.stepDetails.tool_calls : [],
+  );
+  return {
+    images: calls.flatMap((call) => call.images ?? []),
+    files: calls.flatMap((call) => call.files ?? []),
+  };
 }
 
 /** The run's open tool step, if it has one. */
