@@ -52,3 +52,8 @@ export function sandboxWorkersAliveKey(prefix: string): string {
 export async function isAnySandboxWorkerAlive(redis: SessionReader, prefix: string): Promise<boolean> {
   return (await redis.get(sandboxWorkersAliveKey(prefix))) !== null;
 }
+
+/** Every sandbox worker that started and whose queue nobody has taken over yet. */
+export function sandboxWorkerIdsKey(prefix: string): string {
+  return `${prefix}:sandbox-worker-ids`;
+}

@@ -14,6 +14,7 @@ import {
   type SandboxConfig,
   sandboxSessionKey,
   sandboxWorkerAliveKey,
+  sandboxWorkerIdsKey,
   sandboxWorkerQueue,
   sandboxWorkersAliveKey,
   startHealthServer,
@@ -21,6 +22,7 @@ import {
 } from '@threadwork/shared';
 import { Worker } from 'bullmq';
 import { Gauge } from 'prom-client';
+import { orphanQueues } from './orphan-queues.js';
 import { PythonSession } from './python-session.js';
 import { createSandboxRateLimiter } from './rate-limit.js';
 import { checkSandbox } from './sandbox-check.js';
@@ -73,14 +75,13 @@ function keepAlive(redis: Redis, prefix: string, key: string, log: Logger): () =
   };
 }
 
-function startWorkers(config: SandboxConfig, deps: ProcessorDeps, log: Logger): Worker[] {
+/** Answers a function that starts a BullMQ worker running calls from a queue. */
+function queueConsumer(config: SandboxConfig, deps: ProcessorDeps, log: Logger): (queue: string) => Worker {
   const processor = createSandboxRunProcessor(deps);
-  const metrics = { prefix: queuePrefix(config.QUEUE_PREFIX) };
-  const queues = [SANDBOX_QUEUE, sandboxWorkerQueue(deps.workerId)];
-  return queues.map((queue) => {
+  return (queue) => {
     const worker = new Worker(queue, processor, {
       connection: deps.redis,
-      prefix: metrics.prefix,
+      prefix: queuePrefix(config.QUEUE_PREFIX),
       concurrency: config.SANDBOX_CONCURRENCY,
       // A call holds its job for up to its wall time; the lock outlasts it, so that only a dead worker's job stalls.
       lockDuration: config.SANDBOX_CALL_TIMEOUT_MS + 30_000,
@@ -89,7 +90,7 @@ function startWorkers(config: SandboxConfig, deps: ProcessorDeps, log: Logger): 
     worker.on('error', (error) => log.error({ err: error, queue }, 'sandbox worker error'));
     worker.on('failed', (job, error) => log.warn({ jobId: job?.id, err: error }, 'sandbox job failed'));
     return worker;
-  });
+  };
 }
 
 export async function startSandboxWorker(config: SandboxConfig, log: Logger): Promise<SandboxWorker> {
@@ -127,10 +128,19 @@ export async function startSandboxWorker(config: SandboxConfig, log: Logger): Pr
       metrics.registry,
     );
     const stopMarking = keepAlive(redis, prefix, sandboxWorkerAliveKey(prefix, workerId), log);
-    const sweepEveryMs = Math.min(IDLE_SWEEP_EVERY_MS, config.SANDBOX_SESSION_IDLE_MS / 2);
-    const idleSweep = setInterval(() => void pool.endIdle(), sweepEveryMs);
     const limiter = createSandboxRateLimiter(redis, config);
-    const workers = startWorkers(config, { pool, redis, prefix, workerId, config, log, limiter }, log);
+    const consume = queueConsumer(config, { pool, redis, prefix, workerId, config, log, limiter }, log);
+    const workers = [consume(SANDBOX_QUEUE), consume(sandboxWorkerQueue(workerId))];
+    // Never removed by the worker itself: once it stops, another takes over what is left on its queue.
+    await redis.sadd(sandboxWorkerIdsKey(prefix), workerId);
+    const orphans = orphanQueues({ redis, prefix, workerId, log, consume });
+    const sweepEveryMs = Math.min(IDLE_SWEEP_EVERY_MS, config.SANDBOX_SESSION_IDLE_MS / 2);
+    const idleSweep = setInterval(() => {
+      void pool.endIdle();
+      orphans
+        .adopt()
+        .catch((error: unknown) => log.warn({ err: error }, 'could not look for stopped workers'));
+    }, sweepEveryMs);
     for (const worker of workers) observeWorker(metrics, worker.name, worker);
     log.info(
       { workerId, port: health.port, concurrency: config.SANDBOX_CONCURRENCY },
@@ -142,6 +152,7 @@ export async function startSandboxWorker(config: SandboxConfig, log: Logger): Pr
         stopMarking,
         async () => clearInterval(idleSweep),
         () => Promise.all(workers.map((worker) => worker.close())),
+        () => orphans.close(),
         async () => pool.closeAll(),
         () => redis.quit().catch(() => redis.disconnect()),
         async () => log.info('sandbox worker stopped'),

@@ -10,6 +10,8 @@ import {
   SANDBOX_QUEUE,
   type SandboxFile,
   sandboxQueueFor,
+  sandboxSessionKey,
+  sandboxWorkerIdsKey,
   sandboxWorkerQueue,
 } from '@threadwork/shared';
 import { waitFor } from '@threadwork/testing';
@@ -143,6 +145,21 @@ describe('when its worker stops', () => {
     expect(after.logs).toMatch(/^\[The earlier session of this thread was lost .*\]\nFalse\n$/);
     const next = await routedRun("print('ok')", threadId);
     expect(next).toMatchObject({ logs: 'ok\n', session: 'continued' });
+  });
+});
+
+describe('a call left on the queue of a worker that stopped', () => {
+  it('is run by another worker, in a new session that says so', async () => {
+    const prefix = sandbox.config.QUEUE_PREFIX;
+    const deadId = 'deadbeef0001';
+    const threadId = newId('thread');
+    await sandbox.redis.sadd(sandboxWorkerIdsKey(prefix), deadId);
+    const lost = JSON.stringify({ workerId: deadId, startedAt: Date.now() });
+    await sandbox.redis.set(sandboxSessionKey(prefix, threadId), lost);
+    const result = await sandbox.run('print("taken over")', { threadId, queue: sandboxWorkerQueue(deadId) });
+    expect(result.session).toBe('restarted');
+    expect(result.logs).toMatch(/^\[The earlier session of this thread was lost .*\]\ntaken over\n$/);
+    expect(await sandbox.redis.sismember(sandboxWorkerIdsKey(prefix), deadId)).toBe(0);
   });
 });
 
