@@ -28,7 +28,7 @@ import type { RunSettingsInput } from '../schemas/runs.js';
 import type { CreateThreadInput } from '../schemas/threads.js';
 import { checkModel } from '../services/assistants.js';
 import { newUserMessage } from '../services/messages.js';
-import { initialMessages, newThreadRow } from '../services/threads.js';
+import { initialMessages, newThreadRow, withStoredToolResources } from '../services/threads.js';
 import type { AssistantSnapshot } from './assistant-snapshots.js';
 import { cancelSuperseded } from './cancel-run.js';
 
@@ -336,8 +336,9 @@ export async function createThreadAndRun(
   options: NewRunOptions = {},
 ): Promise<CreatedRun> {
   await refuseBeyondActiveRuns(deps, principal);
-  const thread = newThreadRow(threadOwnerOf(principal), threadInput, new Date());
-  const initial = initialMessages(thread, threadInput);
+  const stored = await withStoredToolResources(deps, principal, threadInput);
+  const thread = newThreadRow(threadOwnerOf(principal), stored, new Date());
+  const initial = initialMessages(thread, stored);
   const written = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
     const made = withEventSeq(
       newRunRow(deps, thread, from.row, input, thread.createdAt, options.runId),
