@@ -218,6 +218,7 @@ export const sandboxEnvSchema = envSchema
     LOG_LEVEL: true,
     PRETTY_LOGS: true,
     REDIS_URL: true,
+    REDIS_CLUSTER_NODES: true,
     QUEUE_PREFIX: true,
     SHUTDOWN_TIMEOUT_MS: true,
   })

@@ -3,7 +3,7 @@
 // run's expiry.
 import {
   type Logger,
-  type Redis,
+  type RedisConnection,
   sandboxWorkerAliveKey,
   sandboxWorkerIdsKey,
   sandboxWorkerQueue,
@@ -17,7 +17,7 @@ export interface OrphanQueues {
 }
 
 interface OrphanDeps {
-  redis: Redis;
+  redis: RedisConnection;
   prefix: string;
   workerId: string;
   log: Logger;

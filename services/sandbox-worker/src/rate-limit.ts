@@ -1,5 +1,5 @@
 // code_interpreter's rate limits on Redis, as the other built-in tools have theirs: per user and for everyone.
-import type { Redis, SandboxConfig } from '@threadwork/shared';
+import type { RedisConnection, SandboxConfig } from '@threadwork/shared';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 export interface SandboxRateLimiter {
@@ -7,7 +7,7 @@ export interface SandboxRateLimiter {
   reserve(ownerId: string): Promise<number | null>;
 }
 
-function limiterFor(redis: Redis, keyPrefix: string, rate: string): RateLimiterRedis {
+function limiterFor(redis: RedisConnection, keyPrefix: string, rate: string): RateLimiterRedis {
   // The configuration's pattern (points/seconds) makes both present.
   const [points = 1, duration = 1] = rate.split('/').map(Number);
   return new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration });
@@ -23,7 +23,7 @@ async function consume(limiter: RateLimiterRedis, key: string): Promise<number |
   }
 }
 
-export function createSandboxRateLimiter(redis: Redis, config: SandboxConfig): SandboxRateLimiter {
+export function createSandboxRateLimiter(redis: RedisConnection, config: SandboxConfig): SandboxRateLimiter {
   const keyPrefix = `${config.QUEUE_PREFIX}:tool-rate`;
   const user = limiterFor(redis, `${keyPrefix}:user:code_interpreter`, config.SANDBOX_RATE_LIMIT_PER_USER);
   const global = limiterFor(redis, `${keyPrefix}:tool:code_interpreter`, config.SANDBOX_RATE_LIMIT_GLOBAL);

@@ -2,7 +2,7 @@
 import {
   findSandboxSession,
   type Logger,
-  type Redis,
+  type RedisConnection,
   type SandboxConfig,
   type SandboxJobData,
   type SandboxJobResult,
@@ -16,7 +16,7 @@ import type { SessionPool } from './session-pool.js';
 
 export interface CallDeps {
   pool: SessionPool;
-  redis: Redis;
+  redis: RedisConnection;
   /** The queue prefix, under which the session records and call claims are kept. */
   prefix: string;
   workerId: string;

@@ -9,7 +9,8 @@ import {
   observeWorker,
   orderedShutdown,
   queuePrefix,
-  type Redis,
+  type RedisConnection,
+  redisTargetOf,
   SANDBOX_QUEUE,
   type SandboxConfig,
   sandboxSessionKey,
@@ -57,16 +58,15 @@ function startSession(config: SandboxConfig): Promise<PythonSession> {
  * Marks the worker alive (and some sandbox worker with it) now and every few seconds; answers the function that
  * stops and removes its own mark.
  */
-function keepAlive(redis: Redis, prefix: string, key: string, log: Logger): () => Promise<void> {
+function keepAlive(redis: RedisConnection, prefix: string, key: string, log: Logger): () => Promise<void> {
+  // Two single-key writes, not a transaction: on a Redis Cluster the keys may live on different masters.
   const mark = () =>
-    redis
-      .multi()
-      .set(key, '1', 'PX', ALIVE_EVERY_MS * 3)
-      .set(sandboxWorkersAliveKey(prefix), '1', 'PX', ALIVE_EVERY_MS * 3)
-      .exec()
-      .catch((error: unknown) => {
-        log.warn({ err: error }, 'could not renew the alive mark');
-      });
+    Promise.all([
+      redis.set(key, '1', 'PX', ALIVE_EVERY_MS * 3),
+      redis.set(sandboxWorkersAliveKey(prefix), '1', 'PX', ALIVE_EVERY_MS * 3),
+    ]).catch((error: unknown) => {
+      log.warn({ err: error }, 'could not renew the alive mark');
+    });
   void mark();
   const timer = setInterval(mark, ALIVE_EVERY_MS);
   return async () => {
@@ -101,7 +101,7 @@ export async function startSandboxWorker(config: SandboxConfig, log: Logger): Pr
     maxAnswerBytes(config),
   );
   const workerId = randomBytes(6).toString('hex');
-  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-sandbox-worker', log);
+  const redis = createRedis(redisTargetOf(config), 'worker', 'threadwork-sandbox-worker', log);
   try {
     await waitForRedis(redis);
     const prefix = config.QUEUE_PREFIX;
