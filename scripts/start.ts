@@ -18,6 +18,7 @@ import {
   schema,
 } from '@threadwork/shared';
 import { catalogImportSchema, importCatalog, readCatalogState } from '@threadwork/shared/catalog';
+import { apiNodeFlags } from '../services/api/src/node-flags.js';
 import { adminKeyLine } from './admin-key-line.js';
 import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
@@ -110,7 +111,7 @@ try {
 const hasBubblewrap = existsSync(bwrapPath);
 const services = hasBubblewrap ? [...coreServices, 'sandbox-worker'] : coreServices;
 const serviceCommand = (name: string) => ({
-  args: ['--import', 'tsx', `services/${name}/src/main.ts`],
+  args: [...(name === 'api' ? apiNodeFlags : []), '--import', 'tsx', `services/${name}/src/main.ts`],
   cwd: root,
   // The sandbox worker gets its own settings only: no database URL, no key.
   env:
