@@ -1,67 +1,50 @@
-// Watches the run event bus for run endings: one pattern subscription, so no ending is missed, and no load on the API.
-import { Redis } from 'ioredis';
+// Watches the run event bus for run endings, with no load on the API: a run's sharded channel is followed from the
+// moment the bench learns its id, and its log tells an ending that came before that.
+import { ChannelSubscriber, createRedis, type RedisConnection, type RedisTarget } from '@threadwork/shared';
 
 const endingEvent = /"event":"thread\.run\.(completed|failed|cancelled|expired|incomplete)"/;
 
-interface Waiter {
-  resolve: (status: string) => void;
-  timer: NodeJS.Timeout;
-}
-
 export class CompletionWatcher {
-  private readonly ended = new Map<string, string>();
-  private readonly waiters = new Map<string, Waiter>();
-
   private constructor(
-    private readonly redis: Redis,
-    private readonly channelPrefix: string,
-  ) {
-    redis.on('pmessage', (_pattern: string, channel: string, message: string) =>
-      this.onMessage(channel, message),
-    );
+    private readonly redis: RedisConnection,
+    private readonly subscriber: ChannelSubscriber,
+    private readonly prefix: string,
+  ) {}
+
+  /** Follows the runs of a QUEUE_PREFIX (the channel and log names are EventBus.channel's and streamKey's). */
+  static async start(target: RedisTarget | string, prefix: string): Promise<CompletionWatcher> {
+    const where = typeof target === 'string' ? { url: target } : target;
+    const redis = createRedis(where, 'worker', 'bench-completions');
+    const subscriber = new ChannelSubscriber(createRedis(where, 'subscriber', 'bench-completions-sub'));
+    return new CompletionWatcher(redis, subscriber, prefix);
   }
 
-  /** Subscribes to every run channel of a QUEUE_PREFIX (the channel names are EventBus.channel's). */
-  static async start(redisUrl: string, prefix: string): Promise<CompletionWatcher> {
-    const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const channelPrefix = `${prefix}:run-events:`;
-    await redis.psubscribe(`${channelPrefix}*`);
-    return new CompletionWatcher(redis, channelPrefix);
-  }
-
-  private onMessage(channel: string, message: string): void {
-    // A message is one append's events; an ending is found without parsing JSON.
-    const status = endingEvent.exec(message)?.[1];
-    if (!status) return;
-    const runId = channel.slice(this.channelPrefix.length);
-    const waiter = this.waiters.get(runId);
-    if (!waiter) {
-      this.ended.set(runId, status);
-      return;
-    }
-    this.waiters.delete(runId);
-    clearTimeout(waiter.timer);
-    waiter.resolve(status);
-  }
-
-  /** Resolves with the run's final status (it may have ended before this was called). */
-  ending(runId: string, timeoutMs: number): Promise<string> {
-    const status = this.ended.get(runId);
-    if (status) {
-      this.ended.delete(runId);
-      return Promise.resolve(status);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(runId);
-        resolve('timed_out');
-      }, timeoutMs);
-      this.waiters.set(runId, { resolve, timer });
+  /** Resolves with the run's final status (it may have ended before this was called), or `timed_out`. */
+  async ending(runId: string, timeoutMs: number): Promise<string> {
+    let settle: (status: string) => void = () => {};
+    const settled = new Promise<string>((resolve) => {
+      settle = resolve;
     });
+    const unsubscribe = await this.subscriber.subscribe(
+      `${this.prefix}:run-events:{${runId}}`,
+      (message) => {
+        const status = endingEvent.exec(message)?.[1];
+        if (status) settle(status);
+      },
+      'sharded',
+    );
+    const timer = setTimeout(() => settle('timed_out'), timeoutMs);
+    const [last] = await this.redis.xrevrange(`${this.prefix}:run:{${runId}}:events`, '+', '-', 'COUNT', 1);
+    const logged = endingEvent.exec(last?.[1][1] ?? '')?.[1];
+    if (logged) settle(logged);
+    const status = await settled;
+    clearTimeout(timer);
+    await unsubscribe();
+    return status;
   }
 
   close(): void {
-    for (const waiter of this.waiters.values()) clearTimeout(waiter.timer);
+    void this.subscriber.close();
     this.redis.disconnect();
   }
 }

@@ -7,7 +7,9 @@ export const scenarioNames = [
   'first-token',
   'throughput',
   'sse',
+  'scale-out',
   'file-search',
+  'sandbox',
   'file-ingest',
 ] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
@@ -22,6 +24,8 @@ export interface BenchOptions {
   floorRoundTrips: number;
   latencyRuns: number;
   toolRuns: number;
+  /** print(1) calls timed in a warm session, and as many in new ones. */
+  sandboxCalls: number;
   firstTokenRuns: number;
   firstTokenDelayMs: number;
   clients: number;
@@ -53,6 +57,7 @@ const help = `npm run bench [-- options]
   --workers=1,2,4          run-worker process counts for the scaling table (BENCH_WORKERS)
   --latency-runs=N         sequential streamed runs (BENCH_LATENCY_RUNS, 200)
   --tool-runs=N            runs with and without a tool hop (BENCH_TOOL_RUNS, 150)
+  --sandbox-calls=N        print(1) calls in a warm and in new code_interpreter sessions (BENCH_SANDBOX_CALLS, 50)
   --first-token-runs=N     runs against the local OpenAI-compatible server (BENCH_FIRST_TOKEN_RUNS, 100)
   --first-token-delay-ms=N its fixed first-token delay (BENCH_FIRST_TOKEN_DELAY_MS, 20)
   --sse-streams=N          concurrent SSE streams on one API process, up to 10000 (BENCH_SSE_STREAMS, 10000)
@@ -118,6 +123,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     floorRoundTrips: int('floor-round-trips', 500, 200, 10_000),
     latencyRuns: int('latency-runs', 200, 60, 10_000),
     toolRuns: int('tool-runs', 150, 40, 10_000),
+    sandboxCalls: int('sandbox-calls', 50, 15, 1_000),
     firstTokenRuns: int('first-token-runs', 100, 30, 10_000),
     firstTokenDelayMs: int('first-token-delay-ms', 20, 20, 10_000),
     clients: int('clients', 50, 50, 1_000),

@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { apiNodeFlags } from '../services/api/src/node-flags.js';
 import type { FromChild, MemorySample, ServiceName, ToChild } from './child/messages.js';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -119,7 +120,15 @@ export async function spawnService(name: ServiceName, options: SpawnOptions): Pr
     ? ['--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, `${name}-${++spawned}`)}`]
     : [];
   const child = spawnNode(
-    ['--import', 'tsx', '--expose-gc', ...profile, serviceEntry, name],
+    [
+      ...(name === 'api' ? apiNodeFlags : []),
+      '--import',
+      'tsx',
+      '--expose-gc',
+      ...profile,
+      serviceEntry,
+      name,
+    ],
     options.env,
     options.logFile,
   );

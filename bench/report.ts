@@ -2,6 +2,7 @@
 // lines on stderr while it runs. The only module that writes to the terminal.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { BenchResults, TargetCheck } from './results.js';
+import type { ScaleOutResult } from './scenarios/scale-out.js';
 import type { LatencySummary } from './stats.js';
 
 const dash = '–';
@@ -82,7 +83,17 @@ function latencySection(results: BenchResults): string[] {
     lines.push(latencyRow('  of which POST → provider request', firstToken.beforeProvider));
     lines.push(latencyRow('  of which provider first token → client', firstToken.afterProvider));
   }
+  const { sandbox } = results;
+  if (sandbox?.status === 'measured') {
+    lines.push(
+      latencyRow('code_interpreter print(1), warm session (queue → sandbox → result)', sandbox.warm),
+    );
+    lines.push(
+      latencyRow('code_interpreter print(1), new session (new Python in a new sandbox)', sandbox.newSession),
+    );
+  }
   if (toolHop?.status === 'blocked') lines.push('', `Tool hop: **blocked**: ${toolHop.reason}`);
+  if (sandbox?.status === 'blocked') lines.push('', `Sandbox: **blocked**: ${sandbox.reason}`);
   return [...lines, ''];
 }
 
@@ -133,6 +144,22 @@ function toolScalingSection(results: BenchResults): string[] {
       (point) =>
         `| ${point.runWorkers} | ${point.toolWorkers} | ${value(point.runsPerSecond)} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${value(point.cpuMsPerRun.api)} | ${value(point.cpuMsPerRun['run-worker'])} | ${value(point.cpuMsPerRun['tool-worker'])} | ${value(point.cpuMsPerRun.postgres)} | ${point.failed}${point.firstError ? ` (${point.firstError.slice(0, 60)})` : ''} |`,
     ),
+    '',
+  ];
+}
+
+function scaleOutSection(results: BenchResults): string[] {
+  const { scaleOut } = results;
+  if (!scaleOut) return [];
+  const row = (point: ScaleOutResult['single']) =>
+    `| ${point.topology.apis} | ${point.topology.runWorkers} | ${point.topology.redis} | ${point.topology.postgres} | ${value(point.runsPerSecond)} | ${value(point.runLatency.p50)} ms | ${value(point.runLatency.p99)} ms | ${value(point.cpuMsPerRun.api)} | ${value(point.cpuMsPerRun['run-worker'])} | ${value(point.cpuMsPerRun.redis)} | ${point.failed}${point.firstError ? ` (${point.firstError.slice(0, 60)})` : ''} |`;
+  return [
+    `### Scale-out (${scaleOut.single.clients} clients, createAndRun → completed; docs/scaling.md)`,
+    '',
+    '| APIs | run workers | Redis | Postgres | runs/s | run latency p50 | p99 | CPU ms per run: APIs | run workers | Redis* | failed |',
+    '|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    row(scaleOut.single),
+    row(scaleOut.scaledOut),
     '',
   ];
 }
@@ -202,6 +229,7 @@ export function renderReport(results: BenchResults): string {
     ...scalingSection(results),
     ...toolScalingSection(results),
     ...sseSection(results),
+    ...scaleOutSection(results),
     ...fileSearchSection(results),
     ...fileIngestSection(results),
   ];

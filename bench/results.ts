@@ -6,6 +6,8 @@ import type { FileIngestResult } from './scenarios/file-ingest.js';
 import type { FileSearchResult } from './scenarios/file-search.js';
 import type { FirstTokenResult } from './scenarios/first-token.js';
 import type { LatencyResult } from './scenarios/latency.js';
+import type { SandboxResult } from './scenarios/sandbox.js';
+import type { ScaleOutResult } from './scenarios/scale-out.js';
 import type { SseFanOutResult } from './scenarios/sse-fanout.js';
 import type { ThroughputResult } from './scenarios/throughput.js';
 import type { ToolHopResult } from './scenarios/tool-hop.js';
@@ -48,7 +50,10 @@ export interface BenchResults {
   toolScaling?: Array<ScalingPoint & { toolWorkers: number }>;
   profiled?: { throughput: ThroughputResult; profiles: ProfileSummary[] };
   sse?: SseFanOutResult;
+  /** Runs per second on two APIs and two run workers over a Redis Cluster and pgbouncer, beside one of each. */
+  scaleOut?: ScaleOutResult;
   fileSearch?: FileSearchResult;
+  sandbox?: SandboxResult;
   fileIngest?: FileIngestResult;
   targets: TargetCheck[];
   errors: Array<{ scenario: string; message: string }>;

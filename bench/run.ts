@@ -24,6 +24,8 @@ import { measureFileIngest } from './scenarios/file-ingest.js';
 import { measureFileSearch } from './scenarios/file-search.js';
 import { measureFirstToken } from './scenarios/first-token.js';
 import { measureLatency } from './scenarios/latency.js';
+import { measureSandbox } from './scenarios/sandbox.js';
+import { measureScaleOut, SINGLE_TOPOLOGY } from './scenarios/scale-out.js';
 import { measureSseFanOut } from './scenarios/sse-fanout.js';
 import { measureThroughput, type ThroughputResult } from './scenarios/throughput.js';
 import { FORCE_LIST_TABLES, measureToolHop } from './scenarios/tool-hop.js';
@@ -262,6 +264,30 @@ async function profileThroughput(session: Session, setup: Setup): Promise<void> 
   }
 }
 
+/** The throughput scenario again on two APIs and two run workers over a Redis Cluster and pgbouncer. */
+async function scaleOut(session: Session, setup: Setup, single: ThroughputResult): Promise<void> {
+  const { options, environment, results } = session;
+  await attempt(session, 'scale-out: two APIs, two run workers, Redis Cluster, pgbouncer', async () => {
+    const scaledOut = await measureScaleOut({
+      serviceEnv: serviceEnv(stackOptions(session)),
+      databaseUrl: environment.databaseUrl,
+      prefix: environment.prefix,
+      userKey: setup.userKey,
+      assistantId: setup.assistantId,
+      workDir: session.workDir,
+      throughput: {
+        clients: options.clients,
+        seconds: options.throughputSeconds,
+        warmUpSeconds: warmUpSeconds(session),
+        maxRuns: 200_000,
+        message: 'Hello, how fast is this?',
+        beforeWindow: () => analyzeDatabase(environment.databaseUrl),
+      },
+    });
+    results.scaleOut = { single: { ...single, topology: SINGLE_TOPOLOGY }, scaledOut };
+  });
+}
+
 async function runAll(session: Session): Promise<void> {
   const { options, environment, results } = session;
   if (has(session, 'floor')) {
@@ -310,14 +336,31 @@ async function runAll(session: Session): Promise<void> {
       results.fileIngest = await measureFileIngest(environment.databaseUrl, { files: options.ingestFiles });
     });
   }
-  const needsStack = (name: ScenarioName) => !['floor', 'file-search', 'file-ingest'].includes(name);
-  if (!options.scenarios.some(needsStack)) return;
+  if (has(session, 'sandbox')) {
+    await attempt(session, 'sandbox', async () => {
+      results.sandbox = await measureSandbox({
+        redisUrl: environment.redisUrl,
+        prefix: environment.subPrefix('sandbox'),
+        calls: options.sandboxCalls,
+        deadline: minutes(2),
+      });
+    });
+  }
+  const standalone = ['floor', 'file-search', 'file-ingest', 'sandbox'];
+  if (options.scenarios.every((name) => standalone.includes(name))) return;
   const setup = await setUp(session, has(session, 'tool-hop'));
+  let single: ThroughputResult | null = null;
   try {
     await runStackScenarios(session, setup);
+    if (has(session, 'scale-out')) {
+      await attempt(session, 'scale-out: one API, one run worker', async () => {
+        single = await throughputRun(session, setup, options.throughputSeconds);
+      });
+    }
   } finally {
     await setup.stack.stop();
   }
+  if (single) await scaleOut(session, setup, single);
   if (options.profile && has(session, 'throughput')) {
     await attempt(session, 'profiled throughput', () => profileThroughput(session, setup));
   }

@@ -3,6 +3,8 @@ import { createLogger, ensureDatabase, loadConfig, runMigrations } from '@thread
 
 const config = loadConfig();
 const log = createLogger({ name: 'migrate', level: config.LOG_LEVEL });
-await ensureDatabase(config.DATABASE_URL);
-await runMigrations(config.DATABASE_URL);
+// A transaction pooler (pgbouncer) cannot hold the session the migration lock needs: migrate directly when told how.
+const url = config.MIGRATIONS_DATABASE_URL ?? config.DATABASE_URL;
+await ensureDatabase(url);
+await runMigrations(url);
 log.info('migrations applied');

@@ -1,7 +1,8 @@
-// `npm start`: checks Postgres and Redis, creates and migrates Threadwork's database, and runs the four services
-// under a supervisor that restarts one that crashes (the tool worker prepares the tools database itself).
+// `npm start`: checks Postgres and Redis, creates and migrates Threadwork's database, and runs the services under a
+// supervisor that restarts one that crashes (the tool worker prepares the tools database itself; the sandbox worker
+// runs when bubblewrap is installed, with none of the others' secrets).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
@@ -11,15 +12,18 @@ import {
   createLogger,
   ensureDatabase,
   loadConfig,
+  loadSandboxConfig,
   runMigrations,
+  sandboxWorkerEnvironment,
   schema,
 } from '@threadwork/shared';
-import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
+import { catalogImportSchema, importCatalog, readCatalogState } from '@threadwork/shared/catalog';
+import { apiNodeFlags } from '../services/api/src/node-flags.js';
 import { adminKeyLine } from './admin-key-line.js';
 import { processSeams, stopOnSignals, supervise } from './supervisor.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const services = ['api', 'run-worker', 'tool-worker', 'ingest-worker'] as const;
+const coreServices = ['api', 'run-worker', 'tool-worker', 'ingest-worker'];
 
 function fail(line: string): never {
   process.stderr.write(`${line}\n`);
@@ -58,10 +62,10 @@ function developmentAdminKey(): string {
 async function seedDemoCatalog(url: string): Promise<void> {
   const db = createDb({ url, poolSize: 1 });
   try {
-    const [imported] = await db.select({ hash: schema.catalogState.contentHash }).from(schema.catalogState);
+    const imported = await readCatalogState(db, schema.DEFAULT_PROJECT_ID);
     if (imported) return;
     const demo = JSON.parse(readFileSync(`${root}scripts/demo-catalog.json`, 'utf8')) as unknown;
-    await importCatalog(db, catalogImportSchema.parse(demo));
+    await importCatalog(db, schema.DEFAULT_PROJECT_ID, catalogImportSchema.parse(demo));
   } finally {
     await closeDb(db);
   }
@@ -82,21 +86,38 @@ if (!(await reachable(config.DATABASE_URL, 5432))) {
     `Postgres is not reachable at ${hostOf(config.DATABASE_URL)}: start it (e.g. 'pg_ctlcluster 15 main start' or 'brew services start postgresql') or run 'docker compose up -d postgres redis', or set DATABASE_URL.`,
   );
 }
-if (!(await reachable(config.REDIS_URL, 6379))) {
+const redisUrl = config.REDIS_CLUSTER_NODES[0]
+  ? `redis://${config.REDIS_CLUSTER_NODES[0]}`
+  : config.REDIS_URL;
+if (!(await reachable(redisUrl, 6379))) {
   fail(
-    `Redis is not reachable at ${hostOf(config.REDIS_URL)}: start it (e.g. 'redis-server --daemonize yes') or run 'docker compose up -d postgres redis', or set REDIS_URL.`,
+    `Redis is not reachable at ${hostOf(redisUrl)}: start it (e.g. 'redis-server --daemonize yes') or run 'docker compose up -d postgres redis', or set REDIS_URL (or REDIS_CLUSTER_NODES).`,
   );
 }
 
-await ensureDatabase(config.DATABASE_URL);
-await runMigrations(config.DATABASE_URL);
+const migrationsUrl = config.MIGRATIONS_DATABASE_URL ?? config.DATABASE_URL;
+await ensureDatabase(migrationsUrl);
+await runMigrations(migrationsUrl);
 await seedDemoCatalog(config.DATABASE_URL);
 
 const adminKey = config.ADMIN_API_KEY ?? developmentAdminKey();
+let bwrapPath: string;
+try {
+  bwrapPath = loadSandboxConfig().SANDBOX_BWRAP_PATH;
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+const hasBubblewrap = existsSync(bwrapPath);
+const services = hasBubblewrap ? [...coreServices, 'sandbox-worker'] : coreServices;
 const serviceCommand = (name: string) => ({
-  args: ['--import', 'tsx', `services/${name}/src/main.ts`],
+  args: [...(name === 'api' ? apiNodeFlags : []), '--import', 'tsx', `services/${name}/src/main.ts`],
   cwd: root,
-  env: { ...process.env, ADMIN_API_KEY: adminKey },
+  // The sandbox worker gets its own settings only: no database URL, no key.
+  env:
+    name === 'sandbox-worker'
+      ? sandboxWorkerEnvironment(process.env)
+      : { ...process.env, ADMIN_API_KEY: adminKey },
 });
 const supervisor = supervise(services, processSeams(serviceCommand, log));
 stopOnSignals(supervisor);
@@ -111,6 +132,8 @@ process.stdout.write(
     `  Chat API:        ${baseUrl}/api/chat`,
     `  Web chat:        ${baseUrl}/`,
     adminKeyLine(config.ADMIN_API_KEY === undefined ? adminKey : null),
-    '',
+    hasBubblewrap
+      ? ''
+      : `  code_interpreter is off: bubblewrap is not installed at ${bwrapPath} (apt-get install bubblewrap).\n`,
   ].join('\n'),
 );

@@ -13,11 +13,11 @@ export type PathFloorRole = 'api' | 'worker';
 export type FromPathFloor = { type: 'ready'; url: string | null };
 
 const QUEUE = 'path-floor';
-/** One append: the seq, one stream entry, one message, as Threadwork's event bus does. */
+/** One append: the seq, one stream entry, one sharded message, as Threadwork's event bus does. */
 const appendScript = `
 local seq = redis.call('INCR', KEYS[2])
-redis.call('XADD', KEYS[1], seq .. '-1', 'e', ARGV[2])
-redis.call('PUBLISH', ARGV[1], ARGV[2])
+redis.call('XADD', KEYS[1], seq .. '-1', 'e', ARGV[1])
+redis.call('SPUBLISH', KEYS[3], ARGV[1])
 redis.call('EXPIRE', KEYS[1], 600)
 return seq`;
 
@@ -33,19 +33,19 @@ type Appender = Redis & {
 
 function appender(url: string): Appender {
   const redis = new Redis(url, { maxRetriesPerRequest: null });
-  redis.defineCommand('pathAppend', { numberOfKeys: 2, lua: appendScript });
+  redis.defineCommand('pathAppend', { numberOfKeys: 3, lua: appendScript });
   return redis as Appender;
 }
 
-/** The channel Threadwork's event bus publishes a run's appends on (scenario 1's watcher listens to these). */
-const channelOf = (env: Env, runId: string) => `${env.prefix}:run-events:${runId}`;
+/** The log and channel names of Threadwork's event bus (scenario 1's watcher follows these). */
+const channelOf = (env: Env, runId: string) => `${env.prefix}:run-events:{${runId}}`;
 
 /** One append, in the event bus's message shape: a JSON array of events. */
 function append(redis: Appender, env: Env, runId: string, event: string, data: unknown): Promise<number> {
   const message = JSON.stringify([{ event, data }]);
   return redis.pathAppend(
-    `${env.prefix}:stream:${runId}`,
-    `${env.prefix}:seq:${runId}`,
+    `${env.prefix}:run:{${runId}}:events`,
+    `${env.prefix}:seq:{${runId}}`,
     channelOf(env, runId),
     message,
   );
@@ -58,7 +58,7 @@ async function startApi(env: Env): Promise<string> {
   await new Promise((resolve) => subscriber.once('ready', resolve));
   const queue = new Queue(QUEUE, { connection: redis, prefix: env.prefix });
   const streams = new Map<string, http.ServerResponse>();
-  subscriber.on('message', (channel: string, message: string) => {
+  subscriber.on('smessage', (channel: string, message: string) => {
     const res = streams.get(channel);
     if (!res) return;
     const [{ event, data }] = JSON.parse(message) as [{ event: string; data: unknown }];
@@ -66,7 +66,7 @@ async function startApi(env: Env): Promise<string> {
     if (event !== 'thread.run.completed') return;
     streams.delete(channel);
     res.end();
-    void subscriber.unsubscribe(channel);
+    void subscriber.sunsubscribe(channel);
   });
   const server = http.createServer(async (req, res) => {
     let body = '';
@@ -74,7 +74,7 @@ async function startApi(env: Env): Promise<string> {
     const runId = `run_${randomBytes(12).toString('hex')}`;
     const channel = channelOf(env, runId);
     const { provider, stream = true } = JSON.parse(body || '{}') as { provider?: string; stream?: boolean };
-    const listening = stream ? subscriber.subscribe(channel) : null;
+    const listening = stream ? subscriber.ssubscribe(channel) : null;
     await pool.query({
       name: 'insert_run',
       text: `insert into bench_path_runs (id, status, body) values ($1, 'queued', $2)`,

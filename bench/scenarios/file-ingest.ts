@@ -1,4 +1,4 @@
-// Scenario 7, file ingestion: a file's whole way through the ingest worker's steps (extract the text, cut token
+// Scenario 8, file ingestion: a file's whole way through the ingest worker's steps (extract the text, cut token
 // chunks, embed them offline, store them) for a multi-page PDF, a docx and a markdown file, without the services.
 import { closeDb, createDb } from '@threadwork/shared';
 import { chunkText } from '@threadwork/shared/files/chunk-text';

@@ -41,7 +41,7 @@ export interface ThroughputResult {
 const RUN_TIMEOUT_MS = 30_000;
 
 export async function measureThroughput(
-  v1: ApiClient,
+  v1: Pick<ApiClient, 'json'>,
   watcher: CompletionWatcher,
   assistantId: string,
   options: ThroughputOptions,

@@ -73,9 +73,11 @@ async function pageAt(viewport: { width: number; height: number }): Promise<Page
 
 beforeAll(async () => {
   stack = await startStack({ OFFLINE_TOKEN_DELAY_MS: '15' });
-  key = (await stack.newUser('browser user')).key;
+  const user = await stack.newUser('browser user');
+  key = user.key;
   await stack.api.deps.db.insert(schema.products).values([
     {
+      projectId: user.projectId,
       id: 'dog-food-1',
       name: 'Crunchy Dog Food',
       description: 'Dry dog food with chicken',
@@ -85,6 +87,7 @@ beforeAll(async () => {
       url: 'https://shop.example/dog-food-1',
     },
     {
+      projectId: user.projectId,
       id: 'dog-food-2',
       name: 'Puppy Dog Food',
       description: 'Soft dog food for puppies',

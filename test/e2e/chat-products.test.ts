@@ -6,6 +6,7 @@ import { ADMIN_KEY, type Stack, startStack } from '../support/stack.js';
 let stack: Stack;
 let alice: string;
 let aliceClient: OpenAI;
+let aliceProject: string;
 
 const catalog = [
   {
@@ -66,8 +67,10 @@ function post(path: string, body: unknown): Promise<Response> {
 
 beforeAll(async () => {
   stack = await startStack();
-  ({ key: alice, client: aliceClient } = await stack.newUser('alice'));
-  await stack.api.deps.db.insert(schema.products).values(catalog);
+  ({ key: alice, client: aliceClient, projectId: aliceProject } = await stack.newUser('alice'));
+  await stack.api.deps.db
+    .insert(schema.products)
+    .values(catalog.map((product) => ({ ...product, projectId: aliceProject })));
 });
 
 afterAll(async () => {
@@ -145,7 +148,7 @@ describe('integer product ids, as the shop assistant sends them', () => {
   };
 
   beforeAll(async () => {
-    const response = await fetch(`${stack.api.url}/admin/catalog`, {
+    const response = await fetch(`${stack.api.url}/admin/projects/${aliceProject}/catalog`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify(wooCatalog),

@@ -100,6 +100,7 @@ describe('an end user signed in with an HS256 token (Supabase)', () => {
       ['POST', '/admin/keys'],
       ['GET', '/admin/projects'],
       ['POST', '/admin/catalog'],
+      ['POST', '/admin/projects/proj_default/catalog'],
     ] as const) {
       const answer = await call(
         method,

@@ -1,14 +1,12 @@
 import { closeDb, createDb, type Db, offlineEmbedding, saveChunks } from '@threadwork/shared';
 import { sql } from 'drizzle-orm';
-import type OpenAI from 'openai';
-import { toFile } from 'openai';
+import OpenAI, { toFile } from 'openai';
 import type { Message } from 'openai/resources/beta/threads/messages';
 import type { FileSearchToolCall, RunStep } from 'openai/resources/beta/threads/runs/steps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Stack, startStack } from '../support/stack.js';
 
 const CONTENT = 'step_details.tool_calls[*].file_search.results[*].content' as const;
-const STORE = 'vs_handbook';
 
 const handbook = [
   {
@@ -37,15 +35,18 @@ let stack: Stack;
 let db: Db;
 let reader: { client: OpenAI; projectId: string };
 let stranger: { client: OpenAI; projectId: string };
+/** The reader's vector store, its chunks saved directly (no ingestion). */
+let handbookStore: string;
 
 beforeAll(async () => {
   stack = await startStack();
   db = createDb({ url: stack.database.url, poolSize: 2 });
   [reader, stranger] = await Promise.all([stack.newUser('reader'), stack.newUser('stranger')]);
+  handbookStore = (await reader.client.vectorStores.create({ name: 'handbook' })).id;
   for (const file of handbook) {
     await saveChunks(db, {
       projectId: reader.projectId,
-      vectorStoreId: STORE,
+      vectorStoreId: handbookStore,
       fileId: file.fileId,
       filename: file.filename,
       attributes: {},
@@ -86,7 +87,7 @@ async function runAndList(
   question: string,
   options: { forced?: boolean; stores?: string[] } = {},
 ) {
-  const assistant = await assistantFor(client, options.stores ?? [STORE]);
+  const assistant = await assistantFor(client, options.stores ?? [handbookStore]);
   const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: question }] });
   const run = await client.beta.threads.runs.createAndPoll(thread.id, {
     assistant_id: assistant.id,
@@ -157,7 +158,7 @@ describe('file_search through the official SDK (offline model)', () => {
   });
 
   it('streams the step with the results’ content when create asks for it, and the cited answer', async () => {
-    const assistant = await assistantFor(reader.client, [STORE]);
+    const assistant = await assistantFor(reader.client, [handbookStore]);
     const thread = await reader.client.beta.threads.create({
       messages: [{ role: 'user', content: 'Look through the files: are backups encrypted?' }],
     });
@@ -177,7 +178,7 @@ describe('file_search through the official SDK (offline model)', () => {
   });
 
   it('leaves the content out of a stream that did not ask for it', async () => {
-    const assistant = await assistantFor(reader.client, [STORE]);
+    const assistant = await assistantFor(reader.client, [handbookStore]);
     const thread = await reader.client.beta.threads.create({
       messages: [{ role: 'user', content: 'Search my files for the refund policy' }],
     });
@@ -195,24 +196,28 @@ describe('file_search through the official SDK (offline model)', () => {
     const run = await reader.client.beta.threads.createAndRunPoll({
       assistant_id: assistant.id,
       thread: { messages: [{ role: 'user', content: 'Search the files: how long are backups kept?' }] },
-      tool_resources: { file_search: { vector_store_ids: [STORE] } },
+      tool_resources: { file_search: { vector_store_ids: [handbookStore] } },
     });
     const steps = [];
     for await (const step of reader.client.beta.threads.runs.steps.list(run.id, { thread_id: run.thread_id }))
       steps.push(step);
     expect(fileSearchCalls(steps)[0]?.file_search.results?.[0]?.file_id).toBe('file_security');
     const thread = await reader.client.beta.threads.retrieve(run.thread_id);
-    expect(thread.tool_resources).toEqual({ file_search: { vector_store_ids: [STORE] } });
+    expect(thread.tool_resources).toEqual({ file_search: { vector_store_ids: [handbookStore] } });
   });
 
-  it('finds nothing in another project’s store of the same id', async () => {
-    const { run, steps, answer } = await runAndList(
-      stranger.client,
-      'Search the documents: how do I reset my password?',
+  it('refuses another project’s store in tool_resources as a store that does not exist', async () => {
+    const refused = await assistantFor(stranger.client, [handbookStore]).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(OpenAI.NotFoundError);
+    const missing = await assistantFor(stranger.client, ['vs_000000000000000000000000']).catch(
+      (error: unknown) => error,
     );
-    expect(run.status).toBe('completed');
-    expect(fileSearchCalls(steps)[0]?.file_search.results).toEqual([]);
-    expect(answerText(answer).annotations).toEqual([]);
+    expect((missing as InstanceType<typeof OpenAI.NotFoundError>).message).toBe(
+      (refused as InstanceType<typeof OpenAI.NotFoundError>).message.replace(
+        handbookStore,
+        'vs_000000000000000000000000',
+      ),
+    );
   });
 });
 
@@ -251,5 +256,46 @@ describe('file_search over files uploaded through the API', () => {
     const [citation] = text.annotations;
     expect(citation).toMatchObject({ type: 'file_citation', file_citation: { file_id: file.id } });
     expect(text.value.slice(citation?.start_index, citation?.end_index)).toBe(citation?.text);
+  });
+
+  it('makes a store from vector_stores, and a thread’s store from the files its messages attach', async () => {
+    const { client } = await stack.newUser('attacher');
+    const upload = async (name: string, text: string) =>
+      client.files.create({ file: await toFile(Buffer.from(text), name), purpose: 'assistants' });
+    const guide = await upload('guide.md', '# Returns\n\nReturns are accepted within 60 days.');
+    const faq = await upload('faq.md', '# Shipping\n\nParcels ship within two working days.');
+    const notes = await upload('notes.md', '# Hours\n\nThe shop opens at nine.');
+    const storeFiles = async (storeId: string) => {
+      const ids = [];
+      for await (const file of client.vectorStores.files.list(storeId)) ids.push(file.id);
+      return ids.sort();
+    };
+    const assistant = await client.beta.assistants.create({
+      model: 'offline',
+      tools: [{ type: 'file_search' }],
+      tool_resources: { file_search: { vector_stores: [{ file_ids: [guide.id] }] } },
+    });
+    const [assistantStore] = assistant.tool_resources?.file_search?.vector_store_ids ?? [];
+    expect(assistantStore).toMatch(/^vs_/);
+    expect(await storeFiles(assistantStore ?? '')).toEqual([guide.id]);
+    const searchable = (fileId: string) => ({ file_id: fileId, tools: [{ type: 'file_search' as const }] });
+    const thread = await client.beta.threads.create({
+      messages: [{ role: 'user', content: 'See the attached FAQ.', attachments: [searchable(faq.id)] }],
+    });
+    const [threadStore] = thread.tool_resources?.file_search?.vector_store_ids ?? [];
+    expect(threadStore).toMatch(/^vs_/);
+    expect(threadStore).not.toBe(assistantStore);
+    expect(await storeFiles(threadStore ?? '')).toEqual([faq.id]);
+    await client.beta.threads.messages.create(thread.id, {
+      role: 'user',
+      content: 'And these notes.',
+      attachments: [searchable(notes.id)],
+    });
+    expect(await storeFiles(threadStore ?? '')).toEqual([faq.id, notes.id].sort());
+    const stranger = (await stack.newUser('borrower')).client;
+    const borrowed = await stranger.beta.threads
+      .create({ messages: [{ role: 'user', content: 'x', attachments: [searchable(faq.id)] }] })
+      .catch((error: unknown) => error);
+    expect(borrowed).toBeInstanceOf(OpenAI.NotFoundError);
   });
 });

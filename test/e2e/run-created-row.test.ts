@@ -1,6 +1,6 @@
 // A created run is answered (and announced) from the values the API wrote, not read back: what a client is told
 // must be exactly what a later retrieve returns. No run worker here, so the run stays as it was created.
-import { createRedis, parseRunEvents } from '@threadwork/shared';
+import { parseRunEvents } from '@threadwork/shared';
 import type OpenAI from 'openai';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,29 +89,24 @@ describe('a created run as answered', () => {
   });
 
   it('publishes nothing for a run that was refused (persisted first, published after)', async () => {
+    const { redis } = stack.api.deps;
+    const logPattern = `${stack.config.QUEUE_PREFIX}:run:*:events`;
+    const logsBefore = new Set(await redis.keys(logPattern));
     const assistant = await alice.beta.assistants.create({ model: 'offline' });
     const thread = await alice.beta.threads.create();
     const first = await alice.beta.threads.runs.create(thread.id, { assistant_id: assistant.id });
-    const subscriber = createRedis(stack.config.REDIS_URL, 'worker', 'refused-run-test');
-    const published: Array<{ channel: string; event: string }> = [];
-    const cancelled = new Promise<void>((resolve) => {
-      subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => {
-        for (const { event } of parseRunEvents(message)) {
-          published.push({ channel, event });
-          if (event === 'thread.run.cancelled') resolve();
-        }
-      });
-    });
-    await subscriber.psubscribe(`${stack.config.QUEUE_PREFIX}:run-events:*`);
     await expect(
       alice.beta.threads.runs.create(thread.id, { assistant_id: assistant.id }),
     ).rejects.toMatchObject({ status: 400 });
     // The API appends on one connection in order: the refused run's events, had there been any, came first.
     await alice.beta.threads.runs.cancel(first.id, { thread_id: thread.id });
-    await cancelled;
-    subscriber.disconnect();
-    const channels = new Set(published.map((item) => item.channel));
-    expect(channels).toEqual(new Set([`${stack.config.QUEUE_PREFIX}:run-events:${first.id}`]));
+    // An append writes the run's log and publishes the same entry in one script: the logs are what was published.
+    const logs = (await redis.keys(logPattern)).filter((key) => !logsBefore.has(key));
+    const published = (await redis.xrange(stack.api.deps.events.streamKey(first.id), '-', '+')).flatMap(
+      ([, fields]) => parseRunEvents(fields[1] ?? '[]').map((event) => event.event),
+    );
+    expect(logs).toEqual([stack.api.deps.events.streamKey(first.id)]);
+    expect(published).toContain('thread.run.cancelled');
   });
 
   it('equals the stored run and thread for create-thread-and-run, defaults included', async () => {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { waitFor } from '@threadwork/testing';
+import { waitFor } from '@threadwork/testing/wait';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,12 @@
 // Starts the whole system in-process for a test file: its own databases, its own queue prefix, real HTTP.
 
-import { type Config, createLogger, loadConfig } from '@threadwork/shared';
+import {
+  type Config,
+  createLogger,
+  loadConfig,
+  loadSandboxConfig,
+  sandboxWorkerEnvironment,
+} from '@threadwork/shared';
 import {
   createEmptyDatabase,
   createTestDatabase,
@@ -12,6 +18,7 @@ import { inject } from 'vitest';
 import { type ApiHandle, startApi } from '../../services/api/src/server.js';
 import { startIngestWorker } from '../../services/ingest-worker/src/worker.js';
 import { startRunWorker } from '../../services/run-worker/src/worker.js';
+import { startSandboxWorker } from '../../services/sandbox-worker/src/worker.js';
 import { startToolWorker } from '../../services/tool-worker/src/worker.js';
 
 export const ADMIN_KEY = 'sk-tw-test-admin-key-0123456789';
@@ -42,7 +49,11 @@ export interface StackOptions {
   /** `false` leaves a worker out, for tests that run it as a child process. */
   toolWorker?: boolean;
   runWorker?: boolean;
+  /** Threadwork's database through a pooler: its URL there (migrations keep the direct one). */
+  pooledUrl?: (directUrl: string) => string;
   ingestWorker?: boolean;
+  /** `true` starts a sandbox worker too (code_interpreter), with the stack's Redis and prefix only. */
+  sandboxWorker?: boolean;
 }
 
 export async function startStack(
@@ -57,7 +68,8 @@ export async function startStack(
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: database.url,
+    DATABASE_URL: options.pooledUrl?.(database.url) ?? database.url,
+    ...(options.pooledUrl ? { MIGRATIONS_DATABASE_URL: database.url } : {}),
     TOOLS_DATABASE_URL: toolsDatabase.url,
     REDIS_URL: inject('redisUrl'),
     QUEUE_PREFIX: randomPrefix(),
@@ -66,6 +78,7 @@ export async function startStack(
     RUN_WORKER_PORT: '0',
     TOOL_WORKER_PORT: '0',
     INGEST_WORKER_PORT: '0',
+    SANDBOX_WORKER_PORT: '0',
     POLL_AFTER_MS: '20',
     DATABASE_POOL_SIZE: '5',
     ...overrides,
@@ -76,6 +89,9 @@ export async function startStack(
   const runWorker = options.runWorker === false ? null : await startRunWorker(config, log);
   const toolWorker = options.toolWorker === false ? null : await startToolWorker(config, log);
   const ingestWorker = options.ingestWorker === false ? null : await startIngestWorker(config, log);
+  const sandboxWorker = options.sandboxWorker
+    ? await startSandboxWorker(loadSandboxConfig(sandboxWorkerEnvironment(env)), log)
+    : null;
   const baseURL = `${api.url}/v1`;
   async function adminPost<T>(path: string, body: unknown, status = 201): Promise<T> {
     const response = await fetch(`${api.url}${path}`, {
@@ -109,6 +125,7 @@ export async function startStack(
       await runWorker?.close();
       await toolWorker?.close();
       await ingestWorker?.close();
+      await sandboxWorker?.close();
       await Promise.all([database.drop(), toolsDatabase.drop()]);
     },
   };

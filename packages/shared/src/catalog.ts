@@ -1,4 +1,5 @@
-// The product catalog import behind `POST /admin/catalog`: JSON or CSV in, the products table replaced atomically.
+// A project's product catalog import (`POST /admin/projects/{id}/catalog`): JSON or CSV in, the project's products
+// replaced atomically.
 import { createHash } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
@@ -20,8 +21,8 @@ export const catalogCsvColumns = [
 ] as const;
 
 const INSERT_BATCH = 1_000;
-/** Concurrent imports take turns, so two uploads never interleave their deletes and inserts. */
-const IMPORT_LOCK_KEY = 7_145_301_923;
+/** Concurrent imports of one project's catalog take turns, so two uploads never interleave deletes and inserts. */
+const IMPORT_LOCK_SEED = 7_145_301_923;
 
 /** Postgres text cannot hold NUL; refusing it here gives a 400 instead of a failed insert. */
 const text = (max: number) =>
@@ -256,22 +257,28 @@ function catalogHash(items: CatalogProduct[]): string {
 }
 
 /**
- * Replaces the catalog with `input` (an object `{ products }` or CSV text) in one transaction: readers see the old
- * catalog or the new one, never a mix. An upload whose content hash equals the last import's is skipped.
+ * Replaces the project's catalog with `input` (an object `{ products }` or CSV text) in one transaction: readers see
+ * the old catalog or the new one, never a mix. An upload whose content hash equals the project's last import is
+ * skipped. Other projects' catalogs are not touched.
  */
-export async function importCatalog(db: Db, input: CatalogImportInput): Promise<CatalogImportResult> {
+export async function importCatalog(
+  db: Db,
+  projectId: string,
+  input: CatalogImportInput,
+): Promise<CatalogImportResult> {
   const items = parseCatalogImport(input);
   const hash = catalogHash(items);
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${IMPORT_LOCK_KEY})`);
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${projectId}, ${IMPORT_LOCK_SEED}))`);
     const [state] = await tx
       .select({ contentHash: catalogState.contentHash })
       .from(catalogState)
-      .where(eq(catalogState.id, 1));
+      .where(eq(catalogState.projectId, projectId));
     if (state?.contentHash === hash) return { status: 'skipped', count: items.length, hash };
-    await tx.delete(products);
+    await tx.delete(products).where(eq(products.projectId, projectId));
     for (let start = 0; start < items.length; start += INSERT_BATCH) {
       const batch = items.slice(start, start + INSERT_BATCH).map((item) => ({
+        projectId,
         id: productIdText(item.id),
         isIntegerId: typeof item.id === 'number',
         name: item.name,
@@ -284,14 +291,33 @@ export async function importCatalog(db: Db, input: CatalogImportInput): Promise<
       }));
       await tx.insert(products).values(batch);
     }
-    const row = { id: 1, contentHash: hash, productCount: items.length, importedAt: new Date() };
+    const row = { projectId, contentHash: hash, productCount: items.length, importedAt: new Date() };
     await tx
       .insert(catalogState)
       .values(row)
       .onConflictDoUpdate({
-        target: catalogState.id,
+        target: catalogState.projectId,
         set: { contentHash: hash, productCount: items.length, importedAt: row.importedAt },
       });
     return { status: 'imported', count: items.length, hash };
   });
+}
+
+export interface CatalogStateRow {
+  contentHash: string;
+  productCount: number;
+  importedAt: Date;
+}
+
+/** What the project last imported; null when it never imported a catalog. */
+export async function readCatalogState(db: Db, projectId: string): Promise<CatalogStateRow | null> {
+  const [state] = await db
+    .select({
+      contentHash: catalogState.contentHash,
+      productCount: catalogState.productCount,
+      importedAt: catalogState.importedAt,
+    })
+    .from(catalogState)
+    .where(eq(catalogState.projectId, projectId));
+  return state ?? null;
 }

@@ -20,6 +20,30 @@ const csv = z.string().transform((value) =>
     .filter((item) => item.length > 0),
 );
 
+/** The proxies whose X-Forwarded-For express believes: `loopback`, `linklocal`, `uniquelocal`, addresses, subnets. */
+const trustedProxy = z.union([
+  z.enum(['loopback', 'linklocal', 'uniquelocal']),
+  z.ipv4(),
+  z.ipv6(),
+  z.cidrv4(),
+  z.cidrv6(),
+]);
+
+/**
+ * Express's `trust proxy`: off by default (the client's address is the connection's); `true` believes every proxy, a
+ * number the last N hops, a list only those proxies.
+ */
+const trustProxyFromEnv = z
+  .string()
+  .trim()
+  .transform((value): boolean | number | string[] => {
+    if (['', 'false', 'no', '0'].includes(value)) return false;
+    if (['true', 'yes'].includes(value)) return true;
+    if (/^\d+$/.test(value)) return Number(value);
+    return value.split(',').map((item) => item.trim());
+  })
+  .pipe(z.union([z.boolean(), z.number().int().positive(), z.array(trustedProxy).min(1)]));
+
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
@@ -32,8 +56,16 @@ export const envSchema = z.object({
   INGEST_WORKER_PORT: port.default(8084),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork'),
   DATABASE_POOL_SIZE: positiveInt.default(10),
+  /** Off behind a pooler in transaction mode that does not carry named prepared statements (pgbouncer < 1.21). */
+  DATABASE_PREPARED_STATEMENTS: boolFromEnv.default(true),
+  /** A direct (session) connection for migrations when DATABASE_URL points at a transaction pooler. */
+  MIGRATIONS_DATABASE_URL: z.url().optional(),
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** A Redis Cluster's seed nodes (host:port,...); when set, it replaces REDIS_URL. */
+  REDIS_CLUSTER_NODES: csv.pipe(z.array(z.string().regex(/^[^\s:/]+:\d{1,5}$/, 'host:port'))).default([]),
   TOOLS_DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/threadwork_demo'),
+  /** The tool worker's pool on TOOLS_DATABASE_URL (schema reads, DDL); run_sql opens its own reader connections. */
+  TOOLS_DATABASE_POOL_SIZE: positiveInt.default(10),
   QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
@@ -142,6 +174,8 @@ export const envSchema = z.object({
   MAX_STREAMS_PER_USER: positiveInt.default(5),
   /** Requests with a wrong key or token per client address per minute, before its requests are refused unread. */
   RATE_LIMIT_INVALID_AUTH_PER_MINUTE: positiveInt.default(30),
+  /** Which proxies' X-Forwarded-For gives the client's address (the invalid-credentials limit counts per address). */
+  TRUST_PROXY: trustProxyFromEnv.default(false),
   // Chat API (docs/chat-api.md): how long POST /api/chat waits for a run before answering 202 with poll and stream URLs.
   CHAT_WAIT_TIMEOUT_MS: positiveInt.default(60_000),
   // Webhooks (docs/webhooks.md): the wait before each retry of a delivery (about 27.6 h in all by default), the
@@ -159,6 +193,99 @@ export const envSchema = z.object({
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+const bytes = z.coerce.number().int().positive();
+
+/** What the sandbox needs of the host, read-only: the Python installation and its libraries, nothing of Threadwork's. */
+const defaultSandboxPaths = [
+  '/usr/bin/python3',
+  '/usr/lib/python3',
+  '/usr/lib/python3.11',
+  '/usr/lib/x86_64-linux-gnu',
+  '/usr/lib64',
+  '/usr/share/matplotlib',
+  '/usr/share/zoneinfo',
+  '/usr/share/fonts',
+  '/etc/alternatives',
+  '/etc/matplotlibrc',
+];
+
+/**
+ * The sandbox worker's settings (docs/code-interpreter.md). It is started with these variables only: it holds no
+ * database URL, key or secret, so that code which escaped the sandbox would find none.
+ */
+export const sandboxEnvSchema = envSchema
+  .pick({
+    NODE_ENV: true,
+    LOG_LEVEL: true,
+    PRETTY_LOGS: true,
+    REDIS_URL: true,
+    REDIS_CLUSTER_NODES: true,
+    QUEUE_PREFIX: true,
+    SHUTDOWN_TIMEOUT_MS: true,
+  })
+  .extend({
+    SANDBOX_WORKER_PORT: port.default(8083),
+    /** Calls one sandbox worker runs at once (each in a session of its own thread). */
+    SANDBOX_CONCURRENCY: positiveInt.default(4),
+    /** Sessions one worker keeps; past it the one idle longest is ended. */
+    SANDBOX_MAX_SESSIONS: positiveInt.default(16),
+    /** A session idle this long ends; its variables and files are gone. */
+    SANDBOX_SESSION_IDLE_MS: positiveInt.default(20 * 60_000),
+    SANDBOX_BWRAP_PATH: z.string().min(1).default('/usr/bin/bwrap'),
+    SANDBOX_PRLIMIT_PATH: z.string().min(1).default('/usr/bin/prlimit'),
+    SANDBOX_PYTHON_PATH: z.string().min(1).default('/usr/bin/python3'),
+    /** Host paths bound read-only at the same place inside the sandbox (those missing are skipped). */
+    SANDBOX_READONLY_PATHS: csv.default(defaultSandboxPaths),
+    /** The host uids sessions run as (one picked at random per session); used when the worker runs as root. */
+    SANDBOX_UID_MIN: positiveInt.default(200_000),
+    SANDBOX_UID_MAX: positiveInt.default(299_999),
+    /** Wall time of one call; past it the session is killed (a new one starts on the next call). */
+    SANDBOX_CALL_TIMEOUT_MS: positiveInt.default(60_000),
+    /** CPU seconds of each process of a session, summed over its calls (RLIMIT_CPU). */
+    SANDBOX_CPU_SECONDS: positiveInt.default(300),
+    /** Address space of each process (RLIMIT_AS). */
+    SANDBOX_MEMORY_BYTES: bytes.default(1024 * 1024 * 1024),
+    /** Processes and threads a session may have at once (RLIMIT_NPROC of its own uid). */
+    SANDBOX_MAX_PROCESSES: positiveInt.default(32),
+    SANDBOX_MAX_OPEN_FILES: positiveInt.default(256),
+    /** Largest file the code may write (RLIMIT_FSIZE). */
+    SANDBOX_MAX_FILE_BYTES: bytes.default(64 * 1024 * 1024),
+    /** Size of /mnt/data, and of /tmp (memory-backed file systems). */
+    SANDBOX_DATA_BYTES: bytes.default(256 * 1024 * 1024),
+    SANDBOX_TMP_BYTES: bytes.default(64 * 1024 * 1024),
+    /** stdout and stderr of one call kept for the model; the rest is cut, and said so. */
+    SANDBOX_MAX_OUTPUT_BYTES: bytes.default(64 * 1024),
+    /** Images and files one call may hand back, in all. */
+    SANDBOX_MAX_RETURN_BYTES: bytes.default(20 * 1024 * 1024),
+    /** code_interpreter calls per end user (or project) and for everyone together, as points/seconds. */
+    SANDBOX_RATE_LIMIT_PER_USER: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'points/seconds')
+      .default('30/60'),
+    SANDBOX_RATE_LIMIT_GLOBAL: z
+      .string()
+      .regex(/^\d+\/\d+$/, 'points/seconds')
+      .default('300/60'),
+    /** The longest a call waits, in all, for the rate limits, before it is answered that it was not run. */
+    SANDBOX_RATE_LIMIT_MAX_WAIT_MS: positiveInt.default(60_000),
+  })
+  .refine((env) => env.SANDBOX_UID_MIN <= env.SANDBOX_UID_MAX, {
+    path: ['SANDBOX_UID_MAX'],
+    message: 'must not be below SANDBOX_UID_MIN',
+  });
+
+export type SandboxConfig = z.infer<typeof sandboxEnvSchema>;
+
+/** The variables a sandbox worker is started with: its own settings, PATH, and nothing else of the environment. */
+export function sandboxWorkerEnvironment(source: Record<string, string | undefined>): Record<string, string> {
+  const names = new Set([...Object.keys(sandboxEnvSchema.shape), 'PATH']);
+  return Object.fromEntries(
+    Object.entries(source).filter(
+      (entry): entry is [string, string] => names.has(entry[0]) && entry[1] !== undefined,
+    ),
+  );
+}
 
 export interface Config extends Env {
   defaultModel: string;
@@ -190,11 +317,25 @@ function defaultModelFor(env: Env): string {
   return 'offline';
 }
 
-export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const present = Object.fromEntries(
-    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+function presentValues(source: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(source).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== '',
+    ),
   );
-  const result = envSchema.safeParse(present);
+}
+
+export function loadSandboxConfig(source: Record<string, string | undefined> = process.env): SandboxConfig {
+  const result = sandboxEnvSchema.safeParse(presentValues(source));
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const result = envSchema.safeParse(presentValues(source));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);

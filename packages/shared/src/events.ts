@@ -1,7 +1,8 @@
 // The run event bus: the events of one append are one entry of a per-run Redis stream and one message on the run's
-// channel, written in one round trip; readers replay the stream and then follow the channel. The writer numbers
-// the events (from the run's durable seq in Postgres), so a Redis flush never makes a seq go backwards.
-import type { Redis } from 'ioredis';
+// sharded channel, written in one round trip; readers replay the stream and then follow the channel. The writer
+// numbers the events (from the run's durable seq in Postgres), so a Redis flush never makes a seq go backwards.
+// Every key and channel of one run carries the run id as its hash tag: on a Redis Cluster they share one slot.
+import type { RedisConnection } from './redis.js';
 import { type NewRunEvent, parseRunEvents, type RunEvent } from './run-events.js';
 
 export interface EventBusOptions {
@@ -19,23 +20,23 @@ export interface EventRun {
 }
 
 /**
- * KEYS: stream. ARGV: channel, maxlen, ttl, run_id, thread_id, first seq, then (event, data) pairs. The events
- * become one JSON array of envelopes: one stream entry, whose id is the last seq in it, and one message. A stream
- * whose top entry is at or past the first seq refuses the entry (XADD's own check), and nothing is published: a
- * writer that lost the run cannot interleave its events with the new holder's.
+ * KEYS: stream, channel (one slot). ARGV: maxlen, ttl, run_id, thread_id, first seq, then (event, data) pairs. The
+ * events become one JSON array of envelopes: one stream entry, whose id is the last seq in it, and one message. A
+ * stream whose top entry is at or past the first seq refuses the entry (XADD's own check), and nothing is published:
+ * a writer that lost the run cannot interleave its events with the new holder's.
  */
 const appendScript = `
-local seq = tonumber(ARGV[6]) - 1
+local seq = tonumber(ARGV[5]) - 1
 local envelopes = {}
-for i = 7, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   seq = seq + 1
-  envelopes[#envelopes + 1] = '{"seq":' .. seq .. ',"run_id":"' .. ARGV[4] .. '","thread_id":"' .. ARGV[5] ..
+  envelopes[#envelopes + 1] = '{"seq":' .. seq .. ',"run_id":"' .. ARGV[3] .. '","thread_id":"' .. ARGV[4] ..
     '","event":"' .. ARGV[i] .. '","data":' .. ARGV[i + 1] .. '}'
 end
 local batch = '[' .. table.concat(envelopes, ',') .. ']'
-redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], seq .. '-1', 'e', batch)
-redis.call('PUBLISH', ARGV[1], batch)
-redis.call('EXPIRE', KEYS[1], ARGV[3])
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], seq .. '-1', 'e', batch)
+redis.call('SPUBLISH', KEYS[2], batch)
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return seq
 `;
 
@@ -45,20 +46,25 @@ type AppendCommand = (...args: (string | number)[]) => Promise<number>;
 
 export class EventBus {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisConnection,
     private readonly options: EventBusOptions,
   ) {
-    redis.defineCommand('twAppendRunEvents', { numberOfKeys: 1, lua: appendScript });
+    redis.defineCommand('twAppendRunEvents', { numberOfKeys: 2, lua: appendScript });
   }
 
   streamKey(runId: string): string {
     return `${this.options.prefix}:run:{${runId}}:events`;
   }
 
+  /** The run's sharded channel (SSUBSCRIBE), in the slot of its stream. */
   channel(runId: string): string {
-    return `${this.options.prefix}:run-events:${runId}`;
+    return `${this.options.prefix}:run-events:{${runId}}`;
   }
 
+  /**
+   * Broadcast (SUBSCRIBE): the worker holding a run does not know it ahead, so each run worker listens to every run's
+   * control channel through one pattern, and cancels are rare.
+   */
   controlChannel(runId: string): string {
     return `${this.options.prefix}:run-control:${runId}`;
   }

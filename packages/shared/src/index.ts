@@ -27,6 +27,7 @@ export * from './runs/endings.js';
 export * from './runs/run-repository.js';
 export * from './runs/transitions.js';
 export * from './runtime.js';
+export * from './sandbox.js';
 export * from './subscriber.js';
 export * from './tools.js';
 export * from './webhook-addresses.js';

@@ -65,18 +65,33 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
 }
 
+/** What every service's settings hold for its logger and its shutdown. */
+type ServiceSettings = Pick<Config, 'LOG_LEVEL' | 'PRETTY_LOGS' | 'SHUTDOWN_TIMEOUT_MS'>;
+
 /** A service process's whole main: config, logger, start, signals; a failed start is one fatal log line and exit 1. */
 export async function runService(
   name: string,
   start: (config: Config, log: Logger) => Promise<Stoppable>,
 ): Promise<void> {
-  const config = loadConfig();
+  await runServiceWith(name, () => loadConfig(), start);
+}
+
+/** `runService` for a service with settings of its own (the sandbox worker reads only its own variables). */
+export async function runServiceWith<C extends ServiceSettings>(
+  name: string,
+  load: () => C,
+  start: (config: C, log: Logger) => Promise<Stoppable>,
+): Promise<void> {
+  const config = load();
   const log = createLogger({ name, level: config.LOG_LEVEL, pretty: config.PRETTY_LOGS });
   try {
     const service = await start(config, log);
     handleSignals(service, log, config.SHUTDOWN_TIMEOUT_MS);
   } catch (error) {
-    log.fatal({ err: error }, `${name} failed to start`);
+    log.fatal(
+      { err: error },
+      `${name} failed to start: ${error instanceof Error ? error.message : String(error)}`,
+    );
     process.exit(1);
   }
 }

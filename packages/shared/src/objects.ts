@@ -3,14 +3,18 @@ import type { InferSelectModel } from 'drizzle-orm';
 import type { assistants, messages, runSteps, runs, threads } from './db/schema.js';
 import { isFileSearchCall, toFileSearchToolCall } from './retrieval/file-search-calls.js';
 import { assertNever } from './run-status.js';
+import { CODE_INTERPRETER, codeInterpreterInput } from './tools.js';
 import type {
   AssistantObject,
+  CodeInterpreterToolCall,
+  FileSearchToolCall,
   MessageContentPart,
   MessageObject,
   RunObject,
   RunStepObject,
   StepDetails,
   StepDetailsObject,
+  StepToolCall,
   ThreadObject,
   Usage,
 } from './wire.js';
@@ -53,23 +57,39 @@ function inWireOrder(part: MessageContentPart): MessageContentPart {
   }
 }
 
+/**
+ * A stored call as clients see it: a file_search call with its results, a code_interpreter call with its input and
+ * outputs, else a function call.
+ */
+function toolCallInWireOrder(
+  call: StepToolCall,
+  options: RunStepViewOptions,
+): StepToolCall | FileSearchToolCall | CodeInterpreterToolCall {
+  if (isFileSearchCall(call)) return toFileSearchToolCall(call, options.withFileSearchContent);
+  if (call.function.name !== CODE_INTERPRETER) {
+    const { name, arguments: args, output } = call.function;
+    return { id: call.id, type: call.type, function: { name, arguments: args, output } };
+  }
+  const logs = call.function.output;
+  const images = (call.images ?? []).map((fileId) => ({
+    type: 'image' as const,
+    image: { file_id: fileId },
+  }));
+  return {
+    id: call.id,
+    type: 'code_interpreter',
+    code_interpreter: {
+      input: codeInterpreterInput(call.function.arguments),
+      outputs: logs === null ? [] : [{ type: 'logs', logs }, ...images],
+    },
+  };
+}
+
 function stepDetailsInWireOrder(details: StepDetails, options: RunStepViewOptions): StepDetailsObject {
   if (details.type === 'message_creation') return details;
   return {
     type: 'tool_calls',
-    tool_calls: details.tool_calls.map((call) =>
-      isFileSearchCall(call)
-        ? toFileSearchToolCall(call, options.withFileSearchContent)
-        : {
-            id: call.id,
-            type: call.type,
-            function: {
-              name: call.function.name,
-              arguments: call.function.arguments,
-              output: call.function.output,
-            },
-          },
-    ),
+    tool_calls: details.tool_calls.map((call) => toolCallInWireOrder(call, options)),
   };
 }
 

@@ -10,6 +10,13 @@ export const RUNS_QUEUE = 'runs';
 export const TOOLS_QUEUE = 'tools';
 export const WEBHOOKS_QUEUE = 'webhooks';
 export const INGEST_QUEUE = 'ingest';
+/** Calls of threads without a live session: any sandbox worker takes them. */
+export const SANDBOX_QUEUE = 'sandbox';
+
+/** The queue of one sandbox worker: the calls of the sessions it holds. */
+export function sandboxWorkerQueue(workerId: string): string {
+  return `sandbox-${workerId}`;
+}
 
 export const runJobs = {
   'run.execute': z.object({ runId: runIdSchema }),
@@ -26,6 +33,55 @@ export const SWEEP_SCHEDULER = 'run-sweeper';
 export const toolJobs = {
   'tool.invoke': z.object({ runId: runIdSchema, stepId: idSchema('step'), callId: callIdSchema }),
 } as const;
+
+/** A file handed to the code in /mnt/data (its bytes in base64), or handed back from there. */
+export const sandboxFile = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[^/\0]+$/, 'a file name, without a directory')
+    .refine((name) => name !== '.' && name !== '..', 'a file name, without a directory'),
+  data: z.base64(),
+});
+export type SandboxFile = z.infer<typeof sandboxFile>;
+
+/** The sandbox worker holds no database: the job carries the code and the files it runs with. */
+export const sandboxJobs = {
+  'sandbox.run': z.object({
+    callId: callIdSchema,
+    threadId: idSchema('thread'),
+    ownerId: z.string().min(1),
+    code: z.string().max(256_000),
+    files: z.array(sandboxFile).max(20).default([]),
+  }),
+} as const;
+export type SandboxJobData = z.infer<(typeof sandboxJobs)['sandbox.run']>;
+
+/** The call's session: kept from an earlier call, new, new because the earlier one was lost, or none (not run). */
+export const sessionStates = ['continued', 'new', 'restarted', 'not_run'] as const;
+
+export const sandboxJobResult = z.object({
+  callId: callIdSchema,
+  /** stdout and stderr as the code wrote them, with the notes of the sandbox (a restarted session, a cut output). */
+  logs: z.string(),
+  /** The code raised, or the sandbox stopped it: the model reads the logs either way. */
+  isError: z.boolean(),
+  session: z.enum(sessionStates),
+  /** Figures the code drew with matplotlib, as PNG in base64. */
+  images: z.array(z.base64()),
+  /** Files the code wrote or changed in /mnt/data. */
+  files: z.array(sandboxFile),
+  durationMs: z.number().int().min(0),
+});
+export type SandboxJobResult = z.infer<typeof sandboxJobResult>;
+
+/** Code runs at most once: a call is never retried, and a redelivered one answers that it was interrupted. */
+export const sandboxJobOptions: JobsOptions = {
+  attempts: 1,
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
 
 export const webhookJobs = {
   /** A run event that ends a run: one message per subscribed endpoint, each sent by a `webhook.deliver` job. */

@@ -1,20 +1,72 @@
-// The two Redis connection profiles: producers fail fast, workers and subscribers wait.
-import { Redis } from 'ioredis';
+// The one Redis connection factory: one server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES), in two
+// profiles: producers fail fast, workers and subscribers wait.
+import { Cluster, type ClusterNode, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
 
-export { Redis } from 'ioredis';
+export { Cluster, Redis } from 'ioredis';
 
-export type RedisProfile = 'producer' | 'worker';
+/** A connection to one Redis server or to a cluster: both take the same commands. */
+export type RedisConnection = Redis | Cluster;
+
+export type RedisProfile = 'producer' | 'worker' | 'subscriber';
+
+/** Where Redis is: a server's URL, or a cluster's seed nodes (any few of its masters; the rest are discovered). */
+export type RedisTarget = { url: string } | { clusterNodes: readonly string[] };
+
+export function redisTargetOf(config: {
+  REDIS_URL: string;
+  REDIS_CLUSTER_NODES?: readonly string[];
+}): RedisTarget {
+  const nodes = config.REDIS_CLUSTER_NODES ?? [];
+  return nodes.length > 0 ? { clusterNodes: nodes } : { url: config.REDIS_URL };
+}
+
+function profileOptions(profile: RedisProfile, name: string): RedisOptions {
+  const waits = profile !== 'producer';
+  return {
+    connectionName: name,
+    maxRetriesPerRequest: waits ? null : 2,
+    enableOfflineQueue: waits,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  };
+}
+
+function clusterNode(address: string): ClusterNode {
+  const colon = address.lastIndexOf(':');
+  return { host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+}
+
+function createCluster(nodes: readonly string[], profile: RedisProfile, name: string): Cluster {
+  const { enableOfflineQueue, ...redisOptions } = profileOptions(profile, name);
+  return new Cluster(nodes.map(clusterNode), {
+    redisOptions,
+    enableOfflineQueue,
+    lazyConnect: false,
+    clusterRetryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    // A subscriber holds one connection per master for the run channels (SSUBSCRIBE), besides its SUBSCRIBE one.
+    shardedSubscribers: profile === 'subscriber',
+  });
+}
 
 /** With `log`, the connection's errors are logged (see `logConnectionErrors`) instead of printed by ioredis. */
-export function createRedis(url: string, profile: RedisProfile, name: string, log?: Logger): Redis {
-  const redis = new Redis(url, {
-    connectionName: name,
-    lazyConnect: false,
-    maxRetriesPerRequest: profile === 'worker' ? null : 2,
-    enableOfflineQueue: profile === 'worker',
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
+export function createRedis(url: string, profile: RedisProfile, name: string, log?: Logger): Redis;
+export function createRedis(
+  target: RedisTarget,
+  profile: RedisProfile,
+  name: string,
+  log?: Logger,
+): RedisConnection;
+export function createRedis(
+  target: string | RedisTarget,
+  profile: RedisProfile,
+  name: string,
+  log?: Logger,
+): RedisConnection {
+  const where = typeof target === 'string' ? { url: target } : target;
+  const redis =
+    'url' in where
+      ? new Redis(where.url, { ...profileOptions(profile, name), lazyConnect: false })
+      : createCluster(where.clusterNodes, profile, name);
   if (log) redis.on('error', logConnectionErrors(log, name));
   return redis;
 }
@@ -44,7 +96,7 @@ export function logConnectionErrors(
 }
 
 /** Resolves once the connection is ready; rejects on the first error so start-up can report it. */
-export async function waitForRedis(redis: Redis, timeoutMs = 5000): Promise<void> {
+export async function waitForRedis(redis: RedisConnection, timeoutMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => done(new Error(`Redis not ready after ${timeoutMs} ms`)), timeoutMs);

@@ -4,7 +4,7 @@ import { closeDb, createDb, type Db } from './db/client.js';
 import { EventBus } from './events.js';
 import type { Logger } from './logger.js';
 import { closeQueues, createQueues, type Queues } from './queues.js';
-import { createRedis, type Redis, type RedisProfile } from './redis.js';
+import { createRedis, type RedisConnection, type RedisProfile, redisTargetOf } from './redis.js';
 import { ChannelSubscriber } from './subscriber.js';
 import {
   dispatchWebhooksOnRunEnd,
@@ -14,7 +14,7 @@ import {
 
 export interface Runtime {
   db: Db;
-  redis: Redis;
+  redis: RedisConnection;
   queues: Queues;
   events: EventBus;
   subscriber: ChannelSubscriber;
@@ -29,10 +29,12 @@ export function createRuntime(config: Config, log: Logger, service: string, prof
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: `threadwork-${service}`,
     onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
+    namedStatements: config.DATABASE_PREPARED_STATEMENTS,
   });
-  const redis = createRedis(config.REDIS_URL, profile, `threadwork-${service}`, log);
+  const target = redisTargetOf(config);
+  const redis = createRedis(target, profile, `threadwork-${service}`, log);
   const subscriber = new ChannelSubscriber(
-    createRedis(config.REDIS_URL, 'worker', `threadwork-${service}-subscriber`, log),
+    createRedis(target, 'subscriber', `threadwork-${service}-subscriber`, log),
   );
   const queues = createQueues(redis, config.QUEUE_PREFIX, log);
   const webhookEndpoints = new WebhookEndpointPresence(db);

@@ -1,4 +1,5 @@
-// Prepares the database the SQL tools act on: creates it, seeds a sample schema, sets up the readers and project spaces.
+// Prepares the database the SQL tools act on (creates it, seeds a sample schema, sets up the readers and project
+// spaces), a project's own tools database, and clears a deleted project's space.
 import { createHash, createHmac } from 'node:crypto';
 import pg from 'pg';
 import { ensureDatabase } from './db/migrate.js';
@@ -336,7 +337,7 @@ async function prepareProjectOnce(ownerUrl: string, space: ProjectToolsSpace): P
 /** The tools database's connection may not create roles, so projects other than the default one get no space. */
 export class ProjectToolsUnavailableError extends Error {
   constructor() {
-    super('TOOLS_DATABASE_URL may not create roles, so projects cannot have their own schema and roles');
+    super('the tools database connection may not create roles, so the project cannot have its own roles');
   }
 }
 
@@ -358,5 +359,95 @@ export async function prepareProjectToolsSpace(
       if (attempt >= SETUP_ATTEMPTS || !isRoleRace(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
     }
+  }
+}
+
+/** Whether two connection URLs name the same database (host, port and database name). */
+export function isSameDatabase(a: string, b: string): boolean {
+  const [left, right] = [new URL(a), new URL(b)];
+  const port = (url: URL) => url.port || '5432';
+  return (
+    left.hostname.toLowerCase() === right.hostname.toLowerCase() &&
+    port(left) === port(right) &&
+    databaseOf(a) === databaseOf(b)
+  );
+}
+
+/**
+ * Prepares a project's own tools database (its `tools_database_url`): the project's reader login for run_sql, with
+ * SELECT on every table and view there, now and later. Its tables stay as they are: DDL runs as the URL's own user,
+ * and nothing is revoked from anyone. Idempotent; answers the reader role.
+ */
+export async function prepareProjectDatabase(ownerUrl: string, projectId: string): Promise<string> {
+  const { readerRole } = projectToolsSpace(databaseOf(ownerUrl), projectId);
+  for (let attempt = 1; ; attempt += 1) {
+    const client = new pg.Client({ connectionString: ownerUrl, application_name: 'threadwork-tools-setup' });
+    try {
+      await client.connect();
+      await client.query('begin');
+      const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
+        'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
+      );
+      const rights = me.rows[0];
+      if (!rights?.rolsuper && !rights?.rolcreaterole) throw new ProjectToolsUnavailableError();
+      await client.query('select pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
+      await upsertReaderRole(client, ownerUrl, readerRole);
+      await grantReads(client, readerRole, databaseOf(ownerUrl));
+      await client.query('commit');
+      return readerRole;
+    } catch (error) {
+      await client.query('rollback').catch(() => {});
+      if (attempt >= SETUP_ATTEMPTS || !isRoleRace(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200 * attempt));
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+}
+
+/**
+ * Drops what the SQL tools made for a project in a tools database: its schema with every table in it, and its owner
+ * and reader roles (with their grants). A project's own database keeps its tables: only the reader login goes.
+ * Nothing to drop when the database does not exist or its connection could never have made roles.
+ */
+export async function dropProjectToolsSpace(ownerUrl: string, projectId: string): Promise<void> {
+  const space = projectToolsSpace(databaseOf(ownerUrl), projectId);
+  const client = new pg.Client({ connectionString: ownerUrl, application_name: 'threadwork-tools-setup' });
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => {});
+    if ((error as { code?: string }).code === '3D000') return;
+    throw error;
+  }
+  try {
+    await client.query('begin');
+    const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
+      'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
+    );
+    const rights = me.rows[0];
+    if (!rights?.rolsuper && !rights?.rolcreaterole) {
+      await client.query('rollback');
+      return;
+    }
+    await client.query('select pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
+    await client.query(`drop schema if exists ${client.escapeIdentifier(space.schema)} cascade`);
+    const roles = await client.query<{ rolname: string }>(
+      'select rolname from pg_roles where rolname = any($1::text[])',
+      [[space.ownerRole, space.readerRole]],
+    );
+    for (const { rolname } of roles.rows) {
+      const role = client.escapeIdentifier(rolname);
+      // A CREATEROLE connection may drop only what it has the role's privileges over.
+      if (!rights.rolsuper) await client.query(`grant ${role} to current_user`);
+      await client.query(`drop owned by ${role}`);
+      await client.query(`drop role ${role}`);
+    }
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => {});
+    throw error;
+  } finally {
+    await client.end().catch(() => {});
   }
 }

@@ -126,9 +126,48 @@ export function isBuiltinToolType(type: string): type is BuiltinToolType {
   return (builtinToolTypes as string[]).includes(type);
 }
 
-/** Whether a call the model made is to a built-in tool the run declared (the tool worker runs it), not a client's. */
+/**
+ * Whether a call the model made is to a built-in tool the run declared (the tool worker runs it, or the sandbox
+ * worker for code_interpreter), not a client's.
+ */
 export function isBuiltinCall(run: { tools: readonly { type: string }[] }, name: string): boolean {
-  return isBuiltinToolType(name) && run.tools.some((tool) => tool.type === name);
+  return (
+    (isBuiltinToolType(name) || name === CODE_INTERPRETER) && run.tools.some((tool) => tool.type === name)
+  );
+}
+
+/**
+ * code_interpreter, as the model is offered it: a function named after the tool, taking the code. The sandbox worker
+ * runs it (docs/code-interpreter.md); clients see the call as a code_interpreter call.
+ */
+export const CODE_INTERPRETER = 'code_interpreter';
+
+export const codeInterpreterParameters = z.object({
+  code: z.string().min(1).max(256_000).describe('Python 3 code to run'),
+});
+
+const codeInterpreterFunction: FunctionDefinition = {
+  name: CODE_INTERPRETER,
+  description:
+    'Run Python 3 code in a sandbox with numpy, pandas and matplotlib, and get its stdout, stderr and figures. ' +
+    'Variables and files in /mnt/data last between calls in this thread for a while. Files attached to the ' +
+    'conversation are in /mnt/data; files written there are given back to the user. There is no network.',
+  parameters: z.toJSONSchema(codeInterpreterParameters, { io: 'input' }) as Record<string, unknown>,
+};
+
+/** Whether a call the model made is to code_interpreter, and the run declared it (the sandbox worker runs it). */
+export function isCodeInterpreterCall(run: { tools: readonly { type: string }[] }, name: string): boolean {
+  return name === CODE_INTERPRETER && run.tools.some((tool) => tool.type === CODE_INTERPRETER);
+}
+
+/** The code of a code_interpreter call, from its arguments; arguments that are not `{"code": ...}` run as they are. */
+export function codeInterpreterInput(args: string): string {
+  try {
+    const parsed = codeInterpreterParameters.safeParse(JSON.parse(args));
+    return parsed.success ? parsed.data.code : args;
+  } catch {
+    return args;
+  }
 }
 
 // Built once: every model call advertises them, and no reader changes them.
@@ -152,6 +191,7 @@ export function modelFunctions(tools: ToolDefinition[]): FunctionDefinition[] {
   const functions: FunctionDefinition[] = [];
   for (const tool of tools) {
     if (tool.type === 'function' && 'function' in tool) functions.push(tool.function);
+    else if (tool.type === CODE_INTERPRETER) functions.push(codeInterpreterFunction);
     else if (isBuiltinToolType(tool.type)) functions.push(builtinFunctionDefinition(tool.type));
   }
   return functions;

@@ -87,9 +87,20 @@ export interface FileCitationAnnotation {
   file_citation: { file_id: string };
 }
 
+/** A mention of a file the run's code wrote, by its sandbox path. */
+export interface FilePathAnnotation {
+  type: 'file_path';
+  text: string;
+  start_index: number;
+  end_index: number;
+  file_path: { file_id: string };
+}
+
+export type TextAnnotation = FileCitationAnnotation | FilePathAnnotation;
+
 export interface TextContentPart {
   type: 'text';
-  text: { value: string; annotations: FileCitationAnnotation[] };
+  text: { value: string; annotations: TextAnnotation[] };
 }
 
 export type MessageContentPart =
@@ -102,6 +113,16 @@ export interface StepToolCall {
   id: string;
   type: 'function';
   function: { name: string; arguments: string; output: string | null };
+  /** A code_interpreter call's figures, as file ids. */
+  images?: string[];
+  /** The files a code_interpreter call wrote to /mnt/data, kept as files. */
+  files?: CodeOutputFile[];
+}
+
+/** A file the code wrote, by its name in /mnt/data, and the file that keeps it. */
+export interface CodeOutputFile {
+  name: string;
+  file_id: string;
 }
 
 /** How a run step stores its calls: each as a function call, file_search's with its JSON output. */
@@ -129,10 +150,46 @@ export interface FileSearchToolCall {
   file_search: { ranking_options?: FileSearchRankingOptions; results?: FileSearchResult[] };
 }
 
-/** A step's details as clients see them: file_search calls in their own shape, every other call as a function. */
+/** What a code_interpreter call gave: its stdout and stderr, and the images it drew. */
+export type CodeInterpreterOutput =
+  | { type: 'logs'; logs: string }
+  | { type: 'image'; image: { file_id: string } };
+
+/** A code_interpreter call as clients see it; it is stored as a call of the `code_interpreter` function. */
+export interface CodeInterpreterToolCall {
+  id: string;
+  type: 'code_interpreter';
+  code_interpreter: { input: string; outputs: CodeInterpreterOutput[] };
+}
+
+/**
+ * A step's details as clients see them: file_search and code_interpreter calls in their own shapes, every other call
+ * as a function.
+ */
 export type StepDetailsObject =
   | { type: 'message_creation'; message_creation: { message_id: string } }
-  | { type: 'tool_calls'; tool_calls: Array<StepToolCall | FileSearchToolCall> };
+  | { type: 'tool_calls'; tool_calls: Array<StepToolCall | FileSearchToolCall | CodeInterpreterToolCall> };
+
+export interface FunctionCallDelta {
+  index: number;
+  id?: string;
+  type: 'function';
+  function: { name?: string; arguments: string; output?: string | null };
+}
+
+export interface FileSearchCallDelta {
+  index: number;
+  id?: string;
+  type: 'file_search';
+  file_search: Record<string, never>;
+}
+
+export interface CodeInterpreterCallDelta {
+  index: number;
+  id?: string;
+  type: 'code_interpreter';
+  code_interpreter: { input?: string; outputs?: Array<{ index: number } & CodeInterpreterOutput> };
+}
 
 export interface AssistantObject {
   id: string;
@@ -239,15 +296,7 @@ export interface RunStepDeltaObject {
   delta: {
     step_details: {
       type: 'tool_calls';
-      tool_calls: Array<
-        | {
-            index: number;
-            id?: string;
-            type: 'function';
-            function: { name?: string; arguments: string; output?: string | null };
-          }
-        | { index: number; id?: string; type: 'file_search'; file_search: Record<string, never> }
-      >;
+      tool_calls: Array<FunctionCallDelta | FileSearchCallDelta | CodeInterpreterCallDelta>;
     };
   };
 }

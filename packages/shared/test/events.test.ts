@@ -65,7 +65,11 @@ describe('EventBus', () => {
     const run = newRun();
     await bus.append(run, 1, [delta('a'), delta('b')]);
     const received: RunEvent[] = [];
-    await subscriber.subscribe(bus.channel(run.id), (message) => received.push(...parseRunEvents(message)));
+    await subscriber.subscribe(
+      bus.channel(run.id),
+      (message) => received.push(...parseRunEvents(message)),
+      'sharded',
+    );
     await expect(bus.append(run, 2, [delta('stale')])).rejects.toThrow(/equal or smaller/);
     await bus.append(run, 3, [delta('c')]);
     await expect.poll(() => received.map((item) => item.seq)).toEqual([3]);
@@ -76,13 +80,17 @@ describe('EventBus', () => {
     const run = newRun();
     const received: RunEvent[][] = [];
     const arrived = new Promise<void>((resolve) => {
-      void subscriber.subscribe(bus.channel(run.id), (message) => {
-        received.push(parseRunEvents(message));
-        resolve();
-      });
+      void subscriber.subscribe(
+        bus.channel(run.id),
+        (message) => {
+          received.push(parseRunEvents(message));
+          resolve();
+        },
+        'sharded',
+      );
     });
     await new Promise((resolve) => setImmediate(resolve));
-    await subscriber.subscribe(bus.channel(run.id), () => {});
+    await subscriber.subscribe(bus.channel(run.id), () => {}, 'sharded');
     await bus.append(run, 1, [delta('a "quoted" \n value'), delta('b')]);
     await arrived;
     expect(received).toHaveLength(1);

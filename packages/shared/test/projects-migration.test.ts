@@ -1,5 +1,6 @@
-// The migration to projects, from a database the previous schema filled: nothing is lost, and nothing one key could
-// see becomes visible to another (each user key becomes a key of its own project).
+// The migrations to projects, from a database the previous schema filled: nothing is lost, nothing one key could see
+// becomes visible to another (each user key becomes a key of its own project), the catalog becomes the default
+// project's.
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,8 @@ let database: TestDatabase;
 let client: pg.Client;
 let before: Record<string, number>;
 const TABLES = [
+  'products',
+  'catalog_state',
   'api_keys',
   'assistants',
   'threads',
@@ -64,7 +67,9 @@ async function fillWithPreviousSchema(): Promise<void> {
                             latency_ms)
       values ('run_alice', 'key_alice', 'offline', 1, 2, 3, 0, 10);
     insert into webhook_endpoints (id, owner_id, url, events, secret)
-      values ('wh_alice', 'key_alice', 'https://alice.example/hook', '[]', 'whsec_x');`);
+      values ('wh_alice', 'key_alice', 'https://alice.example/hook', '[]', 'whsec_x');
+    insert into products (id, name, is_integer_id) values ('101', 'Salmon Dog Food', true), ('tea', 'Green Tea', false);
+    insert into catalog_state (id, content_hash, product_count) values (1, 'hash-of-the-catalog', 2);`);
 }
 
 async function counts(): Promise<Record<string, number>> {
@@ -156,5 +161,21 @@ describe('the migration to projects', () => {
              (select count(*)::int from assistants a where a.owner_id = p.id) as assistants
       from projects p where p.id = 'proj_default'`);
     expect(rows).toEqual([{ id: 'proj_default', threads: 0, assistants: 0 }]);
+  });
+
+  it("keeps the deployment's product catalog and its import state as the default project's", async () => {
+    const { rows: products } = await client.query(
+      'select project_id, id, is_integer_id from products order by id',
+    );
+    expect(products).toEqual([
+      { project_id: 'proj_default', id: '101', is_integer_id: true },
+      { project_id: 'proj_default', id: 'tea', is_integer_id: false },
+    ]);
+    const { rows: state } = await client.query(
+      'select project_id, content_hash, product_count from catalog_state',
+    );
+    expect(state).toEqual([
+      { project_id: 'proj_default', content_hash: 'hash-of-the-catalog', product_count: 2 },
+    ]);
   });
 });

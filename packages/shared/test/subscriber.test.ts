@@ -27,4 +27,33 @@ describe('ChannelSubscriber', () => {
       publisher.disconnect();
     }
   });
+
+  it('keeps sharded and broadcast channels apart, each heard from its own publish until it is left', async () => {
+    const publisher = createRedis(redisUrl, 'worker', 'subscriber-test-pub');
+    const subscriber = new ChannelSubscriber(createRedis(redisUrl, 'subscriber', 'subscriber-test-sub'));
+    const sharded = `${randomPrefix()}:run-events:{run_1}`;
+    const broadcast = `${randomPrefix()}:announcements`;
+    const heard: string[] = [];
+    try {
+      const leaveSharded = await subscriber.subscribe(
+        sharded,
+        (message) => heard.push(`s:${message}`),
+        'sharded',
+      );
+      await subscriber.subscribe(broadcast, (message) => heard.push(`b:${message}`));
+      // Each kind reaches only its own subscribers: a PUBLISH on the sharded name finds nobody, and the reverse.
+      expect(await publisher.publish(sharded, 'wrong kind')).toBe(0);
+      expect(await publisher.spublish(broadcast, 'wrong kind')).toBe(0);
+      expect(await publisher.spublish(sharded, 'one')).toBe(1);
+      expect(await publisher.publish(broadcast, 'two')).toBe(1);
+      await waitFor(async () => heard.length === 2);
+      expect(heard.sort()).toEqual(['b:two', 's:one']);
+      await leaveSharded();
+      expect(await publisher.spublish(sharded, 'after')).toBe(0);
+      expect(subscriber.channelCount).toBe(1);
+    } finally {
+      await subscriber.close();
+      publisher.disconnect();
+    }
+  });
 });

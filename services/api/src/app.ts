@@ -35,6 +35,8 @@ import { webhooksGate, webhooksRoutes } from './routes/webhooks.js';
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // The client's address (req.ip) comes from X-Forwarded-For only behind the proxies TRUST_PROXY names.
+  app.set('trust proxy', deps.config.TRUST_PROXY);
   app.set('query parser', 'extended');
   app.use(logRequests(deps.log, (req) => req.url === '/healthz' || req.url === '/readyz'));
   app.use(timeRequests(deps));

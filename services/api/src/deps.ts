@@ -1,5 +1,5 @@
 // What the API needs from the outside world, passed in so tests build it against their own database and prefix.
-import type { Config, Db, EventBus, Logger, Metrics, Queues, Redis } from '@threadwork/shared';
+import type { Config, Db, EventBus, Logger, Metrics, Queues, RedisConnection } from '@threadwork/shared';
 import type { Embedder } from '@threadwork/shared/retrieval/embedder';
 import type { EndUserTokens } from './end-user-tokens.js';
 import type { AssistantSnapshots } from './runs/assistant-snapshots.js';
@@ -21,7 +21,7 @@ export interface AppDeps {
   /** Assistants as runs last read them (a run's statement checks the row is unchanged). */
   assistants: AssistantSnapshots;
   /** The producer connection (fails fast): rate limits and small reads. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Embeds search queries (EMBEDDING_MODEL), as the ingest worker embedded the chunks. */
   embedder: Embedder;
   /** Answers true when Postgres and Redis respond (for /readyz). */

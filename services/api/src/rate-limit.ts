@@ -2,7 +2,7 @@
 // token's sub), and per client address for requests with invalid credentials. Over a limit answers 429 with
 // Retry-After.
 
-import { ApiError, type Redis } from '@threadwork/shared';
+import { ApiError, type RedisConnection } from '@threadwork/shared';
 import type { RequestHandler } from 'express';
 import { principalOf } from './auth.js';
 import { BudgetSpent, RequestBudgets } from './request-budgets.js';
@@ -28,7 +28,11 @@ export interface RequestLimits {
   perUserPerMinute: number;
 }
 
-export function limitRequests(redis: Redis, keyPrefix: string, limits: RequestLimits): RequestHandler {
+export function limitRequests(
+  redis: RedisConnection,
+  keyPrefix: string,
+  limits: RequestLimits,
+): RequestHandler {
   const perKey = new RequestBudgets(redis, `${keyPrefix}:requests`, limits.perKeyPerMinute);
   const perUser = new RequestBudgets(redis, `${keyPrefix}:user-requests`, limits.perUserPerMinute);
   return async (_req, res, next) => {
@@ -64,7 +68,7 @@ export class InvalidCredentials {
   private readonly budgets: RequestBudgets;
   private readonly blocked = new Map<string, number>();
 
-  constructor(redis: Redis, keyPrefix: string, perMinute: number) {
+  constructor(redis: RedisConnection, keyPrefix: string, perMinute: number) {
     this.budgets = new RequestBudgets(redis, `${keyPrefix}:invalid-auth`, perMinute);
   }
 

@@ -1,6 +1,6 @@
 // Per-key request budgets counted in Redis (shared by every API replica), taken a few requests at a time: a request
 // that finds requests left in its process's lease is admitted without a Redis round trip.
-import type { Redis } from '@threadwork/shared';
+import type { RedisConnection } from '@threadwork/shared';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** A lease is this share of the per-minute limit (so a limit of 600 leases 6 at a time, one of 99 or less just 1). */
@@ -38,7 +38,7 @@ export class RequestBudgets {
   readonly leaseSize: number;
 
   constructor(
-    redis: Redis,
+    redis: RedisConnection,
     keyPrefix: string,
     readonly perMinute: number,
   ) {

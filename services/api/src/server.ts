@@ -29,7 +29,7 @@ export interface ApiHandle {
 }
 
 export async function startApi(config: Config, log: Logger): Promise<ApiHandle> {
-  await runMigrations(config.DATABASE_URL);
+  await runMigrations(config.MIGRATIONS_DATABASE_URL ?? config.DATABASE_URL);
   const runtime = createRuntime(config, log, 'api', 'producer');
   const { db, redis, queues, events, subscriber } = runtime;
   await warnWithoutAutovacuum(db, log);

@@ -1,5 +1,5 @@
 // API keys verified recently, so a request costs no key lookup; a revocation is broadcast to every API process.
-import type { ChannelSubscriber, Redis } from '@threadwork/shared';
+import type { ChannelSubscriber, RedisConnection } from '@threadwork/shared';
 import type { KeyGrant } from './auth.js';
 
 interface Entry {
@@ -37,7 +37,7 @@ export class VerifiedKeys {
   }
 
   /** Call after the revocation is committed: this process forgets the key now, the others when the message lands. */
-  async revoke(redis: Redis, keyId: string): Promise<void> {
+  async revoke(redis: RedisConnection, keyId: string): Promise<void> {
     this.forget(keyId);
     await redis.publish(this.channel, keyId);
   }

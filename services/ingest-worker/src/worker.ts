@@ -12,6 +12,7 @@ import {
   observeWorker,
   orderedShutdown,
   queuePrefix,
+  redisTargetOf,
   startHealthServer,
   waitForRedis,
   withTimeout,
@@ -34,7 +35,7 @@ export async function startIngestWorker(config: Config, log: Logger): Promise<In
     applicationName: 'threadwork-ingest-worker',
     onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
   });
-  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-ingest-worker', log);
+  const redis = createRedis(redisTargetOf(config), 'worker', 'threadwork-ingest-worker', log);
   const prefix = queuePrefix(config.QUEUE_PREFIX);
   const ingest = new Queue(INGEST_QUEUE, { connection: redis, prefix, defaultJobOptions: ingestJobOptions });
   const closeConnections = async () => {

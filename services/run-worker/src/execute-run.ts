@@ -1,9 +1,11 @@
 // The run worker's jobs: take a run, drive one model turn, persist what it came to, then publish it.
 import {
   addUsage,
+  type CodeOutputs,
   type Config,
   claimRun,
   closedAnswer,
+  codeOutputsOfRun,
   completeToolCalls,
   type Db,
   type EventBus,
@@ -15,6 +17,7 @@ import {
   type IncompleteDetails,
   isBuiltinCall,
   isHeldAt,
+  loadHistory,
   loadTurnContext,
   type Metrics,
   type NewRunEvent,
@@ -22,12 +25,14 @@ import {
   type Queues,
   type RunRow,
   type RunStepRow,
+  recordSandboxExecutions,
   recordToolCalls,
   releaseLease,
   releaseNextRun,
   requireAction,
   runStatusEvent,
   runStepStatusEvent,
+  type SandboxJobResult,
   STEP_EVENT_VIEW,
   type StepToolCall,
   saveAnswerText,
@@ -38,7 +43,11 @@ import {
   toRunStepObject,
   type UsageRecord,
   unfinishedToolStep,
+  withToolSteps,
 } from '@threadwork/shared';
+import { filesForCode } from './code-files.js';
+import { saveCodeOutputs, withCodeOutputs } from './code-output-files.js';
+import { codeOutputEvents, sandboxExecutions } from './code-outputs.js';
 import { HeldRun, type HoldDeps, newLease } from './held-run.js';
 import { type RecoveryDeps, recoverAbandonedRun } from './recovery.js';
 import {
@@ -50,6 +59,7 @@ import {
   takeTurn,
 } from './run-turn.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
+import { withoutUnservedCodeCalls } from './unserved-code-calls.js';
 
 export interface RunWorkerDeps extends Omit<TurnDeps, 'config'>, Omit<HoldDeps, 'config'>, RecoveryDeps {
   db: Db;
@@ -63,21 +73,30 @@ const clock = (deps: Pick<RunWorkerDeps, 'now'>) => deps.now?.() ?? new Date();
 
 /** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
 export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<void> {
-  const run = await claimRun(deps.db, runId, newLease(deps), clock(deps));
+  // The history is read while the run is claimed: its thread takes no message while the run is queued.
+  const [run, history] = await Promise.all([
+    claimRun(deps.db, runId, newLease(deps), clock(deps)),
+    loadHistory(deps.db, runId),
+  ]);
   if (!run) return settleUnclaimed(deps, runId);
   await holding(deps, run, async (held) => {
     const announcing = announce(held, [runStatusEvent(toRunObject(run))]);
-    await driveTurn(deps, held, announcing, await loadTurnContext(deps.db, run));
+    await driveTurn(deps, held, announcing, await withToolSteps(deps.db, run, history));
   });
 }
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
 
 /** `run.continue`: the built-in tool calls of a step have finished; their recorded outcomes go to the model. */
-export async function continueRun(deps: RunWorkerDeps, runId: string, stepId: string): Promise<void> {
+export async function continueRun(
+  deps: RunWorkerDeps,
+  runId: string,
+  stepId: string,
+  sandboxResults: SandboxJobResult[] = [],
+): Promise<void> {
   const run = await takeRun(deps.db, runId, newLease(deps), clock(deps));
   if (!run) return settleUnclaimed(deps, runId);
-  await holding(deps, run, (held) => continueHeldRun(deps, held, stepId));
+  await holding(deps, run, (held) => continueHeldRun(deps, held, stepId, sandboxResults));
 }
 
 /** Holds a run this worker has just claimed or taken while `work` drives it, and lets go after. */
@@ -101,7 +120,12 @@ function announce(held: HeldRun, events: NewRunEvent[]): Promise<void> {
   return announcing;
 }
 
-async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: string): Promise<void> {
+async function continueHeldRun(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  stepId: string,
+  sandboxResults: SandboxJobResult[],
+): Promise<void> {
   const { run } = held;
   const context = await loadTurnContext(deps.db, run);
   const step = context.toolSteps.find((row) => row.id === stepId);
@@ -110,7 +134,15 @@ async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: strin
     await releaseLease(deps.db, run.id, newLease(deps).owner, null);
     return;
   }
-  const calls = await withToolResults(deps, run, step.stepDetails.tool_calls);
+  const executions = sandboxExecutions(step.stepDetails.tool_calls, sandboxResults);
+  const recorded = await recordSandboxExecutions(deps.db, run, executions, clock(deps));
+  // What the code made is kept once, by the continuation that recorded its call.
+  const made = await saveCodeOutputs(
+    { db: deps.db, log: deps.log, maxBytes: deps.config.FILE_MAX_BYTES },
+    run,
+    sandboxResults.filter((result) => recorded.includes(result.callId)),
+  );
+  const calls = withCodeOutputs(await withToolResults(deps, run, step.stepDetails.tool_calls), made);
   const products = productCardsOf(calls);
   const announced: NewRunEvent[] =
     products.length > 0 ? [{ event: 'threadwork.products', data: { step_id: step.id, products } }] : [];
@@ -124,6 +156,7 @@ async function continueHeldRun(deps: RunWorkerDeps, held: HeldRun, stepId: strin
   if (!completed) return;
   const announcing = announce(held, [
     ...announced,
+    ...codeOutputEvents(step.id, calls),
     runStepStatusEvent(toRunStepObject(completed, STEP_EVENT_VIEW)),
   ]);
   await driveTurn(deps, held, announcing, {
@@ -189,16 +222,21 @@ async function driveTurn(
   context: TurnContext,
 ): Promise<void> {
   const outcome = await takeTurn(deps, held, context);
-  await settleTurn(deps, held, outcome);
+  await settleTurn(deps, held, outcome, codeOutputsOfRun(context.toolSteps));
   await announcing;
 }
 
-/** Persists a turn's outcome, then publishes it. */
-async function settleTurn(deps: RunWorkerDeps, held: HeldRun, outcome: TurnOutcome): Promise<void> {
+/** Persists a turn's outcome, then publishes it; `made` is what the run's code made, shown in its answer. */
+async function settleTurn(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  outcome: TurnOutcome,
+  made: CodeOutputs,
+): Promise<void> {
   recordModelMetrics(deps, held.run, outcome);
   switch (outcome.kind) {
     case 'answered':
-      return endAfterAnswer(deps, held, outcome);
+      return endAfterAnswer(deps, held, { ...outcome, made });
     case 'prompt_too_long':
       return endAfterAnswer(deps, held, {
         status: 'incomplete',
@@ -233,11 +271,19 @@ function closeStreamed(
   status: 'completed' | 'incomplete',
   usage: RunRow['usage'],
   now: Date,
+  made?: CodeOutputs,
 ) {
   return (
     streamed &&
     closedAnswer(
-      { answer: streamed.answer, text: streamed.text, status, usage, citations: answerCitations(streamed) },
+      {
+        answer: streamed.answer,
+        text: streamed.text,
+        status,
+        usage,
+        made,
+        citations: answerCitations(streamed),
+      },
       now,
     )
   );
@@ -250,12 +296,14 @@ interface FinalTurn {
   answer: StreamedAnswer | null;
   toolStep: RunStepRow | null;
   usage: UsageRecord | null;
+  /** What the run's code made, shown in its answer. */
+  made?: CodeOutputs;
 }
 
 async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: FinalTurn): Promise<void> {
   const now = clock(deps);
   const turnUsage = outcome.usage?.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now);
+  const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now, outcome.made);
   const toolStep = outcome.toolStep && unfinishedToolStep(outcome.toolStep, now);
   const closing = [
     ...closedAnswerEvents(answer),
@@ -302,10 +350,13 @@ async function openToolCalls(
     await waitForClientOutputs(deps, held, step, calls);
     return;
   }
+  const served = await withoutUnservedCodeCalls(deps, held.run, builtins, clock(deps));
   const continuation = await dispatchBuiltinTools(deps.queues, {
-    runId: held.run.id,
+    run: held.run,
     stepId: step.id,
-    callIds: builtins.map((call) => call.id),
+    calls: served,
+    queuePrefix: deps.config.QUEUE_PREFIX,
+    files: await filesForCode(deps.db, held.run, served),
   });
   await releaseLease(deps.db, held.run.id, newLease(deps).owner, continuation);
 }

@@ -23,7 +23,9 @@ import {
   setRunJob,
   toRunObject,
 } from '@threadwork/shared';
+import { filesForCode } from './code-files.js';
 import { dispatchBuiltinTools } from './tool-dispatch.js';
+import { withoutUnservedCodeCalls } from './unserved-code-calls.js';
 
 export interface RecoveryDeps {
   db: Db;
@@ -31,7 +33,7 @@ export interface RecoveryDeps {
   queues: Queues;
   log: Logger;
   metrics: Metrics;
-  config: Pick<Config, 'SWEEP_QUEUED_GRACE_MS'>;
+  config: Pick<Config, 'SWEEP_QUEUED_GRACE_MS' | 'QUEUE_PREFIX'>;
   now?: () => Date;
 }
 
@@ -133,10 +135,13 @@ async function resumeToolStep(deps: RecoveryDeps, run: RunRow, step: RunStepRow)
   }
   const jobId = againId(run.id, 'tools', now);
   await setRunJob(deps.db, run.id, jobId);
+  const served = await withoutUnservedCodeCalls(deps, run, unrun, now);
   await dispatchBuiltinTools(deps.queues, {
-    runId: run.id,
+    run,
     stepId: step.id,
-    callIds: unrun.map((call) => call.id),
+    calls: served,
+    queuePrefix: deps.config.QUEUE_PREFIX,
+    files: await filesForCode(deps.db, run, served),
     parentJobId: jobId,
   });
   return 'tools_redispatched';

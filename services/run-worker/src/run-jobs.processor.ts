@@ -1,6 +1,7 @@
 // The `runs` queue processor: validates each job and hands it to the domain function that does it.
 import { type RunJobData, type RunJobName, runJobs } from '@threadwork/shared';
 import { type Job, UnrecoverableError } from 'bullmq';
+import { sandboxResultsOf } from './code-outputs.js';
 import { continueRun, executeRun, expireRun, type RunWorkerDeps } from './execute-run.js';
 import { sweepRuns } from './recovery.js';
 
@@ -19,7 +20,8 @@ export function processRunJob(deps: RunWorkerDeps) {
         return executeRun(deps, parse('run.resume', job.data).runId);
       case 'run.continue': {
         const data = parse('run.continue', job.data);
-        return continueRun(deps, data.runId, data.stepId);
+        const sandboxResults = sandboxResultsOf(await job.getChildrenValues());
+        return continueRun(deps, data.runId, data.stepId, sandboxResults);
       }
       case 'run.expire':
         return expireRun(deps, parse('run.expire', job.data).runId);

@@ -5,12 +5,14 @@ import {
   type Config,
   citationSources,
   closedAnswer,
+  codeInterpreterInput,
   type Db,
   FILE_SEARCH_TOOL,
   type FileCitationAnnotation,
   fileCitations,
   type IncompleteDetails,
   isBuiltinCall,
+  isCodeInterpreterCall,
   type LastError,
   type Logger,
   messageTextDelta,
@@ -176,6 +178,31 @@ interface StreamedCall {
   index: number;
   callId: string;
   arguments: string;
+  /** A code_interpreter call: clients get its code whole once the call is finished, not its JSON arguments. */
+  isCode: boolean;
+}
+
+type CallKind = 'function' | 'file_search' | 'code_interpreter';
+
+/**
+ * As OpenAI's first delta of a call: its id, type and name, the arguments so far and no output yet; a file_search
+ * call shows only its id and type, never its arguments; a code_interpreter call its input once it is whole.
+ */
+function firstCallDelta(
+  kind: CallKind,
+  call: Pick<StreamedCall, 'index' | 'callId'>,
+  name: string,
+  args: string,
+): ToolCallDelta {
+  const { index, callId: id } = call;
+  switch (kind) {
+    case 'file_search':
+      return { index, id, type: 'file_search', file_search: {} };
+    case 'code_interpreter':
+      return { index, id, type: 'code_interpreter', code_interpreter: { input: '', outputs: [] } };
+    case 'function':
+      return { index, id, type: 'function', function: { name, arguments: args, output: null } };
+  }
 }
 
 /**
@@ -218,21 +245,16 @@ class ToolCallStream {
     if (this.streamed.has(index) || (!this.isParallel && this.streamed.size > 0)) return;
     const opening = this.step ? [] : await this.open();
     const step = this.step as RunStepRow;
-    const call: StreamedCall = { index: this.streamed.size, callId: newId('call'), arguments: args };
+    const isCode = isCodeInterpreterCall(this.held.run, name);
+    const call: StreamedCall = { index: this.streamed.size, callId: newId('call'), arguments: args, isCode };
     this.streamed.set(index, call);
     this.modelIndexes.set(modelId, index);
-    // As OpenAI's first delta of a call: its id, type and name, the arguments so far and no output yet; a
-    // file_search call shows only its id and type, and never its arguments.
     const isFileSearch = isBuiltinCall(this.held.run, name) && name === FILE_SEARCH_TOOL;
     if (isFileSearch) this.fileSearchIndexes.add(index);
-    const first: ToolCallDelta = isFileSearch
-      ? { index: call.index, id: call.callId, type: 'file_search', file_search: {} }
-      : {
-          index: call.index,
-          id: call.callId,
-          type: 'function',
-          function: { name, arguments: args, output: null },
-        };
+    let kind: CallKind = 'function';
+    if (isFileSearch) kind = 'file_search';
+    else if (isCode) kind = 'code_interpreter';
+    const first = firstCallDelta(kind, call, name, args);
     this.send([...opening, toolCallDelta(step, first)]);
   }
 
@@ -244,6 +266,7 @@ class ToolCallStream {
       return;
     }
     call.arguments += delta;
+    if (call.isCode) return;
     this.send([
       toolCallDelta(this.step, { index: call.index, type: 'function', function: { arguments: delta } }),
     ]);
@@ -258,7 +281,16 @@ class ToolCallStream {
     }
     const call = this.streamed.get(index);
     if (!call) return;
-    if (modelCall.arguments.startsWith(call.arguments))
+    if (call.isCode && this.step) {
+      const input = codeInterpreterInput(modelCall.arguments);
+      this.send([
+        toolCallDelta(this.step, {
+          index: call.index,
+          type: 'code_interpreter',
+          code_interpreter: { input },
+        }),
+      ]);
+    } else if (modelCall.arguments.startsWith(call.arguments))
       this.pushArguments(index, modelCall.arguments.slice(call.arguments.length));
     this.calls[call.index] = {
       id: call.callId,

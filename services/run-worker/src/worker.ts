@@ -17,6 +17,7 @@ import { Worker } from 'bullmq';
 import { sql } from 'drizzle-orm';
 import { CancelSignals } from './cancel-watch.js';
 import type { RunWorkerDeps } from './execute-run.js';
+import { workerId } from './held-run.js';
 import { createProviderRegistry } from './providers/index.js';
 import { estimateCostUsd } from './providers/pricing.js';
 import { processRunJob } from './run-jobs.processor.js';
@@ -46,6 +47,8 @@ export async function startRunWorker(config: Config, log: Logger): Promise<RunWo
       estimateCostUsd(model, promptTokens, completionTokens, providers.prices, cache),
   };
   const worker = new Worker(RUNS_QUEUE, processRunJob(deps), {
+    // A job's processedBy (and the queue dashboard) names the worker, as a run's lease owner does.
+    name: workerId,
     connection: redis,
     prefix: queuePrefix(config.QUEUE_PREFIX),
     concurrency: config.RUN_CONCURRENCY,

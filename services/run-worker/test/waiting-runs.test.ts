@@ -85,13 +85,23 @@ async function runOf(runId: string): Promise<RunRow> {
 }
 
 describe('a run written while the thread has one', () => {
-  it('is refused with reject, naming the active run', async () => {
+  it('is refused with reject by the one-active-run index, writing nothing', async () => {
     const thread = await insertQueuedRun(harness.runtime.db);
-    expect(await sendRun(thread, 'reject')).toEqual({
-      refused: 'thread_busy',
-      threadId: thread.threadId,
-      activeRunId: thread.runId,
+    const messagesOnThread = () =>
+      harness.runtime.db
+        .select({ id: schema.messages.id })
+        .from(schema.messages)
+        .where(eq(schema.messages.threadId, thread.threadId));
+    const before = await messagesOnThread();
+    await expect(sendRun(thread, 'reject')).rejects.toMatchObject({
+      cause: { code: '23505', constraint: 'runs_one_active_per_thread_idx' },
     });
+    const onThread = await harness.runtime.db
+      .select({ id: schema.runs.id })
+      .from(schema.runs)
+      .where(eq(schema.runs.threadId, thread.threadId));
+    expect(onThread.map((row) => row.id)).toEqual([thread.runId]);
+    expect(await messagesOnThread()).toEqual(before);
   });
 
   it('waits behind the last run with enqueue, without a job, and is refused a second head by the index', async () => {

@@ -197,6 +197,8 @@ function refusalBeforeAdmission(
   }
   if (!policies[tool].enabled)
     return new ToolError('disabled', `The tool ${tool} is disabled on this server.`);
+  if (call.projectDisabledTools.includes(tool))
+    return new ToolError('disabled', `The tool ${tool} is disabled in this project.`);
   return null;
 }
 

@@ -1,5 +1,5 @@
 // Tool rate limits on Redis (per user per tool, and per tool across users) and the wait-or-give-up decision.
-import type { BuiltinToolType, Redis } from '@threadwork/shared';
+import type { BuiltinToolType, RedisConnection } from '@threadwork/shared';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Rate, ToolPolicies } from './tool-policy.js';
 
@@ -15,7 +15,7 @@ export interface ToolRateLimiter {
   reserve(ownerId: string, tool: BuiltinToolType): Promise<RateLimitWait | null>;
 }
 
-function limiterFor(redis: Redis, keyPrefix: string, rate: Rate): RateLimiterRedis {
+function limiterFor(redis: RedisConnection, keyPrefix: string, rate: Rate): RateLimiterRedis {
   return new RateLimiterRedis({
     storeClient: redis,
     keyPrefix,
@@ -35,7 +35,7 @@ async function consume(limiter: RateLimiterRedis, key: string): Promise<number |
 }
 
 export function createToolRateLimiter(
-  redis: Redis,
+  redis: RedisConnection,
   policies: ToolPolicies,
   keyPrefix: string,
 ): ToolRateLimiter {

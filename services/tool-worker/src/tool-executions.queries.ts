@@ -2,13 +2,15 @@
 import { type Db, type RunStatus, schema, type ToolJobData } from '@threadwork/shared';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 
-const { runSteps, runs, toolExecutions } = schema;
+const { projects, runSteps, runs, toolExecutions } = schema;
 
 export interface ToolCall {
   runId: string;
   stepId: string;
   callId: string;
   ownerId: string;
+  /** The built-in tools the run's project turned off. */
+  projectDisabledTools: string[];
   runStatus: RunStatus;
   name: string;
   /** The JSON text the model wrote. */
@@ -34,11 +36,13 @@ export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall 
     .select({
       stepDetails: runSteps.stepDetails,
       ownerId: runs.ownerId,
+      projectDisabledTools: projects.disabledTools,
       runStatus: runs.status,
       previous: toolExecutions,
     })
     .from(runSteps)
     .innerJoin(runs, eq(runs.id, runSteps.runId))
+    .leftJoin(projects, eq(projects.id, runs.ownerId))
     .leftJoin(toolExecutions, eq(toolExecutions.callId, data.callId))
     .where(and(eq(runSteps.id, data.stepId), eq(runSteps.runId, data.runId)));
   if (row?.stepDetails.type !== 'tool_calls') return null;
@@ -47,6 +51,7 @@ export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall 
   return {
     ...data,
     ownerId: row.ownerId,
+    projectDisabledTools: row.projectDisabledTools ?? [],
     runStatus: row.runStatus,
     name: call.function.name,
     arguments: call.function.arguments,

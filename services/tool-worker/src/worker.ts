@@ -14,22 +14,26 @@ import {
   observeWorker,
   orderedShutdown,
   queuePrefix,
-  type Redis,
+  type RedisConnection,
+  redisTargetOf,
   startHealthServer,
   TOOLS_QUEUE,
   waitForRedis,
 } from '@threadwork/shared';
-import { prepareToolsDatabase, readerDatabaseUrl } from '@threadwork/shared/tools-database';
+import { isSameDatabase, prepareToolsDatabase, readerDatabaseUrl } from '@threadwork/shared/tools-database';
 import { Worker } from 'bullmq';
 import pg from 'pg';
 import { Histogram } from 'prom-client';
-
+import { projectToolsDatabaseUrl } from './project-settings.queries.js';
 import { createToolRateLimiter } from './rate-limit.js';
 import { createToolInvokeProcessor } from './tool-invoke.processor.js';
 import { type ToolPolicies, toolPolicies } from './tool-policy.js';
 import { createToolRunners } from './tools/registry.js';
 import type { SqlToolDeps } from './tools/sql/sql-deps.js';
-import { createSqlSpaces } from './tools/sql/sql-spaces.js';
+import { createSqlSpaces, type SqlSpaces } from './tools/sql/sql-spaces.js';
+
+/** Connections a tool worker keeps to each project's own tools database. */
+const PROJECT_DATABASE_POOL_SIZE = 2;
 
 export interface ToolWorker {
   /** The port of /healthz, /readyz and /metrics (TOOL_WORKER_PORT, or the one chosen when it is 0). */
@@ -40,10 +44,7 @@ export interface ToolWorker {
 
 /** The SQL tools may never act on Threadwork's own tables. */
 function assertSeparateDatabases(config: Config): void {
-  const own = new URL(config.DATABASE_URL);
-  const tools = new URL(config.TOOLS_DATABASE_URL);
-  const same = own.hostname === tools.hostname && own.port === tools.port && own.pathname === tools.pathname;
-  if (same)
+  if (isSameDatabase(config.DATABASE_URL, config.TOOLS_DATABASE_URL))
     throw new ConfigError(
       'Invalid configuration: TOOLS_DATABASE_URL must name a database other than DATABASE_URL',
     );
@@ -68,7 +69,9 @@ async function closeWorker(worker: Worker, timeoutMs: number, log: Logger): Prom
 interface Connections {
   db: Db;
   toolsPool: pg.Pool;
-  redis: Redis;
+  /** The SQL tools' connections per project (the projects' own tools databases have their own pools). */
+  sqlSpaces: SqlSpaces;
+  redis: RedisConnection;
   close(): Promise<void>;
 }
 
@@ -81,25 +84,35 @@ function openConnections(config: Config, log: Logger): Connections {
   });
   const toolsPool = new pg.Pool({
     connectionString: config.TOOLS_DATABASE_URL,
-    max: config.DATABASE_POOL_SIZE,
+    max: config.TOOLS_DATABASE_POOL_SIZE,
     application_name: 'threadwork-tools',
   });
   toolsPool.on('error', (error) => log.warn({ err: error }, 'idle tools database connection failed'));
-  const redis = createRedis(config.REDIS_URL, 'worker', 'threadwork-tool-worker', log);
+  const sqlSpaces = createSqlSpaces({
+    toolsUrl: config.TOOLS_DATABASE_URL,
+    toolsPool,
+    defaultReaderUrl:
+      config.TOOLS_READONLY_DATABASE_URL ??
+      readerDatabaseUrl(config.TOOLS_DATABASE_URL, config.TOOLS_READONLY_ROLE),
+    projectDatabaseUrl: (projectId) => projectToolsDatabaseUrl(db, projectId),
+    poolSize: PROJECT_DATABASE_POOL_SIZE,
+    log,
+  });
+  const redis = createRedis(redisTargetOf(config), 'worker', 'threadwork-tool-worker', log);
   return {
     db,
     toolsPool,
+    sqlSpaces,
     redis,
     async close() {
       await redis.quit().catch(() => redis.disconnect());
-      await Promise.all([toolsPool.end(), closeDb(db)]);
+      await Promise.all([toolsPool.end(), sqlSpaces.close(), closeDb(db)]);
     },
   };
 }
 
-function sqlToolDeps(config: Config, toolsPool: pg.Pool): Omit<SqlToolDeps, 'space'> {
+function sqlToolDeps(config: Config): Omit<SqlToolDeps, 'pool' | 'space'> {
   return {
-    pool: toolsPool,
     protectedSchemas: config.TOOLS_PROTECTED_SCHEMAS,
     limits: {
       statementTimeoutMs: config.RUN_SQL_STATEMENT_TIMEOUT_MS,
@@ -117,7 +130,7 @@ interface WorkerParts {
 }
 
 function startWorker(config: Config, log: Logger, { connections, policies, metrics }: WorkerParts): Worker {
-  const { db, toolsPool, redis } = connections;
+  const { db, sqlSpaces, redis } = connections;
   const toolDuration = new Histogram({
     name: 'threadwork_tool_duration_seconds',
     help: 'Time a built-in tool call took to execute, by tool and outcome',
@@ -130,12 +143,8 @@ function startWorker(config: Config, log: Logger, { connections, policies, metri
     runners: createToolRunners({
       catalog: db.$client,
       files: { db, embedder: embedderFromConfig(config) },
-      sql: sqlToolDeps(config, toolsPool),
-      sqlSpaces: createSqlSpaces(
-        config.TOOLS_DATABASE_URL,
-        config.TOOLS_READONLY_DATABASE_URL ??
-          readerDatabaseUrl(config.TOOLS_DATABASE_URL, config.TOOLS_READONLY_ROLE),
-      ),
+      sql: sqlToolDeps(config),
+      sqlSpaces,
     }),
     policies,
     log,

@@ -1,12 +1,15 @@
 import { ApiError, closeDb, createDb, type Db, schema } from '@threadwork/shared';
 import { type CatalogProductInput, importCatalog, parseCsvRecords } from '@threadwork/shared/catalog';
 import { createTestDatabase, type TestDatabase } from '@threadwork/testing';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { searchProducts } from '../src/tools/products/search-products.js';
 import { showProducts } from '../src/tools/products/show-products.js';
 
 let database: TestDatabase;
 let db: Db;
+/** The project whose catalog most tests import and search. */
+const SHOP = schema.DEFAULT_PROJECT_ID;
 
 beforeAll(async () => {
   database = await createTestDatabase(inject('databaseServerUrl'));
@@ -80,8 +83,8 @@ async function productIds(): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
-async function importError(input: Parameters<typeof importCatalog>[1]): Promise<ApiError> {
-  const error = await importCatalog(db, input).then(
+async function importError(input: Parameters<typeof importCatalog>[2]): Promise<ApiError> {
+  const error = await importCatalog(db, SHOP, input).then(
     () => null,
     (caught: unknown) => caught,
   );
@@ -91,9 +94,9 @@ async function importError(input: Parameters<typeof importCatalog>[1]): Promise<
 
 describe('importCatalog', () => {
   it('imports JSON, then skips the same content by hash, in any order', async () => {
-    const first = await importCatalog(db, { products: catalog });
+    const first = await importCatalog(db, SHOP, { products: catalog });
     expect(first).toEqual({ status: 'imported', count: 7, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const again = await importCatalog(db, { products: [...catalog].reverse() });
+    const again = await importCatalog(db, SHOP, { products: [...catalog].reverse() });
     expect(again).toEqual({ status: 'skipped', count: 7, hash: first.hash });
     const [state] = await db.select().from(schema.catalogState);
     expect(state).toMatchObject({ contentHash: first.hash, productCount: 7 });
@@ -106,7 +109,7 @@ describe('importCatalog', () => {
       '\uFEFFid,name,description,price,currency,url,image_url,categories\r\n' +
       'a1,"Tea, green","The ""best"" tea\nfrom Japan",4.5,jpy,https://shop.example/a1,,drinks; tea\r\n' +
       'a2,Mug,,,,,,\r\n';
-    const result = await importCatalog(db, csv);
+    const result = await importCatalog(db, SHOP, csv);
     expect(result).toMatchObject({ status: 'imported', count: 2 });
     const rows = await db.select().from(schema.products).orderBy(schema.products.id);
     expect(
@@ -142,19 +145,19 @@ describe('importCatalog', () => {
         categories: [],
       },
     ]);
-    expect((await importCatalog(db, csv)).status).toBe('skipped');
+    expect((await importCatalog(db, SHOP, csv)).status).toBe('skipped');
   });
 
   it('gives the same hash to the same catalog in JSON and in CSV', async () => {
-    const json = await importCatalog(db, {
+    const json = await importCatalog(db, SHOP, {
       products: [{ id: 'x', name: 'X', description: 'd', price: 1, categories: ['a', 'b'] }],
     });
-    const csv = await importCatalog(db, 'id,name,description,price,categories\nx,X,d,1.00,a;b\n');
+    const csv = await importCatalog(db, SHOP, 'id,name,description,price,categories\nx,X,d,1.00,a;b\n');
     expect(csv).toEqual({ status: 'skipped', count: 1, hash: json.hash });
   });
 
   it('refuses bad input with a 400 naming the field, and keeps the catalog', async () => {
-    await importCatalog(db, { products: catalog });
+    await importCatalog(db, SHOP, { products: catalog });
     const before = await productIds();
     const price = await importError({ products: [{ id: 'p', name: 'P', price: -1 }] });
     expect(price).toMatchObject({ status: 400, param: 'products[0].price' });
@@ -188,7 +191,7 @@ describe('importCatalog', () => {
   });
 
   it('replaces the catalog atomically: readers see the old or the new catalog, never a mix', async () => {
-    await importCatalog(db, { products: catalog });
+    await importCatalog(db, SHOP, { products: catalog });
     const large = Array.from({ length: 5_000 }, (_, index) => ({
       id: `bulk-${index}`,
       name: `Bulk item ${index}`,
@@ -203,7 +206,7 @@ describe('importCatalog', () => {
         seen.add(result.rows[0]?.count ?? -1);
       }
     })();
-    const result = await importCatalog(db, { products: large });
+    const result = await importCatalog(db, SHOP, { products: large });
     importing = false;
     await reader;
     expect(result).toMatchObject({ status: 'imported', count: 5_000 });
@@ -211,6 +214,42 @@ describe('importCatalog', () => {
     expect(await db.$client.query('select count(*)::int as count from products')).toMatchObject({
       rows: [{ count: 5_000 }],
     });
+  });
+});
+
+describe("each project's own catalog", () => {
+  const other = 'proj_other_shop';
+
+  beforeAll(async () => {
+    await db.insert(schema.projects).values({ id: other, name: 'other shop' });
+    await importCatalog(db, SHOP, { products: catalog });
+  });
+
+  it("neither searches, shows nor replaces another project's products", async () => {
+    expect((await searchProducts(db.$client, other, { query: 'dog food' })).products).toEqual([]);
+    expect(await showProducts(db.$client, other, { product_ids: ['dog-food'] })).toEqual({
+      products: [],
+      missing: ['dog-food'],
+    });
+    const imported = await importCatalog(db, other, {
+      products: [{ id: 'dog-food', name: 'Other Dog Food' }],
+    });
+    // The same content in another project is imported there, not skipped by the first project's hash.
+    expect(imported.status).toBe('imported');
+    expect((await importCatalog(db, other, { products: catalog })).status).toBe('imported');
+    expect(await importCatalog(db, SHOP, { products: [{ id: 'x', name: 'X' }] })).toMatchObject({ count: 1 });
+    const names = await showProducts(db.$client, other, { product_ids: ['dog-food', 'x'] });
+    expect(names.products.map((card) => card.name)).toEqual(['Premium Dog Food']);
+    expect(names.missing).toEqual(['x']);
+  });
+
+  it('goes with its project: deleting the project deletes its catalog and import state', async () => {
+    await db.delete(schema.projects).where(eq(schema.projects.id, other));
+    const left = await db.$client.query<{ n: number }>(
+      'select (select count(*) from products where project_id = $1) + (select count(*) from catalog_state where project_id = $1) as n',
+      [other],
+    );
+    expect(Number(left.rows[0]?.n)).toBe(0);
   });
 });
 
@@ -226,11 +265,11 @@ describe('parseCsvRecords', () => {
 
 describe('search_products and show_products', () => {
   beforeAll(async () => {
-    await importCatalog(db, { products: catalog });
+    await importCatalog(db, SHOP, { products: catalog });
   });
 
   const search = (query: string, extra: { limit?: number; filters?: Record<string, unknown> } = {}) =>
-    searchProducts(db.$client, { query, ...extra });
+    searchProducts(db.$client, SHOP, { query, ...extra });
 
   it('answers the products that match every word, with the documented fields', async () => {
     const result = await search('dog food');
@@ -275,7 +314,7 @@ describe('search_products and show_products', () => {
   });
 
   it('shows cards in the order asked and lists unknown ids as missing', async () => {
-    const result = await showProducts(db.$client, {
+    const result = await showProducts(db.$client, SHOP, {
       product_ids: ['dog-leash', 'nope', 'dog-food', 'dog-leash'],
     });
     expect(result).toEqual({
@@ -306,7 +345,7 @@ describe('search_products and show_products', () => {
 
 describe('integer product ids (WooCommerce)', () => {
   beforeAll(async () => {
-    await importCatalog(db, {
+    await importCatalog(db, SHOP, {
       products: [
         { id: 101, name: 'Salmon Dog Food', description: 'Dry food for dogs.', price: 54.9, currency: 'EUR' },
         { id: '102', name: 'Dog Leash', description: 'Nylon leash for dogs.', price: 14 },
@@ -315,15 +354,15 @@ describe('integer product ids (WooCommerce)', () => {
   });
 
   it('keeps an integer id an integer and a string id a string, in search results and cards', async () => {
-    const found = await searchProducts(db.$client, { query: 'dog' });
+    const found = await searchProducts(db.$client, SHOP, { query: 'dog' });
     expect(found.products.map((product) => product.id).sort()).toEqual([101, '102'].sort());
-    const shown = await showProducts(db.$client, { product_ids: [101, 102, '101', 103] });
+    const shown = await showProducts(db.$client, SHOP, { product_ids: [101, 102, '101', 103] });
     expect(shown.products.map((card) => card.id)).toEqual([101, '102']);
     expect(shown.missing).toEqual([103]);
   });
 
   it('finds an integer id asked as a string (models often quote ids)', async () => {
-    const shown = await showProducts(db.$client, { product_ids: ['101'] });
+    const shown = await showProducts(db.$client, SHOP, { product_ids: ['101'] });
     expect(shown.products).toMatchObject([{ id: 101, name: 'Salmon Dog Food' }]);
   });
 
@@ -337,10 +376,10 @@ describe('integer product ids (WooCommerce)', () => {
     expect(duplicate).toMatchObject({ param: 'products[1].id', message: expect.stringMatching(/'101'/) });
     const fractional = await importError({ products: [{ id: 1.5, name: 'A' }] });
     expect(fractional.param).toBe('products[0].id');
-    const asString = await importCatalog(db, { products: [{ id: '7', name: 'Seven' }] });
-    const asInteger = await importCatalog(db, { products: [{ id: 7, name: 'Seven' }] });
+    const asString = await importCatalog(db, SHOP, { products: [{ id: '7', name: 'Seven' }] });
+    const asInteger = await importCatalog(db, SHOP, { products: [{ id: 7, name: 'Seven' }] });
     expect(asInteger.status).toBe('imported');
     expect(asInteger.hash).not.toBe(asString.hash);
-    expect((await showProducts(db.$client, { product_ids: ['7'] })).products[0]?.id).toBe(7);
+    expect((await showProducts(db.$client, SHOP, { product_ids: ['7'] })).products[0]?.id).toBe(7);
   });
 });

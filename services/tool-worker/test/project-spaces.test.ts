@@ -1,36 +1,59 @@
 import { newId, offlineEmbedder } from '@threadwork/shared';
-import { projectToolsSpace } from '@threadwork/shared/tools-database';
-import { databaseUrlFor } from '@threadwork/testing';
+import { dropProjectToolsSpace, projectToolsSpace } from '@threadwork/shared/tools-database';
+import { createEmptyDatabase, databaseUrlFor, type TestDatabase } from '@threadwork/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ToolError } from '../src/tool-error.js';
 import { createToolRunners, type ToolCallContext, type ToolRunners } from '../src/tools/registry.js';
-import { createSqlSpaces } from '../src/tools/sql/sql-spaces.js';
-import { createEnvironment, type TestEnvironment } from './support/environment.js';
+import { createSqlSpaces, type SqlSpaces } from '../src/tools/sql/sql-spaces.js';
+import { createEnvironment, silentLog, type TestEnvironment } from './support/environment.js';
 
 let env: TestEnvironment;
 let tools: ToolRunners;
+let spaces: SqlSpaces;
 const projectA = newId('project');
 const projectB = newId('project');
+/** A project with its own tools database. */
+const projectC = newId('project');
+let ownDatabase: TestDatabase;
+/** The projects' own tools databases (their `tools_database_url`). */
+const ownDatabases = new Map<string, string>();
+
+function sqlSpacesOf(toolsUrl: string): SqlSpaces {
+  return createSqlSpaces({
+    toolsUrl,
+    toolsPool: env.toolsPool,
+    defaultReaderUrl: env.readerUrl,
+    projectDatabaseUrl: async (projectId) => ownDatabases.get(projectId) ?? null,
+    poolSize: 2,
+    log: silentLog,
+  });
+}
 
 beforeAll(async () => {
   env = await createEnvironment(inject('databaseServerUrl'), inject('redisUrl'));
-  const { space: _space, ...sql } = env.sqlDeps({ statementTimeoutMs: 10_000 });
+  const { space: _space, pool: _pool, ...sql } = env.sqlDeps({ statementTimeoutMs: 10_000 });
+  spaces = sqlSpacesOf(env.toolsUrl);
   tools = createToolRunners({
     catalog: env.db.$client,
     files: { db: env.db, embedder: offlineEmbedder() },
     sql,
-    sqlSpaces: createSqlSpaces(env.toolsUrl, env.readerUrl),
+    sqlSpaces: spaces,
   });
+  ownDatabase = await createEmptyDatabase(env.serverUrl);
 });
 
 afterAll(async () => {
+  await spaces?.close();
+  await ownDatabase?.drop();
   await env?.close();
   const database = decodeURIComponent(new URL(env.toolsUrl).pathname.slice(1));
+  const ownName = decodeURIComponent(new URL(ownDatabase.url).pathname.slice(1));
   const roles = [projectA, projectB].flatMap((id) => {
     const space = projectToolsSpace(database, id);
     return [space.ownerRole, space.readerRole];
   });
+  roles.push(projectToolsSpace(ownName, projectC).readerRole);
   const admin = new pg.Client({ connectionString: databaseUrlFor(env.serverUrl, 'postgres') });
   await admin.connect();
   for (const role of roles) await admin.query(`drop role if exists "${role}"`);
@@ -218,12 +241,12 @@ describe('the SQL tools of a project when the tools connection may not create ro
       const url = new URL(env.toolsUrl);
       url.username = role;
       url.password = 'plain';
-      const { space: _space, ...sql } = env.sqlDeps();
+      const { space: _space, pool: _pool, ...sql } = env.sqlDeps();
       const plain = createToolRunners({
         catalog: env.db.$client,
         files: { db: env.db, embedder: offlineEmbedder() },
         sql,
-        sqlSpaces: createSqlSpaces(url.toString(), env.readerUrl),
+        sqlSpaces: sqlSpacesOf(url.toString()),
       });
       const error = await toolError(plain.list_tables({}, as(newId('project'))));
       expect(error).toMatchObject({
@@ -233,5 +256,80 @@ describe('the SQL tools of a project when the tools connection may not create ro
     } finally {
       await env.toolsPool.query(`drop role "${role}"`);
     }
+  });
+});
+
+describe('the SQL tools of a project with its own tools database', () => {
+  let own: pg.Pool;
+
+  beforeAll(async () => {
+    own = new pg.Pool({ connectionString: ownDatabase.url, max: 2 });
+    await own.query(
+      "create table garden_beds (id int primary key, plant text); insert into garden_beds values (1, 'kale')",
+    );
+    ownDatabases.set(projectC, ownDatabase.url);
+  });
+
+  afterAll(async () => {
+    await own?.end();
+  });
+
+  it("act there, on its tables, reading as the project's own read-only login", async () => {
+    expect(await tableNames(projectC)).toEqual(['garden_beds']);
+    const read = (await tools.run_sql(
+      { query: 'select plant, current_user from garden_beds' },
+      as(projectC),
+    )) as { rows: unknown[][] };
+    const reader = projectToolsSpace(
+      decodeURIComponent(new URL(ownDatabase.url).pathname.slice(1)),
+      projectC,
+    );
+    expect(read.rows).toEqual([['kale', reader.readerRole]]);
+    await tools.create_table({ name: 'harvests', columns: [{ name: 'kg', type: 'numeric' }] }, as(projectC));
+    const created = await own.query(
+      "select 1 from pg_tables where schemaname = 'public' and tablename = 'harvests'",
+    );
+    expect(created.rowCount).toBe(1);
+    expect(await tableNames(projectC)).toEqual(['garden_beds', 'harvests']);
+    expect(await tableNames('proj_default')).not.toContain('harvests');
+  });
+
+  it("keep its tables when the project goes: only the project's login is dropped", async () => {
+    await dropProjectToolsSpace(ownDatabase.url, projectC);
+    const kept = await own.query("select count(*)::int as n from pg_tables where schemaname = 'public'");
+    expect(kept.rows).toEqual([{ n: 2 }]);
+    const reader = projectToolsSpace(
+      decodeURIComponent(new URL(ownDatabase.url).pathname.slice(1)),
+      projectC,
+    );
+    expect((await own.query('select 1 from pg_roles where rolname = $1', [reader.readerRole])).rowCount).toBe(
+      0,
+    );
+  });
+
+  it('answer unavailable, without the address, when the database cannot be reached', async () => {
+    const project = newId('project');
+    ownDatabases.set(project, 'postgres://tw:hunter2@127.0.0.1:1/nowhere');
+    const error = await toolError(tools.list_tables({}, as(project)));
+    expect(error.code).toBe('unavailable');
+    expect(error.message).not.toMatch(/hunter2|127\.0\.0\.1|nowhere/);
+  });
+});
+
+describe("dropping a project's space in the deployment's tools database", () => {
+  it('drops its schema with its tables and its roles, and then has nothing left to do', async () => {
+    const project = newId('project');
+    const table = await createNotes(project, 'leftovers');
+    const [schemaName] = table.split('.');
+    const space = projectToolsSpace(decodeURIComponent(new URL(env.toolsUrl).pathname.slice(1)), project);
+    await dropProjectToolsSpace(env.toolsUrl, project);
+    const schemas = await env.toolsPool.query('select 1 from pg_namespace where nspname = $1', [schemaName]);
+    expect(schemas.rowCount).toBe(0);
+    const roles = await env.toolsPool.query('select 1 from pg_roles where rolname = any($1::text[])', [
+      [space.ownerRole, space.readerRole],
+    ]);
+    expect(roles.rowCount).toBe(0);
+    await dropProjectToolsSpace(env.toolsUrl, project);
+    expect(await tableNames(projectA)).toEqual(['notes_a']);
   });
 });

@@ -1,6 +1,6 @@
 // The relevance set: shop queries against the demo catalog (scripts/demo-catalog.json) and what must come first.
 import { readFile } from 'node:fs/promises';
-import { closeDb, createDb, type Db } from '@threadwork/shared';
+import { closeDb, createDb, type Db, schema } from '@threadwork/shared';
 import { type CatalogProductInput, importCatalog } from '@threadwork/shared/catalog';
 import { createTestDatabase, type TestDatabase } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -14,7 +14,7 @@ beforeAll(async () => {
   db = createDb({ url: database.url, poolSize: 2 });
   const demo = new URL('../../../scripts/demo-catalog.json', import.meta.url);
   const catalog = JSON.parse(await readFile(demo, 'utf8')) as { products: CatalogProductInput[] };
-  await importCatalog(db, catalog);
+  await importCatalog(db, schema.DEFAULT_PROJECT_ID, catalog);
 });
 
 afterAll(async () => {
@@ -23,7 +23,9 @@ afterAll(async () => {
 });
 
 const ids = async (query: string) =>
-  (await searchProducts(db.$client, { query })).products.map((product) => product.id);
+  (await searchProducts(db.$client, schema.DEFAULT_PROJECT_ID, { query })).products.map(
+    (product) => product.id,
+  );
 
 interface Case {
   query: string;

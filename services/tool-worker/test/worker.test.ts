@@ -80,8 +80,8 @@ describe('tool.invoke jobs', () => {
     );
     expect(demo.output).toMatchObject({ code: 'refused', error: expect.stringMatching(/permission denied/) });
   });
-  it('run product tools against the catalog', async () => {
-    await importCatalog(env.db, {
+  it("run product tools against their project's catalog", async () => {
+    await importCatalog(env.db, schema.DEFAULT_PROJECT_ID, {
       products: [
         { id: 'tea', name: 'Green Tea', description: 'Sencha from Japan', price: 4.5, currency: 'EUR' },
       ],
@@ -103,6 +103,28 @@ describe('tool.invoke jobs', () => {
       ],
       missing: [],
     });
+    const elsewhere = { ownerId: otherProject };
+    const searched = await invokeOne({ name: 'search_products', arguments: { query: 'tea' } }, elsewhere);
+    expect(searched.output).toEqual({ count: 0, products: [] });
+    const shown = await invokeOne({ name: 'show_products', arguments: { product_ids: ['tea'] } }, elsewhere);
+    expect(shown.output).toEqual({ products: [], missing: ['tea'] });
+  });
+
+  it('refuse the tools a project turned off, in that project only, without running them', async () => {
+    const project = newId('project');
+    await env.db
+      .insert(schema.projects)
+      .values({ id: project, name: 'careful', disabledTools: ['list_tables'] });
+    const refused = await invokeOne({ name: 'list_tables', arguments: {} }, { ownerId: project });
+    expect(refused.output).toEqual({
+      code: 'disabled',
+      error: 'The tool list_tables is disabled in this project.',
+    });
+    expect(refused.execution).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/^disabled: /),
+    });
+    expect((await invokeOne({ name: 'list_tables', arguments: {} })).result.isError).toBe(false);
   });
 
   it('turn bad arguments into an error output the model reads, not a failed job', async () => {

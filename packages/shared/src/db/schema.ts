@@ -30,9 +30,7 @@ import type {
   TruncationStrategy,
   Usage,
 } from '../wire.js';
-
-/** Ids sort byte-wise ("C" collation) so that their time-ordered encoding is the list order. */
-const id = customType<{ data: string }>({ dataType: () => 'text collate "C"' });
+import { id } from './id-column.js';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
 const at = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
@@ -52,6 +50,10 @@ export const projects = pgTable('projects', {
   jwksUrl: text('jwks_url'),
   jwtIssuer: text('jwt_issuer'),
   jwtAudience: text('jwt_audience'),
+  /** The project's own database for its SQL tools (it may hold a password: never shown); null: the deployment's. */
+  toolsDatabaseUrl: text('tools_database_url'),
+  /** Built-in tools the project turned off, on top of those the deployment turned off (TOOLS_DISABLED). */
+  disabledTools: text('disabled_tools').array().notNull().default(sql`'{}'::text[]`),
   createdAt: createdAt(),
 });
 
@@ -289,12 +291,15 @@ export const toolExecutions = pgTable(
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
-/** The product catalog the product tools search; replaced as a whole by `POST /admin/catalog`. */
+/** Each project's product catalog, which its product tools search; replaced as a whole by a catalog import. */
 export const products = pgTable(
   'products',
   {
-    /** The id as text, whatever type the catalog gave it. */
-    id: text('id').primaryKey(),
+    projectId: id('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'cascade' }),
+    /** The id as text, whatever type the catalog gave it (unique within the project's catalog). */
+    id: text('id').notNull(),
     /** The catalog gave the id as a JSON integer (WooCommerce ids): cards and search results give it back as one. */
     isIntegerId: boolean('is_integer_id').notNull().default(false),
     name: text('name').notNull(),
@@ -310,14 +315,17 @@ export const products = pgTable(
     createdAt: createdAt(),
   },
   (table) => [
+    primaryKey({ columns: [table.projectId, table.id] }),
     index('products_search_vector_idx').using('gin', table.searchVector),
     index('products_name_trgm_idx').using('gin', sql`(name || ' ' || description) gin_trgm_ops`),
   ],
 );
 
-/** One row: the content hash and size of the catalog last imported. */
+/** One row per project: the content hash and size of the catalog it last imported. */
 export const catalogState = pgTable('catalog_state', {
-  id: integer('id').primaryKey().default(1),
+  projectId: id('project_id')
+    .primaryKey()
+    .references(() => projects.id, { onDelete: 'cascade' }),
   contentHash: text('content_hash').notNull(),
   productCount: integer('product_count').notNull(),
   importedAt: at('imported_at').notNull().defaultNow(),

@@ -12,6 +12,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
+import { id } from '../db/id-column.js';
 import { attributeCondition, type ChunkFilter } from './attribute-filters.js';
 import { SIGNATURE_BITS, signatureOf, unitLength } from './vector-signature.js';
 
@@ -33,9 +34,9 @@ export const vectorStoreChunks = pgTable(
   'vector_store_chunks',
   {
     id: bigserial('id', { mode: 'number' }).primaryKey(),
-    projectId: text('project_id').notNull(),
-    vectorStoreId: text('vector_store_id').notNull(),
-    fileId: text('file_id').notNull(),
+    projectId: id('project_id').notNull(),
+    vectorStoreId: id('vector_store_id').notNull(),
+    fileId: id('file_id').notNull(),
     filename: text('filename').notNull(),
     /** As the file has them in the store: null when it has none. */
     attributes: jsonb('attributes').$type<ChunkAttributes>(),

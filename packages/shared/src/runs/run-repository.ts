@@ -18,11 +18,19 @@ import {
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
+import { preparedStatement } from '../db/prepared.js';
 import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLogs } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
 import { activeStatuses, allowedFrom, isTerminal, type RunStatus } from '../run-status.js';
-import type { FileCitationAnnotation, IncompleteDetails, LastError, StepToolCall, Usage } from '../wire.js';
+import type {
+  CodeOutputFile,
+  FileCitationAnnotation,
+  IncompleteDetails,
+  LastError,
+  StepToolCall,
+  Usage,
+} from '../wire.js';
 
 /** A worker's hold on a run it drives: who, and until when unless renewed. */
 export interface Lease {
@@ -49,10 +57,15 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 /** An assistant row's version (Postgres's xmin): a run made from a remembered assistant checks it is current. */
 export const assistantRowVersion = sql<string>`${assistants}.xmin::text`;
 
-/** A new thread, or an existing one that must belong to `owner` (null: to anyone, for an admin). */
-export type RunThread =
-  | { insert: typeof threads.$inferInsert }
-  | { touch: { id: string; now: Date; owner: string | null } };
+/** The thread a run is written with: a new one, or an existing one. */
+export type RunThread = { insert: typeof threads.$inferInsert } | { touch: ThreadTouch };
+
+/** An existing thread a run is written on, which must belong to `owner` (null: to anyone, for an admin). */
+export interface ThreadTouch {
+  id: string;
+  now: Date;
+  owner: string | null;
+}
 
 /**
  * When given, the run is written only while the assistant's row is at this version: otherwise the run must be made
@@ -76,15 +89,14 @@ export type MultitaskStrategy = (typeof multitaskStrategies)[number];
  */
 export type RunInsert =
   | { run: RunRow; supersedes: string[] }
-  | { refused: 'thread_not_found' | 'assistant_changed' }
-  | { refused: 'thread_busy'; threadId: string; activeRunId: string };
+  | { refused: 'thread_not_found' | 'assistant_changed' };
 
 /**
- * Writes a new run, in one transaction: with a new thread, or touching (and so locking) an existing one, and with
- * the messages that come with it. Under the thread's lock the run sees the thread's unfinished runs: it is refused
- * (`reject`) or waits behind the last of them. The messages' ids and the run's `historyUntil` are taken under the
- * lock, so a thread's messages are in the order their runs queue. The one-active-run index refuses a second
- * active run that does not wait.
+ * Writes a new run with the messages that come with it: with a new thread, or touching (and so locking) an existing
+ * one. A run that may not wait (`reject`) is one statement; the one-active-run index refuses it when the thread has
+ * an active run. A run that may wait is a transaction: under the thread's lock it sees the thread's unfinished runs
+ * and waits behind the last of them, and the messages' ids and the run's `historyUntil` are taken under the lock, so
+ * a thread's messages are in the order their runs queue.
  */
 export async function insertRun(
   db: Db,
@@ -95,6 +107,19 @@ export async function insertRun(
   strategy: MultitaskStrategy = 'reject',
 ): Promise<RunInsert> {
   if ('insert' in thread) return insertRunWithThread(db, run, thread.insert, withMessages, assistantVersion);
+  if (strategy === 'reject') return insertRunOnThread(db, run, thread.touch, withMessages, assistantVersion);
+  return insertWaitingRun(db, run, thread.touch, withMessages, assistantVersion, strategy);
+}
+
+/** A run that may wait behind the thread's unfinished runs (`enqueue`, `interrupt`, `rollback`), in a transaction. */
+async function insertWaitingRun(
+  db: Db,
+  run: RunRow,
+  touch: ThreadTouch,
+  withMessages: (typeof messages.$inferInsert)[],
+  assistantVersion: AssistantVersion,
+  strategy: Exclude<MultitaskStrategy, 'reject'>,
+): Promise<RunInsert> {
   return db.transaction(async (tx) => {
     // Checked before anything is written: a refusal commits nothing.
     if (assistantVersion !== null) {
@@ -104,13 +129,10 @@ export async function insertRun(
         .where(and(eq(assistants.id, run.assistantId), sql`${assistantRowVersion} = ${assistantVersion}`));
       if (!current) return { refused: 'assistant_changed' } as const;
     }
-    const ownerId = await writeThread(tx, thread, run.ownerId);
+    const ownerId = await touchThread(tx, touch);
     if (ownerId === null) return { refused: 'thread_not_found' } as const;
-    const chain = 'touch' in thread ? await unfinishedChain(tx, run.threadId) : [];
+    const chain = await unfinishedChain(tx, run.threadId);
     const [running] = chain;
-    if (strategy === 'reject' && running) {
-      return { refused: 'thread_busy', threadId: run.threadId, activeRunId: running.id } as const;
-    }
     const tail = chain.at(-1) ?? null;
     const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
     const stored: RunRow = {
@@ -143,15 +165,7 @@ async function insertRunWithThread(
 ): Promise<RunInsert> {
   const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
   const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
-  const assistantId =
-    assistantVersion === null
-      ? stored.assistantId
-      : sql<string>`(${db
-          .select({ id: assistants.id })
-          .from(assistants)
-          .where(
-            and(eq(assistants.id, run.assistantId), sql`${assistantRowVersion} = ${assistantVersion}`),
-          )})`;
+  const assistantId = currentAssistant(db, run.assistantId, assistantVersion);
   const writes = [
     db.$with('written_thread').as(db.insert(threads).values(thread)),
     ...(own.length > 0 ? [db.$with('written_messages').as(db.insert(messages).values(own))] : []),
@@ -166,6 +180,61 @@ async function insertRunWithThread(
     throw error;
   }
   return { run: stored, supersedes: [] };
+}
+
+/**
+ * A run that may not wait, on an existing thread, in one statement: the thread's row is touched first (its row lock
+ * keeps a message from slipping in), then its messages and the run go in. The run's owner is read from the touched
+ * row, so a thread that is missing or someone else's leaves it null and nothing is written; an assistant whose row
+ * changed leaves `assistant_id` null. The one-active-run index refuses the run when the thread has an active one.
+ */
+async function insertRunOnThread(
+  db: Db,
+  run: RunRow,
+  touch: ThreadTouch,
+  withMessages: (typeof messages.$inferInsert)[],
+  assistantVersion: AssistantVersion,
+): Promise<RunInsert> {
+  const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
+  const touched = db
+    .$with('touched_thread')
+    .as(
+      db
+        .update(threads)
+        .set({ lastActivityAt: touch.now })
+        .where(isTouchedThread(touch))
+        .returning({ ownerId: threads.ownerId }),
+    );
+  const writes = [
+    touched,
+    ...(own.length > 0 ? [db.$with('written_messages').as(db.insert(messages).values(own))] : []),
+  ];
+  const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
+  try {
+    const [written] = await db
+      .with(...writes)
+      .insert(runs)
+      .values({
+        ...stored,
+        ownerId: sql<string>`(select ${touched.ownerId} from ${touched})`,
+        assistantId: currentAssistant(db, run.assistantId, assistantVersion),
+      })
+      .returning({ ownerId: runs.ownerId });
+    return { run: { ...stored, ownerId: written?.ownerId ?? stored.ownerId }, supersedes: [] };
+  } catch (error) {
+    if (leftNull(error, 'owner_id')) return { refused: 'thread_not_found' };
+    if (leftNull(error, 'assistant_id')) return { refused: 'assistant_changed' };
+    throw error;
+  }
+}
+
+/** The assistant's id while its row is at `version` (null otherwise), as part of a statement; the id when no version. */
+function currentAssistant(db: Db, assistantId: string, version: AssistantVersion) {
+  if (version === null) return assistantId;
+  return sql<string>`(${db
+    .select({ id: assistants.id })
+    .from(assistants)
+    .where(and(eq(assistants.id, assistantId), sql`${assistantRowVersion} = ${version}`))})`;
 }
 
 /** Whether a statement failed because it left `column` null (a NOT NULL violation, as drizzle wraps it). */
@@ -197,17 +266,17 @@ async function unfinishedChain(tx: Tx, threadId: string): Promise<Pick<RunRow, '
   return chain;
 }
 
-/** Inserts the new thread, or touches the existing one (its row lock keeps a message from slipping in). */
-async function writeThread(tx: Tx, thread: RunThread, ownerId: string): Promise<string | null> {
-  if ('insert' in thread) {
-    await tx.insert(threads).values(thread.insert);
-    return ownerId;
-  }
-  const { id, now, owner } = thread.touch;
+/** The thread a run is written on, when it belongs to the touch's owner. */
+function isTouchedThread(touch: ThreadTouch) {
+  return and(eq(threads.id, touch.id), touch.owner === null ? undefined : eq(threads.ownerId, touch.owner));
+}
+
+/** Touches the thread (its row lock keeps a message from slipping in); answers its owner, or null when not found. */
+async function touchThread(tx: Tx, touch: ThreadTouch): Promise<string | null> {
   const [touched] = await tx
     .update(threads)
-    .set({ lastActivityAt: now })
-    .where(and(eq(threads.id, id), owner === null ? undefined : eq(threads.ownerId, owner)))
+    .set({ lastActivityAt: touch.now })
+    .where(isTouchedThread(touch))
     .returning({ ownerId: threads.ownerId });
   return touched?.ownerId ?? null;
 }
@@ -217,20 +286,30 @@ export async function findRun(db: Db, runId: string): Promise<RunRow | null> {
   return row ?? null;
 }
 
-/** A queued run becomes in_progress, held by `lease` (whose holder numbers the run's events from its seq on). */
-export async function claimRun(db: Db, runId: string, lease: Lease, now: Date): Promise<RunRow | null> {
-  const [row] = await db
+const claimStatement = preparedStatement('claim_run', (db, name) =>
+  db
     .update(runs)
     .set({
       status: 'in_progress',
       // A run queued again after tool outputs keeps the time it first started.
-      startedAt: sql`coalesce(${runs.startedAt}, ${now.toISOString()}::timestamptz)`,
+      startedAt: sql`coalesce(${runs.startedAt}, ${sql.placeholder('now')}::timestamptz)`,
       jobId: null,
-      leaseOwner: lease.owner,
-      leaseExpiresAt: lease.until,
+      leaseOwner: sql`${sql.placeholder('owner')}`,
+      leaseExpiresAt: sql`${sql.placeholder('until')}::timestamptz`,
     })
-    .where(and(eq(runs.id, runId), eq(runs.status, 'queued'), isNull(runs.waitsFor)))
-    .returning();
+    .where(and(eq(runs.id, sql.placeholder('runId')), eq(runs.status, 'queued'), isNull(runs.waitsFor)))
+    .returning()
+    .prepare(name),
+);
+
+/** A queued run becomes in_progress, held by `lease` (whose holder numbers the run's events from its seq on). */
+export async function claimRun(db: Db, runId: string, lease: Lease, now: Date): Promise<RunRow | null> {
+  const [row] = await claimStatement(db).execute({
+    runId,
+    owner: lease.owner,
+    until: lease.until.toISOString(),
+    now: now.toISOString(),
+  });
   return row ?? null;
 }
 
@@ -270,32 +349,54 @@ export async function renewLease(db: Db, runId: string, lease: Lease, eventSeq: 
   return renewed.length === 1;
 }
 
+/** The thread's messages a run answers, oldest first, and where each run's answers go among them. */
+export interface RunHistory {
+  history: MessageRow[];
+  turnOf: ReadonlyMap<string, string>;
+}
+
+const thisRun = alias(runs, 'this_run');
+
+const historyStatement = preparedStatement('history', (db, name) =>
+  db
+    .select({ message: messages, turn: runs.historyUntil, until: thisRun.historyUntil })
+    .from(messages)
+    .innerJoin(
+      thisRun,
+      and(eq(thisRun.id, sql.placeholder('runId')), eq(thisRun.threadId, messages.threadId)),
+    )
+    .leftJoin(runs, eq(runs.id, messages.runId))
+    .where(
+      or(isNull(thisRun.historyUntil), isNotNull(messages.runId), lte(messages.id, thisRun.historyUntil)),
+    )
+    .orderBy(asc(messages.id))
+    .prepare(name),
+);
+
 /**
- * The turn's messages and tool steps. A run that waited sees the thread up to its own messages (`historyUntil`)
- * and the answers of the runs before it, not the messages of the runs queued behind it; `turnOf` places each run's
- * answers after the messages it answered.
+ * The messages a run answers, read by its id alone (so it can be read while the run is being claimed: a thread takes
+ * no new message while it has a run queued). A run that waited sees the thread up to its own messages
+ * (`historyUntil`) and the answers of the runs before it, not the messages of the runs queued behind it; `turnOf`
+ * places each run's answers after the messages it answered.
  */
-export async function loadTurnContext(db: Db, run: RunRow): Promise<TurnContext> {
-  const [rows, toolSteps] = await Promise.all([
-    db
-      .select({ message: messages, turn: runs.historyUntil })
-      .from(messages)
-      .leftJoin(runs, eq(runs.id, messages.runId))
-      .where(
-        and(
-          eq(messages.threadId, run.threadId),
-          run.historyUntil === null
-            ? undefined
-            : or(isNotNull(messages.runId), lte(messages.id, run.historyUntil)),
-        ),
-      )
-      .orderBy(asc(messages.id)),
-    loadToolSteps(db, run),
-  ]);
+export async function loadHistory(db: Db, runId: string): Promise<RunHistory> {
+  const rows = await historyStatement(db).execute({ runId });
   const turnOf = new Map<string, string>();
-  if (run.historyUntil !== null) turnOf.set(run.id, run.historyUntil);
+  const until = rows[0]?.until ?? null;
+  if (until !== null) turnOf.set(runId, until);
   for (const { message, turn } of rows) if (message.runId && turn) turnOf.set(message.runId, turn);
-  return { history: rows.map((row) => row.message), toolSteps, turnOf };
+  return { history: rows.map((row) => row.message), turnOf };
+}
+
+/** What a turn of `run` starts from: its history and, when it has had a model turn already, its tool steps. */
+export async function withToolSteps(db: Db, run: RunRow, history: RunHistory): Promise<TurnContext> {
+  return { ...history, toolSteps: await loadToolSteps(db, run) };
+}
+
+/** The turn's messages and tool steps (`loadHistory`, `withToolSteps`). */
+export async function loadTurnContext(db: Db, run: RunRow): Promise<TurnContext> {
+  const [history, toolSteps] = await Promise.all([loadHistory(db, run.id), loadToolSteps(db, run)]);
+  return { ...history, toolSteps };
 }
 
 /** A run's tool steps, oldest first; a run without usage has had no model turn, so it has none to read. */
@@ -362,12 +463,44 @@ export interface ClosedAnswer {
   status: 'completed' | 'incomplete';
   /** The turn's usage, on the step of a run's last answer. */
   usage: Usage | null;
+  /** What the run's code_interpreter calls made: figures become `image_file` parts before the text, as OpenAI's, and
+   * the text's `sandbox:/mnt/data/<name>` mentions of files become `file_path` annotations. */
+  made?: CodeOutputs;
   /** The files the answer cites, found from the markers in its text. */
   citations?: FileCitationAnnotation[];
 }
 
-export function closedAnswer({ answer, text, status, usage, citations }: ClosedAnswer, now: Date): Answer {
-  const content = textContent(text, citations);
+export interface CodeOutputs {
+  images: string[];
+  files: CodeOutputFile[];
+}
+
+/** OpenAI's `file_path` annotations: each mention of a file the run's code wrote, by its sandbox path. */
+export function filePathAnnotations(text: string, files: CodeOutputFile[]) {
+  const annotations = files.flatMap((file) => {
+    const path = `sandbox:/mnt/data/${file.name}`;
+    const found = [];
+    for (let at = text.indexOf(path); at >= 0; at = text.indexOf(path, at + path.length)) {
+      const range = { start_index: at, end_index: at + path.length };
+      found.push({ type: 'file_path' as const, text: path, ...range, file_path: { file_id: file.file_id } });
+    }
+    return found;
+  });
+  return annotations.sort((a, b) => a.start_index - b.start_index);
+}
+
+export function closedAnswer(
+  { answer, text, status, usage, made, citations = [] }: ClosedAnswer,
+  now: Date,
+): Answer {
+  const figures = (made?.images ?? []).map((fileId) => ({
+    type: 'image_file' as const,
+    image_file: { file_id: fileId },
+  }));
+  const annotations = [...citations, ...filePathAnnotations(text, made?.files ?? [])].sort(
+    (a, b) => a.start_index - b.start_index,
+  );
+  const content = [...figures, { type: 'text' as const, text: { value: text, annotations } }];
   const message: MessageRow =
     status === 'completed'
       ? { ...answer.message, status, content, completedAt: now }
@@ -823,6 +956,59 @@ export async function findToolResults(db: Db, callIds: string[]) {
       .filter((row) => row.status !== 'running')
       .map((row) => [row.callId, { output: row.output, isError: row.status === 'failed' }]),
   );
+}
+
+/** What the sandbox worker answered for one code_interpreter call. */
+export interface SandboxExecution {
+  callId: string;
+  code: string;
+  logs: string;
+  isError: boolean;
+  durationMs: number;
+}
+
+/**
+ * Audits code_interpreter calls as the tool worker audits its tools, from what the sandbox worker answered (it holds
+ * no database); a call recorded already keeps its row. Answers the calls recorded now.
+ */
+export async function recordSandboxExecutions(
+  db: Db,
+  run: Pick<RunRow, 'id' | 'ownerId'>,
+  executions: SandboxExecution[],
+  now: Date,
+): Promise<string[]> {
+  if (executions.length === 0) return [];
+  const recorded = await db
+    .insert(toolExecutions)
+    .values(
+      executions.map((execution) => ({
+        callId: execution.callId,
+        runId: run.id,
+        ownerId: run.ownerId,
+        tool: 'code_interpreter',
+        arguments: { code: execution.code },
+        status: execution.isError ? ('failed' as const) : ('succeeded' as const),
+        output: execution.logs,
+        error: execution.isError ? 'code_error' : null,
+        startedAt: new Date(now.getTime() - execution.durationMs),
+        finishedAt: now,
+        durationMs: execution.durationMs,
+      })),
+    )
+    .onConflictDoNothing()
+    .returning({ callId: toolExecutions.callId });
+  return recorded.map((row) => row.callId);
+}
+
+/** What the run's code_interpreter calls made, in the order they made it. */
+export function codeOutputsOfRun(toolSteps: RunStepRow[]): CodeOutputs {
+  const calls = toolSteps.flatMap((step) =>
+    step.stepDetails.type === 'tool_calls' ? step.stepDetails.tool_calls : [],
+  );
+  return {
+    images: calls.flatMap((call) => call.images ?? []),
+    files: calls.flatMap((call) => call.files ?? []),
+  };
 }
 
 /** The run's open tool step, if it has one. */

@@ -1,6 +1,6 @@
 // Data access for projects (admin): a project's rows cascade from it, so deleting it deletes everything it owns.
 import { type Db, schema } from '@threadwork/shared';
-import { asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, ne } from 'drizzle-orm';
 
 const { apiKeys, projects } = schema;
 
@@ -33,6 +33,15 @@ export function listProjectRows(db: Db, ids?: string[]): Promise<ProjectRow[]> {
     .from(projects)
     .where(ids === undefined ? undefined : inArray(projects.id, ids))
     .orderBy(asc(projects.createdAt), asc(projects.id));
+}
+
+/** The tools databases other projects than `exceptId` have of their own. */
+export async function listToolsDatabaseUrls(db: Db, exceptId: string): Promise<string[]> {
+  const rows = await db
+    .select({ url: projects.toolsDatabaseUrl })
+    .from(projects)
+    .where(and(ne(projects.id, exceptId), isNotNull(projects.toolsDatabaseUrl)));
+  return rows.flatMap((row) => (row.url === null ? [] : [row.url]));
 }
 
 /** Deletes the project and everything it owns; answers the ids of its keys, or null when there was no project. */

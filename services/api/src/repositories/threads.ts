@@ -70,8 +70,13 @@ export async function deleteThread(db: Db, id: string): Promise<void> {
   await db.delete(threads).where(eq(threads.id, id));
 }
 
-export async function touchThread(db: Pick<Db, 'update'>, id: string): Promise<void> {
-  await db.update(threads).set({ lastActivityAt: new Date() }).where(eq(threads.id, id));
+/** Marks the thread active now and, when given, stores its tool resources. */
+export async function touchThread(
+  db: Pick<Db, 'update'>,
+  id: string,
+  toolResources?: Record<string, unknown>,
+): Promise<void> {
+  await db.update(threads).set({ lastActivityAt: new Date(), toolResources }).where(eq(threads.id, id));
 }
 
 export async function activeRunId(db: Pick<Db, 'select'>, threadId: string): Promise<string | null> {

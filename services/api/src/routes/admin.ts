@@ -1,6 +1,8 @@
-// /admin: API keys (create, list, revoke) and the product catalog import. Mounted behind `requireAdmin`.
+// /admin: API keys of the default project (create, list, revoke) and the acting project's catalog import. Mounted
+// behind `requireAdmin`.
 import { catalogImportSchema, importCatalog } from '@threadwork/shared/catalog';
 import { type RequestHandler, Router } from 'express';
+import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { readBody } from '../request-input.js';
 import {
@@ -23,7 +25,9 @@ const CATALOG_BODY_LIMIT = '20mb';
 export function adminBodyReader(deps: AppDeps): RequestHandler {
   const deadlineMs = deps.config.HTTP_REQUEST_TIMEOUT_MS;
   const router = Router();
-  router.use('/catalog', readBody({ limit: CATALOG_BODY_LIMIT, deadlineMs, textTypes: ['text/csv'] }));
+  const catalogBody = readBody({ limit: CATALOG_BODY_LIMIT, deadlineMs, textTypes: ['text/csv'] });
+  router.use('/catalog', catalogBody);
+  router.use('/projects/:projectId/catalog', catalogBody);
   router.use(readBody({ limit: deps.config.REQUEST_BODY_LIMIT, deadlineMs }));
   return router;
 }
@@ -49,14 +53,15 @@ export function adminRoutes(deps: AppDeps): RouteSet {
     {
       method: 'post',
       path: '/catalog',
-      summary: 'Replace the product catalog (JSON, or CSV as text); an unchanged upload is skipped (admin)',
+      summary:
+        "Replace the acting project's product catalog (the default project's, or X-Threadwork-Project's); see POST /admin/projects/{project_id}/catalog (admin)",
       tag,
       body: catalogImportSchema,
       textBody: ['text/csv'],
       responses: { 200: { json: catalogImportResultSchema } },
     },
     async (_req, res, { body }) => {
-      res.json(await importCatalog(deps.db, body));
+      res.json(await importCatalog(deps.db, principalOf(res).projectId, body));
     },
   );
 

@@ -1,9 +1,12 @@
-// /admin/projects: projects and their keys. Mounted behind `requireProjectAdmin`: a project's admin key manages its
-// own project, an admin of the deployment every project.
+// /admin/projects: projects, their keys and their product catalogs. Mounted behind `requireProjectAdmin`: a
+// project's admin key manages its own project, an admin of the deployment every project.
+import { catalogImportSchema } from '@threadwork/shared/catalog';
 import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import {
   apiKeyListSchema,
+  catalogImportResultSchema,
+  catalogSchema,
   createdKeySchema,
   createProjectKeySchema,
   createProjectSchema,
@@ -13,6 +16,7 @@ import {
 } from '../schemas/admin.js';
 import { deletedSchema } from '../schemas/objects.js';
 import { createProjectKey, listApiKeys, revokeKey } from '../services/api-keys.js';
+import { importProjectCatalog, retrieveProjectCatalog } from '../services/catalog.js';
 import {
   createProject,
   deleteProject,
@@ -137,6 +141,35 @@ export function projectsRoutes(deps: AppDeps): RouteSet {
       const project = await managedProject(deps, principalOf(res), req.params.projectId);
       await revokeKey(deps, req.params.keyId, project.id);
       res.json({ id: req.params.keyId, object: 'key.deleted', deleted: true });
+    },
+  );
+
+  routes.route(
+    {
+      method: 'post',
+      path: '/projects/:projectId/catalog',
+      summary:
+        "Replace the project's product catalog (JSON, or CSV as text); an unchanged upload is skipped (admin)",
+      tag,
+      body: catalogImportSchema,
+      textBody: ['text/csv'],
+      responses: { 200: { json: catalogImportResultSchema } },
+    },
+    async (req, res, { body }) => {
+      res.json(await importProjectCatalog(deps, principalOf(res), req.params.projectId, body));
+    },
+  );
+
+  routes.route(
+    {
+      method: 'get',
+      path: '/projects/:projectId/catalog',
+      summary: "What the project's product catalog holds: its size and last import (admin)",
+      tag,
+      responses: { 200: { json: catalogSchema } },
+    },
+    async (req, res) => {
+      res.json(await retrieveProjectCatalog(deps, principalOf(res), req.params.projectId));
     },
   );
 

@@ -1,6 +1,6 @@
 // /v1/threads and their messages: create (with messages), retrieve, modify, delete; messages CRUD and list.
 import { toMessageObject, toThreadObject } from '@threadwork/shared';
-import { principalOf, threadOwnerOf } from '../auth.js';
+import { principalOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { createMessageSchema } from '../schemas/common.js';
 import {
@@ -40,7 +40,7 @@ export function threadsRoutes(deps: AppDeps): RouteSet {
       responses: { 200: { json: threadObjectSchema } },
     },
     async (_req, res, { body }) => {
-      res.json(toThreadObject(await createThread(deps, threadOwnerOf(principalOf(res)), body)));
+      res.json(toThreadObject(await createThread(deps, principalOf(res), body)));
     },
   );
 

@@ -28,7 +28,7 @@ import type { RunSettingsInput } from '../schemas/runs.js';
 import type { CreateThreadInput } from '../schemas/threads.js';
 import { checkModel } from '../services/assistants.js';
 import { newUserMessage } from '../services/messages.js';
-import { initialMessages, newThreadRow } from '../services/threads.js';
+import { initialMessages, newThreadRow, withStoredToolResources } from '../services/threads.js';
 import type { AssistantSnapshot } from './assistant-snapshots.js';
 import { cancelSuperseded } from './cancel-run.js';
 
@@ -36,11 +36,11 @@ import { cancelSuperseded } from './cancel-run.js';
 export const NO_RETRY = { 'x-should-retry': 'false' } as const;
 
 /**
- * Appends the events (the last ones up to the run's stored seq) and enqueues the job in one round trip; answers the
- * seq of the first event (where a stream of the change starts). Both go on the API's one Redis connection, the
- * events first, so Redis has them before any worker can take the job. They wait for `listening` (a stream's
- * subscription) when given. A run that waits its turn has no job yet (`job` null). A run that cannot be announced
- * or enqueued is failed, so it never sits queued with nobody to run it.
+ * Appends the events (the last ones up to the run's stored seq), then enqueues the job; answers the seq of the first
+ * event (where a stream of the change starts). The job waits for the append: on a Redis Cluster the run's events
+ * and the queue live on different nodes, and a worker that took the job first would number its events ahead of
+ * them. Both wait for `listening` (a stream's subscription) when given. A run that waits its turn has no job yet
+ * (`job` null). A run that cannot be announced or enqueued is failed, so it never sits queued with nobody to run it.
  */
 export async function announceAndEnqueue(
   deps: AppDeps,
@@ -52,10 +52,8 @@ export async function announceAndEnqueue(
   try {
     await listening;
     const firstSeq = run.eventSeq - events.length + 1;
-    await Promise.all([
-      deps.events.append(run, firstSeq, events),
-      job ? enqueueRun(deps.queues, job, run.jobId ? { jobId: run.jobId } : {}) : undefined,
-    ]);
+    await deps.events.append(run, firstSeq, events);
+    if (job) await enqueueRun(deps.queues, job, run.jobId ? { jobId: run.jobId } : {});
     return firstSeq;
   } catch (error) {
     deps.log.error({ err: error, runId: run.id }, 'could not enqueue run');
@@ -170,7 +168,6 @@ async function writeFromAssistant(
     checkRunModel(deps, input, assistant);
     const written = await write(assistant);
     if ('run' in written) return written;
-    if (written.refused === 'thread_busy') throw activeRunError(written.threadId, written.activeRunId);
     if (written.refused === 'thread_not_found') return onThreadMissing();
     if (attempt === ASSISTANT_REREADS) throw new Error(`assistant ${input.assistant_id} kept changing`);
     deps.assistants.forget(input.assistant_id);
@@ -272,10 +269,10 @@ async function announceCreated(
 }
 
 /**
- * A run on an existing thread, in one statement: the thread's row is touched first (its row lock keeps a message
- * from slipping in, and a thread that is missing or someone else's fails the statement), then its messages and the
- * run go in. A thread with an unfinished run refuses it (`reject`, the default) or it waits behind that run
- * (`multitaskStrategy`); the partial unique index refuses a second active run that does not wait.
+ * A run on an existing thread: the thread's row is touched first (its row lock keeps a message from slipping in, and
+ * a thread that is missing or someone else's writes nothing), then its messages and the run go in. A thread with an
+ * active run refuses it (`reject`, the default, one statement) or it waits behind that run (`multitaskStrategy`, a
+ * transaction); the partial unique index refuses a second active run that does not wait.
  */
 export async function createRun(
   deps: AppDeps,
@@ -339,8 +336,9 @@ export async function createThreadAndRun(
   options: NewRunOptions = {},
 ): Promise<CreatedRun> {
   await refuseBeyondActiveRuns(deps, principal);
-  const thread = newThreadRow(threadOwnerOf(principal), threadInput, new Date());
-  const initial = initialMessages(thread, threadInput);
+  const stored = await withStoredToolResources(deps, principal, threadInput);
+  const thread = newThreadRow(threadOwnerOf(principal), stored, new Date());
+  const initial = initialMessages(thread, stored);
   const written = await writeFromAssistant(deps, principal, input, undefined, async (from) => {
     const made = withEventSeq(
       newRunRow(deps, thread, from.row, input, thread.createdAt, options.runId),

@@ -1,8 +1,11 @@
 // Schemas of the admin endpoints: projects, keys (the catalog import's is the shared `catalogImportSchema`) and the
 // answers.
+
+import { builtinToolTypes } from '@threadwork/shared';
 import type { CatalogImportResult } from '@threadwork/shared/catalog';
 import { z } from 'zod';
 import type { ApiKeyObject, CreatedKey } from '../services/api-keys.js';
+import type { CatalogObject } from '../services/catalog.js';
 import type { ProjectObject } from '../services/projects.js';
 
 const keyName = z.string().min(1).max(200);
@@ -84,9 +87,29 @@ export const createProjectSchema = z.strictObject({
 
 export type CreateProjectInput = z.infer<typeof createProjectSchema>;
 
+/** The URL, or null when it is none (zod's own check reports that; refinements still run after it). */
+function parsedUrl(value: string): URL | null {
+  return URL.canParse(value) ? new URL(value) : null;
+}
+
 export const modifyProjectSchema = z.strictObject({
   name: z.string().min(1).max(200).optional(),
   end_user_auth: endUserAuthSchema.optional(),
+  tools_database_url: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .max(2000)
+    .refine((url) => parsedUrl(url)?.hostname !== '', 'must name a host')
+    .refine((url) => (parsedUrl(url)?.pathname.length ?? 2) > 1, 'must name a database')
+    .nullable()
+    .optional()
+    .describe(
+      "The project's own database for its SQL tools (deployment admin only); null: the deployment's. Never shown again with its password.",
+    ),
+  disabled_tools: z
+    .array(z.enum(builtinToolTypes))
+    .max(builtinToolTypes.length)
+    .optional()
+    .describe('Built-in tools this project turns off (replaces the list); the deployment may turn off more.'),
 });
 
 export type ModifyProjectInput = z.infer<typeof modifyProjectSchema>;
@@ -102,6 +125,11 @@ export const projectSchema = z.object({
     issuer: z.string().nullable(),
     audience: z.string().nullable(),
   }),
+  tools_database_url: z
+    .string()
+    .nullable()
+    .describe("The project's own tools database, its password masked; null: the deployment's."),
+  disabled_tools: z.array(z.string()),
 }) satisfies z.ZodType<ProjectObject>;
 
 export const projectListSchema = z.object({ object: z.literal('list'), data: z.array(projectSchema) });
@@ -111,3 +139,11 @@ export const catalogImportResultSchema = z.object({
   count: z.number().int(),
   hash: z.string(),
 }) satisfies z.ZodType<CatalogImportResult>;
+
+export const catalogSchema = z.object({
+  object: z.literal('catalog'),
+  project_id: z.string(),
+  product_count: z.number().int(),
+  hash: z.string().nullable().describe('The content hash of the last import; null before the first.'),
+  imported_at: z.number().int().nullable(),
+}) satisfies z.ZodType<CatalogObject>;

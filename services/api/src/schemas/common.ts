@@ -1,5 +1,6 @@
 // Request schemas shared by several resources: metadata, tools, tool choice, response format, messages, lists.
 import { isBuiltinToolType } from '@threadwork/shared';
+import { chunkingStrategySchema } from '@threadwork/shared/files/vector-store-wire';
 import { z } from 'zod';
 
 /** The largest value of a Postgres `integer` column: counts stored in one are bounded by it. */
@@ -140,7 +141,36 @@ export function createMessageSchema(maxChars: number) {
 
 export type CreateMessageInput = z.infer<ReturnType<typeof createMessageSchema>>;
 
-export const toolResourcesSchema = z.record(z.string(), z.unknown()).nullable().optional();
+/**
+ * An assistant's or thread's tool resources, as OpenAI's API took them: at most one vector store for file_search,
+ * named by id or made from files (`vector_stores`); other keys are kept as given.
+ */
+export const toolResourcesSchema = z
+  .looseObject({
+    code_interpreter: z.looseObject({ file_ids: z.array(z.string()).max(20).optional() }).optional(),
+    file_search: z
+      .looseObject({
+        vector_store_ids: z.array(z.string()).max(1).optional(),
+        vector_stores: z
+          .array(
+            z.strictObject({
+              file_ids: z.array(z.string()).max(10_000).optional(),
+              chunking_strategy: chunkingStrategySchema.optional(),
+              metadata: metadataSchema.nullable().optional(),
+            }),
+          )
+          .max(1)
+          .optional(),
+      })
+      .refine((value) => (value.vector_store_ids?.length ?? 0) + (value.vector_stores?.length ?? 0) <= 1, {
+        message: 'file_search takes at most one vector store.',
+      })
+      .optional(),
+  })
+  .nullable()
+  .optional();
+
+export type ToolResourcesInput = z.infer<typeof toolResourcesSchema>;
 
 export const listQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),

@@ -126,10 +126,21 @@ const fileCitationSchema = z.object({
   file_citation: z.object({ file_id: z.string() }),
 });
 
+const filePathSchema = z.object({
+  type: z.literal('file_path'),
+  text: z.string(),
+  start_index: z.number().int(),
+  end_index: z.number().int(),
+  file_path: z.object({ file_id: z.string() }),
+});
+
 const contentPartSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('text'),
-    text: z.object({ value: z.string(), annotations: z.array(fileCitationSchema) }),
+    text: z.object({
+      value: z.string(),
+      annotations: z.array(z.discriminatedUnion('type', [fileCitationSchema, filePathSchema])),
+    }),
   }),
   z.object({ type: z.literal('image_file'), image_file: z.object({ file_id: z.string(), detail }) }),
   z.object({ type: z.literal('image_url'), image_url: z.object({ url: z.string(), detail }) }),
@@ -226,6 +237,19 @@ const stepToolCallSchema = z.discriminatedUnion('type', [
           }),
         )
         .optional(),
+    }),
+  }),
+  z.object({
+    id: z.string(),
+    type: z.literal('code_interpreter'),
+    code_interpreter: z.object({
+      input: z.string(),
+      outputs: z.array(
+        z.discriminatedUnion('type', [
+          z.object({ type: z.literal('logs'), logs: z.string() }),
+          z.object({ type: z.literal('image'), image: z.object({ file_id: z.string() }) }),
+        ]),
+      ),
     }),
   }),
 ]);

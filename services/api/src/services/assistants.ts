@@ -21,6 +21,7 @@ import { listRows } from '../repositories/pagination.js';
 import { definedOnly } from '../repositories/patch.js';
 import type { CreateAssistantInput, ModifyAssistantInput } from '../schemas/assistants.js';
 import type { ListQuery } from '../schemas/common.js';
+import { resolveToolResources } from './tool-resources.js';
 
 export function checkModel(deps: AppDeps, model: string): void {
   if (!routeModel(model, deps.config)) {
@@ -38,7 +39,6 @@ function toColumns(input: ModifyAssistantInput) {
     description: input.description,
     instructions: input.instructions,
     tools: input.tools,
-    toolResources: input.tool_resources === null ? {} : input.tool_resources,
     metadata: input.metadata === null ? {} : input.metadata,
     temperature: input.temperature,
     topP: input.top_p,
@@ -64,7 +64,7 @@ async function writableAssistant(
 }
 
 /** A deployment admin's assistants are shared (no owner); others belong to the project. */
-export function createAssistant(
+export async function createAssistant(
   deps: AppDeps,
   principal: Principal,
   input: CreateAssistantInput,
@@ -72,6 +72,7 @@ export function createAssistant(
   checkModel(deps, input.model);
   return insertAssistant(deps.db, {
     ...toColumns(input),
+    toolResources: (await resolveToolResources(deps, principal, input.tool_resources)) ?? {},
     model: input.model,
     id: newId('assistant'),
     ownerId: isAdmin(principal) ? null : principal.projectId,
@@ -100,7 +101,8 @@ export async function modifyAssistant(
 ): Promise<AssistantRow> {
   if (input.model !== undefined) checkModel(deps, input.model);
   const existing = await writableAssistant(deps, principal, assistantId);
-  const patch = definedOnly(toColumns(input));
+  const toolResources = await resolveToolResources(deps, principal, input.tool_resources);
+  const patch = definedOnly({ ...toColumns(input), toolResources });
   const row = patch ? await updateAssistant(deps.db, principal, existing.id, patch) : existing;
   if (!row) throw notFound('assistant', assistantId);
   return row;

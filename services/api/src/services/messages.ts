@@ -26,6 +26,7 @@ import {
 } from '../repositories/threads.js';
 import type { CreateMessageInput } from '../schemas/common.js';
 import type { ListMessagesQuery, ModifyMessageInput } from '../schemas/threads.js';
+import { fileSearchAttachments, withAttachedFiles } from './tool-resources.js';
 
 export function toContentParts(content: CreateMessageInput['content']): MessageContentPart[] {
   if (typeof content === 'string') return [{ type: 'text', text: { value: content, annotations: [] } }];
@@ -78,9 +79,15 @@ export async function createMessage(
   input: CreateMessageInput,
 ): Promise<MessageRow> {
   const thread = await ownedThread(deps.db, principal, threadId);
+  const resources = await withAttachedFiles(
+    deps,
+    principal,
+    thread.toolResources,
+    fileSearchAttachments([input]),
+  );
   const row = await deps.db.transaction(async (tx) => {
     // The update's row lock serialises writers of the thread (new messages, new runs) until the commit.
-    await touchThread(tx, thread.id);
+    await touchThread(tx, thread.id, resources === thread.toolResources ? undefined : resources);
     const active = await activeRunId(tx, thread.id);
     if (active) throw activeRunMessage(thread.id, active);
     const [inserted] = await insertMessages(tx, [newUserMessage(thread.id, input)]);

@@ -1,5 +1,6 @@
 // Projects (admin): an admin of the deployment manages every project, a project's admin key only its own.
 import { ApiError, newId, notFound, schema, unixSeconds } from '@threadwork/shared';
+import { dropProjectToolsSpace, isSameDatabase } from '@threadwork/shared/tools-database';
 import type { Principal } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import {
@@ -7,6 +8,7 @@ import {
   findProject,
   insertProject,
   listProjectRows,
+  listToolsDatabaseUrls,
   type ProjectRow,
   updateProject,
 } from '../repositories/projects.js';
@@ -24,6 +26,16 @@ export interface ProjectObject {
     issuer: string | null;
     audience: string | null;
   };
+  /** Its password is never shown. */
+  tools_database_url: string | null;
+  disabled_tools: string[];
+}
+
+/** The URL with its password masked: enough to recognise the database, nothing to log in with. */
+function maskedDatabaseUrl(url: string): string {
+  const masked = new URL(url);
+  if (masked.password) masked.password = '****';
+  return masked.toString();
 }
 
 function toProjectObject(row: ProjectRow): ProjectObject {
@@ -38,6 +50,8 @@ function toProjectObject(row: ProjectRow): ProjectObject {
       issuer: row.jwtIssuer,
       audience: row.jwtAudience,
     },
+    tools_database_url: row.toolsDatabaseUrl === null ? null : maskedDatabaseUrl(row.toolsDatabaseUrl),
+    disabled_tools: row.disabledTools,
   };
 }
 
@@ -84,7 +98,49 @@ export async function createProject(
   return toProjectObject(await insertProject(deps.db, columns));
 }
 
-/** Renames the project or changes how its end users' tokens are verified (at once here, within AUTH_CACHE_MS elsewhere). */
+function invalidToolsDatabase(message: string): ApiError {
+  return new ApiError(400, `Invalid 'tools_database_url': ${message}`, {
+    param: 'tools_database_url',
+    code: 'invalid_value',
+  });
+}
+
+/**
+ * A project's own tools database: set by an admin of the deployment only (the tool worker connects wherever it
+ * points), never for the default project (its tools database is TOOLS_DATABASE_URL), and never a database
+ * Threadwork or another project already uses.
+ */
+async function toolsDatabaseColumn(
+  deps: AppDeps,
+  principal: Principal,
+  project: ProjectRow,
+  url: string | null | undefined,
+): Promise<Partial<ProjectRow>> {
+  if (url === undefined) return {};
+  if (!principal.isDeploymentAdmin) {
+    throw new ApiError(403, "Only an admin key of the deployment can set a project's tools database.", {
+      type: 'permission_error',
+    });
+  }
+  if (url === null) return { toolsDatabaseUrl: null };
+  if (project.id === schema.DEFAULT_PROJECT_ID) {
+    throw invalidToolsDatabase("the default project's tools database is TOOLS_DATABASE_URL.");
+  }
+  const { DATABASE_URL, TOOLS_DATABASE_URL } = deps.config;
+  if (isSameDatabase(url, DATABASE_URL) || isSameDatabase(url, TOOLS_DATABASE_URL)) {
+    throw invalidToolsDatabase('it names a database Threadwork itself uses.');
+  }
+  const taken = await listToolsDatabaseUrls(deps.db, project.id);
+  if (taken.some((other) => isSameDatabase(url, other))) {
+    throw invalidToolsDatabase("it names another project's tools database.");
+  }
+  return { toolsDatabaseUrl: url };
+}
+
+/**
+ * Renames the project, changes how its end users' tokens are verified (at once here, within AUTH_CACHE_MS
+ * elsewhere), its tools database or its disabled tools (from the next tool call on).
+ */
 export async function modifyProject(
   deps: AppDeps,
   principal: Principal,
@@ -92,7 +148,12 @@ export async function modifyProject(
   input: ModifyProjectInput,
 ): Promise<ProjectObject> {
   const project = await managedProject(deps, principal, projectId);
-  const patch = { ...endUserAuthColumns(input.end_user_auth), ...(input.name ? { name: input.name } : {}) };
+  const patch = {
+    ...endUserAuthColumns(input.end_user_auth),
+    ...(input.name ? { name: input.name } : {}),
+    ...(input.disabled_tools ? { disabledTools: [...new Set(input.disabled_tools)].sort() } : {}),
+    ...(await toolsDatabaseColumn(deps, principal, project, input.tools_database_url)),
+  };
   const row = Object.keys(patch).length > 0 ? await updateProject(deps.db, project.id, patch) : project;
   deps.tokens.forget(project.id);
   return toProjectObject(row ?? project);
@@ -110,12 +171,43 @@ export async function retrieveProject(deps: AppDeps, principal: Principal, proje
   return toProjectObject(await managedProject(deps, principal, projectId));
 }
 
-/** Deletes the project with all it owns; its keys stop working on every API process. The default project stays. */
+/**
+ * Drops the project's space in the deployment's tools database (its schema with its tables, its roles) first, so a
+ * failure leaves the project to be deleted again; then its login in its own tools database, which may be gone for
+ * good (the project is deleted anyway; the login stays there).
+ */
+async function dropToolsSpaces(deps: AppDeps, project: ProjectRow): Promise<void> {
+  try {
+    await dropProjectToolsSpace(deps.config.TOOLS_DATABASE_URL, project.id);
+  } catch (error) {
+    deps.log.error({ err: error, projectId: project.id }, "could not drop the project's SQL tools space");
+    throw new ApiError(
+      503,
+      "The project's SQL tools space could not be dropped from the tools database; nothing was deleted. Try again.",
+      { type: 'server_error', code: 'tools_database_unavailable' },
+    );
+  }
+  if (project.toolsDatabaseUrl === null) return;
+  await dropProjectToolsSpace(project.toolsDatabaseUrl, project.id).catch((error: unknown) =>
+    deps.log.warn(
+      { err: error, projectId: project.id },
+      "could not drop the project's login in its own tools database",
+    ),
+  );
+}
+
+/**
+ * Deletes the project with all it owns, its SQL tools' schema and roles included; its keys stop working on every
+ * API process. The default project stays.
+ */
 export async function deleteProject(deps: AppDeps, principal: Principal, projectId: string): Promise<void> {
   requireDeploymentAdmin(principal);
   if (projectId === schema.DEFAULT_PROJECT_ID) {
     throw new ApiError(400, 'The default project cannot be deleted.', { code: 'default_project' });
   }
+  const project = await findProject(deps.db, projectId);
+  if (!project) throw notFound('project', projectId);
+  await dropToolsSpaces(deps, project);
   const keyIds = await deleteProjectRow(deps.db, projectId);
   if (!keyIds) throw notFound('project', projectId);
   deps.tokens.forget(projectId);

@@ -1,6 +1,6 @@
 // Threads: a new thread with its first messages, and reading, modifying and deleting the caller's threads.
 import { newId, notFound, type ThreadRow } from '@threadwork/shared';
-import type { Principal, ThreadOwner } from '../auth.js';
+import { type Principal, type ThreadOwner, threadOwnerOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { definedOnly } from '../repositories/patch.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from '../repositories/threads.js';
 import type { CreateThreadInput, ModifyThreadInput } from '../schemas/threads.js';
 import { newUserMessage } from './messages.js';
+import { fileSearchAttachments, resolveToolResources, withAttachedFiles } from './tool-resources.js';
 
 /** A new thread's row as it will be stored: every column is given, so the row needs no reading back. */
 export function newThreadRow(owner: ThreadOwner, input: CreateThreadInput, now: Date): ThreadRow {
@@ -30,13 +31,31 @@ export function initialMessages(thread: ThreadRow, input: CreateThreadInput): Ne
   return (input.messages ?? []).map((message) => newUserMessage(thread.id, message, thread.createdAt));
 }
 
-export function createThread(
+export async function createThread(
   deps: AppDeps,
-  owner: ThreadOwner,
+  principal: Principal,
   input: CreateThreadInput,
 ): Promise<ThreadRow> {
-  const thread = newThreadRow(owner, input, new Date());
+  const thread = newThreadRow(
+    threadOwnerOf(principal),
+    await withStoredToolResources(deps, principal, input),
+    new Date(),
+  );
   return insertThread(deps.db, thread, initialMessages(thread, input));
+}
+
+/**
+ * A new thread's input with its tool resources as they are stored: stores made for `vector_stores`, and the files its
+ * messages attach for file_search added to its store.
+ */
+export async function withStoredToolResources(
+  deps: AppDeps,
+  principal: Principal,
+  input: CreateThreadInput,
+): Promise<CreateThreadInput> {
+  const resolved = (await resolveToolResources(deps, principal, input.tool_resources)) ?? {};
+  const attached = fileSearchAttachments(input.messages ?? []);
+  return { ...input, tool_resources: await withAttachedFiles(deps, principal, resolved, attached) };
 }
 
 export function retrieveThread(deps: AppDeps, principal: Principal, threadId: string): Promise<ThreadRow> {
@@ -52,7 +71,7 @@ export async function modifyThread(
   const thread = await ownedThread(deps.db, principal, threadId);
   const patch = definedOnly({
     metadata: input.metadata === null ? {} : input.metadata,
-    toolResources: input.tool_resources === null ? {} : input.tool_resources,
+    toolResources: await resolveToolResources(deps, principal, input.tool_resources),
   });
   const row = patch ? await updateThread(deps.db, thread.id, patch) : thread;
   if (!row) throw notFound('thread', threadId);

@@ -57,9 +57,13 @@ class RunFollower implements HeldRun {
   }
 
   async subscribe(subscriber: ChannelSubscriber, channel: string): Promise<void> {
-    const unsubscribe = await subscriber.subscribe(channel, (raw) => {
-      for (const event of parseRunEvents(raw)) this.receive(event);
-    });
+    const unsubscribe = await subscriber.subscribe(
+      channel,
+      (raw) => {
+        for (const event of parseRunEvents(raw)) this.receive(event);
+      },
+      'sharded',
+    );
     // Stopped while the subscription was on its way (a run that could not be created).
     if (this.held === null && this.listener === null) void unsubscribe();
     else this.unsubscribe = unsubscribe;

@@ -87,6 +87,10 @@ function toToolChoice(request: ModelRequest): ToolChoice {
   if (typeof choice === 'object' && choice.type === 'function') {
     return { type: 'tool', name: choice.function.name, disable_parallel_tool_use };
   }
+  // code_interpreter is offered to the model as a function of that name.
+  if (typeof choice === 'object' && choice.type === 'code_interpreter') {
+    return { type: 'tool', name: choice.type, disable_parallel_tool_use };
+  }
   return { type: 'auto', disable_parallel_tool_use };
 }
 

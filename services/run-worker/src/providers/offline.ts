@@ -1,5 +1,11 @@
 // The offline model: deterministic, no network. A development and demo model, not an LLM.
-import { estimatedTokens, isBuiltinToolType, newId, offlineEmbedding } from '@threadwork/shared';
+import {
+  CODE_INTERPRETER,
+  estimatedTokens,
+  isBuiltinToolType,
+  newId,
+  offlineEmbedding,
+} from '@threadwork/shared';
 import { argumentsFor, detectIntents, parseJsonObject, type ToolIntent } from './offline-intents.js';
 import { abortableSleep, type Sleep } from './sleep.js';
 import type { FinishReason, ModelEvent, ModelMessage, ModelProvider, ModelRequest } from './types.js';
@@ -92,6 +98,7 @@ function describeOutput(output: ToolOutput): string {
     const described = describeFileSearch(output.output);
     if (described) return described;
   }
+  if (output.name === CODE_INTERPRETER) return `The code ran. Its output:\n\n${quote(output.output)}`;
   const shown = output.name === 'show_products' ? productsIn(output.output) : [];
   if (shown.length > 0) return `Here are the products: ${listWords(shown.map((product) => product.name))}.`;
   return `The tool ${output.name} returned: ${quote(output.output)}`;
@@ -124,7 +131,9 @@ function followUpCall(outputs: ToolOutput[], offered: Set<string>): ToolIntent |
  */
 function autoCalls(text: string, request: ModelRequest, offered: Set<string>): ToolIntent[] {
   const json = parseJsonObject(text.trim());
-  const clientFunctions = request.tools.filter((tool) => !isBuiltinToolType(tool.name));
+  const clientFunctions = request.tools.filter(
+    (tool) => !isBuiltinToolType(tool.name) && tool.name !== CODE_INTERPRETER,
+  );
   const [onlyClientFunction] = clientFunctions;
   if (json && onlyClientFunction && clientFunctions.length === 1)
     return [{ name: onlyClientFunction.name, arguments: json }];
@@ -132,9 +141,19 @@ function autoCalls(text: string, request: ModelRequest, offered: Set<string>): T
   return request.parallelToolCalls ? intents : intents.slice(0, 1);
 }
 
+/** The code of a fenced ```python block in the message, run verbatim. */
+export function pythonBlockIn(text: string): string | null {
+  const match = /```(?:python|py)[^\S\n]*\n([\s\S]*?)\n?```/i.exec(text);
+  return match?.[1] ?? null;
+}
+
 function chooseCalls(request: ModelRequest, offered: Set<string>): ToolIntent[] {
   const text = lastUserText(request.messages);
   const choice = request.toolChoice;
+  const python = offered.has(CODE_INTERPRETER) ? pythonBlockIn(text) : null;
+  const isForcedCode = typeof choice === 'object' && choice.type === CODE_INTERPRETER;
+  if ((isForcedCode && offered.has(CODE_INTERPRETER)) || python !== null)
+    return [{ name: CODE_INTERPRETER, arguments: { code: python ?? text } }];
   if (typeof choice === 'object' && choice.type === 'function' && offered.has(choice.function.name)) {
     const name = choice.function.name;
     return [{ name, arguments: parseJsonObject(text.trim()) ?? argumentsFor(name, text) }];

@@ -47,6 +47,8 @@ function toTools(request: ModelRequest): ChatCompletionFunctionTool[] {
 function toToolChoice(choice: ModelRequest['toolChoice']): ChatCompletionToolChoiceOption {
   if (typeof choice === 'string') return choice;
   if (choice.type === 'function') return { type: 'function', function: { name: choice.function.name } };
+  // code_interpreter is offered to the model as a function of that name.
+  if (choice.type === 'code_interpreter') return { type: 'function', function: { name: choice.type } };
   return 'auto';
 }
 

@@ -43,6 +43,8 @@ function toTools(request: ModelRequest): FunctionTool[] {
 function toToolChoice(choice: ModelRequest['toolChoice']): ToolChoiceOptions | ToolChoiceFunction {
   if (typeof choice === 'string') return choice;
   if (choice.type === 'function') return { type: 'function', name: choice.function.name };
+  // code_interpreter is offered to the model as a function of that name.
+  if (choice.type === 'code_interpreter') return { type: 'function', name: choice.type };
   return 'auto';
 }
 

@@ -9,7 +9,7 @@ import {
   observeWorker,
   type Queues,
   queuePrefix,
-  type Redis,
+  type RedisConnection,
   retryDelayMs,
   WEBHOOKS_QUEUE,
 } from '@threadwork/shared';
@@ -25,7 +25,7 @@ export interface WebhookDeps {
   now: () => Date;
 }
 
-export function startWebhookWorker(deps: WebhookDeps, redis: Redis, metrics: Metrics): Worker {
+export function startWebhookWorker(deps: WebhookDeps, redis: RedisConnection, metrics: Metrics): Worker {
   const { config, log } = deps;
   const worker = new Worker(WEBHOOKS_QUEUE, processWebhookJob(deps), {
     connection: redis,

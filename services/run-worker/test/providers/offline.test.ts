@@ -3,6 +3,7 @@ import {
   builtinFunctionDefinition,
   type FunctionDefinition,
   isIdOf,
+  modelFunctions,
 } from '@threadwork/shared';
 import { describe, expect, it } from 'vitest';
 import {
@@ -443,5 +444,36 @@ describe('offline model: file_search', () => {
     expect(
       summariseToolOutputs([{ role: 'tool', toolCallId: 'call_2', name: 'file_search', output: empty }]),
     ).toBe(`${OFFLINE_LABEL} I searched the files and found nothing that matches.`);
+  });
+});
+
+describe('the offline model with code_interpreter', () => {
+  const codeTools = modelFunctions([{ type: 'code_interpreter' }]);
+
+  it('runs a fenced python block verbatim, without being forced', () => {
+    const text = 'Can you run this?\n```python\nx = 1\nprint(x)\n```\nThanks';
+    expect(decideOffline(request(text, { tools: codeTools }))).toEqual({
+      type: 'tool_calls',
+      calls: [{ name: 'code_interpreter', arguments: { code: 'x = 1\nprint(x)' } }],
+    });
+  });
+
+  it('runs the whole message when forced and it holds no block', () => {
+    const forced = { tools: codeTools, toolChoice: { type: 'code_interpreter' as const } };
+    expect(decideOffline(request('print(6 * 7)', forced))).toEqual({
+      type: 'tool_calls',
+      calls: [{ name: 'code_interpreter', arguments: { code: 'print(6 * 7)' } }],
+    });
+  });
+
+  it('does not run python when code_interpreter is not offered', () => {
+    expect(decideOffline(request('```python\nprint(1)\n```')).type).toBe('reply');
+  });
+
+  it('answers with the logs', () => {
+    const outputs = [
+      { role: 'tool' as const, toolCallId: 'call_1', name: 'code_interpreter', output: '42\n' },
+    ];
+    expect(summariseToolOutputs(outputs)).toBe(`${OFFLINE_LABEL} The code ran. Its output:\n\n42\n`);
   });
 });

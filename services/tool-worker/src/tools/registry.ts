@@ -29,10 +29,10 @@ export type ToolRunners = {
 };
 
 export interface ToolDeps {
-  /** The SQL tools' pool and limits; the space comes from `sqlSpaces` for the call's project. */
-  sql: Omit<SqlToolDeps, 'space'>;
+  /** The SQL tools' limits; the connection and space come from `sqlSpaces` for the call's project. */
+  sql: Omit<SqlToolDeps, 'pool' | 'space'>;
   sqlSpaces: SqlSpaces;
-  /** Threadwork's own database, where the product catalog lives. */
+  /** Threadwork's own database, where the projects' product catalogs live. */
   catalog: pg.Pool;
   /** Threadwork's own database, where the vector stores' chunks live, and the embedder of their queries. */
   files: { db: Db; embedder: Embedder };
@@ -41,7 +41,7 @@ export interface ToolDeps {
 export function createToolRunners(deps: ToolDeps): ToolRunners {
   const sqlFor = async (context: ToolCallContext): Promise<SqlToolDeps> => ({
     ...deps.sql,
-    space: await deps.sqlSpaces(context.ownerId),
+    ...(await deps.sqlSpaces.of(context.ownerId)),
   });
   return {
     list_tables: async (args, context) => listTables(await sqlFor(context), args),
@@ -49,8 +49,8 @@ export function createToolRunners(deps: ToolDeps): ToolRunners {
     run_sql: async (args, context) => runSql(await sqlFor(context), args, context),
     create_table: async (args, context) => createTable(await sqlFor(context), args),
     drop_table: async (args, context) => dropTable(await sqlFor(context), args),
-    search_products: (args) => searchProducts(deps.catalog, args),
-    show_products: (args) => showProducts(deps.catalog, args),
+    search_products: (args, context) => searchProducts(deps.catalog, context.ownerId, args),
+    show_products: (args, context) => showProducts(deps.catalog, context.ownerId, args),
     file_search: (args, context) => fileSearch(deps.files, args, context),
   };
 }

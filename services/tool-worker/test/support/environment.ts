@@ -65,9 +65,11 @@ export async function createEnvironment(serverUrl: string, redisUrl: string): Pr
         ownerRole: null,
       },
       protectedSchemas,
+      // Generous, so a loaded machine or autovacuum (which yields a lock only after deadlock_timeout, 1 s) never
+      // fails a test that is not about timeouts; those pass their own.
       limits: {
-        statementTimeoutMs: 2_000,
-        lockTimeoutMs: 500,
+        statementTimeoutMs: 10_000,
+        lockTimeoutMs: 5_000,
         maxRows: 200,
         maxResultBytes: 65_536,
         ...limits,

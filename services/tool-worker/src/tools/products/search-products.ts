@@ -27,7 +27,7 @@ const searchSql = `
       array(select '%' || t || '%' from unnest($1::text[]) t where char_length(t) >= 3) as patterns
   ), candidates as (
     select p.*, p.name || ' ' || p.description as document from products p, q
-    where (p.search_vector @@ q.tsq or q.text <% (p.name || ' ' || p.description)
+    where p.project_id = $8 and (p.search_vector @@ q.tsq or q.text <% (p.name || ' ' || p.description)
         or (p.name || ' ' || p.description) ilike any (q.patterns))
       and ($4::text is null or exists (select 1 from unnest(p.categories) c where lower(c) = lower($4)))
       and ($5::numeric is null or p.price >= $5)
@@ -69,7 +69,8 @@ function shorten(text: string): string {
   return text.length <= DESCRIPTION_CHARS ? text : `${text.slice(0, DESCRIPTION_CHARS)}…`;
 }
 
-export async function searchProducts(pool: pg.Pool, args: ToolArgs<'search_products'>) {
+/** Searches the catalog of the project the call is made in (`projectId`), never another's. */
+export async function searchProducts(pool: pg.Pool, projectId: string, args: ToolArgs<'search_products'>) {
   const terms = meaningfulTerms(args.query);
   if (terms.length === 0) return { products: [], count: 0 };
   const filters = args.filters ?? {};
@@ -87,6 +88,7 @@ export async function searchProducts(pool: pg.Pool, args: ToolArgs<'search_produ
       filters.min_price ?? null,
       filters.max_price ?? null,
       WORD_TYPO_SIMILARITY,
+      projectId,
     ]);
     await client.query('commit');
     const products = result.rows.map(({ is_integer_id, ...row }) => ({

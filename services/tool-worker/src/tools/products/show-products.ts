@@ -14,17 +14,21 @@ interface CardRow {
   description: string;
 }
 
-/** Ids match by their text (101 finds "101"); a card's id is the catalog's, as the catalog gave it. */
+/**
+ * Cards from the catalog of the project the call is made in (another project's ids are missing). Ids match by their
+ * text (101 finds "101"); a card's id is the catalog's, as the catalog gave it.
+ */
 export async function showProducts(
   pool: pg.Pool,
+  projectId: string,
   args: ToolArgs<'show_products'>,
 ): Promise<{ products: ProductCard[]; missing: ProductId[] }> {
   const asked = new Map<string, ProductId>();
   for (const id of args.product_ids) if (!asked.has(productIdText(id))) asked.set(productIdText(id), id);
   const result = await pool.query<CardRow>(
     `select id, is_integer_id, name, price, currency, image_url, url, description
-     from products where id = any($1::text[])`,
-    [[...asked.keys()]],
+     from products where project_id = $1 and id = any($2::text[])`,
+    [projectId, [...asked.keys()]],
   );
   const byId = new Map(result.rows.map((row) => [row.id, row]));
   const products: ProductCard[] = [];

@@ -19,12 +19,12 @@ export interface SqlSpace {
   isIsolated: boolean;
   /** The read-only login run_sql connects with. */
   readerUrl: string;
-  /** The role DDL runs as (`SET LOCAL ROLE`); null runs it as the TOOLS_DATABASE_URL connection itself. */
+  /** The role DDL runs as (`SET LOCAL ROLE`); null runs it as the tools database connection itself. */
   ownerRole: string | null;
 }
 
 export interface SqlToolDeps {
-  /** The TOOLS_DATABASE_URL connection: catalog reads, create_table and drop_table. */
+  /** The tools database connection (TOOLS_DATABASE_URL, or the project's own): catalog reads, create_table, drop_table. */
   pool: pg.Pool;
   space: SqlSpace;
   protectedSchemas: readonly string[];

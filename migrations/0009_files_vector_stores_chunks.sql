@@ -15,6 +15,21 @@ CREATE TABLE "files" (
 	"expires_at" timestamp (3) with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "vector_store_chunks" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"project_id" text collate "C" NOT NULL,
+	"vector_store_id" text collate "C" NOT NULL,
+	"file_id" text collate "C" NOT NULL,
+	"filename" text NOT NULL,
+	"attributes" jsonb,
+	"chunk_index" integer NOT NULL,
+	"text" text NOT NULL,
+	"tokens" integer NOT NULL,
+	"embedding" real[] NOT NULL,
+	"signature" bit(512) NOT NULL,
+	"search_vector" "tsvector" GENERATED ALWAYS AS (to_tsvector('english'::regconfig, text)) STORED NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "vector_store_file_batches" (
 	"id" text collate "C" PRIMARY KEY NOT NULL,
 	"vector_store_id" text collate "C" NOT NULL,
@@ -59,7 +74,14 @@ ALTER TABLE "vector_store_files" ADD CONSTRAINT "vector_store_files_batch_id_vec
 ALTER TABLE "vector_stores" ADD CONSTRAINT "vector_stores_owner_id_projects_id_fk" FOREIGN KEY ("owner_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "files_owner_id_idx" ON "files" USING btree ("owner_id","id");--> statement-breakpoint
 CREATE INDEX "files_owner_purpose_idx" ON "files" USING btree ("owner_id","purpose","id");--> statement-breakpoint
+CREATE UNIQUE INDEX "vector_store_chunks_store_file_chunk_idx" ON "vector_store_chunks" USING btree ("vector_store_id","file_id","chunk_index");--> statement-breakpoint
+CREATE INDEX "vector_store_chunks_file_idx" ON "vector_store_chunks" USING btree ("file_id");--> statement-breakpoint
+CREATE INDEX "vector_store_chunks_search_vector_idx" ON "vector_store_chunks" USING gin ("search_vector");--> statement-breakpoint
 CREATE INDEX "vector_store_file_batches_store_idx" ON "vector_store_file_batches" USING btree ("vector_store_id","id");--> statement-breakpoint
 CREATE INDEX "vector_store_files_file_idx" ON "vector_store_files" USING btree ("file_id");--> statement-breakpoint
 CREATE INDEX "vector_store_files_batch_idx" ON "vector_store_files" USING btree ("batch_id","file_id");--> statement-breakpoint
-CREATE INDEX "vector_stores_owner_id_idx" ON "vector_stores" USING btree ("owner_id","id");
+CREATE INDEX "vector_stores_owner_id_idx" ON "vector_stores" USING btree ("owner_id","id");--> statement-breakpoint
+ALTER TABLE "vector_store_chunks" SET (toast_tuple_target = 128);--> statement-breakpoint
+ALTER TABLE "vector_store_chunks" ALTER COLUMN "signature" SET STORAGE PLAIN;--> statement-breakpoint
+ALTER TABLE "vector_store_chunks" ALTER COLUMN "search_vector" SET STORAGE MAIN;--> statement-breakpoint
+CREATE INDEX "vector_store_chunks_signature_idx" ON "vector_store_chunks" USING btree ("vector_store_id","project_id") INCLUDE ("id","signature");
