@@ -10,6 +10,7 @@ export const scenarioNames = [
   'scale-out',
   'file-search',
   'sandbox',
+  'file-ingest',
 ] as const;
 export type ScenarioName = (typeof scenarioNames)[number];
 
@@ -39,6 +40,8 @@ export interface BenchOptions {
   sseHeapSnapshots: boolean;
   /** Searches timed at each store size of the file-search scenario. */
   fileSearchQueries: number;
+  /** Files of each format the file-ingest scenario ingests. */
+  ingestFiles: number;
   /** Replace the results block of docs/performance.md with this run's report. */
   updateDoc: boolean;
   /** Where results go; a date-named JSON file is written here. */
@@ -62,6 +65,7 @@ const help = `npm run bench [-- options]
   --sse-seconds=S          how long events are published (BENCH_SSE_SECONDS, 10)
   --sse-heap-snapshots     heap snapshots of that API before/after, compared by bench/heap.ts
   --file-search-queries=N  searches timed at 10k and at 100k chunks (BENCH_FILE_SEARCH_QUERIES, 200)
+  --ingest-files=N         files of each format the file-ingest scenario ingests (BENCH_INGEST_FILES, 10)
   --update-doc             put this run's report into docs/performance.md (between its bench:latest markers)
   --floor-jobs=N           no-op jobs for the BullMQ throughput floor (BENCH_FLOOR_JOBS, 20000)
   --profile / --no-profile CPU-profile the API and run worker during a throughput run (BENCH_PROFILE)
@@ -132,6 +136,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): B
     updateDoc: raw('update-doc') === 'true' || raw('update-doc') === '1',
     sseHeapSnapshots: raw('sse-heap-snapshots') === 'true' || raw('sse-heap-snapshots') === '1',
     fileSearchQueries: int('file-search-queries', 200, 50, 10_000),
+    ingestFiles: int('ingest-files', 10, 3, 1_000),
     resultsDir: new URL('./results/', import.meta.url).pathname,
   };
 }

@@ -197,6 +197,22 @@ function fileSearchSection(results: BenchResults): string[] {
   ];
 }
 
+function fileIngestSection(results: BenchResults): string[] {
+  const { fileIngest } = results;
+  if (!fileIngest) return [];
+  return [
+    `### File ingestion (extract, chunk 800/400, embed with ${fileIngest.embedding}, store)`,
+    '',
+    '| format | files | size each | chunks | s | files/s | pages/s | MB/s |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...fileIngest.points.map(
+      (point) =>
+        `| ${point.format}${point.pagesPerFile ? ` (${point.pagesPerFile} pages)` : ''} | ${point.files} | ${value(point.megabytesPerFile)} MB | ${point.chunks} | ${value(point.seconds)} | ${value(point.filesPerSecond)} | ${point.pagesPerSecond === null ? '' : value(point.pagesPerSecond)} | ${value(point.megabytesPerSecond)} |`,
+    ),
+    '',
+  ];
+}
+
 export function renderReport(results: BenchResults): string {
   const { machine } = results;
   const lines = [
@@ -215,6 +231,7 @@ export function renderReport(results: BenchResults): string {
     ...sseSection(results),
     ...scaleOutSection(results),
     ...fileSearchSection(results),
+    ...fileIngestSection(results),
   ];
   if (results.profiled) {
     lines.push(

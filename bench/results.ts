@@ -2,6 +2,7 @@
 import type { FloorResult } from './floor.js';
 import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
+import type { FileIngestResult } from './scenarios/file-ingest.js';
 import type { FileSearchResult } from './scenarios/file-search.js';
 import type { FirstTokenResult } from './scenarios/first-token.js';
 import type { LatencyResult } from './scenarios/latency.js';
@@ -53,6 +54,7 @@ export interface BenchResults {
   scaleOut?: ScaleOutResult;
   fileSearch?: FileSearchResult;
   sandbox?: SandboxResult;
+  fileIngest?: FileIngestResult;
   targets: TargetCheck[];
   errors: Array<{ scenario: string; message: string }>;
 }

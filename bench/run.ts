@@ -20,6 +20,7 @@ import { measurePathFloor } from './path-floor.js';
 import { monotonicMicros, summariseMainThread } from './profile.js';
 import { printReport, progress, updateDocument } from './report.js';
 import type { BenchResults } from './results.js';
+import { measureFileIngest } from './scenarios/file-ingest.js';
 import { measureFileSearch } from './scenarios/file-search.js';
 import { measureFirstToken } from './scenarios/first-token.js';
 import { measureLatency } from './scenarios/latency.js';
@@ -330,6 +331,11 @@ async function runAll(session: Session): Promise<void> {
       });
     });
   }
+  if (has(session, 'file-ingest')) {
+    await attempt(session, 'file-ingest', async () => {
+      results.fileIngest = await measureFileIngest(environment.databaseUrl, { files: options.ingestFiles });
+    });
+  }
   if (has(session, 'sandbox')) {
     await attempt(session, 'sandbox', async () => {
       results.sandbox = await measureSandbox({
@@ -340,7 +346,7 @@ async function runAll(session: Session): Promise<void> {
       });
     });
   }
-  const standalone = ['floor', 'file-search', 'sandbox'];
+  const standalone = ['floor', 'file-search', 'file-ingest', 'sandbox'];
   if (options.scenarios.every((name) => standalone.includes(name))) return;
   const setup = await setUp(session, has(session, 'tool-hop'));
   let single: ThroughputResult | null = null;

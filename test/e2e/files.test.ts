@@ -137,6 +137,13 @@ describe('POST /v1/files', () => {
     const noFile = await form({ purpose: 'assistants' }, false);
     expect(noFile.status).toBe(400);
     expect(await noFile.json()).toMatchObject({ error: { param: 'file' } });
+    const json = await fetch(`${stack.baseURL}/files`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ file: 'hello', purpose: 'assistants' }),
+    });
+    expect(json.status).toBe(415);
+    expect(await json.json()).toMatchObject({ error: { code: 'unsupported_media_type' } });
     expect(await storedRows()).toEqual(before);
   });
 

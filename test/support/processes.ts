@@ -9,6 +9,7 @@ const readyLines = {
   api: 'api listening',
   'run-worker': 'run worker started',
   'tool-worker': 'tool worker started',
+  'ingest-worker': 'ingest worker started',
 } as const;
 
 export type ServiceName = keyof typeof readyLines;

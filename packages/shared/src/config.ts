@@ -136,6 +136,8 @@ export const envSchema = z.object({
   INGEST_CONCURRENCY: positiveInt.default(4),
   /** How often files still in progress are queued again (a no-op for those whose job is still there). */
   INGEST_SWEEP_INTERVAL_MS: positiveInt.default(60_000),
+  /** How long an ingest job's lock lasts without renewal: a dead ingest worker's file is taken over after about this. */
+  INGEST_JOB_LOCK_MS: positiveInt.default(60_000),
   RUN_EXPIRY_SECONDS: positiveInt.default(600),
   OFFLINE_TOKEN_DELAY_MS: z.coerce.number().int().min(0).default(0),
   /** Join text deltas that arrive while the previous one is still being published (fewer events, no added delay). */

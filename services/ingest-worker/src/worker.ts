@@ -59,6 +59,9 @@ export async function startIngestWorker(config: Config, log: Logger): Promise<In
         connection: redis,
         prefix,
         concurrency: config.INGEST_CONCURRENCY,
+        lockDuration: config.INGEST_JOB_LOCK_MS,
+        stalledInterval: config.INGEST_JOB_LOCK_MS,
+        maxStalledCount: 2,
       },
     );
     // One scheduler across every ingest worker, stated again when Redis comes back (it may have come back empty).

@@ -1,4 +1,4 @@
-import { docxWithParagraphs, pdfWithText } from '@threadwork/testing/documents';
+import { docxWithParagraphs, pdfWithPages, pdfWithText } from '@threadwork/testing/documents';
 import { describe, expect, it } from 'vitest';
 import { ExtractionError, extractText } from './extract-text.js';
 
@@ -34,6 +34,15 @@ describe('extractText', () => {
     const fromDocx = await extractText('policy.DOCX', docx);
     expect(fromDocx).toContain('Shipping takes five days.');
     expect(fromDocx).toContain('Returns are free.');
+  });
+
+  it('reads every page of a PDF, in order', async () => {
+    const text = await extractText(
+      'book.pdf',
+      pdfWithPages([['Chapter one.'], ['Chapter two.'], ['Chapter three.']]),
+    );
+    expect(text.indexOf('Chapter one.')).toBeLessThan(text.indexOf('Chapter two.'));
+    expect(text.indexOf('Chapter two.')).toBeLessThan(text.indexOf('Chapter three.'));
   });
 
   it('fails a corrupt PDF or docx, bytes that are not UTF-8, an unknown type and a file without text', async () => {
