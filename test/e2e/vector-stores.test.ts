@@ -4,9 +4,10 @@ import { createLogger } from '@threadwork/shared';
 import { docxWithParagraphs, pdfWithText } from '@threadwork/testing';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IngestWorker, startIngestWorker } from '../../services/ingest-worker/src/worker.js';
-import { type Stack, startStack } from '../support/stack.js';
+import { ADMIN_KEY, type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
 let client: OpenAI;
@@ -189,6 +190,37 @@ describe('vector store files', () => {
       expect((await client.vectorStores.files.list(store.id)).data).toEqual([]);
       expect((await client.vectorStores.search(store.id, { query: 'kettle warranty' })).data).toEqual([]);
       expect((await client.vectorStores.retrieve(store.id)).file_counts.total).toBe(0);
+    }
+  });
+
+  it('leaves none of a deleted project’s chunks behind', async () => {
+    await startIngesting();
+    const doomed = await stack.newUser('doomed');
+    const file = await doomed.client.files.create({
+      file: await textFile('doomed.md', WARRANTY),
+      purpose: 'assistants',
+    });
+    const store = await doomed.client.vectorStores.create({ name: 'doomed', file_ids: [file.id] });
+    await doomed.client.vectorStores.files.poll(store.id, file.id, { pollIntervalMs: 20 });
+    const database = new pg.Client({ connectionString: stack.database.url });
+    await database.connect();
+    const chunksOf = async () => {
+      const { rows } = await database.query<{ count: string }>(
+        'select count(*) from vector_store_chunks where project_id = $1',
+        [doomed.projectId],
+      );
+      return Number(rows[0]?.count);
+    };
+    try {
+      expect(await chunksOf()).toBeGreaterThan(0);
+      const deleted = await fetch(`${stack.api.url}/admin/projects/${doomed.projectId}`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+      });
+      expect(deleted.status).toBe(200);
+      expect(await chunksOf()).toBe(0);
+    } finally {
+      await database.end();
     }
   });
 

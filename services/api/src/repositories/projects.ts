@@ -1,8 +1,9 @@
-// Data access for projects (admin): a project's rows cascade from it, so deleting it deletes everything it owns.
+// Data access for projects (admin): a project's rows cascade from it (its chunks are deleted with it), so deleting it
+// deletes everything it owns.
 import { type Db, schema } from '@threadwork/shared';
 import { and, asc, eq, inArray, isNotNull, ne } from 'drizzle-orm';
 
-const { apiKeys, projects } = schema;
+const { apiKeys, projects, vectorStoreChunks } = schema;
 
 export type ProjectRow = typeof projects.$inferSelect;
 
@@ -48,6 +49,8 @@ export async function listToolsDatabaseUrls(db: Db, exceptId: string): Promise<s
 export function deleteProjectRow(db: Db, id: string): Promise<string[] | null> {
   return db.transaction(async (tx) => {
     const keys = await tx.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.projectId, id));
+    // Every other row of the project goes with it by foreign key; its files' chunks have none (see chunk-store.ts).
+    await tx.delete(vectorStoreChunks).where(eq(vectorStoreChunks.projectId, id));
     const deleted = await tx.delete(projects).where(eq(projects.id, id)).returning({ id: projects.id });
     return deleted.length > 0 ? keys.map((key) => key.id) : null;
   });
