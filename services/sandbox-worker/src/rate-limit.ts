@@ -1,39 +1,36 @@
 // code_interpreter's rate limits on Redis, as the other built-in tools have theirs: per user and for everyone.
 import type { RedisConnection, SandboxConfig } from '@threadwork/shared';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { budgetLimiter, type Rate, takeFromBoth } from '@threadwork/shared/rate-budgets';
 
 export interface SandboxRateLimiter {
   /** Takes one point from the owner's and the global budget: null when the call may run now, else the wait. */
   reserve(ownerId: string): Promise<number | null>;
 }
 
-function limiterFor(redis: RedisConnection, keyPrefix: string, rate: string): RateLimiterRedis {
-  // The configuration's pattern (points/seconds) makes both present.
-  const [points = 1, duration = 1] = rate.split('/').map(Number);
-  return new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration });
-}
-
-async function consume(limiter: RateLimiterRedis, key: string): Promise<number | null> {
-  try {
-    await limiter.consume(key);
-    return null;
-  } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) return Math.max(rejection.msBeforeNext, 10);
-    throw rejection;
-  }
+/** A rate as the configuration writes it, `points/seconds` (its pattern makes both present). */
+function rateOf(rate: string): Rate {
+  const [points = 1, durationSeconds = 1] = rate.split('/').map(Number);
+  return { points, durationSeconds };
 }
 
 export function createSandboxRateLimiter(redis: RedisConnection, config: SandboxConfig): SandboxRateLimiter {
   const keyPrefix = `${config.QUEUE_PREFIX}:tool-rate`;
-  const user = limiterFor(redis, `${keyPrefix}:user:code_interpreter`, config.SANDBOX_RATE_LIMIT_PER_USER);
-  const global = limiterFor(redis, `${keyPrefix}:tool:code_interpreter`, config.SANDBOX_RATE_LIMIT_GLOBAL);
+  const budgets = {
+    user: budgetLimiter(
+      redis,
+      `${keyPrefix}:user:code_interpreter`,
+      rateOf(config.SANDBOX_RATE_LIMIT_PER_USER),
+    ),
+    global: budgetLimiter(
+      redis,
+      `${keyPrefix}:tool:code_interpreter`,
+      rateOf(config.SANDBOX_RATE_LIMIT_GLOBAL),
+    ),
+  };
   return {
     async reserve(ownerId) {
-      const [userWait, globalWait] = await Promise.all([consume(user, ownerId), consume(global, 'all')]);
-      // A point taken from one budget for a call the other refuses is given back.
-      if (userWait !== null && globalWait === null) await global.reward('all');
-      if (userWait === null && globalWait !== null) await user.reward(ownerId);
-      return userWait ?? globalWait;
+      const wait = await takeFromBoth(budgets, ownerId);
+      return wait?.waitMs ?? null;
     },
   };
 }

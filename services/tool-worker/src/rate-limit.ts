@@ -1,6 +1,6 @@
 // Tool rate limits on Redis (per user per tool, and per tool across users) and the wait-or-give-up decision.
 import type { BuiltinToolType, RedisConnection } from '@threadwork/shared';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { budgetLimiter, takeFromBoth } from '@threadwork/shared/rate-budgets';
 import type { Rate, ToolPolicies } from './tool-policy.js';
 
 export interface RateLimitWait {
@@ -15,25 +15,6 @@ export interface ToolRateLimiter {
   reserve(ownerId: string, tool: BuiltinToolType): Promise<RateLimitWait | null>;
 }
 
-function limiterFor(redis: RedisConnection, keyPrefix: string, rate: Rate): RateLimiterRedis {
-  return new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix,
-    points: rate.points,
-    duration: rate.durationSeconds,
-  });
-}
-
-async function consume(limiter: RateLimiterRedis, key: string): Promise<number | null> {
-  try {
-    await limiter.consume(key);
-    return null;
-  } catch (rejection) {
-    if (rejection instanceof RateLimiterRes) return Math.max(rejection.msBeforeNext, 10);
-    throw rejection;
-  }
-}
-
 export function createToolRateLimiter(
   redis: RedisConnection,
   policies: ToolPolicies,
@@ -44,8 +25,8 @@ export function createToolRateLimiter(
       tool,
       {
         policy,
-        user: limiterFor(redis, `${keyPrefix}:user:${tool}`, policy.perUser),
-        global: limiterFor(redis, `${keyPrefix}:tool:${tool}`, policy.global),
+        user: budgetLimiter(redis, `${keyPrefix}:user:${tool}`, policy.perUser),
+        global: budgetLimiter(redis, `${keyPrefix}:tool:${tool}`, policy.global),
       },
     ]),
   );
@@ -53,18 +34,9 @@ export function createToolRateLimiter(
     async reserve(ownerId, tool) {
       const limits = limiters.get(tool);
       if (!limits) throw new Error(`No rate limits for tool '${tool}'`);
-      // Both budgets at once; a point taken from one for a call the other refuses is given back.
-      const [userWait, toolWait] = await Promise.all([
-        consume(limits.user, ownerId),
-        consume(limits.global, 'all'),
-      ]);
-      if (userWait !== null) {
-        if (toolWait === null) await limits.global.reward('all');
-        return { waitMs: userWait, scope: 'user', rate: limits.policy.perUser };
-      }
-      if (toolWait === null) return null;
-      await limits.user.reward(ownerId);
-      return { waitMs: toolWait, scope: 'tool', rate: limits.policy.global };
+      const wait = await takeFromBoth(limits, ownerId);
+      if (!wait) return null;
+      return { ...wait, rate: wait.scope === 'user' ? limits.policy.perUser : limits.policy.global };
     },
   };
 }

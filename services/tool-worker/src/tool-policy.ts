@@ -6,11 +6,9 @@ import {
   ConfigError,
   isBuiltinToolType,
 } from '@threadwork/shared';
+import type { Rate } from '@threadwork/shared/rate-budgets';
 
-export interface Rate {
-  points: number;
-  durationSeconds: number;
-}
+export type { Rate };
 
 export interface ToolPolicy {
   enabled: boolean;
