@@ -2,6 +2,7 @@
 // consumers (the SSE dialects, the chat API, webhooks) switch on `event` exhaustively.
 import { z } from 'zod';
 import type { RunRow } from './objects.js';
+import { assertNever } from './run-status.js';
 import type {
   MessageDeltaObject,
   MessageObject,
@@ -150,12 +151,8 @@ export function isFinalRunEvent(event: RunEvent): event is FinalRunEvent {
     case 'threadwork.model_failover':
       return false;
     default:
-      return assertNeverEvent(event);
+      return assertNever(event);
   }
-}
-
-function assertNeverEvent(value: never): never {
-  throw new Error(`Unexpected run event: ${JSON.stringify(value)}`);
 }
 
 type RunStatusEventName = Extract<RunEventName, `thread.run.${RunRow['status']}`>;

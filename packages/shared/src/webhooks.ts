@@ -1,7 +1,7 @@
 // Webhooks when a run ends: the event types an endpoint subscribes to, which run event is which, the retry
 // schedule (docs/webhooks.md).
 import { z } from 'zod';
-import type { NewRunEvent } from './run-events.js';
+import type { FinalRunEvent, NewRunEvent } from './run-events.js';
 
 export const webhookEventTypes = [
   'run.completed',
@@ -16,48 +16,21 @@ export type WebhookEventType = (typeof webhookEventTypes)[number];
 
 export const webhookEventTypeSchema = z.enum(webhookEventTypes);
 
+/** The webhook event of each run event that ends a run (or hands it to the client). */
+const webhookEventByRunEvent = {
+  'thread.run.completed': 'run.completed',
+  'thread.run.failed': 'run.failed',
+  'thread.run.requires_action': 'run.requires_action',
+  'thread.run.cancelled': 'run.cancelled',
+  'thread.run.expired': 'run.expired',
+  'thread.run.incomplete': 'run.incomplete',
+} as const satisfies Record<FinalRunEvent['event'], WebhookEventType>;
+
 /** The webhook event a run event is, or null: only the events that end a run (or hand it to the client) are sent. */
 export function webhookEventOf(event: NewRunEvent): WebhookEventType | null {
-  switch (event.event) {
-    case 'thread.run.completed':
-      return 'run.completed';
-    case 'thread.run.failed':
-      return 'run.failed';
-    case 'thread.run.requires_action':
-      return 'run.requires_action';
-    case 'thread.run.cancelled':
-      return 'run.cancelled';
-    case 'thread.run.expired':
-      return 'run.expired';
-    case 'thread.run.incomplete':
-      return 'run.incomplete';
-    case 'thread.created':
-    case 'thread.run.created':
-    case 'thread.run.queued':
-    case 'thread.run.in_progress':
-    case 'thread.run.cancelling':
-    case 'thread.run.step.created':
-    case 'thread.run.step.in_progress':
-    case 'thread.run.step.delta':
-    case 'thread.run.step.completed':
-    case 'thread.run.step.failed':
-    case 'thread.run.step.cancelled':
-    case 'thread.run.step.expired':
-    case 'thread.message.created':
-    case 'thread.message.in_progress':
-    case 'thread.message.delta':
-    case 'thread.message.completed':
-    case 'thread.message.incomplete':
-    case 'threadwork.products':
-    case 'threadwork.model_failover':
-      return null;
-    default:
-      return assertNeverEvent(event);
-  }
-}
-
-function assertNeverEvent(value: never): never {
-  throw new Error(`Unexpected run event: ${JSON.stringify(value)}`);
+  return Object.hasOwn(webhookEventByRunEvent, event.event)
+    ? webhookEventByRunEvent[event.event as FinalRunEvent['event']]
+    : null;
 }
 
 const durationUnits = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
