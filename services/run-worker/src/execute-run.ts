@@ -78,7 +78,7 @@ export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<vo
     claimRun(deps.db, runId, newLease(deps), clock(deps)),
     loadHistory(deps.db, runId),
   ]);
-  if (!run) return settleUnclaimed(deps, runId);
+  if (!run) return settleUnclaimed(deps, runId, await findRun(deps.db, runId));
   await holding(deps, run, async (held) => {
     const announcing = announce(held, [runStatusEvent(toRunObject(run))]);
     await driveTurn(deps, held, announcing, await withToolSteps(deps.db, run, history));
@@ -87,17 +87,36 @@ export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<vo
 
 const MISSING_OUTPUT = 'Error: the tool did not return a result.';
 
+/**
+ * A continuation that found its run still held: the worker that dispatched the calls lets go of the run just after
+ * dispatching them, and quick calls can finish first. The continuation tries again; should that worker stop, its
+ * lease runs out at `heldUntil`.
+ */
+export interface StillHeld {
+  heldUntil: Date;
+}
+
 /** `run.continue`: the built-in tool calls of a step have finished; their recorded outcomes go to the model. */
 export async function continueRun(
   deps: RunWorkerDeps,
   runId: string,
   stepId: string,
   sandboxResults: SandboxJobResult[] = [],
-): Promise<void> {
+): Promise<StillHeld | null> {
   const run = await takeRun(deps.db, runId, newLease(deps), clock(deps));
-  if (!run) return settleUnclaimed(deps, runId);
-  await holding(deps, run, (held) => continueHeldRun(deps, held, stepId, sandboxResults));
+  if (run) {
+    await holding(deps, run, (held) => continueHeldRun(deps, held, stepId, sandboxResults));
+    return null;
+  }
+  const current = await findRun(deps.db, runId);
+  if (current?.leaseExpiresAt && isHeldAt(current, clock(deps)) && isUnderWay(current)) {
+    return { heldUntil: current.leaseExpiresAt };
+  }
+  await settleUnclaimed(deps, runId, current);
+  return null;
 }
+
+const isUnderWay = (run: RunRow) => run.status === 'in_progress' || run.status === 'cancelling';
 
 /** Holds a run this worker has just claimed or taken while `work` drives it, and lets go after. */
 async function holding(
@@ -131,7 +150,8 @@ async function continueHeldRun(
   const step = context.toolSteps.find((row) => row.id === stepId);
   if (step?.status !== 'in_progress' || step.stepDetails.type !== 'tool_calls') {
     deps.log.info({ runId: run.id, stepId }, 'continuation for a step that is no longer open: nothing to do');
-    await releaseLease(deps.db, run.id, newLease(deps).owner, null);
+    // The run's job stays what it was: the job of the step that is open now, if there is one.
+    await releaseLease(deps.db, run.id, newLease(deps).owner, run.jobId);
     return;
   }
   const executions = sandboxExecutions(step.stepDetails.tool_calls, sandboxResults);
@@ -196,8 +216,7 @@ export async function expireRun(deps: RunWorkerDeps, runId: string): Promise<voi
  * A job whose run it could not take: a run missing or settled is logged once and left; a cancelling run nobody
  * holds is cancelled; an in_progress run whose worker stopped is recovered.
  */
-async function settleUnclaimed(deps: RunWorkerDeps, runId: string): Promise<void> {
-  const run = await findRun(deps.db, runId);
+async function settleUnclaimed(deps: RunWorkerDeps, runId: string, run: RunRow | null): Promise<void> {
   if (!run) {
     deps.log.info({ runId }, 'job for a run that does not exist: nothing to do');
     return;

@@ -1,8 +1,8 @@
 // The `runs` queue processor: validates each job and hands it to the domain function that does it.
 import { type RunJobData, type RunJobName, runJobs } from '@threadwork/shared';
-import { type Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, UnrecoverableError } from 'bullmq';
 import { sandboxResultsOf } from './code-outputs.js';
-import { continueRun, executeRun, expireRun, type RunWorkerDeps } from './execute-run.js';
+import { continueRun, executeRun, expireRun, type RunWorkerDeps, type StillHeld } from './execute-run.js';
 import { sweepRuns } from './recovery.js';
 
 function parse<N extends RunJobName>(name: N, data: unknown): RunJobData<N> {
@@ -11,8 +11,18 @@ function parse<N extends RunJobName>(name: N, data: unknown): RunJobData<N> {
   return result.data as RunJobData<N>;
 }
 
+/** How soon a continuation that found its run still held looks again (its holder lets go within milliseconds). */
+const HELD_RETRY_MS = 50;
+
+/** Puts the job back for a moment; it keeps its children's results and its attempts. */
+async function retryWhileHeld(job: Job, token: string | undefined, held: StillHeld): Promise<never> {
+  const now = Date.now();
+  await job.moveToDelayed(Math.min(now + HELD_RETRY_MS, held.heldUntil.getTime() + 1), token);
+  throw new DelayedError();
+}
+
 export function processRunJob(deps: RunWorkerDeps) {
-  return async (job: Job): Promise<unknown> => {
+  return async (job: Job, token?: string): Promise<unknown> => {
     switch (job.name as RunJobName) {
       case 'run.execute':
         return executeRun(deps, parse('run.execute', job.data).runId);
@@ -21,7 +31,8 @@ export function processRunJob(deps: RunWorkerDeps) {
       case 'run.continue': {
         const data = parse('run.continue', job.data);
         const sandboxResults = sandboxResultsOf(await job.getChildrenValues());
-        return continueRun(deps, data.runId, data.stepId, sandboxResults);
+        const held = await continueRun(deps, data.runId, data.stepId, sandboxResults);
+        return held ? retryWhileHeld(job, token, held) : undefined;
       }
       case 'run.expire':
         return expireRun(deps, parse('run.expire', job.data).runId);

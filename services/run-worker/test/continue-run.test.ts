@@ -1,10 +1,19 @@
 // A continuation after built-in tool calls, against real Postgres and Redis: the step completes with the outputs
 // their executions recorded, whatever the next turn does, and is announced before that turn's first events.
-import { newId, type StepToolCall, schema, toRunStepObject, transitionRun } from '@threadwork/shared';
+import {
+  newId,
+  RUNS_QUEUE,
+  type StepToolCall,
+  schema,
+  toRunStepObject,
+  transitionRun,
+} from '@threadwork/shared';
+import { QueueEvents, Worker } from 'bullmq';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { continueRun } from '../src/execute-run.js';
 import type { ModelRequest } from '../src/providers/types.js';
+import { processRunJob } from '../src/run-jobs.processor.js';
 import {
   answerEvents,
   eventsOf as eventsIn,
@@ -72,6 +81,23 @@ async function runWithListTablesDone(status: 'in_progress' | 'cancelling' = 'in_
   const waiting = await runWaitingForListTables(status);
   await recordExecution(waiting, waiting.call, OUTPUT);
   return waiting;
+}
+
+/** The worker that dispatched the calls still holds the run, as it does until it has stored the continuation's id. */
+async function holdAsDispatcher(runId: string): Promise<Date> {
+  const until = new Date(Date.now() + 60_000);
+  await harness.runtime.db
+    .update(schema.runs)
+    .set({ leaseOwner: 'dispatching-worker', leaseExpiresAt: until })
+    .where(eq(schema.runs.id, runId));
+  return until;
+}
+
+async function letGo(runId: string): Promise<void> {
+  await harness.runtime.db
+    .update(schema.runs)
+    .set({ leaseOwner: null, leaseExpiresAt: null })
+    .where(eq(schema.runs.id, runId));
 }
 
 function withOutput(call: StepToolCall, output: string): StepToolCall {
@@ -188,6 +214,42 @@ describe('continueRun', () => {
     expect((await eventsOf(runId)).names).toEqual([]);
   });
 
+  it('answers that the run is still held by the worker that dispatched its calls, and touches nothing', async () => {
+    const { runId, stepId } = await runWithListTablesDone();
+    const until = await holdAsDispatcher(runId);
+    const requests: ModelRequest[] = [];
+    const held = await continueRun(harness.depsFor(answer, requests), runId, stepId);
+
+    expect(held).toEqual({ heldUntil: until });
+    const { run, steps } = await storedRows(runId);
+    expect(requests).toEqual([]);
+    expect(run).toMatchObject({ status: 'in_progress', leaseOwner: 'dispatching-worker' });
+    expect(steps.map((step) => step.status)).toEqual(['in_progress']);
+    expect((await eventsOf(runId)).names).toEqual([]);
+
+    await letGo(runId);
+    expect(await continueRun(harness.depsFor(answer, requests), runId, stepId)).toBeNull();
+    expect((await storedRows(runId)).run).toMatchObject({ status: 'completed' });
+  });
+
+  it("keeps the run's job when the step it continues is no longer open", async () => {
+    const { runId, stepId } = await runWithListTablesDone();
+    await harness.runtime.db
+      .update(schema.runSteps)
+      .set({ status: 'completed', completedAt: new Date() })
+      .where(eq(schema.runSteps.id, stepId));
+    await harness.runtime.db
+      .update(schema.runs)
+      .set({ jobId: 'next-step-continuation' })
+      .where(eq(schema.runs.id, runId));
+    await continueRun(harness.depsFor(answer), runId, stepId);
+
+    expect((await storedRows(runId)).run).toMatchObject({
+      jobId: 'next-step-continuation',
+      leaseOwner: null,
+    });
+  });
+
   it('gives the model an error for a call whose execution recorded no result', async () => {
     const { runId, stepId, call } = await runWaitingForListTables();
     const requests: ModelRequest[] = [];
@@ -229,5 +291,35 @@ describe('continueRun', () => {
     ]);
     if (!firstStep) throw new Error('tool step missing');
     expect(events.data('thread.run.step.completed')).toEqual(toRunStepObject(firstStep));
+  });
+});
+
+describe('a run.continue job on the runs queue', () => {
+  it('is put back while the run is still held, and continues the run once it is let go', async () => {
+    const { runId, stepId } = await runWithListTablesDone();
+    await holdAsDispatcher(runId);
+    const { queues } = harness.runtime;
+    const prefix = queues.runs.opts.prefix;
+    const connection = harness.runtime.redis;
+    const events = new QueueEvents(RUNS_QUEUE, { connection: connection.duplicate(), prefix });
+    const worker = new Worker(RUNS_QUEUE, processRunJob(harness.depsFor(answer)), { connection, prefix });
+    try {
+      await events.waitUntilReady();
+      const delayed = new Promise<void>((resolve) => events.once('delayed', () => resolve()));
+      const job = await queues.runs.add('run.continue', { runId, stepId });
+      await delayed;
+      expect((await storedRows(runId)).run).toMatchObject({ status: 'in_progress' });
+
+      await letGo(runId);
+      await job.waitUntilFinished(events);
+      const { run, steps } = await storedRows(runId);
+      expect(run).toMatchObject({ status: 'completed' });
+      expect(steps.map((step) => step.status)).toEqual(['completed', 'completed']);
+      // Put back, not failed: the job finished on its one attempt.
+      expect((await queues.runs.getJob(job.id ?? ''))?.attemptsMade).toBe(1);
+    } finally {
+      await worker.close();
+      await events.close();
+    }
   });
 });
