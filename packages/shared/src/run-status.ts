@@ -48,6 +48,11 @@ export function isTerminal(status: RunStatus): boolean {
   }
 }
 
+/** Whether a run has stopped moving on its own: it ended, or it waits for its client's tool outputs. */
+export function hasStopped(status: RunStatus): boolean {
+  return isTerminal(status) || status === 'requires_action';
+}
+
 export const activeStatuses: readonly RunStatus[] = runStatuses.filter((status) => !isTerminal(status));
 
 /** The statuses a run may be in for a move to `next` to be legal. */

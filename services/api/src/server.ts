@@ -16,6 +16,7 @@ import { createApp } from './app.js';
 import { registerAdminKey } from './auth.js';
 import type { AppDeps } from './deps.js';
 import { EndUserTokens } from './end-user-tokens.js';
+import { findStoredProgress } from './repositories/runs.js';
 import { AssistantSnapshots } from './runs/assistant-snapshots.js';
 import { ensureDefaultAssistant } from './services/chat/default-assistant.js';
 import { RunFeed } from './sse/run-feed.js';
@@ -34,6 +35,11 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
   const { db, redis, queues, events, subscriber } = runtime;
   await warnWithoutAutovacuum(db, log);
   const feed = new RunFeed(events, subscriber);
+  const stopWatchingRuns = feed.watchSilentRuns(
+    config.SSE_HEARTBEAT_MS,
+    (runIds) => findStoredProgress(db, runIds),
+    log,
+  );
   const keys = new VerifiedKeys(config.AUTH_CACHE_MS, `${config.QUEUE_PREFIX}:api-keys:revoked`);
   await keys.follow(subscriber);
   const checkReady = async () => {
@@ -81,6 +87,7 @@ export async function startApi(config: Config, log: Logger): Promise<ApiHandle> 
           server.close(() => resolve());
           server.closeAllConnections();
         }),
+      async () => stopWatchingRuns(),
       () => runtime.close(),
     ],
     log,

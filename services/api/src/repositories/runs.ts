@@ -4,6 +4,7 @@
 import {
   activeStatuses,
   type Db,
+  hasStopped,
   type MessageRow,
   type RunRow,
   type RunStepRow,
@@ -22,6 +23,18 @@ export interface RunRecords {
   costUsd: number | null;
   /** The model of the run's last model call (a MODEL_FALLBACKS fallback when the run's own model failed). */
   modelUsed: string | null;
+}
+
+/** How far each run has got as Postgres has it: the seq of its last stored event, and whether it has stopped. */
+export async function findStoredProgress(
+  db: Db,
+  runIds: string[],
+): Promise<Map<string, { eventSeq: number; hasStopped: boolean }>> {
+  const rows = await db
+    .select({ id: runs.id, eventSeq: runs.eventSeq, status: runs.status })
+    .from(runs)
+    .where(inArray(runs.id, runIds));
+  return new Map(rows.map((row) => [row.id, { eventSeq: row.eventSeq, hasStopped: hasStopped(row.status) }]));
 }
 
 export async function findOwnedRun(db: Db, principal: Principal, runId: string): Promise<RunRow | null> {

@@ -1,15 +1,31 @@
 // Replays a run's events from Redis and then follows them live, over one subscriber connection per process. A
-// follower that finds a gap in the seqs (the log was flushed, messages were lost while the connection was down) is
-// told its stream cannot continue, so no client waits for events that will never come.
+// follower that finds a gap in the seqs (the log was flushed, messages were lost while the connection was down), or
+// whose run stopped with events stored that were never published (its worker died in between), is told its stream
+// cannot continue, so no client waits for events that will never come.
 import {
   type ChannelSubscriber,
   type EventBus,
+  type Logger,
   newId,
   parseRunEvents,
   type RunEvent,
 } from '@threadwork/shared';
 
 export type RunEventListener = (event: RunEvent) => void;
+
+/** How far runs have got as Postgres has them: the seq of each one's last stored event, and whether it stopped. */
+export type StoredProgress = (
+  runIds: string[],
+) => Promise<ReadonlyMap<string, { eventSeq: number; hasStopped: boolean }>>;
+
+/**
+ * The shortest silence after which a run is looked at: a live worker publishes a stored ending within milliseconds,
+ * so one that has not after this long died in between, however short the heartbeat.
+ */
+const SHORTEST_SILENCE_MS = 2_000;
+
+/** The most followers one look at Postgres takes; the others are looked at in the next ones. */
+const SILENT_RUNS_PER_LOOK = 1000;
 
 /** Why a followed run's events cannot continue. */
 export type BrokenFeed = 'events_lost';
@@ -45,6 +61,8 @@ class RunFollower implements HeldRun {
   private listener: FeedListener | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private isBroken = false;
+  /** When it last heard of its run: an event, or a look at the run in Postgres (ms, monotonic clock). */
+  private heardAt = performance.now();
 
   constructor(
     readonly runId: string,
@@ -54,6 +72,15 @@ class RunFollower implements HeldRun {
 
   get lastSeq(): number {
     return this.last;
+  }
+
+  /** Whether it streams to a client and has heard nothing of its run since `since`. */
+  isSilentSince(since: number): boolean {
+    return this.listener !== null && !this.isBroken && this.heardAt <= since;
+  }
+
+  markHeard(): void {
+    this.heardAt = performance.now();
   }
 
   async subscribe(subscriber: ChannelSubscriber, channel: string): Promise<void> {
@@ -111,6 +138,7 @@ class RunFollower implements HeldRun {
       return;
     }
     this.last = event.seq;
+    this.heardAt = performance.now();
     this.listener?.onEvent(event);
   }
 }
@@ -201,6 +229,53 @@ export class RunFeed {
     const run = await this.hold(runId, afterSeq, storedSeq);
     run.start(listener);
     return () => run.stop();
+  }
+
+  /**
+   * Every heartbeat (at least every 2 s), looks in Postgres at the runs whose followers heard nothing for that long.
+   * A run that stopped with events stored past the last one its follower heard had them stored by a worker that died
+   * before publishing them: the follower reads the log once more and, when they are not there either, is told its
+   * stream cannot continue (a client resumes from Postgres, or retrieves the run). So is the follower of a run that
+   * is gone.
+   * Answers the function that stops looking.
+   */
+  watchSilentRuns(heartbeatMs: number, readStored: StoredProgress, log: Logger): () => void {
+    const silenceMs = Math.max(heartbeatMs, SHORTEST_SILENCE_MS);
+    let isLooking = false;
+    const look = async () => {
+      const silent = this.silentFollowers(performance.now() - silenceMs);
+      if (silent.length === 0) return;
+      const stored = await readStored([...new Set(silent.map((follower) => follower.runId))]);
+      await Promise.all(
+        silent.map(async (follower) => {
+          follower.markHeard();
+          const run = stored.get(follower.runId);
+          if (run && (!run.hasStopped || run.eventSeq <= follower.lastSeq)) return;
+          if (run) await this.catchUp(follower);
+          if (!run || follower.lastSeq < run.eventSeq) follower.breakOff();
+        }),
+      );
+    };
+    const timer = setInterval(() => {
+      if (isLooking) return;
+      isLooking = true;
+      look()
+        .catch((error: unknown) => log.warn({ err: error }, 'could not look at silent runs'))
+        .finally(() => {
+          isLooking = false;
+        });
+    }, silenceMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private silentFollowers(since: number): RunFollower[] {
+    const silent: RunFollower[] = [];
+    for (const follower of this.followers) {
+      if (silent.length === SILENT_RUNS_PER_LOOK) break;
+      if (follower.isSilentSince(since)) silent.push(follower);
+    }
+    return silent;
   }
 
   /** After a reconnection: the events the follower missed, from the log; a log that is gone cannot continue it. */

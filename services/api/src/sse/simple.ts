@@ -5,6 +5,7 @@ import {
   type Db,
   type EventBus,
   type FinalRunEvent,
+  hasStopped,
   isFinalRunEvent,
   type ProductCard,
   type RunEvent,
@@ -16,7 +17,7 @@ import {
 } from '@threadwork/shared';
 import type { Response } from 'express';
 
-import { type ChatRunView, hasStopped, loadChatView } from '../services/chat/run-view.js';
+import { type ChatRunView, loadChatView } from '../services/chat/run-view.js';
 import type { FeedListener, HeldRun, RunFeed } from './run-feed.js';
 import { openSse, type SseOptions, type SseStream } from './sse-response.js';
 

@@ -1,10 +1,10 @@
 // POST /api/chat: start a turn, then answer at once (202 with where to follow it) or wait for the run to stop.
-import { findRun, notFound } from '@threadwork/shared';
+import { findRun, hasStopped, notFound } from '@threadwork/shared';
 import type { Principal } from '../../auth.js';
 import type { AppDeps } from '../../deps.js';
 import type { ChatInput } from '../../schemas/chat.js';
 import { waitForRunStop } from './await-run.js';
-import { type ChatRunView, hasStopped, loadChatView, type RunLinks, runLinks } from './run-view.js';
+import { type ChatRunView, loadChatView, type RunLinks, runLinks } from './run-view.js';
 import { startChat } from './start-chat.js';
 
 export type ChatAnswer = { status: 200; body: ChatRunView } | { status: 202; body: RunLinks } | null;

@@ -56,11 +56,6 @@ export function messageText(message: Pick<MessageRow, 'content'>): string {
   return message.content.map((part) => (part.type === 'text' ? part.text.value : '')).join('');
 }
 
-/** Stopped: ended, or waiting for client tool outputs (which only the Assistants API can submit). */
-export function hasStopped(status: RunStatus): boolean {
-  return isTerminal(status) || status === 'requires_action';
-}
-
 function endedAt(run: RunRow): Date | null {
   return run.completedAt ?? run.failedAt ?? run.cancelledAt ?? null;
 }
