@@ -11,6 +11,7 @@ import {
   type EventBus,
   endRun,
   endRunEarly,
+  endRunUncalled,
   enqueueRun,
   findRun,
   findToolResults,
@@ -257,13 +258,7 @@ async function settleTurn(
     case 'answered':
       return endAfterAnswer(deps, held, { ...outcome, made });
     case 'prompt_too_long':
-      return endAfterAnswer(deps, held, {
-        status: 'incomplete',
-        incompleteDetails: { reason: 'max_prompt_tokens' },
-        answer: null,
-        toolStep: null,
-        usage: null,
-      });
+      return endUncalled(deps, held);
     case 'tool_calls':
       return openToolCalls(deps, held, outcome);
     case 'stopped':
@@ -314,14 +309,14 @@ interface FinalTurn {
   incompleteDetails: IncompleteDetails | null;
   answer: StreamedAnswer | null;
   toolStep: RunStepRow | null;
-  usage: UsageRecord | null;
+  usage: UsageRecord;
   /** What the run's code made, shown in its answer. */
   made?: CodeOutputs;
 }
 
 async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: FinalTurn): Promise<void> {
   const now = clock(deps);
-  const turnUsage = outcome.usage?.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const turnUsage = outcome.usage.usage;
   const answer = closeStreamed(outcome.answer, outcome.status, turnUsage, now, outcome.made);
   const toolStep = outcome.toolStep && unfinishedToolStep(outcome.toolStep, now);
   const closing = [
@@ -338,6 +333,27 @@ async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: Final
     eventSeq: held.writer.seqAfter([...closing, 'run']),
     now,
   });
+  await announceEnding(deps, held, ended, closing);
+}
+
+/** A run whose prompt is too long for its model ends incomplete without calling it. */
+async function endUncalled(deps: RunWorkerDeps, held: HeldRun): Promise<void> {
+  const ended = await endRunUncalled(deps.db, held.run, {
+    incompleteDetails: { reason: 'max_prompt_tokens' },
+    usage: addUsage(held.run.usage, { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }),
+    eventSeq: held.writer.seqAfter(['run']),
+    now: clock(deps),
+  });
+  await announceEnding(deps, held, ended, []);
+}
+
+/** Publishes a stored ending (what it closed, then the run), and moves on the run waiting behind it. */
+async function announceEnding(
+  deps: RunWorkerDeps,
+  held: HeldRun,
+  ended: RunRow | null,
+  closing: NewRunEvent[],
+): Promise<void> {
   if (!ended) {
     deps.log.info({ runId: held.run.id }, 'run was settled by another actor before its turn ended');
     return;

@@ -2,15 +2,20 @@
 // holder renews and that others may take once expired, and endings that keep what the run's clients received.
 import {
   claimRun,
+  closedAnswer,
   endRun,
+  endRunUncalled,
   type Lease,
   messageTextDelta,
   newAnswer,
+  newId,
+  newToolStep,
   openAnswer,
   renewLease,
   requeueRun,
   schema,
   takeRun,
+  unfinishedToolStep,
   writeEarlyEnding,
 } from '@threadwork/shared';
 import { eq } from 'drizzle-orm';
@@ -97,7 +102,78 @@ describe('leases', () => {
   });
 });
 
+const turnUsage = { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 };
+
 describe('endRun', () => {
+  it('stores the answer and its step as the turn closed them, fails the unfinished tool step, logs the call', async () => {
+    const { db } = harness.runtime;
+    const { runId, threadId } = await insertQueuedRun(db);
+    const run = await claimRun(db, runId, lease('worker-a'), now);
+    if (!run) throw new Error('not claimed');
+    const answer = newAnswer(run, now);
+    await openAnswer(db, answer);
+    const toolStep = newToolStep(run, now);
+    await db.insert(schema.runSteps).values(toolStep);
+    const closed = closedAnswer(
+      { answer, text: 'Max tokens', status: 'incomplete', usage: turnUsage },
+      later(9),
+    );
+    const ended = await endRun(db, run, {
+      status: 'incomplete',
+      incompleteDetails: { reason: 'max_completion_tokens' },
+      usage: turnUsage,
+      usageLog: { model: 'offline', usage: turnUsage, costUsd: 0.5, latencyMs: 3.4, firstTokenMs: 1.6 },
+      answer: closed,
+      toolStep: unfinishedToolStep(toolStep, later(9)),
+      eventSeq: 7,
+      now: later(9),
+    });
+
+    expect(ended).toMatchObject({
+      status: 'incomplete',
+      completedAt: later(9),
+      incompleteDetails: { reason: 'max_completion_tokens' },
+      usage: turnUsage,
+      eventSeq: 7,
+      leaseOwner: null,
+    });
+    const { message, steps, usageLogs, thread } = await storedRows(harness.runtime, runId);
+    expect(message).toEqual(closed.message);
+    expect(steps).toEqual(
+      expect.arrayContaining([
+        closed.step,
+        {
+          ...toolStep,
+          status: 'failed',
+          failedAt: later(9),
+          lastError: expect.objectContaining({ code: 'server_error' }),
+        },
+      ]),
+    );
+    expect(usageLogs).toMatchObject([{ costUsd: '0.50000000', latencyMs: 3, firstTokenMs: 2 }]);
+    expect(thread).toMatchObject({ id: threadId, lastActivityAt: later(9) });
+  });
+
+  it('stores a run that ends without an answer: nothing else is touched', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db);
+    const run = await claimRun(db, runId, lease('worker-a'), now);
+    if (!run) throw new Error('not claimed');
+    const unrelated = { ...newAnswer(run, now).message, id: newId('message') };
+    await db.insert(schema.messages).values(unrelated);
+    const ended = await endRun(db, run, {
+      status: 'completed',
+      incompleteDetails: null,
+      usage: turnUsage,
+      usageLog: { model: 'offline', usage: turnUsage, costUsd: 0, latencyMs: 1, firstTokenMs: null },
+      answer: null,
+      eventSeq: 4,
+      now: later(5),
+    });
+    expect(ended).toMatchObject({ status: 'completed', incompleteDetails: null });
+    expect((await storedRows(harness.runtime, runId)).messages).toEqual([unrelated]);
+  });
+
   it('closes nothing when another actor ended the run first', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
@@ -110,15 +186,35 @@ describe('endRun', () => {
       status: 'completed',
       incompleteDetails: null,
       usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-      usageLog: null,
+      usageLog: { model: 'offline', usage: turnUsage, costUsd: 0, latencyMs: 3, firstTokenMs: null },
       answer: { ...answer, message: { ...answer.message, status: 'completed' } },
       eventSeq: 7,
       now,
     });
     expect(ended).toBeNull();
-    const { run: stored, message } = await storedRows(harness.runtime, runId);
+    const { run: stored, message, usageLogs } = await storedRows(harness.runtime, runId);
     expect(stored).toMatchObject({ status: 'expired', eventSeq: 0 });
     expect(message).toMatchObject({ status: 'in_progress' });
+    // The model call was paid for: it is logged all the same.
+    expect(usageLogs).toMatchObject([{ model: 'offline', totalTokens: 2, firstTokenMs: null }]);
+  });
+});
+
+describe('endRunUncalled', () => {
+  it('ends a run incomplete without logging a model call, once', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db);
+    const run = await claimRun(db, runId, lease('worker-a'), now);
+    if (!run) throw new Error('not claimed');
+    const ending = {
+      incompleteDetails: { reason: 'max_prompt_tokens' as const },
+      usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+      eventSeq: 3,
+      now: later(1),
+    };
+    expect(await endRunUncalled(db, run, ending)).toMatchObject({ status: 'incomplete', eventSeq: 3 });
+    expect(await endRunUncalled(db, run, ending)).toBeNull();
+    expect((await storedRows(harness.runtime, runId)).usageLogs).toEqual([]);
   });
 });
 

@@ -1,4 +1,5 @@
 // Statements of the run path prepared once per database handle, with drizzle's own `prepare` and placeholders.
+import { getTableColumns, type SQL, sql, type Table } from 'drizzle-orm';
 import type { Db } from './client.js';
 
 const namesKept = new WeakMap<Db, boolean>();
@@ -26,4 +27,29 @@ export function preparedStatement<T>(name: string, build: (db: Db, name: string)
     }
     return statement;
   };
+}
+
+/**
+ * A placeholder for each of the table's columns, named `<prefix>.<column>`: the values of a prepared insert of one
+ * whole row. `rowValues` answers what fills them, encoded as each column encodes its values.
+ */
+export function rowPlaceholders<T extends Table>(table: T, prefix: string) {
+  const keys = Object.keys(getTableColumns(table));
+  return Object.fromEntries(keys.map((key) => [key, sql`${sql.placeholder(`${prefix}.${key}`)}`])) as {
+    [K in keyof T['$inferInsert']]: SQL;
+  };
+}
+
+/** The values of `rowPlaceholders(table, prefix)` for one whole row of the table (a null stays null). */
+export function rowValues<T extends Table>(
+  table: T,
+  prefix: string,
+  row: T['$inferSelect'],
+): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value: unknown = row[key as keyof typeof row];
+    values[`${prefix}.${key}`] = value === null ? null : column.mapToDriverValue(value);
+  }
+  return values;
 }

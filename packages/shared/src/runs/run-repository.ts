@@ -18,7 +18,7 @@ import {
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { preparedStatement } from '../db/prepared.js';
+import { preparedStatement, rowPlaceholders, rowValues } from '../db/prepared.js';
 import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLogs } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
@@ -447,12 +447,19 @@ export function newAnswer(run: RunRow, now: Date): Answer {
   };
 }
 
-/** Stores a new answer and its step, one statement for the two rows (the first text waits for it). */
-export async function openAnswer(db: Db, answer: Answer): Promise<void> {
+const openAnswerStatement = preparedStatement('open_answer', (db, name) => {
   const step = db
     .$with('answer_step')
-    .as(db.insert(runSteps).values(answer.step).returning({ id: runSteps.id }));
-  await db.with(step).insert(messages).values(answer.message);
+    .as(db.insert(runSteps).values(rowPlaceholders(runSteps, 'step')).returning({ id: runSteps.id }));
+  return db.with(step).insert(messages).values(rowPlaceholders(messages, 'message')).prepare(name);
+});
+
+/** Stores a new answer and its step, one statement for the two rows (the first text waits for it). */
+export async function openAnswer(db: Db, answer: Answer): Promise<void> {
+  await openAnswerStatement(db).execute({
+    ...rowValues(runSteps, 'step', answer.step),
+    ...rowValues(messages, 'message', answer.message),
+  });
 }
 
 /** An answer as a turn closes it. */
@@ -550,8 +557,8 @@ export interface RunEnding {
   incompleteDetails: IncompleteDetails | null;
   /** The run's usage with the last turn's. */
   usage: Usage;
-  /** The last turn's model call, logged whatever became of the run (null: the model was not called). */
-  usageLog: UsageRecord | null;
+  /** The last turn's model call, logged whatever became of the run. */
+  usageLog: UsageRecord;
   answer: Answer | null;
   /** A tool step the turn opened but did not finish, closed (`unfinishedToolStep`). */
   toolStep?: RunStepRow | null;
@@ -559,17 +566,147 @@ export interface RunEnding {
   now: Date;
 }
 
+/** A placeholder of a prepared statement whose value is given as the driver sends it (`asJson` for a json column). */
+const slot = (name: string) => sql`${sql.placeholder(name)}`;
+
+/** A json column's value as the driver sends it; null stays SQL null. */
+const asJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+
 /**
- * Ends a run after its last turn, one statement: the run's compare-and-set is the gate for closing the answer and
- * its step and touching the thread; the usage row goes in regardless. Answers the ended run, or null when another
- * actor had ended it first.
+ * The ending after a turn, one statement prepared once, whatever the turn left: the run's compare-and-set gates
+ * closing the answer's message and step and an unfinished tool step (what the turn did not leave has a null id,
+ * which matches no row) and touching the thread; the model call's usage row goes in regardless.
  */
-export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<RunRow | null> {
+const endRunStatement = preparedStatement('end_run', (db, name) => {
   const ended = db.$with('ended').as(
     db
       .update(runs)
       .set({
-        status: ending.status,
+        status: slot('status'),
+        completedAt: slot('now'),
+        expiresAt: null,
+        requiredAction: null,
+        incompleteDetails: slot('incompleteDetails'),
+        usage: slot('usage'),
+        eventSeq: slot('eventSeq'),
+        leaseOwner: null,
+        leaseExpiresAt: null,
+      })
+      // A run ends completed or incomplete from the same statuses.
+      .where(and(eq(runs.id, slot('runId')), inArray(runs.status, allowedFrom('completed'))))
+      .returning(),
+  );
+  const hasEnded = exists(db.select({ id: ended.id }).from(ended));
+  const usageLog = db.$with('usage_log').as(
+    db.insert(usageLogs).values({
+      runId: slot('runId'),
+      ownerId: slot('usage.ownerId'),
+      model: slot('usage.model'),
+      promptTokens: slot('usage.promptTokens'),
+      completionTokens: slot('usage.completionTokens'),
+      totalTokens: slot('usage.totalTokens'),
+      costUsd: slot('usage.costUsd'),
+      latencyMs: slot('usage.latencyMs'),
+      firstTokenMs: slot('usage.firstTokenMs'),
+    }),
+  );
+  const closedMessage = db.$with('closed_message').as(
+    db
+      .update(messages)
+      .set({
+        status: slot('message.status'),
+        content: slot('message.content'),
+        completedAt: slot('message.completedAt'),
+        incompleteAt: slot('message.incompleteAt'),
+        incompleteDetails: slot('message.incompleteDetails'),
+      })
+      .where(and(eq(messages.id, slot('message.id')), hasEnded)),
+  );
+  const closedStep = db.$with('closed_step').as(
+    db
+      .update(runSteps)
+      .set({ status: slot('step.status'), completedAt: slot('step.completedAt'), usage: slot('step.usage') })
+      .where(and(eq(runSteps.id, slot('step.id')), hasEnded)),
+  );
+  const closedToolStep = db.$with('closed_tool_step').as(
+    db
+      .update(runSteps)
+      .set({
+        status: slot('toolStep.status'),
+        failedAt: slot('toolStep.failedAt'),
+        lastError: slot('toolStep.lastError'),
+      })
+      .where(and(eq(runSteps.id, slot('toolStep.id')), hasEnded)),
+  );
+  const touchedThread = db.$with('touched_thread').as(
+    db
+      .update(threads)
+      .set({ lastActivityAt: slot('now') })
+      .where(and(eq(threads.id, slot('threadId')), hasEnded)),
+  );
+  return db
+    .with(ended, usageLog, closedMessage, closedStep, closedToolStep, touchedThread)
+    .select()
+    .from(ended)
+    .prepare(name);
+});
+
+/**
+ * Ends a run after a turn that called its model, one statement: the run's compare-and-set is the gate for closing
+ * the answer and its step and touching the thread; the usage row goes in regardless. Answers the ended run, or null
+ * when another actor had ended it first.
+ */
+export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<RunRow | null> {
+  const { answer, toolStep } = ending;
+  const usage = usageLogRow(run, ending.usageLog);
+  const [row] = await endRunStatement(db).execute({
+    runId: run.id,
+    threadId: run.threadId,
+    status: ending.status,
+    now: ending.now,
+    incompleteDetails: asJson(ending.incompleteDetails),
+    usage: asJson(ending.usage),
+    eventSeq: ending.eventSeq,
+    'usage.ownerId': usage.ownerId,
+    'usage.model': usage.model,
+    'usage.promptTokens': usage.promptTokens,
+    'usage.completionTokens': usage.completionTokens,
+    'usage.totalTokens': usage.totalTokens,
+    'usage.costUsd': usage.costUsd,
+    'usage.latencyMs': usage.latencyMs,
+    'usage.firstTokenMs': usage.firstTokenMs,
+    'message.id': answer?.message.id ?? null,
+    'message.status': answer?.message.status ?? null,
+    'message.content': asJson(answer?.message.content),
+    'message.completedAt': answer?.message.completedAt ?? null,
+    'message.incompleteAt': answer?.message.incompleteAt ?? null,
+    'message.incompleteDetails': asJson(answer?.message.incompleteDetails),
+    'step.id': answer?.step.id ?? null,
+    'step.status': answer?.step.status ?? null,
+    'step.completedAt': answer?.step.completedAt ?? null,
+    'step.usage': asJson(answer?.step.usage),
+    'toolStep.id': toolStep?.id ?? null,
+    'toolStep.status': toolStep?.status ?? null,
+    'toolStep.failedAt': toolStep?.failedAt ?? null,
+    'toolStep.lastError': asJson(toolStep?.lastError),
+  });
+  return row ?? null;
+}
+
+/**
+ * Ends a run whose prompt was too long to call its model: incomplete, with nothing to close and no usage to log.
+ * Null when another actor had ended it first.
+ */
+export async function endRunUncalled(
+  db: Db,
+  run: RunRow,
+  ending: Pick<RunEnding, 'incompleteDetails' | 'usage' | 'eventSeq' | 'now'>,
+): Promise<RunRow | null> {
+  const ended = db.$with('ended').as(
+    db
+      .update(runs)
+      .set({
+        status: 'incomplete',
         completedAt: ending.now,
         expiresAt: null,
         requiredAction: null,
@@ -579,53 +716,17 @@ export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<Ru
         leaseOwner: null,
         leaseExpiresAt: null,
       })
-      .where(and(eq(runs.id, run.id), inArray(runs.status, allowedFrom(ending.status))))
+      .where(and(eq(runs.id, run.id), inArray(runs.status, allowedFrom('incomplete'))))
       .returning(),
   );
-  const hasEnded = exists(db.select({ id: ended.id }).from(ended));
-  const writes = [
-    ...(ending.usageLog
-      ? [db.$with('usage_log').as(db.insert(usageLogs).values(usageLogRow(run, ending.usageLog)))]
-      : []),
-    ...(ending.answer ? answerWrites(db, ending.answer, hasEnded) : []),
-    ...(ending.toolStep ? [toolStepWrite(db, ending.toolStep, hasEnded)] : []),
-    db.$with('touched_thread').as(
-      db
-        .update(threads)
-        .set({ lastActivityAt: ending.now })
-        .where(and(eq(threads.id, run.threadId), hasEnded)),
-    ),
-  ];
-  const [row] = await db
-    .with(ended, ...writes)
-    .select()
-    .from(ended);
+  const touchedThread = db.$with('touched_thread').as(
+    db
+      .update(threads)
+      .set({ lastActivityAt: ending.now })
+      .where(and(eq(threads.id, run.threadId), exists(db.select({ id: ended.id }).from(ended)))),
+  );
+  const [row] = await db.with(ended, touchedThread).select().from(ended);
   return row ?? null;
-}
-
-/** The closed answer's two rows as parts of a larger statement, written only when `gate` holds. */
-function answerWrites(db: Db, closed: Answer, gate: ReturnType<typeof exists>) {
-  const { message, step } = closed;
-  return [
-    db.$with('closed_message').as(
-      db
-        .update(messages)
-        .set({
-          status: message.status,
-          content: message.content,
-          completedAt: message.completedAt,
-          incompleteAt: message.incompleteAt,
-          incompleteDetails: message.incompleteDetails,
-        })
-        .where(and(eq(messages.id, message.id), gate)),
-    ),
-    db.$with('closed_step').as(
-      db
-        .update(runSteps)
-        .set({ status: step.status, completedAt: step.completedAt, usage: step.usage })
-        .where(and(eq(runSteps.id, step.id), gate)),
-    ),
-  ];
 }
 
 /** A new tool_calls step, in progress and without calls yet: they stream in, and `recordToolCalls` stores them. */
@@ -669,16 +770,6 @@ export async function openToolStep(db: Db, step: RunStepRow, answer: Answer | nu
     if (answer) await closeAnswer(tx, answer);
     await tx.insert(runSteps).values(step);
   });
-}
-
-/** A closed tool step as part of a larger statement, written only when `gate` holds. */
-function toolStepWrite(db: Db, step: RunStepRow, gate: ReturnType<typeof exists>) {
-  return db.$with('closed_tool_step').as(
-    db
-      .update(runSteps)
-      .set({ status: step.status, failedAt: step.failedAt, lastError: step.lastError })
-      .where(and(eq(runSteps.id, step.id), gate)),
-  );
 }
 
 export interface ToolTurn {
