@@ -14,6 +14,7 @@ import {
   lte,
   notExists,
   or,
+  type Placeholder,
   sql,
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
@@ -855,7 +856,17 @@ export async function requeueRun(
   return row ?? null;
 }
 
-function isWaitingOn(threadId: string) {
+/** Whether the thread has a run waiting its turn: asked after every ending, so prepared. */
+const anyWaitingStatement = preparedStatement('any_waiting_run', (db, name) =>
+  db
+    .select({ id: runs.id })
+    .from(runs)
+    .where(isWaitingOn(sql.placeholder('threadId')))
+    .limit(1)
+    .prepare(name),
+);
+
+function isWaitingOn(threadId: string | Placeholder) {
   return and(eq(runs.threadId, threadId), eq(runs.status, 'queued'), isNotNull(runs.waitsFor));
 }
 
@@ -868,7 +879,7 @@ function isWaitingOn(threadId: string) {
  * Answers the released run, whose job the caller enqueues, or null.
  */
 export async function releaseWaitingRuns(db: Db, threadId: string): Promise<RunRow | null> {
-  const [anyWaiting] = await db.select({ id: runs.id }).from(runs).where(isWaitingOn(threadId)).limit(1);
+  const [anyWaiting] = await anyWaitingStatement(db).execute({ threadId });
   if (!anyWaiting) return null;
   return db.transaction(async (tx) => {
     await tx.select({ id: threads.id }).from(threads).where(eq(threads.id, threadId)).for('update');
