@@ -4,6 +4,7 @@ import {
   type EarlyEnding,
   insertRun,
   loadTurnContext,
+  type MessageRow,
   type MultitaskStrategy,
   newAnswer,
   newId,
@@ -45,17 +46,25 @@ async function sendRun(thread: QueuedRun, strategy: MultitaskStrategy, text = 'm
     jobId: id,
     createdAt: now,
   });
-  const message = {
+  const message: MessageRow = {
     id: newId('message'),
     threadId: thread.threadId,
-    role: 'user' as const,
-    content: [{ type: 'text' as const, text: { value: text, annotations: [] } }],
-    status: 'completed' as const,
+    role: 'user',
+    content: [{ type: 'text', text: { value: text, annotations: [] } }],
+    status: 'completed',
+    assistantId: null,
+    runId: null,
+    attachments: [],
+    metadata: {},
+    incompleteDetails: null,
+    createdAt: now,
+    completedAt: now,
+    incompleteAt: null,
   };
   return insertRun(
     harness.runtime.db,
     row,
-    { touch: { id: thread.threadId, now, owner: null } },
+    { touch: { id: thread.threadId, now, owner: thread.ownerId } },
     [message],
     null,
     strategy,

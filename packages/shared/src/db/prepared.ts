@@ -53,3 +53,25 @@ export function rowValues<T extends Table>(
   }
   return values;
 }
+
+/**
+ * Rows of a table given as one JSON array in the placeholder `name`, to select from (`select * from ...`): a
+ * prepared insert of any number of rows. Its columns are the table's, in the table's order, as an insert of the
+ * table lists them; each row carries every column (one left out is null, not its default).
+ */
+export function recordset(table: Table, name: string): SQL {
+  const columns = Object.values(getTableColumns(table)).map(
+    (column) => sql`${sql.identifier(column.name)} ${sql.raw(column.getSQLType())}`,
+  );
+  return sql`jsonb_to_recordset(${sql.placeholder(name)}::jsonb) as ${sql.identifier(name)}(${sql.join(columns, sql`, `)})`;
+}
+
+/** The value of a `recordset` placeholder: the rows, each under its columns' names. */
+export function recordsetValue<T extends Table>(table: T, rows: T['$inferSelect'][]): string {
+  const columns = Object.entries(getTableColumns(table));
+  return JSON.stringify(
+    rows.map((row) =>
+      Object.fromEntries(columns.map(([key, column]) => [column.name, row[key as keyof typeof row]])),
+    ),
+  );
+}

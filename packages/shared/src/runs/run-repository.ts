@@ -19,10 +19,10 @@ import {
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { preparedStatement, rowPlaceholders, rowValues } from '../db/prepared.js';
+import { preparedStatement, recordset, recordsetValue, rowPlaceholders, rowValues } from '../db/prepared.js';
 import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLogs } from '../db/schema.js';
 import { newId } from '../ids.js';
-import type { MessageRow, RunRow, RunStepRow } from '../objects.js';
+import type { MessageRow, RunRow, RunStepRow, ThreadRow } from '../objects.js';
 import { activeStatuses, allowedFrom, isTerminal, type RunStatus } from '../run-status.js';
 import type {
   CodeOutputFile,
@@ -59,13 +59,13 @@ type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export const assistantRowVersion = sql<string>`${assistants}.xmin::text`;
 
 /** The thread a run is written with: a new one, or an existing one. */
-export type RunThread = { insert: typeof threads.$inferInsert } | { touch: ThreadTouch };
+export type RunThread = { insert: ThreadRow } | { touch: ThreadTouch };
 
-/** An existing thread a run is written on, which must belong to `owner` (null: to anyone, for an admin). */
+/** An existing thread a run is written on, which must belong to `owner` (the caller's project). */
 export interface ThreadTouch {
   id: string;
   now: Date;
-  owner: string | null;
+  owner: string;
 }
 
 /**
@@ -103,7 +103,7 @@ export async function insertRun(
   db: Db,
   run: RunRow,
   thread: RunThread,
-  withMessages: (typeof messages.$inferInsert)[],
+  withMessages: MessageRow[],
   assistantVersion: AssistantVersion,
   strategy: MultitaskStrategy = 'reject',
 ): Promise<RunInsert> {
@@ -117,7 +117,7 @@ async function insertWaitingRun(
   db: Db,
   run: RunRow,
   touch: ThreadTouch,
-  withMessages: (typeof messages.$inferInsert)[],
+  withMessages: MessageRow[],
   assistantVersion: AssistantVersion,
   strategy: Exclude<MultitaskStrategy, 'reject'>,
 ): Promise<RunInsert> {
@@ -152,6 +152,48 @@ async function insertWaitingRun(
   });
 }
 
+/** The messages written with a run, as one value (`recordset`): the statement takes any number of them. */
+function writtenMessages(db: Db) {
+  return db
+    .$with('written_messages')
+    .as(db.insert(messages).select(sql`select * from ${recordset(messages, 'messages')}`));
+}
+
+/**
+ * The assistant's id, as part of a statement: as given when no version is (the row was read for this request), else
+ * while its row is at that version, and null when the row changed or is gone.
+ */
+function currentAssistant(db: Db) {
+  const assistantId = sql`${sql.placeholder('assistantId')}::text`;
+  const version = sql`${sql.placeholder('assistantVersion')}::text`;
+  const atVersion = db
+    .select({ id: assistants.id })
+    .from(assistants)
+    .where(and(eq(assistants.id, assistantId), sql`${assistantRowVersion} = ${version}`));
+  return sql<string>`case when ${version} is null then ${assistantId} else (${atVersion}) end`;
+}
+
+/** The values of a run statement's messages and assistant placeholders. */
+function runWriteValues(run: RunRow, withMessages: MessageRow[], assistantVersion: AssistantVersion) {
+  return {
+    ...rowValues(runs, 'run', run),
+    messages: recordsetValue(messages, withMessages),
+    assistantId: run.assistantId,
+    assistantVersion,
+  };
+}
+
+const insertRunWithThreadStatement = preparedStatement('insert_run_with_thread', (db, name) =>
+  db
+    .with(
+      db.$with('written_thread').as(db.insert(threads).values(rowPlaceholders(threads, 'thread'))),
+      writtenMessages(db),
+    )
+    .insert(runs)
+    .values({ ...rowPlaceholders(runs, 'run'), assistantId: currentAssistant(db) })
+    .prepare(name),
+);
+
 /**
  * A run on a new thread, in one statement (the path of every create-thread-and-run and new chat: nobody else sees
  * the thread yet, so there is no queue to read and no lock to take): the thread, its messages and the run. An
@@ -160,28 +202,48 @@ async function insertWaitingRun(
 async function insertRunWithThread(
   db: Db,
   run: RunRow,
-  thread: typeof threads.$inferInsert,
-  withMessages: (typeof messages.$inferInsert)[],
+  thread: ThreadRow,
+  withMessages: MessageRow[],
   assistantVersion: AssistantVersion,
 ): Promise<RunInsert> {
   const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
   const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
-  const assistantId = currentAssistant(db, run.assistantId, assistantVersion);
-  const writes = [
-    db.$with('written_thread').as(db.insert(threads).values(thread)),
-    ...(own.length > 0 ? [db.$with('written_messages').as(db.insert(messages).values(own))] : []),
-  ];
   try {
-    await db
-      .with(...writes)
-      .insert(runs)
-      .values({ ...stored, assistantId });
+    await insertRunWithThreadStatement(db).execute({
+      ...rowValues(threads, 'thread', thread),
+      ...runWriteValues(stored, own, assistantVersion),
+    });
   } catch (error) {
     if (leftNull(error, 'assistant_id')) return { refused: 'assistant_changed' };
     throw error;
   }
   return { run: stored, supersedes: [] };
 }
+
+const insertRunOnThreadStatement = preparedStatement('insert_run_on_thread', (db, name) => {
+  const touched = db.$with('touched_thread').as(
+    db
+      .update(threads)
+      .set({ lastActivityAt: sql`${sql.placeholder('now')}` })
+      .where(
+        and(
+          eq(threads.id, sql`${sql.placeholder('threadId')}`),
+          eq(threads.ownerId, sql`${sql.placeholder('owner')}`),
+        ),
+      )
+      .returning({ ownerId: threads.ownerId }),
+  );
+  return db
+    .with(touched, writtenMessages(db))
+    .insert(runs)
+    .values({
+      ...rowPlaceholders(runs, 'run'),
+      ownerId: sql<string>`(select ${touched.ownerId} from ${touched})`,
+      assistantId: currentAssistant(db),
+    })
+    .returning({ ownerId: runs.ownerId })
+    .prepare(name);
+});
 
 /**
  * A run that may not wait, on an existing thread, in one statement: the thread's row is touched first (its row lock
@@ -193,49 +255,24 @@ async function insertRunOnThread(
   db: Db,
   run: RunRow,
   touch: ThreadTouch,
-  withMessages: (typeof messages.$inferInsert)[],
+  withMessages: MessageRow[],
   assistantVersion: AssistantVersion,
 ): Promise<RunInsert> {
   const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
-  const touched = db
-    .$with('touched_thread')
-    .as(
-      db
-        .update(threads)
-        .set({ lastActivityAt: touch.now })
-        .where(isTouchedThread(touch))
-        .returning({ ownerId: threads.ownerId }),
-    );
-  const writes = [
-    touched,
-    ...(own.length > 0 ? [db.$with('written_messages').as(db.insert(messages).values(own))] : []),
-  ];
   const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
   try {
-    const [written] = await db
-      .with(...writes)
-      .insert(runs)
-      .values({
-        ...stored,
-        ownerId: sql<string>`(select ${touched.ownerId} from ${touched})`,
-        assistantId: currentAssistant(db, run.assistantId, assistantVersion),
-      })
-      .returning({ ownerId: runs.ownerId });
+    const [written] = await insertRunOnThreadStatement(db).execute({
+      ...runWriteValues(stored, own, assistantVersion),
+      threadId: touch.id,
+      owner: touch.owner,
+      now: touch.now,
+    });
     return { run: { ...stored, ownerId: written?.ownerId ?? stored.ownerId }, supersedes: [] };
   } catch (error) {
     if (leftNull(error, 'owner_id')) return { refused: 'thread_not_found' };
     if (leftNull(error, 'assistant_id')) return { refused: 'assistant_changed' };
     throw error;
   }
-}
-
-/** The assistant's id while its row is at `version` (null otherwise), as part of a statement; the id when no version. */
-function currentAssistant(db: Db, assistantId: string, version: AssistantVersion) {
-  if (version === null) return assistantId;
-  return sql<string>`(${db
-    .select({ id: assistants.id })
-    .from(assistants)
-    .where(and(eq(assistants.id, assistantId), sql`${assistantRowVersion} = ${version}`))})`;
 }
 
 /** Whether a statement failed because it left `column` null (a NOT NULL violation, as drizzle wraps it). */
@@ -267,17 +304,12 @@ async function unfinishedChain(tx: Tx, threadId: string): Promise<Pick<RunRow, '
   return chain;
 }
 
-/** The thread a run is written on, when it belongs to the touch's owner. */
-function isTouchedThread(touch: ThreadTouch) {
-  return and(eq(threads.id, touch.id), touch.owner === null ? undefined : eq(threads.ownerId, touch.owner));
-}
-
 /** Touches the thread (its row lock keeps a message from slipping in); answers its owner, or null when not found. */
 async function touchThread(tx: Tx, touch: ThreadTouch): Promise<string | null> {
   const [touched] = await tx
     .update(threads)
     .set({ lastActivityAt: touch.now })
-    .where(isTouchedThread(touch))
+    .where(and(eq(threads.id, touch.id), eq(threads.ownerId, touch.owner)))
     .returning({ ownerId: threads.ownerId });
   return touched?.ownerId ?? null;
 }

@@ -19,7 +19,6 @@ import {
   deleteMessage,
   findMessage,
   insertMessages,
-  type NewMessage,
   ownedThread,
   touchThread,
   updateMessageMetadata,
@@ -54,17 +53,21 @@ export function newUserMessage(
   threadId: string,
   input: CreateMessageInput,
   now: Date = new Date(),
-): NewMessage {
+): MessageRow {
   return {
     id: newId('message'),
     threadId,
     role: input.role,
     content: toContentParts(input.content),
     status: 'completed',
+    assistantId: null,
+    runId: null,
     attachments: input.attachments ?? [],
     metadata: input.metadata ?? {},
+    incompleteDetails: null,
     createdAt: now,
     completedAt: now,
+    incompleteAt: null,
   };
 }
 

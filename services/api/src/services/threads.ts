@@ -1,15 +1,9 @@
 // Threads: a new thread with its first messages, and reading, modifying and deleting the caller's threads.
-import { newId, notFound, type ThreadRow } from '@threadwork/shared';
+import { type MessageRow, newId, notFound, type ThreadRow } from '@threadwork/shared';
 import { type Principal, type ThreadOwner, threadOwnerOf } from '../auth.js';
 import type { AppDeps } from '../deps.js';
 import { definedOnly } from '../repositories/patch.js';
-import {
-  deleteThread,
-  insertThread,
-  type NewMessage,
-  ownedThread,
-  updateThread,
-} from '../repositories/threads.js';
+import { deleteThread, insertThread, ownedThread, updateThread } from '../repositories/threads.js';
 import type { CreateThreadInput, ModifyThreadInput } from '../schemas/threads.js';
 import { newUserMessage } from './messages.js';
 import { fileSearchAttachments, resolveToolResources, withAttachedFiles } from './tool-resources.js';
@@ -27,7 +21,7 @@ export function newThreadRow(owner: ThreadOwner, input: CreateThreadInput, now: 
   };
 }
 
-export function initialMessages(thread: ThreadRow, input: CreateThreadInput): NewMessage[] {
+export function initialMessages(thread: ThreadRow, input: CreateThreadInput): MessageRow[] {
   return (input.messages ?? []).map((message) => newUserMessage(thread.id, message, thread.createdAt));
 }
 
