@@ -172,7 +172,7 @@ function sseSection(results: BenchResults): string[] {
     '### SSE fan-out (one API process)',
     '',
     `- streams open: **${sse.open}** of ${sse.requested} (${sse.failed} failed${sse.firstError ? `, first error: ${sse.firstError}` : ''}), opened in ${sse.openSeconds} s`,
-    `- API RSS ${mib(sse.before.rss)} → ${mib(sse.after.rss)}: **${value(sse.rssPerStreamKiB)} KiB per stream** (JS heap ${value(sse.heapPerStreamKiB)} KiB per stream)${sse.heapSnapshots ? ' (heap snapshots taken: RSS not meaningful)' : ''}`,
+    `- API RSS ${mib(sse.before.rss)} → ${mib(sse.after.rss)}: **${value(sse.rssPerStreamKiB)} KiB per stream** (JS heap ${value(sse.heapPerStreamKiB)} KiB per stream used; V8 holds ${mib(sse.after.heapTotal)} for ${mib(sse.after.heapUsed)} used)${sse.heapSnapshots ? ' (heap snapshots taken: RSS not meaningful)' : ''}`,
     `- delivery at ${sse.eventsPerSecond} events/s across the open streams: ${sse.received} of ${sse.sent} received, p50 ${value(sse.delivery.p50)} ms, p99 **${value(sse.delivery.p99)} ms**, max ${value(sse.delivery.max)} ms`,
     '',
   ];

@@ -5,6 +5,8 @@ export type ServiceName = 'api' | 'run-worker' | 'tool-worker';
 export interface MemorySample {
   rss: number;
   heapUsed: number;
+  /** What V8 holds for its heap, used or not (above heapUsed when its old space grew and was not given back). */
+  heapTotal: number;
   external: number;
   arrayBuffers: number;
 }

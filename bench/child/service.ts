@@ -46,8 +46,8 @@ function send(message: FromChild): void {
 function memory(): FromChild {
   // --expose-gc is passed by the bench so that samples compare live memory, not garbage.
   (globalThis as { gc?: () => void }).gc?.();
-  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage();
-  return { type: 'memory', memory: { rss, heapUsed, external, arrayBuffers } };
+  const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+  return { type: 'memory', memory: { rss, heapUsed, heapTotal, external, arrayBuffers } };
 }
 
 const name = process.argv[2] as ServiceName;

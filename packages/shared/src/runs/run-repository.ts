@@ -173,14 +173,13 @@ function currentAssistant(db: Db) {
   return sql<string>`case when ${version} is null then ${assistantId} else (${atVersion}) end`;
 }
 
-/** The values of a run statement's messages and assistant placeholders. */
+/** The values of a run statement's run, messages and assistant placeholders, in one object. */
 function runWriteValues(run: RunRow, withMessages: MessageRow[], assistantVersion: AssistantVersion) {
-  return {
-    ...rowValues(runs, 'run', run),
-    messages: recordsetValue(messages, withMessages),
-    assistantId: run.assistantId,
-    assistantVersion,
-  };
+  const values = rowValues(runs, 'run', run);
+  values.messages = recordsetValue(messages, withMessages);
+  values.assistantId = run.assistantId;
+  values.assistantVersion = assistantVersion;
+  return values;
 }
 
 const insertRunWithThreadStatement = preparedStatement('insert_run_with_thread', (db, name) =>
@@ -209,10 +208,8 @@ async function insertRunWithThread(
   const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
   const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
   try {
-    await insertRunWithThreadStatement(db).execute({
-      ...rowValues(threads, 'thread', thread),
-      ...runWriteValues(stored, own, assistantVersion),
-    });
+    const values = rowValues(threads, 'thread', thread, runWriteValues(stored, own, assistantVersion));
+    await insertRunWithThreadStatement(db).execute(values);
   } catch (error) {
     if (leftNull(error, 'assistant_id')) return { refused: 'assistant_changed' };
     throw error;
@@ -261,12 +258,11 @@ async function insertRunOnThread(
   const own = withMessages.map((message) => ({ ...message, id: newId('message') }));
   const stored: RunRow = { ...run, waitsFor: null, rollsBack: null, historyUntil: newId('message') };
   try {
-    const [written] = await insertRunOnThreadStatement(db).execute({
-      ...runWriteValues(stored, own, assistantVersion),
-      threadId: touch.id,
-      owner: touch.owner,
-      now: touch.now,
-    });
+    const values = runWriteValues(stored, own, assistantVersion);
+    values.threadId = touch.id;
+    values.owner = touch.owner;
+    values.now = touch.now;
+    const [written] = await insertRunOnThreadStatement(db).execute(values);
     return { run: { ...stored, ownerId: written?.ownerId ?? stored.ownerId }, supersedes: [] };
   } catch (error) {
     if (leftNull(error, 'owner_id')) return { refused: 'thread_not_found' };
@@ -489,10 +485,9 @@ const openAnswerStatement = preparedStatement('open_answer', (db, name) => {
 
 /** Stores a new answer and its step, one statement for the two rows (the first text waits for it). */
 export async function openAnswer(db: Db, answer: Answer): Promise<void> {
-  await openAnswerStatement(db).execute({
-    ...rowValues(runSteps, 'step', answer.step),
-    ...rowValues(messages, 'message', answer.message),
-  });
+  await openAnswerStatement(db).execute(
+    rowValues(runSteps, 'step', answer.step, rowValues(messages, 'message', answer.message)),
+  );
 }
 
 /** An answer as a turn closes it. */
