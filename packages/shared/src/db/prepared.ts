@@ -30,12 +30,22 @@ export function preparedStatement<T>(name: string, build: (db: Db, name: string)
 }
 
 /**
+ * A placeholder of a prepared statement whose value is given as the driver sends it: drizzle does not encode it as
+ * its column would (`asJson` for a json column; a Date or a string for a timestamp).
+ */
+export const slot = (name: string) => sql`${sql.placeholder(name)}`;
+
+/** A json column's value as the driver sends it; null stays SQL null. */
+export const asJson = (value: unknown) =>
+  value === null || value === undefined ? null : JSON.stringify(value);
+
+/**
  * A placeholder for each of the table's columns, named `<prefix>.<column>`: the values of a prepared insert of one
  * whole row. `rowValues` answers what fills them, encoded as each column encodes its values.
  */
 export function rowPlaceholders<T extends Table>(table: T, prefix: string) {
   const keys = Object.keys(getTableColumns(table));
-  return Object.fromEntries(keys.map((key) => [key, sql`${sql.placeholder(`${prefix}.${key}`)}`])) as {
+  return Object.fromEntries(keys.map((key) => [key, slot(`${prefix}.${key}`)])) as {
     [K in keyof T['$inferInsert']]: SQL;
   };
 }

@@ -19,7 +19,15 @@ import {
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db/client.js';
-import { preparedStatement, recordset, recordsetValue, rowPlaceholders, rowValues } from '../db/prepared.js';
+import {
+  asJson,
+  preparedStatement,
+  recordset,
+  recordsetValue,
+  rowPlaceholders,
+  rowValues,
+  slot,
+} from '../db/prepared.js';
 import { assistants, messages, runSteps, runs, threads, toolExecutions, usageLogs } from '../db/schema.js';
 import { newId } from '../ids.js';
 import type { MessageRow, RunRow, RunStepRow, ThreadRow } from '../objects.js';
@@ -221,13 +229,8 @@ const insertRunOnThreadStatement = preparedStatement('insert_run_on_thread', (db
   const touched = db.$with('touched_thread').as(
     db
       .update(threads)
-      .set({ lastActivityAt: sql`${sql.placeholder('now')}` })
-      .where(
-        and(
-          eq(threads.id, sql`${sql.placeholder('threadId')}`),
-          eq(threads.ownerId, sql`${sql.placeholder('owner')}`),
-        ),
-      )
+      .set({ lastActivityAt: slot('now') })
+      .where(and(eq(threads.id, slot('threadId')), eq(threads.ownerId, slot('owner'))))
       .returning({ ownerId: threads.ownerId }),
   );
   return db
@@ -323,7 +326,7 @@ const claimStatement = preparedStatement('claim_run', (db, name) =>
       // A run queued again after tool outputs keeps the time it first started.
       startedAt: sql`coalesce(${runs.startedAt}, ${sql.placeholder('now')}::timestamptz)`,
       jobId: null,
-      leaseOwner: sql`${sql.placeholder('owner')}`,
+      leaseOwner: slot('owner'),
       leaseExpiresAt: sql`${sql.placeholder('until')}::timestamptz`,
     })
     .where(and(eq(runs.id, sql.placeholder('runId')), eq(runs.status, 'queued'), isNull(runs.waitsFor)))
@@ -593,12 +596,6 @@ export interface RunEnding {
   eventSeq: number;
   now: Date;
 }
-
-/** A placeholder of a prepared statement whose value is given as the driver sends it (`asJson` for a json column). */
-const slot = (name: string) => sql`${sql.placeholder(name)}`;
-
-/** A json column's value as the driver sends it; null stays SQL null. */
-const asJson = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
 
 /**
  * The ending after a turn, one statement prepared once, whatever the turn left: the run's compare-and-set gates
