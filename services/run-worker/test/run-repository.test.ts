@@ -5,7 +5,9 @@ import {
   closedAnswer,
   endRun,
   endRunUncalled,
+  insertRun,
   type Lease,
+  type MessageRow,
   messageTextDelta,
   newAnswer,
   newId,
@@ -18,7 +20,8 @@ import {
   unfinishedToolStep,
   writeEarlyEnding,
 } from '@threadwork/shared';
-import { eq } from 'drizzle-orm';
+import { runRow } from '@threadwork/testing';
+import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, storedRows } from './support/harness.js';
 import { insertQueuedRun } from './support/rows.js';
@@ -36,6 +39,56 @@ afterAll(async () => {
 const now = new Date('2026-12-07T10:00:00.000Z');
 const later = (ms: number) => new Date(now.getTime() + ms);
 const lease = (owner: string, untilMs = 15_000): Lease => ({ owner, until: later(untilMs) });
+
+describe('insertRun', () => {
+  it('writes a new thread, each of its messages as given, and the run, in one statement', async () => {
+    const { db } = harness.runtime;
+    const { ownerId, assistantId } = await insertQueuedRun(db);
+    const thread = {
+      id: newId('thread'),
+      ownerId,
+      endUserId: 'user-7',
+      assistantId: null,
+      metadata: { topic: 'tea' },
+      toolResources: { file_search: { vector_store_ids: ['vs_1'] } },
+      createdAt: now,
+      lastActivityAt: now,
+    };
+    const message = (text: string, extra: Partial<MessageRow> = {}): MessageRow => ({
+      id: newId('message'),
+      threadId: thread.id,
+      role: 'user',
+      content: [{ type: 'text', text: { value: text, annotations: [] } }],
+      status: 'completed',
+      assistantId: null,
+      runId: null,
+      attachments: [],
+      metadata: {},
+      incompleteDetails: null,
+      createdAt: now,
+      completedAt: now,
+      incompleteAt: null,
+      ...extra,
+    });
+    const given = [
+      message('first'),
+      message('second, with a file', { attachments: [{ file_id: 'file-1' }], metadata: { n: '2' } }),
+    ];
+    const run = runRow({ threadId: thread.id, ownerId, assistantId, createdAt: now });
+    const written = await insertRun(db, run, { insert: thread }, given, null);
+
+    expect(written).toMatchObject({ run: { id: run.id, waitsFor: null } });
+    const { thread: stored, messages } = await storedRows(harness.runtime, run.id);
+    expect(stored).toEqual(thread);
+    const onThread = await db
+      .select()
+      .from(schema.messages)
+      .where(eq(schema.messages.threadId, thread.id))
+      .orderBy(asc(schema.messages.id));
+    expect(onThread.map(({ id, ...rest }) => rest)).toEqual(given.map(({ id, ...rest }) => rest));
+    expect(messages).toEqual([]);
+  });
+});
 
 describe('claimRun', () => {
   it('moves a queued run to in_progress once, held by the winner', async () => {

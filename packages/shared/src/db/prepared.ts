@@ -53,7 +53,7 @@ export function rowPlaceholders<T extends Table>(table: T, prefix: string) {
 /**
  * Writes the values of `rowPlaceholders(table, prefix)` for one whole row of the table (a null stays null) into
  * `values`, and answers it: a statement's values go into one object, never spread from several (copying objects of
- * this many keys for every request left V8's old space ten times fuller in the SSE bench; docs/performance.md).
+ * this many keys for every request left V8 holding 110 MB more heap after the SSE bench; docs/performance.md).
  */
 export function rowValues<T extends Table>(
   table: T,
