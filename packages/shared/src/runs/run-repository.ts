@@ -14,7 +14,7 @@ import {
   lte,
   notExists,
   or,
-  type Placeholder,
+  type SQL,
   sql,
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
@@ -347,16 +347,21 @@ export async function claimRun(db: Db, runId: string, lease: Lease, now: Date): 
 
 /** An in_progress run nobody holds (its built-in tools were running) is taken by the worker that continues it. */
 export async function takeRun(db: Db, runId: string, lease: Lease, now: Date): Promise<RunRow | null> {
-  const [row] = await db
-    .update(runs)
-    .set({ leaseOwner: lease.owner, leaseExpiresAt: lease.until })
-    .where(and(eq(runs.id, runId), eq(runs.status, 'in_progress'), isFreeAt(now)))
-    .returning();
+  const [row] = await takeStatement(db).execute({ runId, owner: lease.owner, until: lease.until, now });
   return row ?? null;
 }
 
+const takeStatement = preparedStatement('take_run', (db, name) =>
+  db
+    .update(runs)
+    .set({ leaseOwner: slot('owner'), leaseExpiresAt: slot('until') })
+    .where(and(eq(runs.id, slot('runId')), eq(runs.status, 'in_progress'), isFreeAt(slot('now'))))
+    .returning()
+    .prepare(name),
+);
+
 /** Runs nobody holds at `now` (no lease, or one that ran out); `isHeldAt` is the same test on a row read. */
-function isFreeAt(now: Date) {
+function isFreeAt(now: Date | SQL) {
   return or(isNull(runs.leaseExpiresAt), lt(runs.leaseExpiresAt, now));
 }
 
@@ -434,12 +439,17 @@ export async function loadTurnContext(db: Db, run: RunRow): Promise<TurnContext>
 /** A run's tool steps, oldest first; a run without usage has had no model turn, so it has none to read. */
 async function loadToolSteps(db: Db, run: Pick<RunRow, 'id' | 'usage'>): Promise<RunStepRow[]> {
   if (run.usage === null) return [];
-  return db
+  return toolStepsStatement(db).execute({ runId: run.id });
+}
+
+const toolStepsStatement = preparedStatement('tool_steps', (db, name) =>
+  db
     .select()
     .from(runSteps)
-    .where(and(eq(runSteps.runId, run.id), eq(runSteps.type, 'tool_calls')))
-    .orderBy(asc(runSteps.id));
-}
+    .where(and(eq(runSteps.runId, slot('runId')), eq(runSteps.type, 'tool_calls')))
+    .orderBy(asc(runSteps.id))
+    .prepare(name),
+);
 
 /** The content of a message that is the text of an answer. */
 export function textContent(text: string, annotations: FileCitationAnnotation[] = []) {
@@ -849,11 +859,16 @@ export async function releaseLease(
   owner: string,
   jobId: string | null,
 ): Promise<void> {
-  await db
-    .update(runs)
-    .set({ leaseOwner: null, leaseExpiresAt: null, jobId })
-    .where(and(eq(runs.id, runId), eq(runs.leaseOwner, owner)));
+  await releaseStatement(db).execute({ runId, owner, jobId });
 }
+
+const releaseStatement = preparedStatement('release_run', (db, name) =>
+  db
+    .update(runs)
+    .set({ leaseOwner: null, leaseExpiresAt: null, jobId: slot('jobId') })
+    .where(and(eq(runs.id, slot('runId')), eq(runs.leaseOwner, slot('owner'))))
+    .prepare(name),
+);
 
 /**
  * An in_progress run nobody holds starts over (nothing of it was streamed); its seq moves past `queued`, and past
@@ -885,12 +900,12 @@ const anyWaitingStatement = preparedStatement('any_waiting_run', (db, name) =>
   db
     .select({ id: runs.id })
     .from(runs)
-    .where(isWaitingOn(sql.placeholder('threadId')))
+    .where(isWaitingOn(slot('threadId')))
     .limit(1)
     .prepare(name),
 );
 
-function isWaitingOn(threadId: string | Placeholder) {
+function isWaitingOn(threadId: string | SQL) {
   return and(eq(runs.threadId, threadId), eq(runs.status, 'queued'), isNotNull(runs.waitsFor));
 }
 
@@ -1032,13 +1047,19 @@ export async function completeToolCalls(
   calls: StepToolCall[],
   now: Date,
 ): Promise<RunStepRow | null> {
-  const [row] = await db
-    .update(runSteps)
-    .set({ status: 'completed', completedAt: now, stepDetails: { type: 'tool_calls', tool_calls: calls } })
-    .where(and(eq(runSteps.id, stepId), eq(runSteps.status, 'in_progress')))
-    .returning();
+  const stepDetails = asJson({ type: 'tool_calls', tool_calls: calls });
+  const [row] = await completeToolCallsStatement(db).execute({ stepId, now, stepDetails });
   return row ?? null;
 }
+
+const completeToolCallsStatement = preparedStatement('complete_tool_calls', (db, name) =>
+  db
+    .update(runSteps)
+    .set({ status: 'completed', completedAt: slot('now'), stepDetails: slot('stepDetails') })
+    .where(and(eq(runSteps.id, slot('stepId')), eq(runSteps.status, 'in_progress')))
+    .returning()
+    .prepare(name),
+);
 
 /** The run waits for the client's outputs of `calls`; the lease goes, and so does the wait for a worker. */
 export async function requireAction(
