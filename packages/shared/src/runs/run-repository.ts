@@ -345,12 +345,6 @@ export async function claimRun(db: Db, runId: string, lease: Lease, now: Date): 
   return row ?? null;
 }
 
-/** An in_progress run nobody holds (its built-in tools were running) is taken by the worker that continues it. */
-export async function takeRun(db: Db, runId: string, lease: Lease, now: Date): Promise<RunRow | null> {
-  const [row] = await takeStatement(db).execute({ runId, owner: lease.owner, until: lease.until, now });
-  return row ?? null;
-}
-
 const takeStatement = preparedStatement('take_run', (db, name) =>
   db
     .update(runs)
@@ -359,6 +353,12 @@ const takeStatement = preparedStatement('take_run', (db, name) =>
     .returning()
     .prepare(name),
 );
+
+/** An in_progress run nobody holds (its built-in tools were running) is taken by the worker that continues it. */
+export async function takeRun(db: Db, runId: string, lease: Lease, now: Date): Promise<RunRow | null> {
+  const [row] = await takeStatement(db).execute({ runId, owner: lease.owner, until: lease.until, now });
+  return row ?? null;
+}
 
 /** Runs nobody holds at `now` (no lease, or one that ran out); `isHeldAt` is the same test on a row read. */
 function isFreeAt(now: Date | SQL) {
@@ -436,12 +436,6 @@ export async function loadTurnContext(db: Db, run: RunRow): Promise<TurnContext>
   return { ...history, toolSteps };
 }
 
-/** A run's tool steps, oldest first; a run without usage has had no model turn, so it has none to read. */
-async function loadToolSteps(db: Db, run: Pick<RunRow, 'id' | 'usage'>): Promise<RunStepRow[]> {
-  if (run.usage === null) return [];
-  return toolStepsStatement(db).execute({ runId: run.id });
-}
-
 const toolStepsStatement = preparedStatement('tool_steps', (db, name) =>
   db
     .select()
@@ -450,6 +444,12 @@ const toolStepsStatement = preparedStatement('tool_steps', (db, name) =>
     .orderBy(asc(runSteps.id))
     .prepare(name),
 );
+
+/** A run's tool steps, oldest first; a run without usage has had no model turn, so it has none to read. */
+async function loadToolSteps(db: Db, run: Pick<RunRow, 'id' | 'usage'>): Promise<RunStepRow[]> {
+  if (run.usage === null) return [];
+  return toolStepsStatement(db).execute({ runId: run.id });
+}
 
 /** The content of a message that is the text of an answer. */
 export function textContent(text: string, annotations: FileCitationAnnotation[] = []) {
@@ -849,6 +849,14 @@ export async function recordToolCalls(db: Db, run: RunRow, turn: ToolTurn): Prom
   });
 }
 
+const releaseStatement = preparedStatement('release_run', (db, name) =>
+  db
+    .update(runs)
+    .set({ leaseOwner: null, leaseExpiresAt: null, jobId: slot('jobId') })
+    .where(and(eq(runs.id, slot('runId')), eq(runs.leaseOwner, slot('owner'))))
+    .prepare(name),
+);
+
 /**
  * While built-in tools run nobody holds the run: the continuation job (`jobId`) takes it (`takeRun`), and the
  * sweeper checks that job is still there.
@@ -861,14 +869,6 @@ export async function releaseLease(
 ): Promise<void> {
   await releaseStatement(db).execute({ runId, owner, jobId });
 }
-
-const releaseStatement = preparedStatement('release_run', (db, name) =>
-  db
-    .update(runs)
-    .set({ leaseOwner: null, leaseExpiresAt: null, jobId: slot('jobId') })
-    .where(and(eq(runs.id, slot('runId')), eq(runs.leaseOwner, slot('owner'))))
-    .prepare(name),
-);
 
 /**
  * An in_progress run nobody holds starts over (nothing of it was streamed); its seq moves past `queued`, and past
@@ -1040,6 +1040,15 @@ export async function saveToolOutputs(
   return row ?? null;
 }
 
+const completeToolCallsStatement = preparedStatement('complete_tool_calls', (db, name) =>
+  db
+    .update(runSteps)
+    .set({ status: 'completed', completedAt: slot('now'), stepDetails: slot('stepDetails') })
+    .where(and(eq(runSteps.id, slot('stepId')), eq(runSteps.status, 'in_progress')))
+    .returning()
+    .prepare(name),
+);
+
 /** Completes a tool step whose calls all have outputs; null when it was no longer open. */
 export async function completeToolCalls(
   db: Db,
@@ -1051,15 +1060,6 @@ export async function completeToolCalls(
   const [row] = await completeToolCallsStatement(db).execute({ stepId, now, stepDetails });
   return row ?? null;
 }
-
-const completeToolCallsStatement = preparedStatement('complete_tool_calls', (db, name) =>
-  db
-    .update(runSteps)
-    .set({ status: 'completed', completedAt: slot('now'), stepDetails: slot('stepDetails') })
-    .where(and(eq(runSteps.id, slot('stepId')), eq(runSteps.status, 'in_progress')))
-    .returning()
-    .prepare(name),
-);
 
 /** The run waits for the client's outputs of `calls`; the lease goes, and so does the wait for a worker. */
 export async function requireAction(
