@@ -1,5 +1,6 @@
 // Data access for tool calls: the call as its run step holds it, and the call's tool_executions audit row.
 import { type Db, type RunStatus, schema, type ToolJobData } from '@threadwork/shared';
+import { asJson, preparedStatement, slot } from '@threadwork/shared/db/prepared';
 import { and, eq, type SQL, sql } from 'drizzle-orm';
 
 const { projects, runSteps, runs, toolExecutions } = schema;
@@ -30,9 +31,8 @@ export interface Outcome {
   error: string | null;
 }
 
-/** The call named by a tool job with its execution row (one read), or null when the run, step or call does not exist. */
-export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall | null> {
-  const [row] = await db
+const toolCallStatement = preparedStatement('tool_call', (db, name) =>
+  db
     .select({
       stepDetails: runSteps.stepDetails,
       ownerId: runs.ownerId,
@@ -43,8 +43,18 @@ export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall 
     .from(runSteps)
     .innerJoin(runs, eq(runs.id, runSteps.runId))
     .leftJoin(projects, eq(projects.id, runs.ownerId))
-    .leftJoin(toolExecutions, eq(toolExecutions.callId, data.callId))
-    .where(and(eq(runSteps.id, data.stepId), eq(runSteps.runId, data.runId)));
+    .leftJoin(toolExecutions, eq(toolExecutions.callId, slot('callId')))
+    .where(and(eq(runSteps.id, slot('stepId')), eq(runSteps.runId, slot('runId'))))
+    .prepare(name),
+);
+
+/** The call named by a tool job with its execution row (one read), or null when the run, step or call does not exist. */
+export async function loadToolCall(db: Db, data: ToolJobData): Promise<ToolCall | null> {
+  const [row] = await toolCallStatement(db).execute({
+    callId: data.callId,
+    stepId: data.stepId,
+    runId: data.runId,
+  });
   if (row?.stepDetails.type !== 'tool_calls') return null;
   const call = row.stepDetails.tool_calls.find((item) => item.id === data.callId);
   if (!call) return null;
@@ -75,37 +85,70 @@ function settlement(outcome: Outcome, durationMs: number | SQL) {
   };
 }
 
+/** A call's row as it starts running: nothing of its outcome yet. */
+const running = { status: 'running', output: null, error: null, finishedAt: null, durationMs: null } as const;
+
+const insertOnceStatement = preparedStatement('insert_tool_execution', (db, name) =>
+  db
+    .insert(toolExecutions)
+    .values({
+      callId: slot('callId'),
+      runId: slot('runId'),
+      ownerId: slot('ownerId'),
+      tool: slot('tool'),
+      arguments: slot('arguments'),
+      status: slot('status'),
+      output: slot('output'),
+      error: slot('error'),
+      finishedAt: slot('finishedAt'),
+      durationMs: slot('durationMs'),
+    })
+    .onConflictDoNothing({ target: toolExecutions.callId })
+    .returning({ callId: toolExecutions.callId })
+    .prepare(name),
+);
+
 /** Inserts the call's row unless it has one; false when a row existed. */
 async function insertOnce(
   db: Db,
   call: ToolCall,
   args: unknown,
-  state: { status: 'running' } | ReturnType<typeof settlement>,
+  state: typeof running | ReturnType<typeof settlement>,
 ): Promise<boolean> {
-  const inserted = await db
-    .insert(toolExecutions)
-    .values({
-      callId: call.callId,
-      runId: call.runId,
-      ownerId: call.ownerId,
-      tool: call.name,
-      arguments: args,
-      ...state,
-    })
-    .onConflictDoNothing({ target: toolExecutions.callId })
-    .returning({ callId: toolExecutions.callId });
+  const inserted = await insertOnceStatement(db).execute({
+    callId: call.callId,
+    runId: call.runId,
+    ownerId: call.ownerId,
+    tool: call.name,
+    arguments: asJson(args),
+    ...state,
+  });
   return inserted.length === 1;
 }
 
 /** Inserts the `running` row; false when the call already has one (it ran, runs, or was settled). */
 export function claimExecution(db: Db, call: ToolCall, args: unknown): Promise<boolean> {
-  return insertOnce(db, call, args, { status: 'running' });
+  return insertOnce(db, call, args, running);
 }
 
 /** Records a call that was refused before it ran (disabled, rate limited, run over); false when a row existed. */
 export function recordUnexecuted(db: Db, call: ToolCall, args: unknown, outcome: Outcome): Promise<boolean> {
   return insertOnce(db, call, args, settlement(outcome, 0));
 }
+
+const finishStatement = preparedStatement('finish_tool_execution', (db, name) =>
+  db
+    .update(toolExecutions)
+    .set({
+      status: slot('status'),
+      output: slot('output'),
+      error: slot('error'),
+      finishedAt: slot('finishedAt'),
+      durationMs: slot('durationMs'),
+    })
+    .where(and(eq(toolExecutions.callId, slot('callId')), eq(toolExecutions.status, 'running')))
+    .prepare(name),
+);
 
 /** Settles a running row; a row already settled (by a redelivery that declared it interrupted) is left alone. */
 export async function finishExecution(
@@ -114,10 +157,7 @@ export async function finishExecution(
   outcome: Outcome,
   durationMs: number,
 ): Promise<void> {
-  await db
-    .update(toolExecutions)
-    .set(settlement(outcome, durationMs))
-    .where(and(eq(toolExecutions.callId, callId), eq(toolExecutions.status, 'running')));
+  await finishStatement(db).execute({ callId, ...settlement(outcome, durationMs) });
 }
 
 /** Settles a row left `running` by an attempt that never finished; false when it was settled meanwhile. */
