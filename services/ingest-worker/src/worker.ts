@@ -34,6 +34,7 @@ export async function startIngestWorker(config: Config, log: Logger): Promise<In
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'threadwork-ingest-worker',
     onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
+    namedStatements: config.DATABASE_PREPARED_STATEMENTS,
   });
   const redis = createRedis(redisTargetOf(config), 'worker', 'threadwork-ingest-worker', log);
   const prefix = queuePrefix(config.QUEUE_PREFIX);

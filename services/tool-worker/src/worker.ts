@@ -81,6 +81,7 @@ function openConnections(config: Config, log: Logger): Connections {
     poolSize: config.DATABASE_POOL_SIZE,
     applicationName: 'threadwork-tool-worker',
     onIdleError: (error) => log.warn({ err: error }, 'idle Postgres connection failed'),
+    namedStatements: config.DATABASE_PREPARED_STATEMENTS,
   });
   const toolsPool = new pg.Pool({
     connectionString: config.TOOLS_DATABASE_URL,
