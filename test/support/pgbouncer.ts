@@ -3,13 +3,12 @@
 // runs as the `postgres` user.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { waitFor } from '@threadwork/testing/wait';
 import pg from 'pg';
-import { sparePort } from './own-services.js';
+import { accepts, sparePort } from './own-services.js';
 
 const run = promisify(execFile);
 
@@ -35,16 +34,6 @@ export interface OwnPgbouncer {
 export interface PgbouncerOptions {
   /** Server connections per database and user. */
   poolSize?: number;
-}
-
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port }, () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 async function postgresIds(): Promise<{ uid: number; gid: number } | null> {

@@ -300,21 +300,30 @@ async function upsertOwnerRole(client: pg.Client, role: string, isSuperuser: boo
   if (!isSuperuser) await client.query(`grant ${name} to current_user`);
 }
 
+/**
+ * Begins a setup transaction on the tools database, one setup at a time (an advisory lock): its connection must be
+ * a superuser or may create roles, else the project cannot have roles of its own.
+ */
+async function beginSetup(client: pg.Client): Promise<{ isSuperuser: boolean }> {
+  await client.query('begin');
+  const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
+    'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
+  );
+  const rights = me.rows[0];
+  if (!rights?.rolsuper && !rights?.rolcreaterole) throw new ProjectToolsUnavailableError();
+  await client.query('select pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
+  return { isSuperuser: rights.rolsuper };
+}
+
 async function prepareProjectOnce(ownerUrl: string, space: ProjectToolsSpace): Promise<void> {
   const client = new pg.Client({ connectionString: ownerUrl, application_name: 'threadwork-tools-setup' });
   await client.connect();
   try {
-    await client.query('begin');
-    const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
-      'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
-    );
-    const rights = me.rows[0];
-    if (!rights?.rolsuper && !rights?.rolcreaterole) throw new ProjectToolsUnavailableError();
-    await client.query('select pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
+    const { isSuperuser } = await beginSetup(client);
     const schema = client.escapeIdentifier(space.schema);
     const owner = client.escapeIdentifier(space.ownerRole);
     const reader = client.escapeIdentifier(space.readerRole);
-    await upsertOwnerRole(client, space.ownerRole, rights.rolsuper);
+    await upsertOwnerRole(client, space.ownerRole, isSuperuser);
     await upsertReaderRole(client, ownerUrl, space.readerRole);
     await client.query(
       `grant connect on database ${client.escapeIdentifier(databaseOf(ownerUrl))} to ${reader}`,
@@ -384,13 +393,7 @@ export async function prepareProjectDatabase(ownerUrl: string, projectId: string
     const client = new pg.Client({ connectionString: ownerUrl, application_name: 'threadwork-tools-setup' });
     try {
       await client.connect();
-      await client.query('begin');
-      const me = await client.query<{ rolsuper: boolean; rolcreaterole: boolean }>(
-        'select rolsuper, rolcreaterole from pg_roles where rolname = current_user',
-      );
-      const rights = me.rows[0];
-      if (!rights?.rolsuper && !rights?.rolcreaterole) throw new ProjectToolsUnavailableError();
-      await client.query('select pg_advisory_xact_lock($1)', [SETUP_LOCK_KEY]);
+      await beginSetup(client);
       await upsertReaderRole(client, ownerUrl, readerRole);
       await grantReads(client, readerRole, databaseOf(ownerUrl));
       await client.query('commit');

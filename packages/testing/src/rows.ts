@@ -1,5 +1,5 @@
 // Row factories for unit tests of code that takes database rows: plain defaults, the test names what matters.
-import type { RunRow } from '@threadwork/shared';
+import type { MessageRow, RunRow } from '@threadwork/shared';
 
 const epoch = new Date('2026-01-01T00:00:00.000Z');
 
@@ -39,6 +39,26 @@ export function runRow(overrides: Partial<RunRow> = {}): RunRow {
     waitsFor: null,
     rollsBack: null,
     historyUntil: null,
+    ...overrides,
+  };
+}
+
+/** A user's message with one text part, completed; every column present, as a statement that writes whole rows needs. */
+export function userMessageRow(text: string, overrides: Partial<MessageRow> = {}): MessageRow {
+  return {
+    id: 'msg_1',
+    threadId: 'thread_1',
+    role: 'user',
+    content: [{ type: 'text', text: { value: text, annotations: [] } }],
+    status: 'completed',
+    assistantId: null,
+    runId: null,
+    attachments: [],
+    metadata: {},
+    incompleteDetails: null,
+    createdAt: epoch,
+    completedAt: epoch,
+    incompleteAt: null,
     ...overrides,
   };
 }

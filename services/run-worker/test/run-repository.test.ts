@@ -20,7 +20,7 @@ import {
   unfinishedToolStep,
   writeEarlyEnding,
 } from '@threadwork/shared';
-import { runRow } from '@threadwork/testing';
+import { runRow, userMessageRow } from '@threadwork/testing';
 import { asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness, storedRows } from './support/harness.js';
@@ -54,22 +54,14 @@ describe('insertRun', () => {
       createdAt: now,
       lastActivityAt: now,
     };
-    const message = (text: string, extra: Partial<MessageRow> = {}): MessageRow => ({
-      id: newId('message'),
-      threadId: thread.id,
-      role: 'user',
-      content: [{ type: 'text', text: { value: text, annotations: [] } }],
-      status: 'completed',
-      assistantId: null,
-      runId: null,
-      attachments: [],
-      metadata: {},
-      incompleteDetails: null,
-      createdAt: now,
-      completedAt: now,
-      incompleteAt: null,
-      ...extra,
-    });
+    const message = (text: string, extra: Partial<MessageRow> = {}) =>
+      userMessageRow(text, {
+        id: newId('message'),
+        threadId: thread.id,
+        createdAt: now,
+        completedAt: now,
+        ...extra,
+      });
     const given = [
       message('first'),
       message('second, with a file', { attachments: [{ file_id: 'file-1' }], metadata: { n: '2' } }),

@@ -4,7 +4,6 @@ import {
   type EarlyEnding,
   insertRun,
   loadTurnContext,
-  type MessageRow,
   type MultitaskStrategy,
   newAnswer,
   newId,
@@ -14,7 +13,7 @@ import {
   schema,
   writeEarlyEnding,
 } from '@threadwork/shared';
-import { runRow } from '@threadwork/testing';
+import { runRow, userMessageRow } from '@threadwork/testing';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepRuns } from '../src/recovery.js';
@@ -46,21 +45,12 @@ async function sendRun(thread: QueuedRun, strategy: MultitaskStrategy, text = 'm
     jobId: id,
     createdAt: now,
   });
-  const message: MessageRow = {
+  const message = userMessageRow(text, {
     id: newId('message'),
     threadId: thread.threadId,
-    role: 'user',
-    content: [{ type: 'text', text: { value: text, annotations: [] } }],
-    status: 'completed',
-    assistantId: null,
-    runId: null,
-    attachments: [],
-    metadata: {},
-    incompleteDetails: null,
     createdAt: now,
     completedAt: now,
-    incompleteAt: null,
-  };
+  });
   return insertRun(
     harness.runtime.db,
     row,
