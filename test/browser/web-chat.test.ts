@@ -285,7 +285,8 @@ describe.each([
   it('keeps the header and composer in view and shows the end of a long answer', async () => {
     await send(LONG_MESSAGE, shell);
     expect(await shell.locator('.message.assistant .text').last().textContent()).toContain('Line 40');
-    expect(await distanceFromBottom(shell)).toBeLessThanOrEqual(2);
+    // The pane follows the answer's last render when its ResizeObserver fires, on the next frame.
+    await expect.poll(() => distanceFromBottom(shell)).toBeLessThanOrEqual(2);
     expect((await placeOf(shell, '#composer')).isInWindow).toBe(true);
     expect((await placeOf(shell, 'main header')).isInWindow).toBe(true);
     expect(await shell.isVisible('#message-input')).toBe(true);
