@@ -8,6 +8,7 @@ import {
   codeOutputsOfRun,
   completeToolCalls,
   type Db,
+  type EndedRun,
   type EventBus,
   endRun,
   endRunEarly,
@@ -347,20 +348,21 @@ async function endUncalled(deps: RunWorkerDeps, held: HeldRun): Promise<void> {
   await announceEnding(deps, held, ended, []);
 }
 
-/** Publishes a stored ending (what it closed, then the run), and moves on the run waiting behind it. */
+/** Publishes a stored ending (what it closed, then the run), and moves on the run waiting behind it, if one does. */
 async function announceEnding(
   deps: RunWorkerDeps,
   held: HeldRun,
-  ended: RunRow | null,
+  ended: EndedRun | null,
   closing: NewRunEvent[],
 ): Promise<void> {
   if (!ended) {
     deps.log.info({ runId: held.run.id }, 'run was settled by another actor before its turn ended');
     return;
   }
-  deps.metrics.runsFinished.inc({ status: ended.status });
-  await held.writer.append([...closing, runStatusEvent(toRunObject(ended))]);
-  await releaseNextRun(deps, ended.threadId);
+  const { run } = ended;
+  deps.metrics.runsFinished.inc({ status: run.status });
+  await held.writer.append([...closing, runStatusEvent(toRunObject(run))]);
+  if (ended.threadHasWaitingRuns) await releaseNextRun(deps, run.threadId);
 }
 
 async function openToolCalls(

@@ -53,6 +53,7 @@ describe('insertRun', () => {
       toolResources: { file_search: { vector_store_ids: ['vs_1'] } },
       createdAt: now,
       lastActivityAt: now,
+      hasWaitingRuns: false,
     };
     const message = (text: string, extra: Partial<MessageRow> = {}) =>
       userMessageRow(text, {
@@ -174,7 +175,7 @@ describe('endRun', () => {
       now: later(9),
     });
 
-    expect(ended).toMatchObject({
+    expect(ended?.run).toMatchObject({
       status: 'incomplete',
       completedAt: later(9),
       incompleteDetails: { reason: 'max_completion_tokens' },
@@ -182,6 +183,7 @@ describe('endRun', () => {
       eventSeq: 7,
       leaseOwner: null,
     });
+    expect(ended?.threadHasWaitingRuns).toBe(false);
     const { message, steps, usageLogs, thread } = await storedRows(harness.runtime, runId);
     expect(message).toEqual(closed.message);
     expect(steps).toEqual(
@@ -215,7 +217,7 @@ describe('endRun', () => {
       eventSeq: 4,
       now: later(5),
     });
-    expect(ended).toMatchObject({ status: 'completed', incompleteDetails: null });
+    expect(ended?.run).toMatchObject({ status: 'completed', incompleteDetails: null });
     expect((await storedRows(harness.runtime, runId)).messages).toEqual([unrelated]);
   });
 
@@ -257,7 +259,10 @@ describe('endRunUncalled', () => {
       eventSeq: 3,
       now: later(1),
     };
-    expect(await endRunUncalled(db, run, ending)).toMatchObject({ status: 'incomplete', eventSeq: 3 });
+    expect(await endRunUncalled(db, run, ending)).toMatchObject({
+      run: { status: 'incomplete', eventSeq: 3 },
+      threadHasWaitingRuns: false,
+    });
     expect(await endRunUncalled(db, run, ending)).toBeNull();
     expect((await storedRows(harness.runtime, runId)).usageLogs).toEqual([]);
   });

@@ -1,7 +1,9 @@
 // Runs that wait their turn on a busy thread (multitask_strategy), against real Postgres and Redis: how a run joins
 // the thread, how endings move the waiting runs on, what a waiting run's history is, and the sweeper's release.
 import {
+  claimRun,
   type EarlyEnding,
+  endRun,
   insertRun,
   loadTurnContext,
   type MultitaskStrategy,
@@ -14,7 +16,7 @@ import {
   writeEarlyEnding,
 } from '@threadwork/shared';
 import { runRow, userMessageRow } from '@threadwork/testing';
-import { eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepRuns } from '../src/recovery.js';
 import { type Harness, startHarness, storedRows } from './support/harness.js';
@@ -201,5 +203,119 @@ describe('the sweeper', () => {
     expect(done.released).toBe(1);
     expect(await runOf(second.id)).toMatchObject({ status: 'queued', waitsFor: null, jobId: second.id });
     expect(await harness.runtime.queues.runs.getJobState(second.id)).toBe('waiting');
+  });
+});
+
+describe('the thread’s mark of waiting runs', () => {
+  const threadMark = async (threadId: string) => {
+    const [row] = await harness.runtime.db
+      .select({ hasWaitingRuns: schema.threads.hasWaitingRuns })
+      .from(schema.threads)
+      .where(eq(schema.threads.id, threadId));
+    return row?.hasWaitingRuns;
+  };
+
+  it('is set by a run written to wait, and cleared once no run waits', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    expect(await threadMark(thread.threadId)).toBe(false);
+    const second = await written(thread, 'enqueue');
+    expect(await threadMark(thread.threadId)).toBe(true);
+    await end(thread.runId);
+    expect(await releaseWaitingRuns(harness.runtime.db, thread.threadId)).toMatchObject({ id: second.id });
+    expect(await threadMark(thread.threadId)).toBe(false);
+  });
+
+  it('left set by a waiting run that was cancelled, is cleared by the next release', async () => {
+    const thread = await insertQueuedRun(harness.runtime.db);
+    const second = await written(thread, 'enqueue');
+    await end(second.id);
+    expect(await threadMark(thread.threadId)).toBe(true);
+    expect(await releaseWaitingRuns(harness.runtime.db, thread.threadId)).toBeNull();
+    expect(await threadMark(thread.threadId)).toBe(false);
+  });
+
+  it('is seen by an ending that ran while a run was being written to wait (written after the ending began)', async () => {
+    const { db } = harness.runtime;
+    const thread = await insertQueuedRun(db);
+    const first = await claimRun(
+      db,
+      thread.runId,
+      { owner: 'worker-a', until: new Date(Date.now() + 60_000) },
+      now,
+    );
+    if (!first) throw new Error('not claimed');
+    const waitingRunId = newId('run');
+    // Pauses the waiting run's writer after it has locked the thread: another transaction holds an uncommitted row
+    // with the waiting run's id (on another thread), so the writer's insert waits on it.
+    const other = await insertQueuedRun(db);
+    let letGo = () => {};
+    let held = () => {};
+    const holding = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    const blocker = db
+      .transaction(async (tx) => {
+        await tx
+          .insert(schema.runs)
+          .values({ ...(await runOf(other.runId)), id: waitingRunId, status: 'completed' });
+        held();
+        await new Promise<void>((resolve) => {
+          letGo = resolve;
+        });
+        tx.rollback();
+      })
+      .catch(() => undefined);
+    await holding;
+    const backendsWaitingOnLocks = async () => {
+      const rows = await db.execute<{ n: number }>(
+        sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+      );
+      return rows.rows[0]?.n;
+    };
+    const writing = insertRun(
+      db,
+      runRow({
+        id: waitingRunId,
+        threadId: thread.threadId,
+        ownerId: thread.ownerId,
+        assistantId: thread.assistantId,
+        status: 'queued',
+        startedAt: null,
+        jobId: waitingRunId,
+        createdAt: now,
+      }),
+      { touch: { id: thread.threadId, now, owner: thread.ownerId } },
+      [],
+      null,
+      'enqueue',
+    );
+    await expect.poll(backendsWaitingOnLocks).toBe(1);
+    // The ending starts while the waiting run is uncommitted: its snapshot cannot see that run.
+    const ending = endRun(db, first, {
+      status: 'completed',
+      incompleteDetails: null,
+      usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+      usageLog: {
+        model: 'offline',
+        usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+        costUsd: 0,
+        latencyMs: 1,
+        firstTokenMs: null,
+      },
+      answer: null,
+      eventSeq: 3,
+      now,
+    });
+    await expect.poll(backendsWaitingOnLocks).toBe(2);
+    letGo();
+    await blocker;
+    expect(await writing).toMatchObject({ run: { id: waitingRunId, waitsFor: thread.runId } });
+    expect(await ending).toMatchObject({ run: { status: 'completed' }, threadHasWaitingRuns: true });
+    expect(await releaseWaitingRuns(db, thread.threadId)).toMatchObject({ id: waitingRunId, waitsFor: null });
+    const [stillWaiting] = await db
+      .select({ id: schema.runs.id })
+      .from(schema.runs)
+      .where(and(eq(schema.runs.threadId, thread.threadId), eq(schema.runs.status, 'queued')));
+    expect(stillWaiting).toMatchObject({ id: waitingRunId });
   });
 });

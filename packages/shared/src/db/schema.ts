@@ -118,6 +118,11 @@ export const threads = pgTable(
     toolResources: jsonb('tool_resources').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
     lastActivityAt: at('last_activity_at').notNull().defaultNow(),
+    /**
+     * Set when a run is written to wait its turn on this thread, cleared once none waits: an ending's update of the
+     * thread reads it from the thread's newest row, so a run written to wait while the ending ran is not missed.
+     */
+    hasWaitingRuns: boolean('has_waiting_runs').notNull().default(false),
   },
   (table) => [
     index('threads_owner_id_idx').on(table.ownerId, table.id),

@@ -15,6 +15,7 @@ import {
   notExists,
   or,
   type SQL,
+  type SQLWrapper,
   sql,
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
@@ -155,6 +156,9 @@ async function insertWaitingRun(
     };
     if (own.length > 0) await tx.insert(messages).values(own);
     await tx.insert(runs).values(stored);
+    if (stored.waitsFor !== null) {
+      await tx.update(threads).set({ hasWaitingRuns: true }).where(eq(threads.id, run.threadId));
+    }
     const supersedes = strategy === 'interrupt' || strategy === 'rollback' ? chain.map((row) => row.id) : [];
     return { run: stored, supersedes: supersedes.reverse() };
   });
@@ -677,21 +681,33 @@ const endRunStatement = preparedStatement('end_run', (db, name) => {
     db
       .update(threads)
       .set({ lastActivityAt: slot('now') })
-      .where(and(eq(threads.id, slot('threadId')), hasEnded)),
+      .where(and(eq(threads.id, slot('threadId')), hasEnded))
+      .returning({ hasWaitingRuns: threads.hasWaitingRuns }),
   );
   return db
     .with(ended, usageLog, closedMessage, closedStep, closedToolStep, touchedThread)
     .select()
     .from(ended)
+    .leftJoin(touchedThread, sql`true`)
     .prepare(name);
 });
+
+/** A run as its ending stored it, and whether its thread has a run waiting its turn (`releaseNextRun`). */
+export interface EndedRun {
+  run: RunRow;
+  /**
+   * Read from the thread's newest row by the ending's own update of it (which waits for the lock of a run being
+   * written to wait), so a run written to wait while the ending ran is seen here.
+   */
+  threadHasWaitingRuns: boolean;
+}
 
 /**
  * Ends a run after a turn that called its model, one statement: the run's compare-and-set is the gate for closing
  * the answer and its step and touching the thread; the usage row goes in regardless. Answers the ended run, or null
  * when another actor had ended it first.
  */
-export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<RunRow | null> {
+export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<EndedRun | null> {
   const { answer, toolStep } = ending;
   const usage = usageLogRow(run, ending.usageLog);
   const [row] = await endRunStatement(db).execute({
@@ -725,7 +741,7 @@ export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<Ru
     'toolStep.failedAt': toolStep?.failedAt ?? null,
     'toolStep.lastError': asJson(toolStep?.lastError),
   });
-  return row ?? null;
+  return row ? { run: row.ended, threadHasWaitingRuns: row.touched_thread?.hasWaitingRuns ?? true } : null;
 }
 
 /**
@@ -736,7 +752,7 @@ export async function endRunUncalled(
   db: Db,
   run: RunRow,
   ending: Pick<RunEnding, 'incompleteDetails' | 'usage' | 'eventSeq' | 'now'>,
-): Promise<RunRow | null> {
+): Promise<EndedRun | null> {
   const ended = db.$with('ended').as(
     db
       .update(runs)
@@ -758,10 +774,11 @@ export async function endRunUncalled(
     db
       .update(threads)
       .set({ lastActivityAt: ending.now })
-      .where(and(eq(threads.id, run.threadId), exists(db.select({ id: ended.id }).from(ended)))),
+      .where(and(eq(threads.id, run.threadId), exists(db.select({ id: ended.id }).from(ended))))
+      .returning({ hasWaitingRuns: threads.hasWaitingRuns }),
   );
-  const [row] = await db.with(ended, touchedThread).select().from(ended);
-  return row ?? null;
+  const [row] = await db.with(ended, touchedThread).select().from(ended).leftJoin(touchedThread, sql`true`);
+  return row ? { run: row.ended, threadHasWaitingRuns: row.touched_thread?.hasWaitingRuns ?? true } : null;
 }
 
 /** A new tool_calls step, in progress and without calls yet: they stream in, and `recordToolCalls` stores them. */
@@ -895,17 +912,24 @@ export async function requeueRun(
   return row ?? null;
 }
 
-/** Whether the thread has a run waiting its turn: asked after every ending, so prepared. */
+/** Whether the thread has a run waiting its turn, or is still marked as having one (a mark for `releaseWaitingRuns` to clear). */
 const anyWaitingStatement = preparedStatement('any_waiting_run', (db, name) =>
   db
-    .select({ id: runs.id })
-    .from(runs)
-    .where(isWaitingOn(slot('threadId')))
-    .limit(1)
+    .select({ id: threads.id })
+    .from(threads)
+    .where(
+      and(
+        eq(threads.id, slot('threadId')),
+        or(
+          eq(threads.hasWaitingRuns, true),
+          exists(db.select({ id: runs.id }).from(runs).where(isWaitingOn(threads.id))),
+        ),
+      ),
+    )
     .prepare(name),
 );
 
-function isWaitingOn(threadId: string | SQL) {
+function isWaitingOn(threadId: string | SQLWrapper) {
   return and(eq(runs.threadId, threadId), eq(runs.status, 'queued'), isNotNull(runs.waitsFor));
 }
 
@@ -924,12 +948,16 @@ export async function releaseWaitingRuns(db: Db, threadId: string): Promise<RunR
     await tx.select({ id: threads.id }).from(threads).where(eq(threads.id, threadId)).for('update');
     const waiting = await tx.select().from(runs).where(isWaitingOn(threadId)).orderBy(asc(runs.id));
     let released: RunRow | null = null;
+    let stillWaiting = false;
     for (const run of waiting) {
       const ahead = await firstUnfinished(tx, run.waitsFor);
+      stillWaiting ||= ahead !== null;
       if (ahead === run.waitsFor) continue;
       if (ahead !== null) await tx.update(runs).set({ waitsFor: ahead }).where(eq(runs.id, run.id));
       else released = await releaseRun(tx, run);
     }
+    if (!stillWaiting)
+      await tx.update(threads).set({ hasWaitingRuns: false }).where(eq(threads.id, threadId));
     return released;
   });
 }

@@ -18,6 +18,7 @@ export function newThreadRow(owner: ThreadOwner, input: CreateThreadInput, now: 
     toolResources: input.tool_resources ?? {},
     createdAt: now,
     lastActivityAt: now,
+    hasWaitingRuns: false,
   };
 }
 
