@@ -2,7 +2,7 @@
 // sharded channel, written in one round trip; readers replay the stream and then follow the channel. The writer
 // numbers the events (from the run's durable seq in Postgres), so a Redis flush never makes a seq go backwards.
 // Every key and channel of one run carries the run id as its hash tag: on a Redis Cluster they share one slot.
-import type { RedisConnection } from './redis.js';
+import { Cluster, type RedisConnection } from './redis.js';
 import { type NewRunEvent, parseRunEvents, type RunEvent } from './run-events.js';
 
 export interface EventBusOptions {
@@ -72,14 +72,40 @@ export class EventBus {
   /** Appends events numbered from `firstSeq` and publishes them as one message. */
   async append(run: EventRun, firstSeq: number, events: readonly NewRunEvent[]): Promise<void> {
     if (events.length === 0) return;
+    const command = (this.redis as unknown as Record<string, AppendCommand>).twAppendRunEvents;
+    if (!command) throw new Error('twAppendRunEvents is not defined on this connection');
+    await command.call(this.redis, ...this.appendArguments(run, firstSeq, events));
+    await this.options.onAppended?.(run, firstSeq, events);
+  }
+
+  /**
+   * Appends events, then calls `next`, whose Redis commands must run after the append (a run's job after its first
+   * events). On one Redis server `next` is called at once, without waiting for the append's reply: the script goes
+   * as EVAL, which Redis runs in the order sent (an EVALSHA refused as unknown after a SCRIPT FLUSH would be sent
+   * again after `next`'s commands), and `next` sends its commands on this connection after it. On a cluster `next`
+   * waits for the reply: its commands may go to another node.
+   */
+  async appendThen<T>(
+    run: EventRun,
+    firstSeq: number,
+    events: readonly NewRunEvent[],
+    next: () => Promise<T>,
+  ): Promise<T> {
+    if (events.length === 0 || this.redis instanceof Cluster) {
+      await this.append(run, firstSeq, events);
+      return next();
+    }
+    const appended = this.redis.eval(appendScript, 2, ...this.appendArguments(run, firstSeq, events));
+    const [, result] = await Promise.all([appended, next()]);
+    await this.options.onAppended?.(run, firstSeq, events);
+    return result;
+  }
+
+  private appendArguments(run: EventRun, firstSeq: number, events: readonly NewRunEvent[]) {
     for (const token of [run.id, run.threadId]) {
       if (!safeToken.test(token)) throw new Error(`Unsafe token in run event: ${token}`);
     }
-    const pairs = events.flatMap((item) => [item.event, JSON.stringify(item.data)]);
-    const command = (this.redis as unknown as Record<string, AppendCommand>).twAppendRunEvents;
-    if (!command) throw new Error('twAppendRunEvents is not defined on this connection');
-    await command.call(
-      this.redis,
+    return [
       this.streamKey(run.id),
       this.channel(run.id),
       this.options.maxLength,
@@ -87,9 +113,8 @@ export class EventBus {
       run.id,
       run.threadId,
       firstSeq,
-      ...pairs,
-    );
-    await this.options.onAppended?.(run, firstSeq, events);
+      ...events.flatMap((item) => [item.event, JSON.stringify(item.data)]),
+    ] as const;
   }
 
   /** The events of a run with seq greater than `afterSeq`, in order. */

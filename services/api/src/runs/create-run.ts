@@ -37,10 +37,10 @@ export const NO_RETRY = { 'x-should-retry': 'false' } as const;
 
 /**
  * Appends the events (the last ones up to the run's stored seq), then enqueues the job; answers the seq of the first
- * event (where a stream of the change starts). The job waits for the append: on a Redis Cluster the run's events
- * and the queue live on different nodes, and a worker that took the job first would number its events ahead of
- * them. Both wait for `listening` (a stream's subscription) when given. A run that waits its turn has no job yet
- * (`job` null). A run that cannot be announced or enqueued is failed, so it never sits queued with nobody to run it.
+ * event (where a stream of the change starts). The job goes after the append (`appendThen`): a worker that took the
+ * job first would number its events ahead of them. Both wait for `listening` (a stream's subscription) when given.
+ * A run that waits its turn has no job yet (`job` null). A run that cannot be announced or enqueued is failed, so it
+ * never sits queued with nobody to run it.
  */
 export async function announceAndEnqueue(
   deps: AppDeps,
@@ -52,8 +52,13 @@ export async function announceAndEnqueue(
   try {
     await listening;
     const firstSeq = run.eventSeq - events.length + 1;
-    await deps.events.append(run, firstSeq, events);
-    if (job) await enqueueRun(deps.queues, job, run.jobId ? { jobId: run.jobId } : {});
+    if (job) {
+      await deps.events.appendThen(run, firstSeq, events, () =>
+        enqueueRun(deps.queues, job, run.jobId ? { jobId: run.jobId } : {}),
+      );
+    } else {
+      await deps.events.append(run, firstSeq, events);
+    }
     return firstSeq;
   } catch (error) {
     deps.log.error({ err: error, runId: run.id }, 'could not enqueue run');
