@@ -309,6 +309,8 @@ interface FinalTurn {
   status: 'completed' | 'incomplete';
   incompleteDetails: IncompleteDetails | null;
   answer: StreamedAnswer | null;
+  /** The answer's last deltas on their way: the ending is published after them. */
+  delivered: Promise<void>;
   toolStep: RunStepRow | null;
   usage: UsageRecord;
   /** What the run's code made, shown in its answer. */
@@ -334,6 +336,7 @@ async function endAfterAnswer(deps: RunWorkerDeps, held: HeldRun, outcome: Final
     eventSeq: held.writer.seqAfter([...closing, 'run']),
     now,
   });
+  await outcome.delivered;
   await announceEnding(deps, held, ended, closing);
 }
 

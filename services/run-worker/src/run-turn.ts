@@ -73,6 +73,11 @@ export type TurnOutcome =
       status: 'completed' | 'incomplete';
       incompleteDetails: IncompleteDetails | null;
       answer: StreamedAnswer | null;
+      /**
+       * The answer's last deltas on their way to its clients: the ending is stored meanwhile and published once they
+       * are appended (a lost append rejects it).
+       */
+      delivered: Promise<void>;
       /** A tool step whose calls began but were not finished (the model stopped at its limit). */
       toolStep: RunStepRow | null;
       usage: UsageRecord;
@@ -422,6 +427,7 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
   };
   const started = performance.now();
   const sinceStart = () => performance.now() - started;
+  let delivered: Promise<void>;
   try {
     const { provider, model } = deps.providers.resolve(run.model);
     const { promptTokens, ...request } = buildModelRequest(
@@ -441,7 +447,10 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
       if (isModelOutput(event)) gathered.firstTokenMs ??= sinceStart();
       await streamEvent(event, text, tools, gathered);
     }
-    await Promise.all([text.flush(), tools.flush()]);
+    // A tool step's deltas are appended before its calls are stored; an answer's last ones travel while it is.
+    await tools.flush();
+    delivered = text.flush();
+    delivered.catch(() => undefined);
   } catch (error) {
     // What was streamed before the failure is what the ending keeps.
     await Promise.all([text.flush().catch(() => undefined), tools.flush().catch(() => undefined)]);
@@ -470,6 +479,7 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
       status: 'incomplete',
       incompleteDetails,
       answer: text.streamed,
+      delivered,
       toolStep,
       usage,
     };
@@ -482,6 +492,7 @@ export async function takeTurn(deps: TurnDeps, held: HeldRun, context: TurnConte
     status: 'completed',
     incompleteDetails: null,
     answer: text.streamed,
+    delivered,
     toolStep,
     usage,
   };

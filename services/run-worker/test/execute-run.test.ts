@@ -1,5 +1,11 @@
 // Driving a run against real Postgres and Redis, with a scripted model: what a turn stores and what it announces.
-import { endRunEarly, toMessageObject, toRunObject, toRunStepObject } from '@threadwork/shared';
+import {
+  type EventBus,
+  endRunEarly,
+  toMessageObject,
+  toRunObject,
+  toRunStepObject,
+} from '@threadwork/shared';
 import { waitFor } from '@threadwork/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executeRun } from '../src/execute-run.js';
@@ -97,6 +103,27 @@ describe('executeRun', () => {
       { delta: { content: [{ text: { value: 'Hello' } }] } },
       { delta: { content: [{ text: { value: ' there' } }] } },
     ]);
+  });
+
+  it('stores the ending while the last text travels, and publishes it only once that text is appended', async () => {
+    const { runId } = await insertQueuedRun(harness.runtime.db);
+    const bus = harness.runtime.events;
+    let appendsLost = false;
+    const events: EventBus = Object.create(bus);
+    events.append = (run, firstSeq, appended) =>
+      appendsLost ? Promise.reject(new Error('append lost')) : bus.append(run, firstSeq, appended);
+    const loseAppends = async () => {
+      appendsLost = true;
+    };
+    const steps = [answer[0] as ModelStep, loseAppends, ...answer.slice(1)];
+
+    await expect(executeRun({ ...depsFor(steps), events }, runId)).rejects.toThrow('append lost');
+    const { run, message } = await storedRows(runId);
+    expect(run).toMatchObject({ status: 'completed' });
+    expect(message).toMatchObject({ status: 'completed', content: [{ text: { value: 'Hello there' } }] });
+    const published = (await eventsOf(runId)).names;
+    expect(published).toContain('thread.message.created');
+    expect(published).not.toContain('thread.run.completed');
   });
 
   it('ends a run cut at max_completion_tokens as incomplete, its message too', async () => {
