@@ -912,7 +912,7 @@ export async function requeueRun(
   return row ?? null;
 }
 
-/** Whether the thread has a run waiting its turn, or is still marked as having one (a mark for `releaseWaitingRuns` to clear). */
+/** Whether the thread has a run waiting its turn, or is still marked as having one (`releaseWaitingRuns` clears it). */
 const anyWaitingStatement = preparedStatement('any_waiting_run', (db, name) =>
   db
     .select({ id: threads.id })
