@@ -88,8 +88,10 @@ describe('a run worker SIGKILLed three times while 30 streamed runs are in fligh
     // Created while no worker runs: their jobs wait; the restarted worker is killed as soon as it claims them.
     const second = await startWave(1);
     await worker.start();
+    // Looked for often: the kill must come before the first token (40 ms) of the runs claimed with it.
     await waitFor(async () => second.some((stream) => stream.runEvents.includes('thread.run.in_progress')), {
       timeoutMs: 20_000,
+      intervalMs: 2,
       what: 'the restarted worker to claim a run of the second wave',
     });
     await worker.kill();

@@ -73,11 +73,14 @@ export interface RunWorkerDeps extends Omit<TurnDeps, 'config'>, Omit<HoldDeps, 
 
 const clock = (deps: Pick<RunWorkerDeps, 'now'>) => deps.now?.() ?? new Date();
 
-/** `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again). */
-export async function executeRun(deps: RunWorkerDeps, runId: string): Promise<void> {
+/**
+ * `run.execute` (a queued run starts) and `run.resume` (tool outputs were submitted; the run was queued again), by
+ * the job `jobId`.
+ */
+export async function executeRun(deps: RunWorkerDeps, runId: string, jobId: string): Promise<void> {
   // The history is read while the run is claimed: its thread takes no message while the run is queued.
   const [run, history] = await Promise.all([
-    claimRun(deps.db, runId, newLease(deps), clock(deps)),
+    claimRun(deps.db, runId, jobId, newLease(deps), clock(deps)),
     loadHistory(deps.db, runId),
   ]);
   if (!run) return settleUnclaimed(deps, runId, await findRun(deps.db, runId));

@@ -186,14 +186,36 @@ async function expire(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
   return 'expired';
 }
 
-/** A queued run whose job is gone (a Redis flush, a job that failed all its attempts) is enqueued again. */
+/**
+ * A queued run whose job is gone (a Redis flush, a job that failed all its attempts, an actor that queued it again
+ * and stopped before enqueueing it) is enqueued again, after its queued state is announced if that actor stopped
+ * before announcing it.
+ */
 async function enqueueAgainIfJobless(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {
   if (await isJobLive(deps.queues, run.jobId)) return 'none';
+  await announceUnpublishedRequeue(deps, run);
   const jobId = againId(run.id, 'queued', clock(deps));
   await setRunJob(deps.db, run.id, jobId);
   await enqueueRun(deps.queues, { name: 'run.execute', data: { runId: run.id } }, { jobId });
   deps.log.warn({ runId: run.id, lostJob: run.jobId }, 'queued run had no job: enqueued again');
   return 'requeued';
+}
+
+/**
+ * A run queued again stores the seq of its `thread.run.queued` and then appends it. When the log stops one seq short
+ * of the stored seq, the actor stopped in between: no client has that seq, and the run's next holder numbers its
+ * events after it, so its streams would see a gap. The stored state is announced at that seq. (A log that is gone,
+ * after a Redis flush, is left: its streams were told their events were lost.)
+ */
+async function announceUnpublishedRequeue(deps: RecoveryDeps, run: RunRow): Promise<void> {
+  const isMissing = async () => (await deps.events.lastSeq(run.id)) === run.eventSeq - 1;
+  if (run.eventSeq < 2 || !(await isMissing())) return;
+  const announced = deps.events.append(run, run.eventSeq, [runStatusEvent(toRunObject(run))]);
+  // The actor may have been slow, not stopped: its own append landing first refuses this one.
+  await announced.catch(async (error: unknown) => {
+    if (await isMissing()) throw error;
+  });
+  deps.log.warn({ runId: run.id, seq: run.eventSeq }, 'queued run was never announced: announced now');
 }
 
 async function settleUnheld(deps: RecoveryDeps, run: RunRow): Promise<SweepAction> {

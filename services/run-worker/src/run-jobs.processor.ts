@@ -11,6 +11,11 @@ function parse<N extends RunJobName>(name: N, data: unknown): RunJobData<N> {
   return result.data as RunJobData<N>;
 }
 
+function idOf(job: Job): string {
+  if (!job.id) throw new UnrecoverableError(`A ${job.name} job without an id`);
+  return job.id;
+}
+
 /** How soon a continuation that found its run still held looks again (its holder lets go within milliseconds). */
 const HELD_RETRY_MS = 50;
 
@@ -25,9 +30,9 @@ export function processRunJob(deps: RunWorkerDeps) {
   return async (job: Job, token?: string): Promise<unknown> => {
     switch (job.name as RunJobName) {
       case 'run.execute':
-        return executeRun(deps, parse('run.execute', job.data).runId);
+        return executeRun(deps, parse('run.execute', job.data).runId, idOf(job));
       case 'run.resume':
-        return executeRun(deps, parse('run.resume', job.data).runId);
+        return executeRun(deps, parse('run.resume', job.data).runId, idOf(job));
       case 'run.continue': {
         const data = parse('run.continue', job.data);
         const sandboxResults = sandboxResultsOf(await job.getChildrenValues());

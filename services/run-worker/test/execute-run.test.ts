@@ -43,7 +43,7 @@ const answer: ModelStep[] = [
 describe('executeRun', () => {
   it('completes a plain run and announces the rows exactly as they were stored', async () => {
     const { runId, ownerId } = await insertQueuedRun(harness.runtime.db);
-    await executeRun(depsFor(answer), runId);
+    await executeRun(depsFor(answer), runId, runId);
 
     const { run, message, steps, usageLogs, thread } = await storedRows(runId);
     const events = await eventsOf(runId);
@@ -92,7 +92,11 @@ describe('executeRun', () => {
       const { message } = await storedRows(runId);
       expect(message).toMatchObject({ status: 'in_progress', content: [] });
     };
-    await executeRun(depsFor([answer[0] as ModelStep, streamedBeforeTheRest, ...answer.slice(1)]), runId);
+    await executeRun(
+      depsFor([answer[0] as ModelStep, streamedBeforeTheRest, ...answer.slice(1)]),
+      runId,
+      runId,
+    );
 
     const { message } = await storedRows(runId);
     expect(message).toMatchObject({ status: 'completed', content: [{ text: { value: 'Hello there' } }] });
@@ -117,7 +121,7 @@ describe('executeRun', () => {
     };
     const steps = [answer[0] as ModelStep, loseAppends, ...answer.slice(1)];
 
-    await expect(executeRun({ ...depsFor(steps), events }, runId)).rejects.toThrow('append lost');
+    await expect(executeRun({ ...depsFor(steps), events }, runId, runId)).rejects.toThrow('append lost');
     const { run, message } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'completed' });
     expect(message).toMatchObject({ status: 'completed', content: [{ text: { value: 'Hello there' } }] });
@@ -128,7 +132,7 @@ describe('executeRun', () => {
 
   it('ends a run cut at max_completion_tokens as incomplete, its message too', async () => {
     const { runId } = await insertQueuedRun(harness.runtime.db);
-    await executeRun(depsFor([...answer.slice(0, 3), { type: 'finish', reason: 'length' }]), runId);
+    await executeRun(depsFor([...answer.slice(0, 3), { type: 'finish', reason: 'length' }]), runId, runId);
 
     const { run, message, steps, usageLogs } = await storedRows(runId);
     const events = await eventsOf(runId);
@@ -160,7 +164,7 @@ describe('executeRun', () => {
       () => endRunEarly(harness.runtime, runId, { status: 'failed', error: lastError }),
       ...answer.slice(2),
     ];
-    await executeRun(depsFor(movedMidAnswer), runId);
+    await executeRun(depsFor(movedMidAnswer), runId, runId);
 
     const { run, message, steps, usageLogs, thread } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'failed', lastError, usage: null, completedAt: null });
@@ -192,7 +196,7 @@ describe('executeRun', () => {
       { type: 'usage', promptTokens: 11, completionTokens: 4 },
       { type: 'finish', reason: 'tool_calls' },
     ];
-    await executeRun(depsFor(callingTurn), runId);
+    await executeRun(depsFor(callingTurn), runId, runId);
 
     const { run, message, steps, usageLogs } = await storedRows(runId);
     const events = await eventsOf(runId);
@@ -225,7 +229,7 @@ describe('executeRun', () => {
       // The answer is written at its first text, not before.
       expect((await storedRows(runId)).messages).toEqual([]);
     };
-    await executeRun(depsFor([beforeAnyText, ...answer.slice(2)]), runId);
+    await executeRun(depsFor([beforeAnyText, ...answer.slice(2)]), runId, runId);
 
     const { run, messages, steps, usageLogs } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'completed' });
@@ -240,7 +244,7 @@ describe('executeRun', () => {
     const failing = async () => {
       throw new Error('the model is down');
     };
-    await executeRun(depsFor([failing]), runId);
+    await executeRun(depsFor([failing]), runId, runId);
 
     const { run, messages, steps } = await storedRows(runId);
     expect(run).toMatchObject({ status: 'failed', lastError: { code: 'server_error' } });

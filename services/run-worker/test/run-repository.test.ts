@@ -88,8 +88,8 @@ describe('claimRun', () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db, { jobId: 'job-1' });
     const claims = await Promise.all([
-      claimRun(db, runId, lease('worker-a'), now),
-      claimRun(db, runId, lease('worker-b'), now),
+      claimRun(db, runId, 'job-1', lease('worker-a'), now),
+      claimRun(db, runId, 'job-1', lease('worker-b'), now),
     ]);
     const won = claims.filter((claim) => claim !== null);
     expect(won).toHaveLength(1);
@@ -101,10 +101,25 @@ describe('claimRun', () => {
     });
   });
 
+  it('is taken only by the job that carries the run, not by one left over from before it was queued again', async () => {
+    const { db } = harness.runtime;
+    const { runId } = await insertQueuedRun(db, { eventSeq: 2 });
+    await claimRun(db, runId, runId, lease('worker-a', 1_000), now);
+    const requeued = await requeueRun(db, runId, 'job-again', later(1_500), 3);
+    expect(requeued).toMatchObject({ status: 'queued', jobId: 'job-again', eventSeq: 4 });
+    // The dead worker's job, moved back to waiting as stalled, must not number events ahead of the requeue's.
+    expect(await claimRun(db, runId, runId, lease('worker-b'), later(1_600))).toBeNull();
+    expect(await claimRun(db, runId, 'job-again', lease('worker-b'), later(1_600))).toMatchObject({
+      status: 'in_progress',
+      leaseOwner: 'worker-b',
+      eventSeq: 4,
+    });
+  });
+
   it('keeps the time a run first started when it is claimed again after tool outputs', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db, { startedAt: now });
-    expect((await claimRun(db, runId, lease('worker-a'), later(60_000)))?.startedAt).toEqual(now);
+    expect((await claimRun(db, runId, runId, lease('worker-a'), later(60_000)))?.startedAt).toEqual(now);
   });
 });
 
@@ -112,7 +127,7 @@ describe('leases', () => {
   it('renews only for its holder, and records the seq the holder reached (never lowering it)', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db, { eventSeq: 3 });
-    await claimRun(db, runId, lease('worker-a'), now);
+    await claimRun(db, runId, runId, lease('worker-a'), now);
     expect(await renewLease(db, runId, lease('worker-b', 30_000), 9)).toBe(false);
     expect(await renewLease(db, runId, lease('worker-a', 30_000), 9)).toBe(true);
     expect(await renewLease(db, runId, lease('worker-a', 30_000), 5)).toBe(true);
@@ -125,7 +140,7 @@ describe('leases', () => {
   it('lets another worker take an in_progress run only once its lease has expired', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
-    await claimRun(db, runId, lease('worker-a', 1_000), now);
+    await claimRun(db, runId, runId, lease('worker-a', 1_000), now);
     expect(await takeRun(db, runId, lease('worker-b'), later(500))).toBeNull();
     expect(await takeRun(db, runId, lease('worker-b'), later(1_500))).toMatchObject({
       leaseOwner: 'worker-b',
@@ -136,7 +151,7 @@ describe('leases', () => {
   it('queues again only a run nobody holds, past the seq its dead holder published', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db, { eventSeq: 2 });
-    await claimRun(db, runId, lease('worker-a', 1_000), now);
+    await claimRun(db, runId, runId, lease('worker-a', 1_000), now);
     expect(await requeueRun(db, runId, 'job-again', later(500), 3)).toBeNull();
     // The holder published in_progress (seq 3) and died before storing anything.
     expect(await requeueRun(db, runId, 'job-again', later(1_500), 3)).toMatchObject({
@@ -154,7 +169,7 @@ describe('endRun', () => {
   it('stores the answer and its step as the turn closed them, fails the unfinished tool step, logs the call', async () => {
     const { db } = harness.runtime;
     const { runId, threadId } = await insertQueuedRun(db);
-    const run = await claimRun(db, runId, lease('worker-a'), now);
+    const run = await claimRun(db, runId, runId, lease('worker-a'), now);
     if (!run) throw new Error('not claimed');
     const answer = newAnswer(run, now);
     await openAnswer(db, answer);
@@ -204,7 +219,7 @@ describe('endRun', () => {
   it('stores a run that ends without an answer: nothing else is touched', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
-    const run = await claimRun(db, runId, lease('worker-a'), now);
+    const run = await claimRun(db, runId, runId, lease('worker-a'), now);
     if (!run) throw new Error('not claimed');
     const unrelated = { ...newAnswer(run, now).message, id: newId('message') };
     await db.insert(schema.messages).values(unrelated);
@@ -224,7 +239,7 @@ describe('endRun', () => {
   it('closes nothing when another actor ended the run first', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
-    const run = await claimRun(db, runId, lease('worker-a'), now);
+    const run = await claimRun(db, runId, runId, lease('worker-a'), now);
     if (!run) throw new Error('not claimed');
     const answer = newAnswer(run, now);
     await openAnswer(db, answer);
@@ -251,7 +266,7 @@ describe('endRunUncalled', () => {
   it('ends a run incomplete without logging a model call, once', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
-    const run = await claimRun(db, runId, lease('worker-a'), now);
+    const run = await claimRun(db, runId, runId, lease('worker-a'), now);
     if (!run) throw new Error('not claimed');
     const ending = {
       incompleteDetails: { reason: 'max_prompt_tokens' as const },
@@ -272,7 +287,7 @@ describe('writeEarlyEnding', () => {
   it('keeps the text the clients received on an answer its worker never stored, and moves the seq past the log', async () => {
     const { db, events } = harness.runtime;
     const { runId } = await insertQueuedRun(db, { eventSeq: 2 });
-    const run = await claimRun(db, runId, lease('worker-a', 1_000), now);
+    const run = await claimRun(db, runId, runId, lease('worker-a', 1_000), now);
     if (!run) throw new Error('not claimed');
     const answer = newAnswer(run, now);
     await openAnswer(db, answer);
@@ -307,7 +322,7 @@ describe('writeEarlyEnding', () => {
   it('leaves a run its holder still holds, when asked to end it only unheld', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
-    await claimRun(db, runId, lease('worker-a', 60_000), now);
+    await claimRun(db, runId, runId, lease('worker-a', 60_000), now);
     const ended = await writeEarlyEnding(
       db,
       runId,

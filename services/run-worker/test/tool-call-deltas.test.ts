@@ -53,7 +53,7 @@ describe('tool calls streamed as the model makes them', () => {
       { type: 'usage', promptTokens: 11, completionTokens: 4 },
       { type: 'finish', reason: 'tool_calls' },
     ];
-    await executeRun(harness.depsFor(turn), runId);
+    await executeRun(harness.depsFor(turn), runId, runId);
 
     const { run, steps } = await storedRows(harness.runtime, runId);
     expect((await eventsOf(harness.runtime, runId)).names).toEqual([
@@ -100,7 +100,7 @@ describe('tool calls streamed as the model makes them', () => {
       { type: 'usage', promptTokens: 11, completionTokens: 4 },
       { type: 'finish', reason: 'length' },
     ];
-    await executeRun(harness.depsFor(turn), runId);
+    await executeRun(harness.depsFor(turn), runId, runId);
 
     const { run, steps } = await storedRows(harness.runtime, runId);
     expect(run).toMatchObject({
@@ -117,7 +117,13 @@ describe('tool calls streamed as the model makes them', () => {
   it('recovers a run whose worker stopped with a tool step open and no calls recorded: failed, its text kept', async () => {
     const queued = await insertQueuedRun(harness.runtime.db, bookTable);
     const past = new Date(Date.now() - 60_000);
-    const run = await claimRun(harness.runtime.db, queued.runId, { owner: 'lost-worker', until: past }, past);
+    const run = await claimRun(
+      harness.runtime.db,
+      queued.runId,
+      queued.runId,
+      { owner: 'lost-worker', until: past },
+      past,
+    );
     if (!run) throw new Error('run not claimed');
     const answer = newAnswer(run, past);
     await openAnswer(harness.runtime.db, answer);

@@ -7,12 +7,14 @@ import {
   insertRun,
   loadTurnContext,
   type MultitaskStrategy,
+  type NewRunEvent,
   newAnswer,
   newId,
   openAnswer,
   type RunRow,
   releaseWaitingRuns,
   schema,
+  toRunObject,
   writeEarlyEnding,
 } from '@threadwork/shared';
 import { runRow, userMessageRow } from '@threadwork/testing';
@@ -206,6 +208,38 @@ describe('the sweeper', () => {
   });
 });
 
+describe('the sweeper, for a run queued again by an actor that stopped before announcing and enqueueing it', () => {
+  it('announces its queued state at the seq it stored, then enqueues it, so its streams see no gap', async () => {
+    const { db, events } = harness.runtime;
+    const createdAt = new Date(Date.now() - 60_000);
+    // Created (1, 2), claimed by a worker that died (3), queued again by an actor that stored seq 4 and stopped.
+    const thread = await insertQueuedRun(db, { eventSeq: 4, jobId: 'job-never-added', createdAt });
+    const run = await runOf(thread.runId);
+    const published: NewRunEvent[] = [
+      { event: 'thread.run.created', data: toRunObject(run) },
+      { event: 'thread.run.queued', data: toRunObject(run) },
+      { event: 'thread.run.in_progress', data: toRunObject({ ...run, status: 'in_progress' }) },
+    ];
+    await events.append(run, 1, published);
+
+    const done = await sweepRuns(harness.depsFor([]));
+    expect(done.requeued).toBe(1);
+    const logged = await events.read(thread.runId);
+    expect(logged.map((event) => [event.seq, event.event])).toEqual([
+      [1, 'thread.run.created'],
+      [2, 'thread.run.queued'],
+      [3, 'thread.run.in_progress'],
+      [4, 'thread.run.queued'],
+    ]);
+    const requeued = await runOf(thread.runId);
+    expect(requeued.jobId).not.toBe('job-never-added');
+    expect(await harness.runtime.queues.runs.getJobState(requeued.jobId ?? '')).toBe('waiting');
+    // A second look finds the job live and the log whole: nothing is announced twice.
+    await sweepRuns(harness.depsFor([]));
+    expect(await events.read(thread.runId)).toHaveLength(4);
+  });
+});
+
 describe('the thread’s mark of waiting runs', () => {
   const threadMark = async (threadId: string) => {
     const [row] = await harness.runtime.db
@@ -239,6 +273,7 @@ describe('the thread’s mark of waiting runs', () => {
     const thread = await insertQueuedRun(db);
     const first = await claimRun(
       db,
+      thread.runId,
       thread.runId,
       { owner: 'worker-a', until: new Date(Date.now() + 60_000) },
       now,

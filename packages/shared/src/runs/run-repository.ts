@@ -333,15 +333,33 @@ const claimStatement = preparedStatement('claim_run', (db, name) =>
       leaseOwner: slot('owner'),
       leaseExpiresAt: sql`${sql.placeholder('until')}::timestamptz`,
     })
-    .where(and(eq(runs.id, sql.placeholder('runId')), eq(runs.status, 'queued'), isNull(runs.waitsFor)))
+    .where(
+      and(
+        eq(runs.id, sql.placeholder('runId')),
+        eq(runs.status, 'queued'),
+        isNull(runs.waitsFor),
+        eq(runs.jobId, slot('jobId')),
+      ),
+    )
     .returning()
     .prepare(name),
 );
 
-/** A queued run becomes in_progress, held by `lease` (whose holder numbers the run's events from its seq on). */
-export async function claimRun(db: Db, runId: string, lease: Lease, now: Date): Promise<RunRow | null> {
+/**
+ * A queued run becomes in_progress, held by `lease` (whose holder numbers the run's events from its seq on). Only
+ * the job that carries the run (`runs.job_id`) takes it: a job left over from before the run was queued again (a
+ * stalled job of a worker that died) would number its events ahead of the requeue's announcement.
+ */
+export async function claimRun(
+  db: Db,
+  runId: string,
+  jobId: string,
+  lease: Lease,
+  now: Date,
+): Promise<RunRow | null> {
   const [row] = await claimStatement(db).execute({
     runId,
+    jobId,
     owner: lease.owner,
     until: lease.until.toISOString(),
     now: now.toISOString(),

@@ -35,6 +35,8 @@ export async function insertQueuedRun(db: Db, overrides: Partial<NewRun> = {}): 
     truncationStrategy: { type: 'auto', last_messages: null },
     toolChoice: 'auto',
     responseFormat: 'auto',
+    // As the API names a run's first job.
+    jobId: runId,
     ...overrides,
   });
   return { runId, threadId, ownerId, assistantId };
