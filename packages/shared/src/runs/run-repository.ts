@@ -15,7 +15,6 @@ import {
   notExists,
   or,
   type SQL,
-  type SQLWrapper,
   sql,
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
@@ -335,7 +334,7 @@ const claimStatement = preparedStatement('claim_run', (db, name) =>
     })
     .where(
       and(
-        eq(runs.id, sql.placeholder('runId')),
+        eq(runs.id, slot('runId')),
         eq(runs.status, 'queued'),
         isNull(runs.waitsFor),
         eq(runs.jobId, slot('jobId')),
@@ -759,6 +758,13 @@ export async function endRun(db: Db, run: RunRow, ending: RunEnding): Promise<En
     'toolStep.failedAt': toolStep?.failedAt ?? null,
     'toolStep.lastError': asJson(toolStep?.lastError),
   });
+  return endedRunOf(row);
+}
+
+/** An ending's row: the run it ended, and its thread's mark as the ending's update read it. */
+function endedRunOf(
+  row: { ended: RunRow; touched_thread: { hasWaitingRuns: boolean } | null } | undefined,
+): EndedRun | null {
   return row ? { run: row.ended, threadHasWaitingRuns: row.touched_thread?.hasWaitingRuns ?? true } : null;
 }
 
@@ -796,7 +802,7 @@ export async function endRunUncalled(
       .returning({ hasWaitingRuns: threads.hasWaitingRuns }),
   );
   const [row] = await db.with(ended, touchedThread).select().from(ended).leftJoin(touchedThread, sql`true`);
-  return row ? { run: row.ended, threadHasWaitingRuns: row.touched_thread?.hasWaitingRuns ?? true } : null;
+  return endedRunOf(row);
 }
 
 /** A new tool_calls step, in progress and without calls yet: they stream in, and `recordToolCalls` stores them. */
@@ -930,24 +936,19 @@ export async function requeueRun(
   return row ?? null;
 }
 
-/** Whether the thread has a run waiting its turn, or is still marked as having one (`releaseWaitingRuns` clears it). */
-const anyWaitingStatement = preparedStatement('any_waiting_run', (db, name) =>
+/**
+ * Whether the thread is marked as having a run waiting its turn: a run written to wait marks it in its own
+ * transaction, and `releaseWaitingRuns` clears the mark only once none waits.
+ */
+const waitingMarkStatement = preparedStatement('thread_waiting_mark', (db, name) =>
   db
-    .select({ id: threads.id })
+    .select({ hasWaitingRuns: threads.hasWaitingRuns })
     .from(threads)
-    .where(
-      and(
-        eq(threads.id, slot('threadId')),
-        or(
-          eq(threads.hasWaitingRuns, true),
-          exists(db.select({ id: runs.id }).from(runs).where(isWaitingOn(threads.id))),
-        ),
-      ),
-    )
+    .where(eq(threads.id, slot('threadId')))
     .prepare(name),
 );
 
-function isWaitingOn(threadId: string | SQLWrapper) {
+function isWaitingOn(threadId: string) {
   return and(eq(runs.threadId, threadId), eq(runs.status, 'queued'), isNotNull(runs.waitsFor));
 }
 
@@ -960,8 +961,8 @@ function isWaitingOn(threadId: string | SQLWrapper) {
  * Answers the released run, whose job the caller enqueues, or null.
  */
 export async function releaseWaitingRuns(db: Db, threadId: string): Promise<RunRow | null> {
-  const [anyWaiting] = await anyWaitingStatement(db).execute({ threadId });
-  if (!anyWaiting) return null;
+  const [thread] = await waitingMarkStatement(db).execute({ threadId });
+  if (!thread?.hasWaitingRuns) return null;
   return db.transaction(async (tx) => {
     await tx.select({ id: threads.id }).from(threads).where(eq(threads.id, threadId)).for('update');
     const waiting = await tx.select().from(runs).where(isWaitingOn(threadId)).orderBy(asc(runs.id));
