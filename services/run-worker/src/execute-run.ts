@@ -19,7 +19,6 @@ import {
   type IncompleteDetails,
   isBuiltinCall,
   isHeldAt,
-  loadHistory,
   loadTurnContext,
   type Metrics,
   type NewRunEvent,
@@ -78,12 +77,9 @@ const clock = (deps: Pick<RunWorkerDeps, 'now'>) => deps.now?.() ?? new Date();
  * the job `jobId`.
  */
 export async function executeRun(deps: RunWorkerDeps, runId: string, jobId: string): Promise<void> {
-  // The history is read while the run is claimed: its thread takes no message while the run is queued.
-  const [run, history] = await Promise.all([
-    claimRun(deps.db, runId, jobId, newLease(deps), clock(deps)),
-    loadHistory(deps.db, runId),
-  ]);
-  if (!run) return settleUnclaimed(deps, runId, await findRun(deps.db, runId));
+  const claimed = await claimRun(deps.db, runId, jobId, newLease(deps), clock(deps));
+  if (!claimed) return settleUnclaimed(deps, runId, await findRun(deps.db, runId));
+  const { run, history } = claimed;
   await holding(deps, run, async (held) => {
     const announcing = announce(held, [runStatusEvent(toRunObject(run))]);
     await driveTurn(deps, held, announcing, await withToolSteps(deps.db, run, history));

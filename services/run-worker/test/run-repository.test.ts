@@ -93,7 +93,7 @@ describe('claimRun', () => {
     ]);
     const won = claims.filter((claim) => claim !== null);
     expect(won).toHaveLength(1);
-    expect(won[0]).toMatchObject({
+    expect(won[0]?.run).toMatchObject({
       status: 'in_progress',
       startedAt: now,
       jobId: null,
@@ -109,17 +109,65 @@ describe('claimRun', () => {
     expect(requeued).toMatchObject({ status: 'queued', jobId: 'job-again', eventSeq: 4 });
     // The dead worker's job, moved back to waiting as stalled, must not number events ahead of the requeue's.
     expect(await claimRun(db, runId, runId, lease('worker-b'), later(1_600))).toBeNull();
-    expect(await claimRun(db, runId, 'job-again', lease('worker-b'), later(1_600))).toMatchObject({
+    expect((await claimRun(db, runId, 'job-again', lease('worker-b'), later(1_600)))?.run).toMatchObject({
       status: 'in_progress',
       leaseOwner: 'worker-b',
       eventSeq: 4,
     });
   });
 
+  it('reads the messages the run answers with its claim: up to its own, and the answers of the runs before it', async () => {
+    const { db } = harness.runtime;
+    const { runId, threadId, ownerId, assistantId } = await insertQueuedRun(db);
+    const [asked] = await db.select().from(schema.messages).where(eq(schema.messages.threadId, threadId));
+    if (!asked) throw new Error('no message');
+    const earlierRun = runRow({
+      id: newId('run'),
+      threadId,
+      ownerId,
+      assistantId,
+      status: 'completed',
+      historyUntil: asked.id,
+    });
+    await db.insert(schema.runs).values(earlierRun);
+    // The run waited: it answers the thread up to its own messages, not those of a run queued behind it.
+    const historyUntil = newId('message');
+    // The run before it answered after this run was written to wait: its answer is in this run's history.
+    const answer = userMessageRow('An earlier answer', {
+      id: newId('message'),
+      threadId,
+      role: 'assistant',
+      runId: earlierRun.id,
+      assistantId,
+      attachments: [{ file_id: 'file-1' }],
+      metadata: { n: '1' },
+      completedAt: now,
+    });
+    await db.insert(schema.messages).values(answer);
+    await db.update(schema.runs).set({ historyUntil }).where(eq(schema.runs.id, runId));
+    await db
+      .insert(schema.messages)
+      .values(userMessageRow('For the run behind', { id: newId('message'), threadId }));
+
+    const claimed = await claimRun(db, runId, runId, lease('worker-a'), now);
+    const stored = await db
+      .select()
+      .from(schema.messages)
+      .where(eq(schema.messages.threadId, threadId))
+      .orderBy(asc(schema.messages.id));
+    expect(claimed?.history.history).toEqual(stored.slice(0, 2));
+    expect(claimed?.history.turnOf).toEqual(
+      new Map([
+        [runId, historyUntil],
+        [earlierRun.id, asked.id],
+      ]),
+    );
+  });
+
   it('keeps the time a run first started when it is claimed again after tool outputs', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db, { startedAt: now });
-    expect((await claimRun(db, runId, runId, lease('worker-a'), later(60_000)))?.startedAt).toEqual(now);
+    expect((await claimRun(db, runId, runId, lease('worker-a'), later(60_000)))?.run.startedAt).toEqual(now);
   });
 });
 
@@ -169,7 +217,7 @@ describe('endRun', () => {
   it('stores the answer and its step as the turn closed them, fails the unfinished tool step, logs the call', async () => {
     const { db } = harness.runtime;
     const { runId, threadId } = await insertQueuedRun(db);
-    const run = await claimRun(db, runId, runId, lease('worker-a'), now);
+    const run = (await claimRun(db, runId, runId, lease('worker-a'), now))?.run;
     if (!run) throw new Error('not claimed');
     const answer = newAnswer(run, now);
     await openAnswer(db, answer);
@@ -219,7 +267,7 @@ describe('endRun', () => {
   it('stores a run that ends without an answer: nothing else is touched', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
-    const run = await claimRun(db, runId, runId, lease('worker-a'), now);
+    const run = (await claimRun(db, runId, runId, lease('worker-a'), now))?.run;
     if (!run) throw new Error('not claimed');
     const unrelated = { ...newAnswer(run, now).message, id: newId('message') };
     await db.insert(schema.messages).values(unrelated);
@@ -239,7 +287,7 @@ describe('endRun', () => {
   it('closes nothing when another actor ended the run first', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
-    const run = await claimRun(db, runId, runId, lease('worker-a'), now);
+    const run = (await claimRun(db, runId, runId, lease('worker-a'), now))?.run;
     if (!run) throw new Error('not claimed');
     const answer = newAnswer(run, now);
     await openAnswer(db, answer);
@@ -266,7 +314,7 @@ describe('endRunUncalled', () => {
   it('ends a run incomplete without logging a model call, once', async () => {
     const { db } = harness.runtime;
     const { runId } = await insertQueuedRun(db);
-    const run = await claimRun(db, runId, runId, lease('worker-a'), now);
+    const run = (await claimRun(db, runId, runId, lease('worker-a'), now))?.run;
     if (!run) throw new Error('not claimed');
     const ending = {
       incompleteDetails: { reason: 'max_prompt_tokens' as const },
@@ -287,7 +335,7 @@ describe('writeEarlyEnding', () => {
   it('keeps the text the clients received on an answer its worker never stored, and moves the seq past the log', async () => {
     const { db, events } = harness.runtime;
     const { runId } = await insertQueuedRun(db, { eventSeq: 2 });
-    const run = await claimRun(db, runId, runId, lease('worker-a', 1_000), now);
+    const run = (await claimRun(db, runId, runId, lease('worker-a', 1_000), now))?.run;
     if (!run) throw new Error('not claimed');
     const answer = newAnswer(run, now);
     await openAnswer(db, answer);

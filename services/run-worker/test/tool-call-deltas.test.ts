@@ -117,13 +117,15 @@ describe('tool calls streamed as the model makes them', () => {
   it('recovers a run whose worker stopped with a tool step open and no calls recorded: failed, its text kept', async () => {
     const queued = await insertQueuedRun(harness.runtime.db, bookTable);
     const past = new Date(Date.now() - 60_000);
-    const run = await claimRun(
-      harness.runtime.db,
-      queued.runId,
-      queued.runId,
-      { owner: 'lost-worker', until: past },
-      past,
-    );
+    const run = (
+      await claimRun(
+        harness.runtime.db,
+        queued.runId,
+        queued.runId,
+        { owner: 'lost-worker', until: past },
+        past,
+      )
+    )?.run;
     if (!run) throw new Error('run not claimed');
     const answer = newAnswer(run, past);
     await openAnswer(harness.runtime.db, answer);

@@ -271,13 +271,15 @@ describe('the thread’s mark of waiting runs', () => {
   it('is seen by an ending that ran while a run was being written to wait (written after the ending began)', async () => {
     const { db } = harness.runtime;
     const thread = await insertQueuedRun(db);
-    const first = await claimRun(
-      db,
-      thread.runId,
-      thread.runId,
-      { owner: 'worker-a', until: new Date(Date.now() + 60_000) },
-      now,
-    );
+    const first = (
+      await claimRun(
+        db,
+        thread.runId,
+        thread.runId,
+        { owner: 'worker-a', until: new Date(Date.now() + 60_000) },
+        now,
+      )
+    )?.run;
     if (!first) throw new Error('not claimed');
     const waitingRunId = newId('run');
     // Pauses the waiting run's writer after it has locked the thread: another transaction holds an uncommitted row

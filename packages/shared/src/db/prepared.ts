@@ -89,3 +89,16 @@ export function recordsetValue<T extends Table>(table: T, rows: T['$inferSelect'
     ),
   );
 }
+
+/**
+ * A row of the table from its JSON rendering in Postgres (`row_to_json`, or a row inside `json_agg`): each column
+ * read under its name and decoded as the column decodes what the driver gives it.
+ */
+export function rowFromJson<T extends Table>(table: T, json: Record<string, unknown>): T['$inferSelect'] {
+  const row: Record<string, unknown> = {};
+  for (const [key, column] of Object.entries(getTableColumns(table))) {
+    const value = json[column.name] ?? null;
+    row[key] = value === null ? null : column.mapFromDriverValue(value);
+  }
+  return row as T['$inferSelect'];
+}

@@ -7,6 +7,7 @@ import {
   desc,
   eq,
   exists,
+  getTableColumns,
   inArray,
   isNotNull,
   isNull,
@@ -15,6 +16,7 @@ import {
   notExists,
   or,
   type SQL,
+  type SQLWrapper,
   sql,
 } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
@@ -24,6 +26,7 @@ import {
   preparedStatement,
   recordset,
   recordsetValue,
+  rowFromJson,
   rowPlaceholders,
   rowValues,
   slot,
@@ -321,33 +324,50 @@ export async function findRun(db: Db, runId: string): Promise<RunRow | null> {
   return row ?? null;
 }
 
-const claimStatement = preparedStatement('claim_run', (db, name) =>
-  db
-    .update(runs)
-    .set({
-      status: 'in_progress',
-      // A run queued again after tool outputs keeps the time it first started.
-      startedAt: sql`coalesce(${runs.startedAt}, ${sql.placeholder('now')}::timestamptz)`,
-      jobId: null,
-      leaseOwner: slot('owner'),
-      leaseExpiresAt: sql`${sql.placeholder('until')}::timestamptz`,
-    })
-    .where(
-      and(
-        eq(runs.id, slot('runId')),
-        eq(runs.status, 'queued'),
-        isNull(runs.waitsFor),
-        eq(runs.jobId, slot('jobId')),
-      ),
-    )
-    .returning()
-    .prepare(name),
-);
+/** A claimed run and the messages it answers. */
+export interface ClaimedRun {
+  run: RunRow;
+  history: RunHistory;
+}
+
+const claimStatement = preparedStatement('claim_run', (db, name) => {
+  const claimed = db.$with('claimed').as(
+    db
+      .update(runs)
+      .set({
+        status: 'in_progress',
+        // A run queued again after tool outputs keeps the time it first started.
+        startedAt: sql`coalesce(${runs.startedAt}, ${sql.placeholder('now')}::timestamptz)`,
+        jobId: null,
+        leaseOwner: slot('owner'),
+        leaseExpiresAt: sql`${sql.placeholder('until')}::timestamptz`,
+      })
+      .where(
+        and(
+          eq(runs.id, slot('runId')),
+          eq(runs.status, 'queued'),
+          isNull(runs.waitsFor),
+          eq(runs.jobId, slot('jobId')),
+        ),
+      )
+      .returning(),
+  );
+  // The claimed row's columns under the run's keys (drizzle selects a table whole, not a statement's rows).
+  const run = Object.fromEntries(
+    Object.keys(getTableColumns(runs)).map((key) => [key, claimed[key as keyof RunRow]]),
+  ) as { [K in keyof RunRow]: (typeof claimed)[K] };
+  return db
+    .with(claimed)
+    .select({ run, history: historyOf(db, claimed) })
+    .from(claimed)
+    .prepare(name);
+});
 
 /**
- * A queued run becomes in_progress, held by `lease` (whose holder numbers the run's events from its seq on). Only
- * the job that carries the run (`runs.job_id`) takes it: a job left over from before the run was queued again (a
- * stalled job of a worker that died) would number its events ahead of the requeue's announcement.
+ * A queued run becomes in_progress, held by `lease` (whose holder numbers the run's events from its seq on), and
+ * the messages it answers are read in the same statement. Only the job that carries the run (`runs.job_id`) takes
+ * it: a job left over from before the run was queued again (a stalled job of a worker that died) would number its
+ * events ahead of the requeue's announcement.
  */
 export async function claimRun(
   db: Db,
@@ -355,7 +375,7 @@ export async function claimRun(
   jobId: string,
   lease: Lease,
   now: Date,
-): Promise<RunRow | null> {
+): Promise<ClaimedRun | null> {
   const [row] = await claimStatement(db).execute({
     runId,
     jobId,
@@ -363,7 +383,7 @@ export async function claimRun(
     until: lease.until.toISOString(),
     now: now.toISOString(),
   });
-  return row ?? null;
+  return row ? { run: row.run, history: runHistory(row.run, row.history) } : null;
 }
 
 const takeStatement = preparedStatement('take_run', (db, name) =>
@@ -413,37 +433,61 @@ export interface RunHistory {
   turnOf: ReadonlyMap<string, string>;
 }
 
-const thisRun = alias(runs, 'this_run');
+/** A message of a run's history and, for an answer, the `historyUntil` of the run that wrote it. */
+interface HistoryEntry {
+  message: Record<string, unknown>;
+  turn: string | null;
+}
+
+const answering = alias(runs, 'answering');
+
+/**
+ * The messages a run answers (`run`: the run's row in the enclosing statement), oldest first, as one JSON array of
+ * `HistoryEntry`. A run that waited sees the thread up to its own messages (`historyUntil`) and the answers of the
+ * runs before it, not the messages of the runs queued behind it.
+ */
+function historyOf(db: Db, run: { threadId: SQLWrapper; historyUntil: SQLWrapper }) {
+  const entries = db
+    .select({
+      entries: sql`coalesce(json_agg(json_build_object('message', ${messages}, 'turn', ${answering.historyUntil})
+        order by ${messages.id}), '[]')`,
+    })
+    .from(messages)
+    .leftJoin(answering, eq(answering.id, messages.runId))
+    .where(
+      and(
+        eq(messages.threadId, run.threadId),
+        or(isNull(run.historyUntil), isNotNull(messages.runId), lte(messages.id, run.historyUntil)),
+      ),
+    );
+  return sql<HistoryEntry[]>`(${entries})`;
+}
+
+/** A run's history from `historyOf`; `turnOf` places each run's answers after the messages it answered. */
+function runHistory(run: Pick<RunRow, 'id' | 'historyUntil'>, entries: HistoryEntry[]): RunHistory {
+  const turnOf = new Map<string, string>();
+  if (run.historyUntil !== null) turnOf.set(run.id, run.historyUntil);
+  const history: MessageRow[] = [];
+  for (const { message, turn } of entries) {
+    const row = rowFromJson(messages, message);
+    history.push(row);
+    if (row.runId && turn) turnOf.set(row.runId, turn);
+  }
+  return { history, turnOf };
+}
 
 const historyStatement = preparedStatement('history', (db, name) =>
   db
-    .select({ message: messages, turn: runs.historyUntil, until: thisRun.historyUntil })
-    .from(messages)
-    .innerJoin(
-      thisRun,
-      and(eq(thisRun.id, sql.placeholder('runId')), eq(thisRun.threadId, messages.threadId)),
-    )
-    .leftJoin(runs, eq(runs.id, messages.runId))
-    .where(
-      or(isNull(thisRun.historyUntil), isNotNull(messages.runId), lte(messages.id, thisRun.historyUntil)),
-    )
-    .orderBy(asc(messages.id))
+    .select({ historyUntil: runs.historyUntil, history: historyOf(db, runs) })
+    .from(runs)
+    .where(eq(runs.id, slot('runId')))
     .prepare(name),
 );
 
-/**
- * The messages a run answers, read by its id alone (so it can be read while the run is being claimed: a thread takes
- * no new message while it has a run queued). A run that waited sees the thread up to its own messages
- * (`historyUntil`) and the answers of the runs before it, not the messages of the runs queued behind it; `turnOf`
- * places each run's answers after the messages it answered.
- */
-export async function loadHistory(db: Db, runId: string): Promise<RunHistory> {
-  const rows = await historyStatement(db).execute({ runId });
-  const turnOf = new Map<string, string>();
-  const until = rows[0]?.until ?? null;
-  if (until !== null) turnOf.set(runId, until);
-  for (const { message, turn } of rows) if (message.runId && turn) turnOf.set(message.runId, turn);
-  return { history: rows.map((row) => row.message), turnOf };
+/** The messages a run answers: `claimRun` reads them with its claim, a continuation here. */
+async function loadHistory(db: Db, runId: string): Promise<RunHistory> {
+  const [row] = await historyStatement(db).execute({ runId });
+  return runHistory({ id: runId, historyUntil: row?.historyUntil ?? null }, row?.history ?? []);
 }
 
 /** What a turn of `run` starts from: its history and, when it has had a model turn already, its tool steps. */
