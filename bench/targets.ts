@@ -1,4 +1,4 @@
-// The targets of issue 7, each checked against its floor measured in the same run.
+// The targets of issues 7 and 14, each checked against its floor measured in the same run.
 import type { BenchResults, TargetCheck } from './results.js';
 import { round } from './stats.js';
 
@@ -47,6 +47,22 @@ export function checkTargets(results: BenchResults): TargetCheck[] {
       floor?.roundTrip.p50,
       '≤ 4 × BullMQ round trip p50',
       atMost(4),
+    ),
+    check(
+      'throughput against the bare path',
+      throughput?.runsPerSecond,
+      'runs/s',
+      floor?.pathRunsPerSecond,
+      '≥ 0.40 × the bare path’s runs/s (issue 14)',
+      (_, ratio) => ratio !== null && ratio >= 0.4,
+    ),
+    check(
+      'latency p50 against the bare path',
+      latency?.completed.p50,
+      'ms',
+      floor?.pathRoundTrip?.p50,
+      '≤ 1.25 × the bare path’s p50 (issue 14)',
+      atMost(1.25),
     ),
     check(
       'latency p99',
