@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { createLogger } from '@threadwork/shared';
+import { createLogger, STOP_REQUEST } from '@threadwork/shared';
 import { describe, expect, it } from 'vitest';
 import {
   type Child,
@@ -13,6 +13,8 @@ const policy: RestartPolicy = { initialDelayMs: 100, maxDelayMs: 1_000, resetAft
 
 class FakeChild extends EventEmitter implements Child {
   readonly signals: NodeJS.Signals[] = [];
+  readonly messages: string[] = [];
+  connected = true;
   constructor(
     readonly name: string,
     readonly pid: number,
@@ -21,6 +23,10 @@ class FakeChild extends EventEmitter implements Child {
   }
   kill(signal: NodeJS.Signals): boolean {
     this.signals.push(signal);
+    return true;
+  }
+  send(message: string): boolean {
+    this.messages.push(message);
     return true;
   }
   exit(code: number | null, signal: NodeJS.Signals | null = null): void {
@@ -151,10 +157,14 @@ describe('supervise', () => {
     expect(sleeps).toHaveLength(0);
   });
 
-  it('answers 1 when a child did not stop cleanly, and signals nothing when the children had the signal already', async () => {
+  it('answers 1 when a child did not stop cleanly, and asks for a stop over the channels of those still connected', async () => {
     const { supervisor, spawned } = harness(['api', 'run-worker']);
-    supervisor.stop(null);
-    expect(spawned.flatMap((child) => child.signals)).toEqual([]);
+    if (spawned[1]) spawned[1].connected = false;
+    supervisor.stop('request');
+    expect(spawned.map((child) => [child.signals, child.messages])).toEqual([
+      [[], [STOP_REQUEST]],
+      [[], []],
+    ]);
     spawned[0]?.exit(0);
     spawned[1]?.exit(1);
     expect(await supervisor.stopped).toBe(1);

@@ -1,12 +1,15 @@
 // Keeps child processes running: a child that exits is started again after an exponential backoff, until a stop.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import type { Logger } from '@threadwork/shared';
+import { type Logger, STOP_REQUEST } from '@threadwork/shared';
 
 /** What the supervisor needs of a child process (a `ChildProcess` has it). */
 export interface Child {
   readonly pid?: number | undefined;
+  /** Whether its IPC channel is open. */
+  readonly connected: boolean;
   kill(signal: NodeJS.Signals): boolean;
+  send(message: typeof STOP_REQUEST): boolean;
   once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
 }
 
@@ -33,12 +36,15 @@ export interface SupervisorSeams {
   policy?: RestartPolicy;
 }
 
+/** How a stop reaches the running children: a signal, or `request`, a stop asked over each child's IPC channel. */
+export type StopBy = NodeJS.Signals | 'request';
+
 export interface Supervisor {
   /**
-   * Stops restarting and sends `signal` to every child still running (again on each call, so a second signal makes
-   * them exit at once); `null` only stops restarting, for children that had the signal already (Ctrl+C).
+   * Stops restarting and sends every child still running the signal (again on each call, so a second signal makes
+   * them exit at once), or asks each one to stop (`request`), which a child already stopping ignores.
    */
-  stop(signal: NodeJS.Signals | null): void;
+  stop(by: StopBy): void;
   /** Resolves once stopped and every child has exited: 0 when each one running then exited cleanly, else 1. */
   readonly stopped: Promise<number>;
 }
@@ -100,9 +106,13 @@ export function supervise(names: readonly string[], seams: SupervisorSeams): Sup
 
   for (const supervised of all) start(supervised);
   return {
-    stop(signal) {
+    stop(by) {
       if (!stopping.signal.aborted) stopping.abort();
-      for (const { child } of all) if (signal && child) child.kill(signal);
+      for (const { child } of all) {
+        if (!child) continue;
+        if (by !== 'request') child.kill(by);
+        else if (child.connected) child.send(STOP_REQUEST);
+      }
       settleIfDone();
     },
     stopped,
@@ -133,10 +143,16 @@ export function processSeams(
 }
 
 /**
- * SIGTERM is forwarded to the children (it may have been sent to this process alone); SIGINT from a terminal's
- * Ctrl+C reaches the whole process group, so the children have it already. A second signal stops them at once.
+ * SIGTERM is forwarded to the children. SIGINT asks each child to stop: Ctrl+C gives it to the whole process group,
+ * and a child that has it already ignores the request, but it may also have been sent to this process alone. A
+ * second signal of either kind kills them at once.
  */
 export function stopOnSignals(supervisor: Supervisor): void {
-  process.on('SIGTERM', () => supervisor.stop('SIGTERM'));
-  process.on('SIGINT', () => supervisor.stop(null));
+  let signalled = false;
+  const stop = (first: StopBy) => {
+    supervisor.stop(signalled ? 'SIGKILL' : first);
+    signalled = true;
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('request'));
 }

@@ -106,7 +106,7 @@ describe('the supervisor with real child processes', () => {
     const harness = startHarness(60_000);
     const pids = [await harness.readyPid('first'), await harness.readyPid('second')];
     harness.process.kill('SIGTERM');
-    await waitFor(async () => harness.lines.filter((line) => line.msg === 'child stopping').length === 2, {
+    await waitFor(async () => harness.lines.filter((line) => line.msg === 'shutting down').length === 2, {
       what: 'both children to start their shutdown',
     });
     expect(pids.every(isAlive)).toBe(true);
@@ -116,13 +116,23 @@ describe('the supervisor with real child processes', () => {
     expect(harness.lines.some((line) => line.msg === 'service exited; restarting it')).toBe(false);
   });
 
+  it('stops every child gracefully when SIGINT reaches the supervisor alone (kill -INT)', async () => {
+    const harness = startHarness(100);
+    const pids = [await harness.readyPid('first'), await harness.readyPid('second')];
+    harness.process.kill('SIGINT');
+    expect(await harness.exited).toBe(0);
+    await allExited(pids);
+    expect(harness.lines.filter((line) => line.msg === 'shutting down')).toHaveLength(2);
+    expect(harness.lines.some((line) => line.msg === 'service exited; restarting it')).toBe(false);
+  });
+
   it('stops every child gracefully when Ctrl+C reaches the process group', async () => {
     const harness = startHarness(100);
     const pids = [await harness.readyPid('first'), await harness.readyPid('second')];
     process.kill(-(harness.process.pid as number), 'SIGINT');
     expect(await harness.exited).toBe(0);
     await allExited(pids);
-    expect(harness.lines.filter((line) => line.msg === 'child stopping')).toHaveLength(2);
+    expect(harness.lines.filter((line) => line.msg === 'shutting down')).toHaveLength(2);
     expect(harness.lines.some((line) => line.msg === 'service exited; restarting it')).toBe(false);
   });
 });

@@ -7,15 +7,20 @@ export interface Stoppable {
   close(): Promise<void>;
 }
 
+/**
+ * The message `npm start`'s supervisor sends a child over its IPC channel to ask for a graceful stop: a SIGINT may
+ * reach the supervisor alone, and a child that had it from the terminal already must not take it as a second signal.
+ */
+export const STOP_REQUEST = 'threadwork:stop';
+
 export function handleSignals(service: Stoppable, log: Logger, timeoutMs: number): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    stopping = true;
-    log.info({ signal }, 'shutting down');
+  /**
+   * How the shutdown began. A request may come before the SIGINT that Ctrl+C gave this process too: the first signal
+   * after a request is that one, not a second.
+   */
+  let begun: 'signal' | 'request' | null = null;
+  const begin = (reason: string) => {
+    log.info({ signal: reason }, 'shutting down');
     const deadline = setTimeout(() => {
       log.error({ timeoutMs }, 'shutdown deadline passed: exiting');
       process.exit(1);
@@ -29,10 +34,25 @@ export function handleSignals(service: Stoppable, log: Logger, timeoutMs: number
       },
     );
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  // Started by `npm start` with an IPC channel: when that parent goes away, shut down rather than linger.
-  if (process.send) process.on('disconnect', () => stop('parent exited'));
+  const onSignal = (signal: string) => {
+    if (begun === null) begin(signal);
+    else if (begun === 'signal') {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    begun = 'signal';
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  if (process.send) {
+    // Started by `npm start` with an IPC channel: when that parent goes away, shut down rather than linger.
+    process.on('disconnect', () => onSignal('parent exited'));
+    process.on('message', (message) => {
+      if (message !== STOP_REQUEST || begun !== null) return;
+      begun = 'request';
+      begin('stop requested by npm start');
+    });
+  }
 }
 
 /** Runs the closers in order once, whatever happens to each; later calls get the same promise. */
