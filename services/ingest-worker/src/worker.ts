@@ -9,6 +9,7 @@ import {
   INGEST_SWEEP_SCHEDULER,
   ingestJobOptions,
   type Logger,
+  logConnectionErrors,
   observeWorker,
   orderedShutdown,
   queuePrefix,
@@ -39,6 +40,7 @@ export async function startIngestWorker(config: Config, log: Logger): Promise<In
   const redis = createRedis(redisTargetOf(config), 'worker', 'threadwork-ingest-worker', log);
   const prefix = queuePrefix(config.QUEUE_PREFIX);
   const ingest = new Queue(INGEST_QUEUE, { connection: redis, prefix, defaultJobOptions: ingestJobOptions });
+  ingest.on('error', logConnectionErrors(log, 'ingest queue'));
   const closeConnections = async () => {
     await ingest.close();
     await redis.quit().catch(() => redis.disconnect());
